@@ -1,0 +1,4 @@
+//! sea-orm entities, one module per table.
+
+pub mod merchant_instances;
+pub mod merchant_tokens;

@@ -1,0 +1,16 @@
+//! Schema migrations, one file per change, append-only: never edit one that has landed.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_merchant_instances;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(
+            m20261123_000001_create_merchant_instances::Migration,
+        )]
+    }
+}

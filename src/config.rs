@@ -1,0 +1,412 @@
+//! Configuration: a Taler-style INI file (`[section]`, `KEY = value`, `@INLINE@`),
+//! overridden by `TALER_OPENAPI_*` environment variables.
+
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use crate::taler::{amount::check_currency, secret};
+
+/// Sections and keys of a Taler INI file; names are case-insensitive.
+#[derive(Debug, Clone, Default)]
+pub struct Ini {
+    sections: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Ini {
+    pub fn parse_file(path: &Path) -> Result<Ini, String> {
+        let mut ini = Ini::default();
+        ini.read_file(path, 0)?;
+        Ok(ini)
+    }
+
+    pub fn parse_str(text: &str) -> Result<Ini, String> {
+        let mut ini = Ini::default();
+        ini.read_text(text, Path::new("."), "<string>", 0)?;
+        Ok(ini)
+    }
+
+    fn read_file(&mut self, path: &Path, depth: u32) -> Result<(), String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read configuration file {}: {e}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        self.read_text(&text, dir, &path.display().to_string(), depth)
+    }
+
+    fn read_text(
+        &mut self,
+        text: &str,
+        dir: &Path,
+        origin: &str,
+        depth: u32,
+    ) -> Result<(), String> {
+        if depth > 8 {
+            return Err(format!("{origin}: @INLINE@ nested too deeply"));
+        }
+        let mut section: Option<String> = None;
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty()
+                || line.starts_with('#')
+                || line.starts_with(';')
+                || line.starts_with('%')
+            {
+                continue;
+            }
+            if let Some(include) = line.strip_prefix("@INLINE@") {
+                self.read_file(&dir.join(include.trim()), depth + 1)?;
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = Some(name.trim().to_ascii_lowercase());
+                continue;
+            }
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| format!("{origin}:{}: expected `KEY = value`", n + 1))?;
+            let section = section
+                .as_ref()
+                .ok_or_else(|| format!("{origin}:{}: option outside of a section", n + 1))?;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            self.sections
+                .entry(section.clone())
+                .or_default()
+                .insert(key.trim().to_ascii_uppercase(), value.to_owned());
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+        self.sections
+            .get(&section.to_ascii_lowercase())
+            .and_then(|s| s.get(&key.to_ascii_uppercase()))
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn set(&mut self, section: &str, key: &str, value: &str) {
+        self.sections
+            .entry(section.to_ascii_lowercase())
+            .or_default()
+            .insert(key.to_ascii_uppercase(), value.to_owned());
+    }
+
+    /// Names of the sections starting with `prefix`.
+    pub fn sections_with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.sections
+            .keys()
+            .map(String::as_str)
+            .filter(move |s| s.starts_with(prefix))
+    }
+
+    fn number<T: std::str::FromStr>(
+        &self,
+        section: &str,
+        key: &str,
+        default: T,
+    ) -> Result<T, String> {
+        match self.get(section, key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("[{section}] {key}: `{v}` is not a number")),
+        }
+    }
+}
+
+/// How wallets and frontends should render the currency (api-common `CurrencySpecification`).
+#[derive(Debug, Clone)]
+pub struct CurrencySpec {
+    pub name: String,
+    pub num_fractional_input_digits: u32,
+    pub num_fractional_normal_digits: u32,
+    pub num_fractional_trailing_zero_digits: u32,
+    pub alt_unit_names: BTreeMap<String, String>,
+}
+
+/// A report generator: a configuration section naming a program (`BINARY`).
+#[derive(Debug, Clone)]
+pub struct ReportGenerator {
+    pub binary: String,
+    pub description: String,
+}
+
+/// The whole server configuration, resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub database_url: String,
+    pub currency: String,
+    pub currency_spec: CurrencySpec,
+    /// Administrator token of every service unless a service sets its own.
+    pub admin_token: String,
+    /// Where the admin token was found, for the start-up message.
+    pub admin_token_origin: String,
+    pub merchant_admin_token: Option<String>,
+    pub bank_admin_token: Option<String>,
+    pub donau_admin_token: Option<String>,
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub max_upload_bytes: usize,
+    pub merchant_base: String,
+    pub bank_base: String,
+    pub donau_base: String,
+    /// Section name (lower case) → generator.
+    pub report_generators: BTreeMap<String, ReportGenerator>,
+    pub ini: Ini,
+}
+
+pub const ENV_LISTEN: &str = "TALER_OPENAPI_LISTEN";
+pub const ENV_DATABASE_URL: &str = "TALER_OPENAPI_DATABASE_URL";
+pub const ENV_ADMIN_TOKEN: &str = "TALER_OPENAPI_ADMIN_TOKEN";
+pub const ENV_CURRENCY: &str = "TALER_OPENAPI_CURRENCY";
+
+const SECTION: &str = "taler-openapi";
+const DEFAULT_ADMIN_TOKEN_FILE: &str = "taler-openapi-admin-token";
+
+impl Config {
+    /// Loads the file (if any), applies the environment, and resolves the admin token
+    /// (generating and storing one on first start).
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        let mut ini = match file {
+            Some(path) => Ini::parse_file(path)?,
+            None => Ini::default(),
+        };
+        for (var, section, key) in [
+            (ENV_LISTEN, SECTION, "LISTEN"),
+            (ENV_DATABASE_URL, SECTION, "DATABASE_URL"),
+            (ENV_ADMIN_TOKEN, SECTION, "ADMIN_TOKEN"),
+            (ENV_CURRENCY, "taler", "CURRENCY"),
+        ] {
+            if let Ok(value) = std::env::var(var) {
+                ini.set(section, key, &value);
+            }
+        }
+        let mut config = Config::from_ini(ini)?;
+        if config.admin_token.is_empty() {
+            let path = PathBuf::from(
+                config
+                    .ini
+                    .get(SECTION, "ADMIN_TOKEN_FILE")
+                    .unwrap_or(DEFAULT_ADMIN_TOKEN_FILE),
+            );
+            config.admin_token = load_or_create_token_file(&path)?;
+            config.admin_token_origin = format!("file {}", absolute(&path).display());
+        }
+        Ok(config)
+    }
+
+    /// Builds the configuration from INI values alone (no environment, no files written).
+    /// An empty `admin_token` means none was configured.
+    pub fn from_ini(ini: Ini) -> Result<Config, String> {
+        let currency = ini.get("taler", "CURRENCY").unwrap_or("KUDOS").to_owned();
+        check_currency(&currency).map_err(|e| format!("[taler] CURRENCY `{currency}`: {e}"))?;
+        let spec_section = format!("currency-{}", currency.to_ascii_lowercase());
+        let currency_spec = CurrencySpec {
+            name: ini
+                .get(&spec_section, "NAME")
+                .unwrap_or(&currency)
+                .to_owned(),
+            num_fractional_input_digits: ini.number(&spec_section, "FRACTIONAL_INPUT_DIGITS", 2)?,
+            num_fractional_normal_digits: ini.number(
+                &spec_section,
+                "FRACTIONAL_NORMAL_DIGITS",
+                2,
+            )?,
+            num_fractional_trailing_zero_digits: ini.number(
+                &spec_section,
+                "FRACTIONAL_TRAILING_ZERO_DIGITS",
+                2,
+            )?,
+            alt_unit_names: match ini.get(&spec_section, "ALT_UNIT_NAMES") {
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| format!("[{spec_section}] ALT_UNIT_NAMES: {e}"))?,
+                None => BTreeMap::from([("0".to_owned(), currency.clone())]),
+            },
+        };
+
+        let admin_token = ini.get(SECTION, "ADMIN_TOKEN").unwrap_or("").to_owned();
+        let service_token = |section: &str| -> Result<Option<String>, String> {
+            ini.get(section, "ADMIN_TOKEN")
+                .map(|t| check_token(section, t))
+                .transpose()
+        };
+        if !admin_token.is_empty() {
+            check_token(SECTION, &admin_token)?;
+        }
+
+        let mut report_generators = BTreeMap::new();
+        for section in ini.sections_with_prefix("report-generator-") {
+            let binary = ini
+                .get(section, "BINARY")
+                .ok_or_else(|| format!("[{section}] BINARY is required"))?;
+            report_generators.insert(
+                section.to_owned(),
+                ReportGenerator {
+                    binary: binary.to_owned(),
+                    description: ini.get(section, "DESCRIPTION").unwrap_or(binary).to_owned(),
+                },
+            );
+        }
+
+        Ok(Config {
+            listen: ini
+                .get(SECTION, "LISTEN")
+                .unwrap_or("127.0.0.1:8080")
+                .to_owned(),
+            database_url: ini
+                .get(SECTION, "DATABASE_URL")
+                .unwrap_or("sqlite://taler-openapi.sqlite?mode=rwc")
+                .to_owned(),
+            currency,
+            currency_spec,
+            admin_token_origin: if admin_token.is_empty() {
+                String::new()
+            } else {
+                "configuration".to_owned()
+            },
+            admin_token,
+            merchant_admin_token: service_token("merchant")?,
+            bank_admin_token: service_token("bank")?,
+            donau_admin_token: service_token("donau")?,
+            max_upload_bytes: ini.number(SECTION, "MAX_UPLOAD_BYTES", 1024 * 1024)?,
+            merchant_base: base_path(ini.get(SECTION, "MERCHANT_BASE").unwrap_or("/merchant/"))?,
+            bank_base: base_path(ini.get(SECTION, "BANK_BASE").unwrap_or("/bank/"))?,
+            donau_base: base_path(ini.get(SECTION, "DONAU_BASE").unwrap_or("/donau/"))?,
+            report_generators,
+            ini,
+        })
+    }
+
+    pub fn merchant_admin_token(&self) -> &str {
+        self.merchant_admin_token
+            .as_deref()
+            .unwrap_or(&self.admin_token)
+    }
+
+    pub fn bank_admin_token(&self) -> &str {
+        self.bank_admin_token
+            .as_deref()
+            .unwrap_or(&self.admin_token)
+    }
+
+    pub fn donau_admin_token(&self) -> &str {
+        self.donau_admin_token
+            .as_deref()
+            .unwrap_or(&self.admin_token)
+    }
+}
+
+fn check_token(section: &str, token: &str) -> Result<String, String> {
+    match token.strip_prefix(secret::TOKEN_PREFIX) {
+        Some(rest) if rest.len() >= 16 => Ok(token.to_owned()),
+        _ => Err(format!(
+            "[{section}] ADMIN_TOKEN must start with `{}` followed by at least 16 characters",
+            secret::TOKEN_PREFIX
+        )),
+    }
+}
+
+/// Normalises a base path to `/name/`.
+fn base_path(p: &str) -> Result<String, String> {
+    let trimmed = p.trim_matches('/');
+    if trimmed.is_empty() || trimmed.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
+        return Err(format!(
+            "base path `{p}` must be a non-empty path such as /merchant/"
+        ));
+    }
+    Ok(format!("/{trimmed}/"))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Reads the admin token file, or creates it (mode 0600) with a fresh token.
+fn load_or_create_token_file(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => check_token("admin token file", text.trim()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let token = secret::generate_token();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .map_err(|e| format!("cannot create admin token file {}: {e}", path.display()))?;
+            writeln!(file, "{token}")
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(token)
+        }
+        Err(e) => Err(format!(
+            "cannot read admin token file {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_taler_ini() {
+        let ini = Ini::parse_str(
+            "# comment\n[TALER]\nCURRENCY = EUR\n\n[taler-openapi]\nlisten = 0.0.0.0:9000\n\
+             MERCHANT_BASE = shop\n[report-generator-email]\nBINARY = \"/usr/bin/mailer\"\n",
+        )
+        .unwrap();
+        let c = Config::from_ini(ini).unwrap();
+        assert_eq!(c.currency, "EUR");
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.merchant_base, "/shop/");
+        assert_eq!(
+            c.report_generators["report-generator-email"].binary,
+            "/usr/bin/mailer"
+        );
+        assert_eq!(c.currency_spec.alt_unit_names["0"], "EUR");
+        assert!(c.admin_token.is_empty());
+    }
+
+    #[test]
+    fn refuses_bad_values() {
+        for text in [
+            "[taler]\nCURRENCY = eur\n",
+            "[taler-openapi]\nADMIN_TOKEN = hunter2\n",
+            "[taler-openapi]\nMAX_UPLOAD_BYTES = lots\n",
+            "[report-generator-x]\nDESCRIPTION = no binary\n",
+            "KEY = outside\n",
+            "[taler]\nnot an option\n",
+        ] {
+            let result = Ini::parse_str(text).and_then(Config::from_ini);
+            assert!(result.is_err(), "{text:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn admin_token_file_is_created_private_and_reused() {
+        let dir = std::env::temp_dir().join(format!("taler-openapi-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        let _ = std::fs::remove_file(&path);
+        let first = load_or_create_token_file(&path).unwrap();
+        let second = load_or_create_token_file(&path).unwrap();
+        assert_eq!(first, second);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

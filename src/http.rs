@@ -1,0 +1,266 @@
+//! The HTTP edge shared by all services: request ids and logging, the body size
+//! limit, and the guarantee that every error leaves as a Taler `ErrorDetail`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use poem::{
+    Body, Endpoint, IntoResponse, Middleware, Request, Response, Result,
+    error::{MethodNotAllowedError, NotFoundError, ReadBodyError},
+    http::{HeaderValue, Method, StatusCode, header},
+};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
+use tracing::Instrument;
+
+use crate::taler::{ApiError, ErrorCode};
+
+/// Wraps the whole application; see the module comment.
+pub struct TalerEdge {
+    pub max_upload_bytes: usize,
+}
+
+impl<E: Endpoint> Middleware<E> for TalerEdge {
+    type Output = TalerEdgeEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        TalerEdgeEndpoint {
+            inner,
+            max_upload_bytes: self.max_upload_bytes,
+        }
+    }
+}
+
+pub struct TalerEdgeEndpoint<E> {
+    inner: E,
+    max_upload_bytes: usize,
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
+
+impl<E: Endpoint> Endpoint for TalerEdgeEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let request_id = format!(
+            "{:x}-{}",
+            std::process::id(),
+            REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let span = tracing::info_span!(
+            "request",
+            id = %request_id,
+            method = %req.method(),
+            path = %req.uri().path()
+        );
+        async move {
+            let mut resp = match self.prepare_body(&mut req).await {
+                Ok(()) => match self.inner.call(req).await {
+                    Ok(resp) => resp.into_response(),
+                    Err(err) => error_response(err),
+                },
+                Err(err) => err.into_response(),
+            };
+            let status = resp.status();
+            if status.is_server_error() {
+                tracing::error!(status = status.as_u16(), "request failed");
+            } else {
+                tracing::debug!(status = status.as_u16(), "request done");
+            }
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                resp.headers_mut().insert("x-request-id", value);
+            }
+            Ok(resp)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<E> TalerEdgeEndpoint<E> {
+    /// Enforces the upload limit and marks bodies as JSON, which is all Taler APIs speak.
+    async fn prepare_body(&self, req: &mut Request) -> Result<(), ApiError> {
+        if !matches!(
+            *req.method(),
+            Method::POST | Method::PATCH | Method::PUT | Method::DELETE
+        ) {
+            return Ok(());
+        }
+        let too_large = || {
+            ApiError::new(
+                ErrorCode::GenericUploadExceedsLimit,
+                format!(
+                    "the request body exceeds the limit of {} bytes",
+                    self.max_upload_bytes
+                ),
+            )
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.max_upload_bytes as u64) {
+            return Err(too_large());
+        }
+        let bytes = match req
+            .take_body()
+            .into_bytes_limit(self.max_upload_bytes)
+            .await
+        {
+            Ok(bytes) => bytes,
+            Err(ReadBodyError::PayloadTooLarge) => return Err(too_large()),
+            Err(err) => {
+                return Err(ApiError::new(
+                    ErrorCode::GenericJsonInvalid,
+                    format!("could not read the request body: {err}"),
+                ));
+            }
+        };
+        if !bytes.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+            return Err(ApiError::new(
+                ErrorCode::GenericJsonInvalid,
+                "the request body is not valid JSON",
+            ));
+        }
+        if *req.method() != Method::DELETE || !bytes.is_empty() {
+            // Clients such as `curl -d` label JSON as a form; the body is JSON regardless.
+            req.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        req.set_body(Body::from(bytes));
+        Ok(())
+    }
+}
+
+/// How a service reports a JSON body that parses but does not fit the schema
+/// (a missing field, a wrong type, an invalid amount): the Taler services differ.
+#[derive(Debug, Clone, Copy)]
+pub enum BodyErrorPolicy {
+    /// `TALER_EC_GENERIC_PARAMETER_MISSING` / `_MALFORMED`, as the merchant backend does.
+    Parameter,
+    /// `TALER_EC_GENERIC_JSON_INVALID`, as libeufin-bank and the Donau do.
+    JsonInvalid,
+}
+
+/// Wraps one service so that its errors follow that service's conventions.
+pub struct ServiceErrors(pub BodyErrorPolicy);
+
+impl<E: Endpoint> Middleware<E> for ServiceErrors {
+    type Output = ServiceErrorsEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        ServiceErrorsEndpoint {
+            inner,
+            policy: self.0,
+        }
+    }
+}
+
+pub struct ServiceErrorsEndpoint<E> {
+    inner: E,
+    policy: BodyErrorPolicy,
+}
+
+impl<E: Endpoint> Endpoint for ServiceErrorsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Self::Output> {
+        Ok(match self.inner.call(req).await {
+            Ok(resp) => resp.into_response(),
+            Err(err) => api_error(err, self.policy).into_response(),
+        })
+    }
+}
+
+/// Turns any error that reached the edge into an `ErrorDetail` response.
+pub fn error_response(err: poem::Error) -> Response {
+    api_error(err, BodyErrorPolicy::JsonInvalid).into_response()
+}
+
+fn api_error(err: poem::Error, policy: BodyErrorPolicy) -> ApiError {
+    if let Some(e) = err.downcast_ref::<ApiError>() {
+        return e.clone();
+    }
+    if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        let hint = format!("the request body does not fit the schema: {}", e.reason);
+        return match policy {
+            BodyErrorPolicy::JsonInvalid => ApiError::new(ErrorCode::GenericJsonInvalid, hint),
+            BodyErrorPolicy::Parameter
+                if e.reason.contains("expects an input value")
+                    || e.reason.contains("found null") =>
+            {
+                ApiError::new(ErrorCode::GenericParameterMissing, hint)
+            }
+            BodyErrorPolicy::Parameter => ApiError::new(ErrorCode::GenericParameterMalformed, hint),
+        };
+    }
+    if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        return parameter_error(e.name, &e.reason);
+    }
+    if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        return parameter_error(e.name, &e.reason);
+    }
+    if err.is::<ContentTypeError>() {
+        return ApiError::new(
+            ErrorCode::GenericJsonInvalid,
+            "the request body must be JSON",
+        );
+    }
+    if err.is::<AuthorizationError>() {
+        return ApiError::new(
+            ErrorCode::GenericUnauthorized,
+            "authorization is missing: send `Authorization: Bearer secret-token:...`",
+        );
+    }
+    if err.is::<NotFoundError>() || err.status() == StatusCode::NOT_FOUND {
+        return ApiError::new(
+            ErrorCode::GenericEndpointUnknown,
+            "there is no endpoint at this URL",
+        );
+    }
+    if err.is::<MethodNotAllowedError>() || err.status() == StatusCode::METHOD_NOT_ALLOWED {
+        return ApiError::new(
+            ErrorCode::GenericMethodInvalid,
+            "this endpoint does not support the HTTP method",
+        );
+    }
+    let status = err.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(ErrorCode::GenericUploadExceedsLimit, err.to_string());
+    }
+    if status.is_client_error() {
+        return ApiError::with_status(
+            status,
+            ErrorCode::GenericParameterMalformed,
+            err.to_string(),
+        );
+    }
+    tracing::error!(error = %err, "unexpected internal error");
+    ApiError::new(
+        ErrorCode::GenericInternalInvariantFailure,
+        "internal server error",
+    )
+}
+
+fn parameter_error(name: &str, reason: &str) -> ApiError {
+    // poem-openapi says "expected input" when a required parameter is absent.
+    let code = if reason.contains("expected input") {
+        ErrorCode::GenericParameterMissing
+    } else {
+        ErrorCode::GenericParameterMalformed
+    };
+    ApiError::new(code, format!("parameter `{name}`: {reason}")).parameter(name)
+}
+
+/// The response to a panic in a handler: a 500 `ErrorDetail`, never a dropped connection.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::new(
+        ErrorCode::GenericInternalInvariantFailure,
+        "internal server error",
+    )
+    .into_response()
+}

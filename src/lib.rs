@@ -1,0 +1,204 @@
+//! taler-openapi: the GNU Taler merchant backend, the bank's Taler Revenue API and the
+//! Donau, served OpenAPI-first from one listener.
+//!
+//! [`build`] assembles the application from a [`Config`]; `main` and the tests both use it.
+
+pub mod bank;
+pub mod config;
+pub mod donau;
+pub mod http;
+pub mod merchant;
+pub mod store;
+pub mod swagger;
+pub mod taler;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use poem::{
+    Endpoint, EndpointExt, Route,
+    listener::{Acceptor, Listener, TcpListener},
+    middleware::CatchPanic,
+};
+use poem_openapi::{ApiResponse, OpenApi, OpenApiService};
+use sea_orm::DatabaseConnection;
+
+pub use config::Config;
+
+/// Everything a handler needs.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Config,
+}
+
+pub type State = Arc<AppState>;
+
+/// The answer of operations that succeed without a body.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// The operation succeeded.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The three services, each an OpenAPI service with its own spec.
+pub struct Services {
+    pub merchant: OpenApiService<merchant::Api, ()>,
+    pub bank: OpenApiService<bank::Api, ()>,
+    pub donau: OpenApiService<donau::Api, ()>,
+}
+
+fn service<T: OpenApi>(
+    api: T,
+    title: &str,
+    description: &str,
+    base: &str,
+) -> OpenApiService<T, ()> {
+    OpenApiService::new(api, title, VERSION)
+        .description(description)
+        .server(base.trim_end_matches('/'))
+}
+
+impl Services {
+    pub fn new(state: &State) -> Services {
+        let c = &state.config;
+        Services {
+            merchant: service(
+                merchant::api(state),
+                "GNU Taler merchant backend",
+                "The merchant backend API of GNU Taler. Private endpoints of an instance live under \
+                 `/instances/{instance}/private/...`; the default instance `admin` is also reachable \
+                 without the `/instances/admin` prefix. Every error body is an `ErrorDetail`.",
+                &c.merchant_base,
+            ),
+            bank: service(
+                bank::api(state),
+                "GNU Taler bank: Taler Revenue API",
+                "Accounts and the Taler Revenue API, as libeufin-bank serves them. Every error body \
+                 is an `ErrorDetail`.",
+                &c.bank_base,
+            ),
+            donau: service(
+                donau::api(state),
+                "GNU Taler Donau",
+                "The Donau donation authority: configuration and the charity registry. Every error \
+                 body is an `ErrorDetail`.",
+                &c.donau_base,
+            ),
+        }
+    }
+
+    /// The published specs as `(file name, JSON)`, as `openapi --out` writes them.
+    pub fn specs(&self) -> [(&'static str, String); 3] {
+        [
+            ("merchant.json", self.merchant.spec()),
+            ("bank.json", self.bank.spec()),
+            ("donau.json", self.donau.spec()),
+        ]
+    }
+}
+
+/// The specs of a configuration, without a database.
+pub fn specs(config: Config) -> [(&'static str, String); 3] {
+    let state = Arc::new(AppState {
+        db: DatabaseConnection::default(),
+        config,
+    });
+    Services::new(&state).specs()
+}
+
+/// Opens the database (running migrations) and makes sure the default instance exists.
+pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, String> {
+    let db = store::connect(&config.database_url, schema)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
+    store::instances::ensure_exists(
+        &db,
+        merchant::instances::instance_row(
+            merchant::auth::DEFAULT_INSTANCE.to_owned(),
+            "Default instance".to_owned(),
+            &taler::secret::generate_token(),
+            &merchant::instances::InstanceSettings::defaults(),
+        ),
+    )
+    .await
+    .map_err(|e| format!("cannot create the default instance: {e}"))?;
+    Ok(Arc::new(AppState { db, config }))
+}
+
+/// The whole application: three services, Swagger UI, and the Taler error edge.
+pub fn build(state: &State) -> impl Endpoint + 'static {
+    let c = &state.config;
+    let services = Services::new(state);
+    let swagger = swagger::endpoint(&[
+        ("merchant", format!("{}openapi.json", c.merchant_base)),
+        ("bank", format!("{}openapi.json", c.bank_base)),
+        ("donau", format!("{}openapi.json", c.donau_base)),
+    ]);
+    Route::new()
+        .at("/", poem::endpoint::make_sync(|_| swagger::index_page()))
+        .nest(
+            c.merchant_base.trim_end_matches('/'),
+            merchant::endpoint(services.merchant),
+        )
+        .nest(
+            c.bank_base.trim_end_matches('/'),
+            bank::endpoint(services.bank),
+        )
+        .nest(
+            c.donau_base.trim_end_matches('/'),
+            donau::endpoint(services.donau),
+        )
+        .nest("/swagger-ui", swagger)
+        .with(http::TalerEdge {
+            max_upload_bytes: c.max_upload_bytes,
+        })
+        .with(CatchPanic::new().with_handler(http::panic_response))
+}
+
+/// A server running in the background, as the tests use it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: State,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn stop(self) {
+        self.handle.abort();
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// Binds `state.config.listen` (port 0 picks a free port) and serves in the background.
+pub async fn start(state: State) -> std::io::Result<RunningServer> {
+    let acceptor = TcpListener::bind(state.config.listen.clone())
+        .into_acceptor()
+        .await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+    let app = build(&state);
+    let handle = tokio::spawn(async move {
+        if let Err(e) = poem::Server::new_with_acceptor(acceptor).run(app).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(RunningServer {
+        addr,
+        state,
+        handle,
+    })
+}

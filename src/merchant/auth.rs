@@ -1,0 +1,300 @@
+//! Merchant authentication: bearer tokens with scopes, the permissions scopes grant,
+//! and the one check every private endpoint makes.
+
+use poem_openapi::{
+    SecurityScheme,
+    auth::{Basic, Bearer},
+};
+
+use crate::{
+    AppState,
+    store::{self, instances::Instance},
+    taler::{ApiError, ErrorCode, Timestamp, secret},
+};
+
+/// The instance reachable without the `/instances/$INSTANCE` prefix; the
+/// administrator token opens it with every permission.
+pub const DEFAULT_INSTANCE: &str = "admin";
+
+/// `Authorization: Bearer secret-token:...`: an access token of the instance
+/// (from `POST .../private/token`), or the administrator token for the `admin` instance.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "merchantToken",
+    ty = "bearer",
+    bearer_format = "secret-token",
+    checker = "not_empty_bearer"
+)]
+pub struct MerchantToken(pub Bearer);
+
+/// HTTP Basic with the instance id as user name and the instance password.
+#[derive(SecurityScheme)]
+#[oai(rename = "instancePassword", ty = "basic")]
+pub struct InstancePassword(pub Basic);
+
+/// The credentials `POST .../private/token` accepts.
+#[derive(SecurityScheme)]
+pub enum TokenCredentials {
+    Password(InstancePassword),
+    Token(MerchantToken),
+}
+
+async fn not_empty_bearer(_: &poem::Request, bearer: Bearer) -> Option<Bearer> {
+    (!bearer.token.is_empty()).then_some(bearer)
+}
+
+/// A permission named as in the merchant spec (`pots-write`, `reports-read`, ...).
+pub type Permission = &'static str;
+
+pub const INSTANCES_READ: Permission = "instances-read";
+pub const INSTANCES_WRITE: Permission = "instances-write";
+pub const TOKEN_REFRESH: Permission = "token-refresh";
+
+/// Every permission the scope grammar knows, for scope-subset checks.
+const ALL_PERMISSIONS: &[Permission] = &[
+    INSTANCES_READ,
+    INSTANCES_WRITE,
+    TOKEN_REFRESH,
+    "pots-read",
+    "pots-write",
+    "reports-read",
+    "reports-write",
+    "templates-read",
+    "templates-write",
+    "otp-devices-read",
+    "otp-devices-write",
+    "products-read",
+    "products-write",
+    "categories-read",
+    "categories-write",
+    "orders-read",
+    "orders-write",
+    "orders-refund",
+    "inventory-lock",
+];
+
+/// A token scope: `readonly`, `write`, `all`, `order-simple`, `order-pos`,
+/// `order-mgmt` or `order-full`, optionally with the `:refreshable` suffix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    base: &'static str,
+    refreshable: bool,
+}
+
+impl Scope {
+    pub const BASES: &'static [&'static str] = &[
+        "readonly",
+        "write",
+        "all",
+        "order-simple",
+        "order-pos",
+        "order-mgmt",
+        "order-full",
+    ];
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        let (base, refreshable) = match s.strip_suffix(":refreshable") {
+            Some(base) => (base, true),
+            None => (s, false),
+        };
+        let base = *Self::BASES.iter().find(|b| **b == base)?;
+        Some(Scope { base, refreshable })
+    }
+
+    /// What the administrator token can do on the `admin` instance.
+    pub fn administrator() -> Scope {
+        Scope {
+            base: "all",
+            refreshable: true,
+        }
+    }
+
+    pub fn with_refreshable(mut self, refreshable: bool) -> Scope {
+        self.refreshable |= refreshable;
+        self
+    }
+
+    pub fn refreshable(&self) -> bool {
+        self.refreshable
+    }
+
+    pub fn grants(&self, permission: Permission) -> bool {
+        if permission == TOKEN_REFRESH {
+            return self.refreshable;
+        }
+        let order_simple = matches!(permission, "orders-read" | "orders-write");
+        match self.base {
+            "all" | "write" => true,
+            "readonly" => permission.ends_with("-read"),
+            "order-simple" => order_simple,
+            "order-pos" => order_simple || permission == "inventory-lock",
+            "order-mgmt" => order_simple || permission == "orders-refund",
+            "order-full" => {
+                order_simple || matches!(permission, "inventory-lock" | "orders-refund")
+            }
+            _ => false,
+        }
+    }
+
+    /// True when every permission of `other` is also one of ours.
+    pub fn covers(&self, other: &Scope) -> bool {
+        ALL_PERMISSIONS
+            .iter()
+            .all(|p| !other.grants(p) || self.grants(p))
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.base)?;
+        if self.refreshable {
+            f.write_str(":refreshable")?;
+        }
+        Ok(())
+    }
+}
+
+/// A request allowed to act on an instance.
+pub struct Access {
+    pub instance: Instance,
+    pub scope: Scope,
+    /// Digest of the presented token; `None` for the configured administrator token.
+    pub token_hash: Option<Vec<u8>>,
+}
+
+/// Finds the instance, or 404 `TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`.
+pub async fn instance(state: &AppState, instance_id: &str) -> Result<Instance, ApiError> {
+    store::instances::find_active(&state.db, instance_id)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MerchantGenericInstanceUnknown,
+                format!("instance `{instance_id}` is unknown"),
+            )
+        })
+}
+
+/// Checks a bearer token against an instance: 404 for an unknown instance, 401 for a
+/// token that is malformed, unknown, expired or another instance's, 403 when the
+/// token's scope lacks `permission`.
+pub async fn authorize(
+    state: &AppState,
+    instance_id: &str,
+    token: &MerchantToken,
+    permission: Permission,
+) -> Result<Access, ApiError> {
+    let instance = instance(state, instance_id).await?;
+    let access = authenticate(state, instance, &token.0.token).await?;
+    if !access.scope.grants(permission) {
+        return Err(ApiError::new(
+            ErrorCode::GenericTokenPermissionInsufficient,
+            format!(
+                "the token's scope `{}` does not grant `{permission}`",
+                access.scope
+            ),
+        ));
+    }
+    Ok(access)
+}
+
+/// Identifies the bearer of `token` on `instance`.
+pub async fn authenticate(
+    state: &AppState,
+    instance: Instance,
+    token: &str,
+) -> Result<Access, ApiError> {
+    if !token.starts_with(secret::TOKEN_PREFIX) {
+        return Err(ApiError::new(
+            ErrorCode::GenericTokenMalformed,
+            "access tokens start with `secret-token:`",
+        ));
+    }
+    let hash = secret::token_hash(token);
+    if instance.instance_id == DEFAULT_INSTANCE
+        && secret::constant_time_eq(
+            &hash,
+            &secret::token_hash(state.config.merchant_admin_token()),
+        )
+    {
+        return Ok(Access {
+            instance,
+            scope: Scope::administrator(),
+            token_hash: None,
+        });
+    }
+    // The lookup is by digest, so its timing says nothing about the secret.
+    let stored = store::tokens::find_by_hash(&state.db, &hash)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .filter(|t| t.instance_serial == instance.instance_serial)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::GenericTokenUnknown,
+                "the access token is not valid for this instance",
+            )
+        })?;
+    if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
+        return Err(ApiError::new(
+            ErrorCode::GenericTokenExpired,
+            "the access token has expired",
+        ));
+    }
+    let scope = Scope::parse(&stored.scope).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::GenericInternalInvariantFailure,
+            "stored token scope is invalid",
+        )
+    })?;
+    Ok(Access {
+        instance,
+        scope,
+        token_hash: Some(hash),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_grant_what_the_spec_says() {
+        let readonly = Scope::parse("readonly").unwrap();
+        assert!(readonly.grants("pots-read"));
+        assert!(!readonly.grants("pots-write"));
+        assert!(!readonly.grants(TOKEN_REFRESH));
+        let all = Scope::parse("all").unwrap();
+        assert!(all.grants("pots-write") && all.grants("templates-write"));
+        assert!(!all.grants(TOKEN_REFRESH));
+        assert!(Scope::parse("write").unwrap().grants("reports-write"));
+        assert!(
+            Scope::parse("all:refreshable")
+                .unwrap()
+                .grants(TOKEN_REFRESH)
+        );
+        let pos = Scope::parse("order-pos").unwrap();
+        assert!(pos.grants("orders-write") && pos.grants("inventory-lock"));
+        assert!(!pos.grants("pots-read") && !pos.grants("orders-refund"));
+        assert!(Scope::parse("order-full").unwrap().grants("orders-refund"));
+        assert!(Scope::parse("everything").is_none());
+        assert!(Scope::parse("all:refreshable:refreshable").is_none());
+    }
+
+    #[test]
+    fn covers_is_subset() {
+        let all = Scope::parse("all:refreshable").unwrap();
+        let readonly = Scope::parse("readonly").unwrap();
+        assert!(all.covers(&readonly));
+        assert!(!readonly.covers(&all));
+        assert!(
+            !Scope::parse("all")
+                .unwrap()
+                .covers(&Scope::parse("readonly:refreshable").unwrap())
+        );
+        assert!(
+            !Scope::parse("order-pos")
+                .unwrap()
+                .covers(&Scope::parse("order-mgmt").unwrap())
+        );
+    }
+}

@@ -1,0 +1,516 @@
+//! Instance management: `/management/instances` (administrator only).
+
+use ed25519_dalek::SigningKey;
+use poem_openapi::{
+    Enum, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    NoContent, State, error_responses,
+    merchant::{
+        ApiTags,
+        auth::{self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_WRITE, MerchantToken},
+    },
+    store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance},
+    taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, secret},
+};
+
+/// A postal location, as put into contracts (`Location`).
+#[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[oai(skip_serializing_if_is_none)]
+pub struct Location {
+    /// Nation with its own government.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Identifies a sub-division of a country such as a state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_subdivision: Option<String>,
+    /// Identifies a sub-division within a country sub-division.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    /// Name of a town.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub town: Option<String>,
+    /// Name of a location within a town.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub town_location: Option<String>,
+    /// Identifier of a postal delivery area.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_code: Option<String>,
+    /// Name of a street.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// Name of the building.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub building_name: Option<String>,
+    /// Number of the building.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub building_number: Option<String>,
+    /// Free-form address lines, at most 7.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_lines: Option<Vec<String>>,
+}
+
+/// How requests to the instance authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum InstanceAuthMethod {
+    /// Authentication is left to a reverse proxy (not supported by this backend).
+    External,
+    /// A password, exchanged for bearer tokens at `POST .../private/token`.
+    Token,
+}
+
+/// `InstanceAuthConfigurationMessage`.
+#[derive(Debug, Clone, Object)]
+pub struct InstanceAuthConfigurationMessage {
+    /// Authentication method; this backend supports "token".
+    pub method: InstanceAuthMethod,
+    /// The instance password, required for "token".
+    pub password: Option<String>,
+}
+
+/// `InstanceConfigurationRequest`: a new instance.
+#[derive(Debug, Clone, Object)]
+pub struct InstanceConfigurationRequest {
+    /// Name of the instance to create (becomes `$INSTANCE`); must match
+    /// `^[A-Za-z0-9][A-Za-z0-9_.@-]+$`.
+    pub id: String,
+    /// Merchant name corresponding to this instance.
+    pub name: String,
+    /// Merchant email for customer contact and password reset.
+    pub email: Option<String>,
+    /// Merchant phone number for password reset (2-FA).
+    pub phone_number: Option<String>,
+    /// Merchant public website.
+    pub website: Option<String>,
+    /// Merchant logo, an image `data:` URL.
+    pub logo: Option<String>,
+    /// Authentication settings for this instance.
+    pub auth: InstanceAuthConfigurationMessage,
+    /// The merchant's physical address (to be put into contracts).
+    pub address: Location,
+    /// The jurisdiction under which the merchant conducts its business.
+    pub jurisdiction: Location,
+    /// Use STEFAN curves to determine default fees?
+    pub use_stefan: bool,
+    /// Default payment deadline of offers; "forever" is not allowed. Default: one day.
+    pub default_pay_delay: Option<RelativeTime>,
+    /// Default refund period after the payment deadline; "forever" is not allowed. Default: 15 days.
+    pub default_refund_delay: Option<RelativeTime>,
+    /// Default delay of wire transfers after the refund deadline; "forever" is not allowed. Default: one week.
+    pub default_wire_transfer_delay: Option<RelativeTime>,
+}
+
+/// The instance configuration as stored (everything but id, name and credentials).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstanceSettings {
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub website: Option<String>,
+    pub logo: Option<String>,
+    pub address: Location,
+    pub jurisdiction: Location,
+    pub use_stefan: bool,
+    pub default_pay_delay: RelativeTime,
+    pub default_refund_delay: RelativeTime,
+    pub default_wire_transfer_delay: RelativeTime,
+}
+
+const DAY_US: u64 = 86_400_000_000;
+
+impl InstanceSettings {
+    pub fn defaults() -> Self {
+        InstanceSettings {
+            email: None,
+            phone_number: None,
+            website: None,
+            logo: None,
+            address: Location::default(),
+            jurisdiction: Location::default(),
+            use_stefan: true,
+            default_pay_delay: RelativeTime::Micros(DAY_US),
+            default_refund_delay: RelativeTime::Micros(15 * DAY_US),
+            default_wire_transfer_delay: RelativeTime::Micros(7 * DAY_US),
+        }
+    }
+}
+
+/// `Instance`: one entry of the instance list.
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct Instance {
+    /// Merchant name corresponding to this instance.
+    pub name: String,
+    /// Merchant public website.
+    pub website: Option<String>,
+    /// Merchant logo.
+    pub logo: Option<String>,
+    /// Merchant instance this response is about (`$INSTANCE`).
+    pub id: String,
+    /// Public key of the instance.
+    pub merchant_pub: EddsaPublicKey,
+    /// Payment targets (wire methods) supported by the instance.
+    pub payment_targets: Vec<String>,
+    /// Has this instance been deleted (but not purged)?
+    pub deleted: bool,
+}
+
+/// `InstancesResponse`.
+#[derive(Object)]
+pub struct InstancesResponse {
+    /// Instances present in the backend, deleted but unpurged ones included.
+    pub instances: Vec<Instance>,
+}
+
+/// `QueryInstancesResponse`: the full configuration of an instance.
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct QueryInstancesResponse {
+    /// Merchant name corresponding to this instance.
+    pub name: String,
+    /// Merchant email for customer contact and password reset.
+    pub email: Option<String>,
+    /// Merchant phone number for password reset (2-FA).
+    pub phone_number: Option<String>,
+    /// Merchant public website.
+    pub website: Option<String>,
+    /// Merchant logo.
+    pub logo: Option<String>,
+    /// Public key of the instance.
+    pub merchant_pub: EddsaPublicKey,
+    /// The merchant's physical address.
+    pub address: Location,
+    /// The jurisdiction under which the merchant conducts its business.
+    pub jurisdiction: Location,
+    /// Use STEFAN curves to determine default fees?
+    pub use_stefan: bool,
+    /// Default payment deadline of offers.
+    pub default_pay_delay: RelativeTime,
+    /// Default refund period.
+    pub default_refund_delay: RelativeTime,
+    /// Default wire transfer delay.
+    pub default_wire_transfer_delay: RelativeTime,
+}
+
+error_responses!(PostInstanceErrors {
+    400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED` or `TALER_EC_GENERIC_PARAMETER_MISSING`).",
+    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
+    403 => "The token lacks `instances-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    409 => "The id is taken (`TALER_EC_MERCHANT_PRIVATE_POST_INSTANCES_ALREADY_EXISTS`), or belongs to a deleted instance that must be purged first (`TALER_EC_MERCHANT_PRIVATE_POST_INSTANCES_PURGE_REQUIRED`).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(ListInstancesErrors {
+    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
+    403 => "The token lacks `instances-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+error_responses!(GetInstanceErrors {
+    400 => "The instance id is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
+    403 => "The token lacks `instances-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+error_responses!(DeleteInstanceErrors {
+    400 => "`purge` is neither YES nor NO (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
+    403 => "The token lacks `instances-write`, or the instance is the default `admin` instance, which cannot be deleted (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`, `TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+pub struct InstancesApi(pub State);
+
+#[OpenApi(tag = "ApiTags::Instances")]
+impl InstancesApi {
+    /// Create an instance
+    ///
+    /// Creates a merchant instance with its own key pair and password. Requires a token
+    /// of the `admin` instance with `instances-write` (the administrator token has it).
+    #[oai(
+        path = "/management/instances",
+        method = "post",
+        operation_id = "merchant_post_management_instances"
+    )]
+    async fn post_instance(
+        &self,
+        token: MerchantToken,
+        body: Json<InstanceConfigurationRequest>,
+    ) -> Result<NoContent, PostInstanceErrors> {
+        auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_WRITE).await?;
+        let new = new_instance(body.0)?;
+        let outcome = instances::create(&self.0.db, new)
+            .await
+            .map_err(ApiError::db_store)?;
+        match outcome {
+            CreateOutcome::Created => Ok(NoContent::Done),
+            CreateOutcome::AlreadyExists => Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostInstancesAlreadyExists,
+                "an instance with this id already exists",
+            )
+            .into()),
+            CreateOutcome::PurgeRequired => Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostInstancesPurgeRequired,
+                "a deleted instance still holds this id; purge it first",
+            )
+            .into()),
+        }
+    }
+
+    /// List instances
+    ///
+    /// All instances of the backend, deleted but unpurged ones marked `deleted`.
+    #[oai(
+        path = "/management/instances",
+        method = "get",
+        operation_id = "merchant_get_management_instances"
+    )]
+    async fn list_instances(
+        &self,
+        token: MerchantToken,
+    ) -> Result<Json<InstancesResponse>, ListInstancesErrors> {
+        auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_READ).await?;
+        let rows = instances::list_all(&self.0.db)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        let instances = rows
+            .into_iter()
+            .map(|row| {
+                let settings = settings_of(&row)?;
+                Ok(Instance {
+                    name: row.name,
+                    website: settings.website,
+                    logo: settings.logo,
+                    id: row.instance_id,
+                    merchant_pub: merchant_pub_of(&row.merchant_pub)?,
+                    payment_targets: vec![],
+                    deleted: row.deleted,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(Json(InstancesResponse { instances }))
+    }
+
+    /// Get an instance
+    ///
+    /// The full configuration of one instance.
+    #[oai(
+        path = "/management/instances/:instance",
+        method = "get",
+        operation_id = "merchant_get_management_instance"
+    )]
+    async fn get_instance(
+        &self,
+        token: MerchantToken,
+        /// Instance id.
+        instance: Path<String>,
+    ) -> Result<Json<QueryInstancesResponse>, GetInstanceErrors> {
+        auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_READ).await?;
+        let row = auth::instance(&self.0, &instance.0).await?;
+        let s = settings_of(&row)?;
+        Ok(Json(QueryInstancesResponse {
+            name: row.name.clone(),
+            email: s.email,
+            phone_number: s.phone_number,
+            website: s.website,
+            logo: s.logo,
+            merchant_pub: merchant_pub_of(&row.merchant_pub)?,
+            address: s.address,
+            jurisdiction: s.jurisdiction,
+            use_stefan: s.use_stefan,
+            default_pay_delay: s.default_pay_delay,
+            default_refund_delay: s.default_refund_delay,
+            default_wire_transfer_delay: s.default_wire_transfer_delay,
+        }))
+    }
+
+    /// Delete an instance
+    ///
+    /// Without `purge` the instance is disabled: it becomes unknown to the API, its
+    /// tokens are revoked, and its id stays taken. With `purge=YES` it is removed with
+    /// everything it owns.
+    #[oai(
+        path = "/management/instances/:instance",
+        method = "delete",
+        operation_id = "merchant_delete_management_instance"
+    )]
+    async fn delete_instance(
+        &self,
+        token: MerchantToken,
+        /// Instance id.
+        instance: Path<String>,
+        /// `YES` to remove the instance and all its data for good.
+        purge: Query<Option<String>>,
+    ) -> Result<NoContent, DeleteInstanceErrors> {
+        auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_WRITE).await?;
+        let purge = match purge.0.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("NO") => false,
+            Some("YES") => true,
+            Some(_) => return Err(ApiError::malformed("purge", "purge must be YES or NO").into()),
+        };
+        if instance.0 == DEFAULT_INSTANCE {
+            return Err(ApiError::new(
+                ErrorCode::GenericForbidden,
+                "the default instance cannot be deleted",
+            )
+            .into());
+        }
+        match instances::delete(&self.0.db, &instance.0, purge)
+            .await
+            .map_err(ApiError::db_store)?
+        {
+            DeleteOutcome::Deleted => Ok(NoContent::Done),
+            DeleteOutcome::Unknown => Err(ApiError::new(
+                ErrorCode::MerchantGenericInstanceUnknown,
+                format!("instance `{}` is unknown", instance.0),
+            )
+            .into()),
+        }
+    }
+}
+
+/// Checks an instance id against `^[A-Za-z0-9][A-Za-z0-9_.@-]+$`.
+pub fn valid_instance_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id.len() >= 2
+        && id.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.@-".contains(c))
+}
+
+fn finite_delay(
+    field: &str,
+    value: Option<RelativeTime>,
+    default: RelativeTime,
+) -> Result<RelativeTime, ApiError> {
+    match value {
+        Some(RelativeTime::Forever) => Err(ApiError::malformed(
+            field,
+            format!("`{field}` must not be \"forever\""),
+        )),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    }
+}
+
+/// Validates a creation request and prepares the row, with a fresh key pair.
+fn new_instance(req: InstanceConfigurationRequest) -> Result<NewInstance, ApiError> {
+    if !valid_instance_id(&req.id) {
+        return Err(ApiError::malformed(
+            "id",
+            "the id must match ^[A-Za-z0-9][A-Za-z0-9_.@-]+$ and have at most 64 characters",
+        ));
+    }
+    if req.name.trim().is_empty() {
+        return Err(ApiError::malformed("name", "the name must not be empty"));
+    }
+    let password = match (req.auth.method, req.auth.password) {
+        (InstanceAuthMethod::External, _) => {
+            return Err(ApiError::malformed(
+                "auth.method",
+                "this backend supports only the \"token\" method",
+            ));
+        }
+        (InstanceAuthMethod::Token, Some(p)) if !p.is_empty() => p,
+        (InstanceAuthMethod::Token, _) => {
+            return Err(ApiError::new(
+                ErrorCode::GenericParameterMissing,
+                "the \"token\" method needs a password",
+            )
+            .parameter("auth.password"));
+        }
+    };
+    if req
+        .logo
+        .as_deref()
+        .is_some_and(|l| !l.starts_with("data:image/"))
+    {
+        return Err(ApiError::malformed(
+            "logo",
+            "the logo must be a data:image/... URL",
+        ));
+    }
+    let defaults = InstanceSettings::defaults();
+    let settings = InstanceSettings {
+        email: req.email,
+        phone_number: req.phone_number,
+        website: req.website,
+        logo: req.logo,
+        address: req.address,
+        jurisdiction: req.jurisdiction,
+        use_stefan: req.use_stefan,
+        default_pay_delay: finite_delay(
+            "default_pay_delay",
+            req.default_pay_delay,
+            defaults.default_pay_delay,
+        )?,
+        default_refund_delay: finite_delay(
+            "default_refund_delay",
+            req.default_refund_delay,
+            defaults.default_refund_delay,
+        )?,
+        default_wire_transfer_delay: finite_delay(
+            "default_wire_transfer_delay",
+            req.default_wire_transfer_delay,
+            defaults.default_wire_transfer_delay,
+        )?,
+    };
+    Ok(instance_row(req.id, req.name, &password, &settings))
+}
+
+/// A row for a new instance with a fresh Ed25519 key pair.
+pub fn instance_row(
+    id: String,
+    name: String,
+    password: &str,
+    settings: &InstanceSettings,
+) -> NewInstance {
+    let signing = SigningKey::from_bytes(&secret::random_bytes::<32>());
+    NewInstance {
+        instance_id: id,
+        name,
+        password_hash: secret::hash_password(password),
+        merchant_pub: EddsaPublicKey(signing.verifying_key().to_bytes()).to_string(),
+        merchant_priv: signing.to_bytes().to_vec(),
+        settings: serde_json::to_string(settings).expect("settings serialize"),
+    }
+}
+
+fn settings_of(row: &instances::Instance) -> Result<InstanceSettings, ApiError> {
+    serde_json::from_str(&row.settings).map_err(|e| {
+        tracing::error!(instance = %row.instance_id, error = %e, "stored instance settings are unreadable");
+        ApiError::new(ErrorCode::GenericDbFetchFailed, "stored instance settings are unreadable")
+    })
+}
+
+fn merchant_pub_of(s: &str) -> Result<EddsaPublicKey, ApiError> {
+    s.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::GenericDbFetchFailed,
+            "stored merchant key is unreadable",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_instance_id;
+
+    #[test]
+    fn instance_ids_follow_the_spec_regex() {
+        for ok in ["shop", "a1", "my.shop@x", "A-b_c"] {
+            assert!(valid_instance_id(ok), "{ok}");
+        }
+        for bad in ["", "a", "-shop", "shop/x", "shop x", "ünï", &"x".repeat(65)] {
+            assert!(!valid_instance_id(bad), "{bad}");
+        }
+    }
+}

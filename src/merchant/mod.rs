@@ -1,0 +1,80 @@
+//! The merchant backend: one module per API family.
+
+pub mod auth;
+pub mod config;
+pub mod instances;
+pub mod tokens;
+
+use poem::{Endpoint, EndpointExt, Request, http::Uri};
+use poem_openapi::{OpenApiService, Tags};
+
+use crate::{
+    State,
+    http::{BodyErrorPolicy, ServiceErrors},
+};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Protocol version and configuration.
+    Configuration,
+    /// Instance management (administrator).
+    Instances,
+    /// Access tokens of an instance.
+    Authentication,
+}
+
+pub type Api = (
+    config::ConfigApi,
+    instances::InstancesApi,
+    tokens::TokensApi,
+);
+
+pub fn api(state: &State) -> Api {
+    (
+        config::ConfigApi(state.clone()),
+        instances::InstancesApi(state.clone()),
+        tokens::TokensApi(state.clone()),
+    )
+}
+
+/// The merchant backend: its spec lists instance paths as `/instances/{instance}/...`;
+/// the default instance is also served without that prefix.
+pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
+    let spec = service.spec_endpoint();
+    poem::Route::new()
+        .at("/openapi.json", spec)
+        .nest("/", service)
+        .with(ServiceErrors(BodyErrorPolicy::Parameter))
+        .before(|mut req: Request| async move {
+            rewrite_default_instance(&mut req);
+            Ok(req)
+        })
+}
+
+/// `/private/...` (and every other instance path without `/instances/$ID`) addresses
+/// the default instance: rewrite it to `/instances/admin/...`.
+fn rewrite_default_instance(req: &mut Request) {
+    let path = req.uri().path();
+    let global = [
+        "/config",
+        "/management/",
+        "/management",
+        "/instances/",
+        "/openapi.json",
+    ];
+    if path == "/"
+        || global
+            .iter()
+            .any(|g| path == *g || (g.ends_with('/') && path.starts_with(g)))
+    {
+        return;
+    }
+    let mut rewritten = format!("/instances/{}{path}", auth::DEFAULT_INSTANCE);
+    if let Some(q) = req.uri().query() {
+        rewritten.push('?');
+        rewritten.push_str(q);
+    }
+    if let Ok(uri) = rewritten.parse::<Uri>() {
+        *req.uri_mut() = uri;
+    }
+}

@@ -1,0 +1,236 @@
+//! Access tokens of an instance: `POST` and `DELETE [/instances/$INSTANCE]/private/token`.
+
+use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
+
+use crate::{
+    NoContent, State, error_responses,
+    merchant::{
+        ApiTags,
+        auth::{self, MerchantToken, Scope, TOKEN_REFRESH, TokenCredentials},
+    },
+    store::tokens::{self, NewToken},
+    taler::{ApiError, ErrorCode, RelativeTime, Timestamp, secret},
+};
+
+/// Validity of a token when the request names none.
+const DEFAULT_DURATION: RelativeTime = RelativeTime::Micros(86_400 * 1_000_000);
+/// The longest validity granted ("forever" included): one year.
+const MAX_DURATION_US: u64 = 365 * 86_400 * 1_000_000;
+
+/// The scopes a token can have; `:refreshable` adds the `token-refresh` permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TokenScope {
+    #[oai(rename = "readonly")]
+    Readonly,
+    #[oai(rename = "write")]
+    Write,
+    #[oai(rename = "all")]
+    All,
+    #[oai(rename = "order-simple")]
+    OrderSimple,
+    #[oai(rename = "order-pos")]
+    OrderPos,
+    #[oai(rename = "order-mgmt")]
+    OrderMgmt,
+    #[oai(rename = "order-full")]
+    OrderFull,
+    #[oai(rename = "readonly:refreshable")]
+    ReadonlyRefreshable,
+    #[oai(rename = "write:refreshable")]
+    WriteRefreshable,
+    #[oai(rename = "all:refreshable")]
+    AllRefreshable,
+    #[oai(rename = "order-simple:refreshable")]
+    OrderSimpleRefreshable,
+    #[oai(rename = "order-pos:refreshable")]
+    OrderPosRefreshable,
+    #[oai(rename = "order-mgmt:refreshable")]
+    OrderMgmtRefreshable,
+    #[oai(rename = "order-full:refreshable")]
+    OrderFullRefreshable,
+}
+
+impl TokenScope {
+    fn scope(self) -> Scope {
+        let json = poem_openapi::types::ToJSON::to_json(&self).expect("enum serializes");
+        Scope::parse(json.as_str().expect("enum is a string"))
+            .expect("every TokenScope is a valid scope")
+    }
+
+    fn from_scope(scope: &Scope) -> TokenScope {
+        let value = serde_json::Value::String(scope.to_string());
+        poem_openapi::types::ParseFromJSON::parse_from_json(Some(value))
+            .expect("every scope is a TokenScope")
+    }
+}
+
+/// `LoginTokenRequest`.
+#[derive(Object)]
+pub struct LoginTokenRequest {
+    /// Scope of the token (which kinds of operations it will allow).
+    pub scope: TokenScope,
+    /// Requested validity; the server caps it at one year. Default: one day.
+    pub duration: Option<RelativeTime>,
+    /// Optional token description.
+    pub description: Option<String>,
+    /// Deprecated since v19: use the `:refreshable` scope suffix.
+    #[oai(deprecated)]
+    pub refreshable: Option<bool>,
+}
+
+/// `LoginTokenSuccessResponse`.
+#[derive(Object)]
+pub struct LoginTokenSuccessResponse {
+    /// Deprecated since v19: the same as `access_token`.
+    #[oai(deprecated)]
+    pub token: String,
+    /// The token, with its `secret-token:` prefix; send it as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Scope of the token.
+    pub scope: TokenScope,
+    /// When the token expires.
+    pub expiration: Timestamp,
+    /// Can this token be refreshed?
+    pub refreshable: bool,
+}
+
+error_responses!(PostTokenErrors {
+    400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "The password or token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`, `TALER_EC_GENERIC_TOKEN_EXPIRED`, `TALER_EC_GENERIC_TOKEN_MALFORMED`).",
+    403 => "The token is not refreshable, or the requested scope exceeds its scope (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(DeleteTokenErrors {
+    401 => "The token is missing or not valid (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`, `TALER_EC_GENERIC_TOKEN_EXPIRED`).",
+    403 => "The configured administrator token cannot be revoked (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+pub struct TokensApi(pub State);
+
+#[OpenApi(tag = "ApiTags::Authentication")]
+impl TokensApi {
+    /// Obtain an access token
+    ///
+    /// With HTTP Basic (the instance id as user name and the instance password), or with a
+    /// bearer token that has `token-refresh` (a `:refreshable` scope), in which case the new
+    /// scope must not exceed the old one. The default instance `admin` is also reachable as
+    /// `/private/token`.
+    #[oai(
+        path = "/instances/:instance/private/token",
+        method = "post",
+        operation_id = "merchant_post_private_token"
+    )]
+    async fn post_token(
+        &self,
+        credentials: TokenCredentials,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        body: Json<LoginTokenRequest>,
+    ) -> Result<Json<LoginTokenSuccessResponse>, PostTokenErrors> {
+        let row = auth::instance(&self.0, &instance.0).await?;
+        let requested = body
+            .scope
+            .scope()
+            .with_refreshable(body.refreshable.unwrap_or(false));
+        match credentials {
+            TokenCredentials::Password(basic) => {
+                let basic = basic.0;
+                let phc = row.password_hash.clone();
+                let valid = basic.username == row.instance_id
+                    && tokio::task::spawn_blocking(move || {
+                        secret::verify_password(&basic.password, &phc)
+                    })
+                    .await
+                    .unwrap_or(false);
+                if !valid {
+                    return Err(ApiError::new(
+                        ErrorCode::GenericUnauthorized,
+                        "wrong instance id or password",
+                    )
+                    .into());
+                }
+            }
+            TokenCredentials::Token(token) => {
+                let access = auth::authenticate(&self.0, row.clone(), &token.0.token).await?;
+                if !access.scope.grants(TOKEN_REFRESH) {
+                    return Err(ApiError::new(
+                        ErrorCode::GenericTokenPermissionInsufficient,
+                        "the token is not refreshable",
+                    )
+                    .into());
+                }
+                if !access.scope.covers(&requested) {
+                    return Err(ApiError::new(
+                        ErrorCode::GenericTokenPermissionInsufficient,
+                        format!(
+                            "scope `{requested}` exceeds the token's scope `{}`",
+                            access.scope
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let duration = match body.duration.unwrap_or(DEFAULT_DURATION) {
+            RelativeTime::Micros(us) => RelativeTime::Micros(us.min(MAX_DURATION_US)),
+            RelativeTime::Forever => RelativeTime::Micros(MAX_DURATION_US),
+        };
+        let now = Timestamp::now();
+        let expiration = now.add(duration);
+        let access_token = secret::generate_token();
+        tokens::insert(
+            &self.0.db,
+            NewToken {
+                instance_serial: row.instance_serial,
+                token_hash: secret::token_hash(&access_token),
+                scope: requested.to_string(),
+                created_at: now.to_db(),
+                expiration: expiration.to_db(),
+                description: body.0.description,
+            },
+        )
+        .await
+        .map_err(ApiError::db_store)?;
+        Ok(Json(LoginTokenSuccessResponse {
+            token: access_token.clone(),
+            access_token,
+            scope: TokenScope::from_scope(&requested),
+            expiration,
+            refreshable: requested.refreshable(),
+        }))
+    }
+
+    /// Revoke the access token
+    ///
+    /// Revokes the bearer token the request is made with.
+    #[oai(
+        path = "/instances/:instance/private/token",
+        method = "delete",
+        operation_id = "merchant_delete_private_token"
+    )]
+    async fn delete_token(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+    ) -> Result<NoContent, DeleteTokenErrors> {
+        let row = auth::instance(&self.0, &instance.0).await?;
+        let access = auth::authenticate(&self.0, row, &token.0.token).await?;
+        let Some(hash) = access.token_hash else {
+            return Err(ApiError::new(
+                ErrorCode::GenericForbidden,
+                "the administrator token comes from the configuration and cannot be revoked",
+            )
+            .into());
+        };
+        tokens::delete_by_hash(&self.0.db, &hash)
+            .await
+            .map_err(ApiError::db_store)?;
+        Ok(NoContent::Done)
+    }
+}

@@ -1,0 +1,51 @@
+//! Database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// Opens the database and brings its schema up to date.
+///
+/// SQLite runs in WAL mode with foreign keys enforced and a busy timeout, so
+/// concurrent writers wait instead of failing. `schema` (PostgreSQL only) puts
+/// every table in that schema, which the tests use to run side by side.
+pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .create_if_missing(true)
+        });
+    } else {
+        options.max_connections(16);
+        if let Some(schema) = schema {
+            options.set_schema_search_path(schema.to_owned());
+        }
+    }
+    let db = Database::connect(options).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Applies pending migrations only (the `migrate` command).
+pub async fn migrate(url: &str) -> Result<(), DbErr> {
+    connect(url, None).await.map(|_| ())
+}
+
+pub mod instances;
+pub mod tokens;
+
+/// True when the error is a unique-constraint violation (a concurrent or repeated insert).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -1,0 +1,334 @@
+//! Taler `RelativeTime` (`{"d_us": n | "forever"}`) and `Timestamp` (`{"t_s": n | "never"}`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use poem_openapi::{
+    registry::{MetaSchema, MetaSchemaRef, Registry},
+    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+};
+use serde_json::{Value, json};
+
+/// JSON numbers above this lose precision in many clients (api-common `Integer`).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A duration in microseconds, or forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RelativeTime {
+    Micros(u64),
+    Forever,
+}
+
+/// A point in time in seconds since the Unix epoch, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timestamp {
+    Seconds(u64),
+    Never,
+}
+
+impl RelativeTime {
+    pub const ZERO: RelativeTime = RelativeTime::Micros(0);
+
+    pub fn from_duration(d: Duration) -> Self {
+        RelativeTime::Micros((d.as_micros() as u64).min(MAX_SAFE_INTEGER))
+    }
+
+    /// The duration, or `None` for forever.
+    pub fn as_duration(self) -> Option<Duration> {
+        match self {
+            RelativeTime::Micros(us) => Some(Duration::from_micros(us)),
+            RelativeTime::Forever => None,
+        }
+    }
+}
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp::Seconds(unix_seconds(SystemTime::now()))
+    }
+
+    /// `self` moved forward by a relative time, saturating at never.
+    pub fn add(self, rel: RelativeTime) -> Self {
+        match (self, rel) {
+            (Timestamp::Seconds(s), RelativeTime::Micros(us)) => {
+                let t = s.saturating_add(us / 1_000_000);
+                if t > MAX_SAFE_INTEGER {
+                    Timestamp::Never
+                } else {
+                    Timestamp::Seconds(t)
+                }
+            }
+            _ => Timestamp::Never,
+        }
+    }
+
+    /// Seconds since the epoch as stored in the database; never is `i64::MAX`.
+    pub fn to_db(self) -> i64 {
+        match self {
+            Timestamp::Seconds(s) => s as i64,
+            Timestamp::Never => i64::MAX,
+        }
+    }
+
+    pub fn from_db(v: i64) -> Self {
+        if v == i64::MAX || v < 0 {
+            Timestamp::Never
+        } else {
+            Timestamp::Seconds(v as u64)
+        }
+    }
+}
+
+pub fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Parses `{"<field>": n | "<infinite>"}`: `Some(n)`, or `None` for the infinite word.
+fn parse_time_object<T: Type>(
+    value: Option<Value>,
+    field: &str,
+    infinite: &str,
+) -> Result<Option<u64>, ParseError<T>> {
+    let Some(value) = value else {
+        return Err(ParseError::expected_input());
+    };
+    let Value::Object(map) = &value else {
+        return Err(ParseError::expected_type(value));
+    };
+    if map.len() != 1 {
+        return Err(ParseError::custom(format!(
+            "expected an object with the single field `{field}`"
+        )));
+    }
+    match map.get(field) {
+        Some(Value::String(s)) if s == infinite => Ok(None),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(v) if v <= MAX_SAFE_INTEGER => Ok(Some(v)),
+            _ => Err(ParseError::custom(format!(
+                "`{field}` must be a non-negative integer of at most 2^53-1 or \"{infinite}\""
+            ))),
+        },
+        _ => Err(ParseError::custom(format!(
+            "`{field}` must be a non-negative integer or \"{infinite}\""
+        ))),
+    }
+}
+
+fn register_time_schema<T: 'static>(
+    registry: &mut Registry,
+    name: &'static str,
+    description: &'static str,
+    field: &'static str,
+    field_description: &'static str,
+    infinite: &'static str,
+) {
+    registry.create_schema::<T, _>(name.to_owned(), |_| MetaSchema {
+        description: Some(description),
+        required: vec![field],
+        properties: vec![(
+            field,
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                description: Some(field_description),
+                one_of: vec![
+                    MetaSchemaRef::Inline(Box::new(MetaSchema {
+                        minimum: Some(0.0),
+                        maximum: Some(MAX_SAFE_INTEGER as f64),
+                        ..MetaSchema::new_with_format("integer", "int64")
+                    })),
+                    MetaSchemaRef::Inline(Box::new(MetaSchema {
+                        enum_items: vec![Value::String(infinite.to_owned())],
+                        ..MetaSchema::new("string")
+                    })),
+                ],
+                ..MetaSchema::ANY
+            })),
+        )],
+        ..MetaSchema::new("object")
+    });
+}
+
+macro_rules! object_type {
+    ($ty:ty, $name:literal) => {
+        impl Type for $ty {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($name)
+            }
+
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Reference($name.to_owned())
+            }
+
+            fn register(registry: &mut Registry) {
+                <$ty>::register_schema(registry);
+            }
+
+            fn as_raw_value(&self) -> Option<&Self> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+                Box::new(self.as_raw_value().into_iter())
+            }
+        }
+    };
+}
+
+object_type!(RelativeTime, "RelativeTime");
+object_type!(Timestamp, "Timestamp");
+
+impl RelativeTime {
+    fn register_schema(registry: &mut Registry) {
+        register_time_schema::<Self>(
+            registry,
+            "RelativeTime",
+            "A duration: microseconds, or \"forever\".",
+            "d_us",
+            "Duration in microseconds, or \"forever\".",
+            "forever",
+        );
+    }
+}
+
+impl Timestamp {
+    fn register_schema(registry: &mut Registry) {
+        register_time_schema::<Self>(
+            registry,
+            "Timestamp",
+            "A point in time: seconds since the Unix epoch, or \"never\".",
+            "t_s",
+            "Seconds since the Unix epoch, or \"never\".",
+            "never",
+        );
+    }
+}
+
+impl ParseFromJSON for RelativeTime {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        Ok(parse_time_object::<Self>(value, "d_us", "forever")?
+            .map_or(RelativeTime::Forever, RelativeTime::Micros))
+    }
+}
+
+impl ToJSON for RelativeTime {
+    fn to_json(&self) -> Option<Value> {
+        Some(match self {
+            RelativeTime::Micros(us) => json!({ "d_us": us }),
+            RelativeTime::Forever => json!({ "d_us": "forever" }),
+        })
+    }
+}
+
+impl ParseFromJSON for Timestamp {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        Ok(parse_time_object::<Self>(value, "t_s", "never")?
+            .map_or(Timestamp::Never, Timestamp::Seconds))
+    }
+}
+
+impl ToJSON for Timestamp {
+    fn to_json(&self) -> Option<Value> {
+        Some(match self {
+            Timestamp::Seconds(s) => json!({ "t_s": s }),
+            Timestamp::Never => json!({ "t_s": "never" }),
+        })
+    }
+}
+
+/// Serde goes through the same JSON forms as the API, for values stored as JSON.
+macro_rules! serde_via_json {
+    ($ty:ty) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serde::Serialize::serialize(&self.to_json(), s)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let value = <Value as serde::Deserialize>::deserialize(d)?;
+                <$ty>::parse_from_json(Some(value))
+                    .map_err(|e| serde::de::Error::custom(e.into_message()))
+            }
+        }
+    };
+}
+
+serde_via_json!(RelativeTime);
+serde_via_json!(Timestamp);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_time_round_trips() {
+        for rt in [
+            RelativeTime::Micros(0),
+            RelativeTime::Micros(1_500_000),
+            RelativeTime::Forever,
+        ] {
+            assert_eq!(RelativeTime::parse_from_json(rt.to_json()).unwrap(), rt);
+        }
+        assert_eq!(
+            RelativeTime::Forever.to_json().unwrap(),
+            json!({"d_us": "forever"})
+        );
+    }
+
+    #[test]
+    fn relative_time_rejects_bad_inputs() {
+        for bad in [
+            json!({"d_us": -1}),
+            json!({"d_us": 1.5}),
+            json!({"d_us": "never"}),
+            json!({"d_us": "10"}),
+            json!({"d_us": 9007199254740992u64}),
+            json!({"t_s": 1}),
+            json!({"d_us": 1, "x": 2}),
+            json!({}),
+            json!(5),
+            json!(null),
+        ] {
+            assert!(
+                RelativeTime::parse_from_json(Some(bad.clone())).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(RelativeTime::parse_from_json(None).is_err());
+    }
+
+    #[test]
+    fn timestamp_round_trips_and_rejects() {
+        for ts in [
+            Timestamp::Seconds(0),
+            Timestamp::Seconds(1_700_000_000),
+            Timestamp::Never,
+        ] {
+            assert_eq!(Timestamp::parse_from_json(ts.to_json()).unwrap(), ts);
+            assert_eq!(Timestamp::from_db(ts.to_db()), ts);
+        }
+        assert!(Timestamp::parse_from_json(Some(json!({"t_s": "forever"}))).is_err());
+        assert!(Timestamp::parse_from_json(Some(json!({"t_s": -5}))).is_err());
+    }
+
+    #[test]
+    fn timestamp_addition_saturates() {
+        assert_eq!(
+            Timestamp::Seconds(10).add(RelativeTime::Micros(2_000_000)),
+            Timestamp::Seconds(12)
+        );
+        assert_eq!(
+            Timestamp::Seconds(10).add(RelativeTime::Forever),
+            Timestamp::Never
+        );
+        assert_eq!(
+            Timestamp::Seconds(MAX_SAFE_INTEGER).add(RelativeTime::Micros(5_000_000)),
+            Timestamp::Never
+        );
+    }
+}
