@@ -123,12 +123,15 @@ impl<E> TalerEdgeEndpoint<E> {
                 "the request body is not valid JSON",
             ));
         }
-        if *req.method() != Method::DELETE || !bytes.is_empty() {
+        if !bytes.is_empty() {
             // Clients such as `curl -d` label JSON as a form; the body is JSON regardless.
+            // An empty body keeps no type, so an endpoint expecting JSON reports it missing.
             req.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+        } else {
+            req.headers_mut().remove(header::CONTENT_TYPE);
         }
         req.set_body(Body::from(bytes));
         Ok(())

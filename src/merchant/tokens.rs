@@ -181,7 +181,7 @@ impl TokensApi {
             RelativeTime::Forever => RelativeTime::Micros(MAX_DURATION_US),
         };
         let now = Timestamp::now();
-        let expiration = now.add(duration);
+        let expiration = now.plus(duration);
         let access_token = secret::generate_token();
         tokens::insert(
             &self.0.db,

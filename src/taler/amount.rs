@@ -328,7 +328,17 @@ mod tests {
         assert!(a("EUR:1").checked_sub(&a("EUR:1.00000001")).is_none());
         assert!(a("EUR:1").checked_add(&a("USD:1")).is_none());
         let max = a("EUR:4503599627370496");
-        assert!(max.checked_add(&a("EUR:0.00000001")).is_none());
+        // Taler bounds the integer part only: 2^52 plus a fraction is still valid.
+        assert_eq!(
+            max.checked_add(&a("EUR:0.5")).unwrap().to_string(),
+            "EUR:4503599627370496.5"
+        );
+        assert!(max.checked_add(&a("EUR:1")).is_none());
+        assert!(
+            a("EUR:4503599627370496.6")
+                .checked_add(&a("EUR:0.4"))
+                .is_none()
+        );
         assert_eq!(
             a("EUR:4503599627370495.5")
                 .checked_add(&a("EUR:0.5"))

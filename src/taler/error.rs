@@ -142,7 +142,8 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub detail: ErrorDetail,
+    // Boxed: errors travel in every `Result`, and the happy path should stay small.
+    pub detail: Box<ErrorDetail>,
 }
 
 impl ApiError {
@@ -155,7 +156,7 @@ impl ApiError {
     pub fn with_status(status: StatusCode, code: ErrorCode, hint: impl Into<String>) -> Self {
         ApiError {
             status,
-            detail: ErrorDetail {
+            detail: Box::new(ErrorDetail {
                 code: code.number(),
                 hint: Some(hint.into()),
                 detail: None,
@@ -168,7 +169,7 @@ impl ApiError {
                 type_expected: None,
                 type_actual: None,
                 extra: None,
-            },
+            }),
         }
     }
 

@@ -47,7 +47,7 @@ impl Timestamp {
     }
 
     /// `self` moved forward by a relative time, saturating at never.
-    pub fn add(self, rel: RelativeTime) -> Self {
+    pub fn plus(self, rel: RelativeTime) -> Self {
         match (self, rel) {
             (Timestamp::Seconds(s), RelativeTime::Micros(us)) => {
                 let t = s.saturating_add(us / 1_000_000);
@@ -319,15 +319,15 @@ mod tests {
     #[test]
     fn timestamp_addition_saturates() {
         assert_eq!(
-            Timestamp::Seconds(10).add(RelativeTime::Micros(2_000_000)),
+            Timestamp::Seconds(10).plus(RelativeTime::Micros(2_000_000)),
             Timestamp::Seconds(12)
         );
         assert_eq!(
-            Timestamp::Seconds(10).add(RelativeTime::Forever),
+            Timestamp::Seconds(10).plus(RelativeTime::Forever),
             Timestamp::Never
         );
         assert_eq!(
-            Timestamp::Seconds(MAX_SAFE_INTEGER).add(RelativeTime::Micros(5_000_000)),
+            Timestamp::Seconds(MAX_SAFE_INTEGER).plus(RelativeTime::Micros(5_000_000)),
             Timestamp::Never
         );
     }

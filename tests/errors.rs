@@ -1,0 +1,266 @@
+//! Every kind of bad input leaves as an `ErrorDetail` with the right status and code.
+
+mod common;
+
+use common::{ADMIN_TOKEN, TestServer, assert_error, backends, instance_request, send};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn unknown_route_is_404_endpoint_unknown() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        for path in [
+            "/merchant/nope",
+            "/nothing",
+            "/bank/accounts",
+            "/donau/charities/x/y",
+        ] {
+            let (status, body) = s.call(Method::GET, path, None, None).await;
+            assert_error(status, &body, 404, 21);
+        }
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_method_invalid() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (status, body) = s
+            .call(Method::PUT, "/merchant/config", None, Some(json!({})))
+            .await;
+        assert_error(status, &body, 405, 20);
+        let (status, body) = s.call(Method::DELETE, "/donau/config", None, None).await;
+        assert_error(status, &body, 405, 20);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_json_invalid_and_changes_nothing() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        for raw in ["{bad", "", "[1,", "{\"id\": \"x\"", "nul"] {
+            let req = s
+                .req(Method::POST, "/merchant/management/instances")
+                .bearer_auth(ADMIN_TOKEN)
+                .header("content-type", "application/json")
+                .body(raw.to_owned());
+            let (status, body) = send(req).await;
+            assert_error(status, &body, 400, 22);
+        }
+        let (_, list) = s
+            .call(
+                Method::GET,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(
+            list["instances"].as_array().unwrap().len(),
+            1,
+            "only the default instance: {list}"
+        );
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn missing_field_and_wrong_type_are_400_with_the_merchant_codes() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let mut missing = instance_request("shop", "pw");
+        missing.as_object_mut().unwrap().remove("name");
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(missing),
+            )
+            .await;
+        assert_error(status, &body, 400, 25);
+
+        let mut wrong = instance_request("shop", "pw");
+        wrong["use_stefan"] = json!("yes");
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(wrong),
+            )
+            .await;
+        assert_error(status, &body, 400, 26);
+
+        let mut bad_delay = instance_request("shop", "pw");
+        bad_delay["default_pay_delay"] = json!({"d_us": -5});
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(bad_delay),
+            )
+            .await;
+        assert_error(status, &body, 400, 26);
+
+        let mut forever = instance_request("shop", "pw");
+        forever["default_pay_delay"] = json!({"d_us": "forever"});
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(forever),
+            )
+            .await;
+        assert_error(status, &body, 400, 26);
+        assert_eq!(body["parameter"], "default_pay_delay");
+
+        // A body sent as a form (curl -d) is still read as JSON.
+        let req = s
+            .req(Method::POST, "/merchant/management/instances")
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(instance_request("formshop", "pw").to_string());
+        let (status, _) = send(req).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_query_parameter_is_400_parameter_malformed() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        s.instance_with_token("shop", "readonly").await;
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                "/merchant/management/instances/shop?purge=MAYBE",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 400, 26);
+        assert_eq!(body["parameter"], "purge");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn oversize_body_is_413_and_changes_nothing() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let mut big = instance_request("bigshop", "pw");
+        big["name"] = json!("x".repeat(70_000));
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(big.clone()),
+            )
+            .await;
+        assert_error(status, &body, 413, 32);
+
+        // Without Content-Length (chunked), the limit holds while reading.
+        let stream = futures_stream(big.to_string());
+        let req = s
+            .req(Method::POST, "/merchant/management/instances")
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(stream));
+        let (status, body) = send(req).await;
+        assert_error(status, &body, 413, 32);
+
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/merchant/management/instances/bigshop",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 404, 2000);
+        s.finish().await;
+    }
+}
+
+fn futures_stream(
+    text: String,
+) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = text
+        .into_bytes()
+        .chunks(8192)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    tokio_stream::iter(chunks)
+}
+
+#[tokio::test]
+async fn missing_wrong_and_malformed_tokens_are_401() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (status, body) = s
+            .call(Method::GET, "/merchant/management/instances", None, None)
+            .await;
+        assert_error(status, &body, 401, 40);
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/merchant/management/instances",
+                Some("secret-token:WRONG"),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 401, 41);
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/merchant/management/instances",
+                Some("hunter2"),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 401, 43);
+        let req = s
+            .req(Method::GET, "/merchant/management/instances")
+            .header("authorization", "Token abc");
+        let (status, body) = send(req).await;
+        assert_error(status, &body, 401, 40);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn database_failure_is_500_with_db_code() {
+    // SQLite only: break the schema under the running server.
+    let s = TestServer::start(&common::Backend::Sqlite).await;
+    use sea_orm::ConnectionTrait;
+    s.server
+        .state
+        .db
+        .execute_unprepared("DROP TABLE merchant_tokens")
+        .await
+        .unwrap();
+    let req = s
+        .req(Method::POST, "/merchant/private/token")
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"scope": "readonly"}));
+    let (status, body) = send(req).await;
+    assert_error(status, &body, 500, 52);
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/merchant/management/instances",
+            Some("secret-token:UNKNOWN"),
+            None,
+        )
+        .await;
+    assert_error(status, &body, 500, 53);
+    s.finish().await;
+}

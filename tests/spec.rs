@@ -1,0 +1,143 @@
+//! The published specs: in sync with the code, complete, and browsable.
+
+mod common;
+
+use std::path::Path;
+
+use common::{TestServer, backends};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+const REFRESH: &str = "cargo run -- openapi --out openapi";
+
+#[test]
+fn committed_specs_match_the_code() {
+    let config = taler_openapi::Config::from_ini(Default::default()).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi");
+    for (name, json) in taler_openapi::specs(config) {
+        let committed = std::fs::read_to_string(dir.join(name))
+            .unwrap_or_else(|_| panic!("openapi/{name} is missing; run `{REFRESH}`"));
+        assert!(
+            committed.trim_end() == json.trim_end(),
+            "openapi/{name} differs from what the code produces; run `{REFRESH}` and commit the result"
+        );
+    }
+}
+
+fn all_specs() -> Vec<(&'static str, Value)> {
+    let config = taler_openapi::Config::from_ini(Default::default()).unwrap();
+    taler_openapi::specs(config)
+        .into_iter()
+        .map(|(name, json)| (name, serde_json::from_str(&json).unwrap()))
+        .collect()
+}
+
+#[test]
+fn every_operation_is_documented_and_its_errors_are_error_details() {
+    for (name, spec) in all_specs() {
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let at = format!("{name} {method} {path}");
+                for key in ["summary", "description", "operationId", "tags"] {
+                    assert!(op.get(key).is_some(), "{at} lacks {key}");
+                }
+                for (status, resp) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let schema = &resp["content"]["application/json"]["schema"]["$ref"];
+                        assert_eq!(schema, "#/components/schemas/ErrorDetail", "{at} {status}");
+                    }
+                }
+                let private = path.contains("/private/") || path.starts_with("/management");
+                if private {
+                    assert!(
+                        op.get("security").is_some(),
+                        "{at} has no security requirement"
+                    );
+                    assert!(
+                        op["responses"].get("401").is_some(),
+                        "{at} does not declare 401"
+                    );
+                }
+                if matches!(method.as_str(), "post" | "patch" | "put") {
+                    assert!(
+                        op["responses"].get("400").is_some(),
+                        "{at} does not declare 400"
+                    );
+                    assert!(
+                        op["responses"].get("413").is_some(),
+                        "{at} does not declare 413"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn schema_names_are_the_taler_names() {
+    let specs = all_specs();
+    let merchant = &specs[0].1["components"]["schemas"];
+    for name in [
+        "ErrorDetail",
+        "RelativeTime",
+        "Timestamp",
+        "EddsaPublicKey",
+        "InstanceConfigurationRequest",
+        "LoginTokenRequest",
+        "LoginTokenSuccessResponse",
+        "MerchantVersionResponse",
+        "CurrencySpecification",
+    ] {
+        assert!(
+            merchant.get(name).is_some(),
+            "merchant spec lacks schema {name}"
+        );
+    }
+    assert_eq!(
+        merchant["EddsaPublicKey"]["pattern"],
+        "^[0-9A-HJKMNP-TV-Z]{51}[0G]$"
+    );
+}
+
+#[tokio::test]
+async fn services_serve_their_specs_and_swagger_ui_lists_them() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        for base in ["/merchant/", "/bank/", "/donau/"] {
+            let (status, body) = s
+                .call(Method::GET, &format!("{base}openapi.json"), None, None)
+                .await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(body["openapi"].as_str().unwrap().starts_with("3."));
+            assert_eq!(body["servers"][0]["url"], base.trim_end_matches('/'));
+        }
+        let page = s.client.get(s.url("/swagger-ui/")).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("swagger-ui"));
+        let init = s
+            .client
+            .get(s.url("/swagger-ui/swagger-initializer.js"))
+            .send()
+            .await
+            .unwrap();
+        let init = init.text().await.unwrap();
+        for url in [
+            "/merchant/openapi.json",
+            "/bank/openapi.json",
+            "/donau/openapi.json",
+        ] {
+            assert!(init.contains(url), "Swagger UI does not list {url}");
+        }
+        let root = s
+            .client
+            .get(s.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(root.contains("/swagger-ui/"));
+        s.finish().await;
+    }
+}
