@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{ADMIN_TOKEN, TestServer, assert_error, backends, instance_request, send};
+use common::{ADMIN_TOKEN, TestServer, assert_error, backends, instance_request};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -216,33 +216,21 @@ async fn tokens_by_password_with_scopes_and_permissions() {
         assert!(readonly.starts_with("secret-token:"));
 
         // Wrong password, wrong user name, unknown instance.
-        let (status, body) = send(
-            s.req(Method::POST, "/merchant/instances/shop/private/token")
-                .basic_auth("shop", Some("nope"))
-                .json(&json!({"scope": "all"})),
-        )
-        .await;
+        let (status, body) = s
+            .token_by_password("shop", "shop", "nope", json!({"scope": "all"}))
+            .await;
         assert_error(status, &body, 401, 40);
-        let (status, body) = send(
-            s.req(Method::POST, "/merchant/instances/shop/private/token")
-                .basic_auth("admin", Some("pw"))
-                .json(&json!({"scope": "all"})),
-        )
-        .await;
+        let (status, body) = s
+            .token_by_password("shop", "admin", "pw", json!({"scope": "all"}))
+            .await;
         assert_error(status, &body, 401, 40);
-        let (status, body) = send(
-            s.req(Method::POST, "/merchant/instances/ghost/private/token")
-                .basic_auth("ghost", Some("pw"))
-                .json(&json!({"scope": "all"})),
-        )
-        .await;
+        let (status, body) = s
+            .token_by_password("ghost", "ghost", "pw", json!({"scope": "all"}))
+            .await;
         assert_error(status, &body, 404, 2000);
-        let (status, body) = send(
-            s.req(Method::POST, "/merchant/instances/shop/private/token")
-                .basic_auth("shop", Some("pw"))
-                .json(&json!({"scope": "superuser"})),
-        )
-        .await;
+        let (status, body) = s
+            .token_by_password("shop", "shop", "pw", json!({"scope": "superuser"}))
+            .await;
         assert_error(status, &body, 400, 26);
 
         // A readonly token cannot refresh; a refreshable one can, within its scope.
@@ -360,11 +348,14 @@ async fn revoked_expired_and_deleted_tokens_stop_working() {
             .await;
         assert_error(status, &body, 401, 41);
 
-        let req = s
-            .req(Method::POST, path)
-            .basic_auth("shop", Some("pw"))
-            .json(&json!({"scope": "all:refreshable", "duration": {"d_us": 0}}));
-        let (status, body) = send(req).await;
+        let (status, body) = s
+            .token_by_password(
+                "shop",
+                "shop",
+                "pw",
+                json!({"scope": "all:refreshable", "duration": {"d_us": 0}}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
         let expired = body["access_token"].as_str().unwrap().to_owned();
         let (status, body) = s

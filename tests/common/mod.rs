@@ -200,15 +200,28 @@ impl TestServer {
         self.login(id, "pw", scope).await
     }
 
-    pub async fn login(&self, id: &str, password: &str, scope: &str) -> String {
+    /// `POST /instances/{instance}/private/token` with HTTP Basic credentials.
+    pub async fn token_by_password(
+        &self,
+        instance: &str,
+        user: &str,
+        password: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         let req = self
             .req(
                 Method::POST,
-                &format!("/merchant/instances/{id}/private/token"),
+                &format!("/merchant/instances/{instance}/private/token"),
             )
-            .basic_auth(id, Some(password))
-            .json(&json!({ "scope": scope }));
-        let (status, body) = send(req).await;
+            .basic_auth(user, Some(password))
+            .json(&body);
+        send(req).await
+    }
+
+    pub async fn login(&self, id: &str, password: &str, scope: &str) -> String {
+        let (status, body) = self
+            .token_by_password(id, id, password, json!({ "scope": scope }))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["access_token"].as_str().unwrap().to_owned()
     }
