@@ -118,6 +118,26 @@ impl Amount {
     }
 }
 
+/// Refuses an amount in any currency but the service's (`TALER_EC_GENERIC_CURRENCY_MISMATCH`).
+pub fn require_currency(
+    amount: &Amount,
+    currency: &str,
+    field: &str,
+) -> Result<(), super::ApiError> {
+    if amount.currency() == currency {
+        return Ok(());
+    }
+    Err(super::ApiError::new(
+        super::ErrorCode::GenericCurrencyMismatch,
+        format!(
+            "`{field}` is in {}, but this service uses {currency}",
+            amount.currency()
+        ),
+    )
+    .parameter(field)
+    .currency(amount.currency()))
+}
+
 impl FromStr for Amount {
     type Err = AmountError;
 
@@ -345,6 +365,14 @@ mod tests {
                 .unwrap(),
             max
         );
+    }
+
+    #[test]
+    fn foreign_currency_is_refused_with_currency_mismatch() {
+        assert!(require_currency(&a("KUDOS:1"), "KUDOS", "amount").is_ok());
+        let err = require_currency(&a("EUR:1"), "KUDOS", "amount").unwrap_err();
+        assert_eq!((err.status.as_u16(), err.code()), (400, 30));
+        assert_eq!(err.detail.currency.as_deref(), Some("EUR"));
     }
 
     #[test]
