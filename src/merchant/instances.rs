@@ -212,7 +212,6 @@ error_responses!(ListInstancesErrors {
 });
 
 error_responses!(GetInstanceErrors {
-    400 => "The instance id is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
     401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
     403 => "The token lacks `instances-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
