@@ -3,14 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_merchant_instances;
+mod m20261123_000002_create_merchant_money_pots;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261123_000001_create_merchant_instances::Migration,
-        )]
+        vec![
+            Box::new(m20261123_000001_create_merchant_instances::Migration),
+            Box::new(m20261123_000002_create_merchant_money_pots::Migration),
+        ]
     }
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod instances;
+pub mod pots;
 pub mod tokens;
 
 use poem::{Endpoint, EndpointExt, Request, http::Uri};
@@ -21,12 +22,15 @@ pub enum ApiTags {
     Instances,
     /// Access tokens of an instance.
     Authentication,
+    /// Money pots: named totals for merchant-internal accounting.
+    Pots,
 }
 
 pub type Api = (
     config::ConfigApi,
     instances::InstancesApi,
     tokens::TokensApi,
+    pots::PotsApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -34,6 +38,7 @@ pub fn api(state: &State) -> Api {
         config::ConfigApi(state.clone()),
         instances::InstancesApi(state.clone()),
         tokens::TokensApi(state.clone()),
+        pots::PotsApi(state.clone()),
     )
 }
 

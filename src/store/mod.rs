@@ -40,6 +40,7 @@ pub async fn migrate(url: &str) -> Result<(), DbErr> {
 }
 
 pub mod instances;
+pub mod pots;
 pub mod tokens;
 
 /// True when the error is a unique-constraint violation (a concurrent or repeated insert).

@@ -4,6 +4,7 @@ pub mod amount;
 pub mod currency;
 pub mod error;
 pub mod keys;
+pub mod pagination;
 pub mod secret;
 pub mod time;
 
