@@ -148,8 +148,17 @@ pub enum BodyErrorPolicy {
     JsonInvalid,
 }
 
+/// How a service answers a request without the `Authorization` header it requires.
+#[derive(Debug, Clone, Copy)]
+pub enum MissingAuth {
+    /// 401 `TALER_EC_GENERIC_UNAUTHORIZED` (merchant, bank).
+    Unauthorized,
+    /// 403 `TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`, as the Donau pages say.
+    Forbidden,
+}
+
 /// Wraps one service so that its errors follow that service's conventions.
-pub struct ServiceErrors(pub BodyErrorPolicy);
+pub struct ServiceErrors(pub BodyErrorPolicy, pub MissingAuth);
 
 impl<E: Endpoint> Middleware<E> for ServiceErrors {
     type Output = ServiceErrorsEndpoint<E>;
@@ -158,6 +167,7 @@ impl<E: Endpoint> Middleware<E> for ServiceErrors {
         ServiceErrorsEndpoint {
             inner,
             policy: self.0,
+            missing_auth: self.1,
         }
     }
 }
@@ -165,6 +175,7 @@ impl<E: Endpoint> Middleware<E> for ServiceErrors {
 pub struct ServiceErrorsEndpoint<E> {
     inner: E,
     policy: BodyErrorPolicy,
+    missing_auth: MissingAuth,
 }
 
 impl<E: Endpoint> Endpoint for ServiceErrorsEndpoint<E> {
@@ -173,17 +184,17 @@ impl<E: Endpoint> Endpoint for ServiceErrorsEndpoint<E> {
     async fn call(&self, req: Request) -> Result<Self::Output> {
         Ok(match self.inner.call(req).await {
             Ok(resp) => resp.into_response(),
-            Err(err) => api_error(err, self.policy).into_response(),
+            Err(err) => api_error(err, self.policy, self.missing_auth).into_response(),
         })
     }
 }
 
 /// Turns any error that reached the edge into an `ErrorDetail` response.
 pub fn error_response(err: poem::Error) -> Response {
-    api_error(err, BodyErrorPolicy::JsonInvalid).into_response()
+    api_error(err, BodyErrorPolicy::JsonInvalid, MissingAuth::Unauthorized).into_response()
 }
 
-fn api_error(err: poem::Error, policy: BodyErrorPolicy) -> ApiError {
+fn api_error(err: poem::Error, policy: BodyErrorPolicy, missing_auth: MissingAuth) -> ApiError {
     if let Some(e) = err.downcast_ref::<ApiError>() {
         return e.clone();
     }
@@ -213,6 +224,12 @@ fn api_error(err: poem::Error, policy: BodyErrorPolicy) -> ApiError {
         );
     }
     if err.is::<AuthorizationError>() {
+        if let MissingAuth::Forbidden = missing_auth {
+            return ApiError::new(
+                ErrorCode::GenericTokenPermissionInsufficient,
+                "the administrator token is missing: send `Authorization: Bearer secret-token:...`",
+            );
+        }
         return ApiError::new(
             ErrorCode::GenericUnauthorized,
             "authorization is missing: send `Authorization: Bearer secret-token:...`",

@@ -7,7 +7,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     State,
-    http::{BodyErrorPolicy, ServiceErrors},
+    http::{BodyErrorPolicy, MissingAuth, ServiceErrors},
 };
 
 #[derive(Tags)]
@@ -27,5 +27,8 @@ pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
     poem::Route::new()
         .at("/openapi.json", spec)
         .nest("/", service)
-        .with(ServiceErrors(BodyErrorPolicy::JsonInvalid))
+        .with(ServiceErrors(
+            BodyErrorPolicy::JsonInvalid,
+            MissingAuth::Unauthorized,
+        ))
 }

@@ -1,5 +1,6 @@
-//! The Donau: configuration and, later, the charity registry.
+//! The Donau: configuration and the charity registry.
 
+pub mod charities;
 pub mod config;
 
 use poem::{Endpoint, EndpointExt};
@@ -7,19 +8,24 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     State,
-    http::{BodyErrorPolicy, ServiceErrors},
+    http::{BodyErrorPolicy, MissingAuth, ServiceErrors},
 };
 
 #[derive(Tags)]
 pub enum ApiTags {
     /// Protocol version and configuration.
     Configuration,
+    /// The charity registry (administrator).
+    Charities,
 }
 
-pub type Api = config::ConfigApi;
+pub type Api = (config::ConfigApi, charities::CharitiesApi);
 
 pub fn api(state: &State) -> Api {
-    config::ConfigApi(state.clone())
+    (
+        config::ConfigApi(state.clone()),
+        charities::CharitiesApi(state.clone()),
+    )
 }
 
 pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
@@ -27,5 +33,8 @@ pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
     poem::Route::new()
         .at("/openapi.json", spec)
         .nest("/", service)
-        .with(ServiceErrors(BodyErrorPolicy::JsonInvalid))
+        .with(ServiceErrors(
+            BodyErrorPolicy::JsonInvalid,
+            MissingAuth::Forbidden,
+        ))
 }

@@ -11,7 +11,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     State,
-    http::{BodyErrorPolicy, ServiceErrors},
+    http::{BodyErrorPolicy, MissingAuth, ServiceErrors},
 };
 
 #[derive(Tags)]
@@ -49,7 +49,10 @@ pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
     poem::Route::new()
         .at("/openapi.json", spec)
         .nest("/", service)
-        .with(ServiceErrors(BodyErrorPolicy::Parameter))
+        .with(ServiceErrors(
+            BodyErrorPolicy::Parameter,
+            MissingAuth::Unauthorized,
+        ))
         .before(|mut req: Request| async move {
             rewrite_default_instance(&mut req);
             Ok(req)

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     MerchantGenericMoneyPotUnknown,
     MerchantPrivateMoneyPotConflictingName,
     MerchantPrivateMoneyPotConflictingTotal,
+    DonauCharityNotFound,
+    DonauCharityPubExists,
 }
 
 /// Codes the spec names whose numbers could not be found in any stored copy of the
@@ -44,6 +46,7 @@ pub const PROVISIONAL: &[ErrorCode] = &[
     ErrorCode::MerchantGenericMoneyPotUnknown,
     ErrorCode::MerchantPrivateMoneyPotConflictingName,
     ErrorCode::MerchantPrivateMoneyPotConflictingTotal,
+    ErrorCode::DonauCharityPubExists,
 ];
 
 impl ErrorCode {
@@ -79,6 +82,9 @@ impl ErrorCode {
             MerchantGenericMoneyPotUnknown => 2035,
             MerchantPrivateMoneyPotConflictingName => 2670,
             MerchantPrivateMoneyPotConflictingTotal => 2671,
+            DonauCharityNotFound => 8609,
+            // PROVISIONAL (see `PROVISIONAL`).
+            DonauCharityPubExists => 8618,
         }
     }
 
@@ -91,6 +97,7 @@ impl ErrorCode {
             MerchantPrivateMoneyPotConflictingTotal => {
                 "MERCHANT_PRIVATE_MONEY_POT_CONFLICTING_TOTAL"
             }
+            DonauCharityPubExists => "DONAU_CHARITY_PUB_EXISTS",
             _ => "",
         }
     }
@@ -103,7 +110,8 @@ impl ErrorCode {
             GenericMethodInvalid => StatusCode::METHOD_NOT_ALLOWED,
             GenericEndpointUnknown
             | MerchantGenericInstanceUnknown
-            | MerchantGenericMoneyPotUnknown => StatusCode::NOT_FOUND,
+            | MerchantGenericMoneyPotUnknown
+            | DonauCharityNotFound => StatusCode::NOT_FOUND,
             GenericJsonInvalid
             | GenericHttpHeadersMalformed
             | GenericParameterMissing
@@ -124,7 +132,8 @@ impl ErrorCode {
             MerchantPrivatePostInstancesAlreadyExists
             | MerchantPrivatePostInstancesPurgeRequired
             | MerchantPrivateMoneyPotConflictingName
-            | MerchantPrivateMoneyPotConflictingTotal => StatusCode::CONFLICT,
+            | MerchantPrivateMoneyPotConflictingTotal
+            | DonauCharityPubExists => StatusCode::CONFLICT,
         }
     }
 }
@@ -363,6 +372,7 @@ mod tests {
         assert_eq!(ErrorCode::GenericDbStoreFailed.number(), 52);
         assert_eq!(ErrorCode::GenericDbFetchFailed.number(), 53);
         assert_eq!(ErrorCode::MerchantGenericInstanceUnknown.number(), 2000);
+        assert_eq!(ErrorCode::DonauCharityNotFound.number(), 8609);
     }
 
     #[test]

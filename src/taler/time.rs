@@ -41,6 +41,24 @@ impl RelativeTime {
     }
 }
 
+/// The calendar year (UTC) of a moment given in seconds since the epoch.
+pub fn utc_year(unix_seconds: u64) -> i32 {
+    // Howard Hinnant's civil-from-days, reduced to the year.
+    let days = (unix_seconds / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2)) as i32
+}
+
+/// The current calendar year (UTC).
+pub fn current_year() -> i32 {
+    utc_year(unix_seconds(SystemTime::now()))
+}
+
 impl Timestamp {
     pub fn now() -> Self {
         Timestamp::Seconds(unix_seconds(SystemTime::now()))
@@ -264,6 +282,15 @@ serde_via_json!(Timestamp);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_years() {
+        assert_eq!(utc_year(0), 1970);
+        assert_eq!(utc_year(951_782_399), 2000); // 2000-02-28T23:59:59
+        assert_eq!(utc_year(978_307_199), 2000); // 2000-12-31T23:59:59
+        assert_eq!(utc_year(978_307_200), 2001);
+        assert_eq!(utc_year(1_795_000_000), 2026);
+    }
 
     #[test]
     fn relative_time_round_trips() {
