@@ -161,6 +161,8 @@ pub struct Config {
     pub donau_base: String,
     /// Section name (lower case) → generator.
     pub report_generators: BTreeMap<String, ReportGenerator>,
+    /// `[bank] CREDIT_FEE`: what the bank keeps of each incoming transfer, if anything.
+    pub bank_credit_fee: Option<crate::taler::Amount>,
     pub ini: Ini,
 }
 
@@ -209,6 +211,18 @@ impl Config {
     pub fn from_ini(ini: Ini) -> Result<Config, String> {
         let currency = ini.get("taler", "CURRENCY").unwrap_or("KUDOS").to_owned();
         check_currency(&currency).map_err(|e| format!("[taler] CURRENCY `{currency}`: {e}"))?;
+        let bank_credit_fee = match ini.get("bank", "CREDIT_FEE") {
+            None => None,
+            Some(text) => {
+                let fee: crate::taler::Amount = text
+                    .parse()
+                    .map_err(|e| format!("[bank] CREDIT_FEE `{text}`: {e}"))?;
+                if fee.currency() != currency {
+                    return Err(format!("[bank] CREDIT_FEE `{text}` is not in {currency}"));
+                }
+                Some(fee)
+            }
+        };
         let spec_section = format!("currency-{}", currency.to_ascii_lowercase());
         let currency_spec = CurrencySpec {
             name: ini
@@ -282,6 +296,7 @@ impl Config {
             bank_base: base_path(ini.get(SECTION, "BANK_BASE").unwrap_or("/bank/"))?,
             donau_base: base_path(ini.get(SECTION, "DONAU_BASE").unwrap_or("/donau/"))?,
             report_generators,
+            bank_credit_fee,
             ini,
         })
     }

@@ -28,6 +28,8 @@ pub use config::Config;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Config,
+    /// Wakes long pollers of the bank's histories.
+    pub incoming: bank::notifier::Notifier,
 }
 
 pub type State = Arc<AppState>;
@@ -104,6 +106,7 @@ pub fn specs(config: Config) -> [(&'static str, String); 3] {
     let state = Arc::new(AppState {
         db: DatabaseConnection::default(),
         config,
+        incoming: bank::notifier::Notifier::local(),
     });
     Services::new(&state).specs()
 }
@@ -124,7 +127,14 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
     )
     .await
     .map_err(|e| format!("cannot create the default instance: {e}"))?;
-    Ok(Arc::new(AppState { db, config }))
+    let incoming = bank::notifier::Notifier::start(&config.database_url, schema)
+        .await
+        .map_err(|e| format!("cannot listen for bank notifications: {e}"))?;
+    Ok(Arc::new(AppState {
+        db,
+        config,
+        incoming,
+    }))
 }
 
 /// The whole application: three services, Swagger UI, and the Taler error edge.

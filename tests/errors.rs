@@ -13,7 +13,7 @@ async fn unknown_route_is_404_endpoint_unknown() {
         for path in [
             "/merchant/nope",
             "/nothing",
-            "/bank/accounts",
+            "/bank/accounts/alice/nope",
             "/donau/charities/x/y",
         ] {
             let (status, body) = s.call(Method::GET, path, None, None).await;

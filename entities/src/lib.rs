@@ -1,5 +1,8 @@
 //! sea-orm entities, one module per table.
 
+pub mod bank_accounts;
+pub mod bank_tokens;
+pub mod bank_transactions;
 pub mod donau_charities;
 pub mod merchant_instances;
 pub mod merchant_money_pots;

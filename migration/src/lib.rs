@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_merchant_instances;
 mod m20261123_000002_create_merchant_money_pots;
 mod m20261123_000003_create_donau_charities;
+mod m20261123_000004_create_bank;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_merchant_instances::Migration),
             Box::new(m20261123_000002_create_merchant_money_pots::Migration),
             Box::new(m20261123_000003_create_donau_charities::Migration),
+            Box::new(m20261123_000004_create_bank::Migration),
         ]
     }
 }

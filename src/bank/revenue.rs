@@ -1,8 +1,73 @@
 //! Taler Revenue API: `accounts/$USERNAME/taler-revenue/...`.
 
-use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use std::{collections::HashMap, time::Duration};
 
-use crate::{State, bank::ApiTags};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{
+    State,
+    bank::{
+        ApiTags, accounts_payto,
+        auth::{self, BankCredentials, Need},
+        notifier::EVERYONE,
+    },
+    error_responses,
+    store::bank::{self as store, Transaction},
+    taler::{Amount, ApiError, Timestamp, pagination::Page},
+};
+
+/// The longest a history request waits for a transfer.
+const MAX_TIMEOUT_MS: u64 = 600_000;
+
+/// `RevenueIncomingHistory`.
+#[derive(Object)]
+pub struct RevenueIncomingHistory {
+    /// Array of incoming transactions.
+    pub incoming_transactions: Vec<RevenueIncomingBankTransaction>,
+    /// Full payto URI to identify the receiver of funds.
+    pub credit_account: String,
+}
+
+/// `RevenueIncomingBankTransaction`.
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct RevenueIncomingBankTransaction {
+    /// Opaque identifier of the returned record.
+    pub row_id: u64,
+    /// Date of the transaction.
+    pub date: Timestamp,
+    /// Amount received before credit_fee.
+    pub amount: Amount,
+    /// Fee payed by the creditor; if present, the creditor received `amount - credit_fee`.
+    pub credit_fee: Option<Amount>,
+    /// Full payto URI to identify the sender of funds.
+    pub debit_account: String,
+    /// The wire transfer subject.
+    pub subject: String,
+}
+
+#[derive(ApiResponse)]
+pub enum HistoryResponse {
+    /// Transfers into the account.
+    #[oai(status = 200)]
+    Ok(Json<RevenueIncomingHistory>),
+    /// No transfers match (after waiting `timeout_ms`, if given).
+    #[oai(status = 204)]
+    Empty,
+}
+
+error_responses!(HistoryErrors {
+    400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "Authentication failed: wrong password, unknown or expired token, or another account's credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token's scope does not allow reading the history (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The user name is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
 
 /// `RevenueConfig`.
 #[derive(Object)]
@@ -42,5 +107,120 @@ impl RevenueApi {
             currency: self.0.config.currency.clone(),
             implementation: Some("urn:net:taler:specs:taler-revenue:taler-openapi".to_owned()),
         })
+    }
+
+    /// Incoming transfers of an account
+    ///
+    /// Row-id pagination: `limit` > 0 ascending, < 0 descending (default -20, at most
+    /// 1024), `offset` the row id to start after. With `timeout_ms` and a positive
+    /// `limit`, the request waits until a transfer after `offset` arrives or the
+    /// timeout (at most 10 minutes) passes. Authenticated with the account's password
+    /// or a `revenue`, `readonly` or `readwrite` token.
+    #[oai(
+        path = "/accounts/:USERNAME/taler-revenue/history",
+        method = "get",
+        operation_id = "bank_get_revenue_history"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn get_history(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        /// At most return the given number of results. Negative for descending by
+        /// `row_id`, positive for ascending. Defaults to -20; must not be 0.
+        limit: Query<Option<i64>>,
+        /// Starting `row_id` for pagination (exclusive).
+        offset: Query<Option<i64>>,
+        /// Long polling: milliseconds to wait for at least one transfer (only with a
+        /// positive `limit`).
+        timeout_ms: Query<Option<u64>>,
+        /// Deprecated since v1: use `limit`.
+        #[oai(deprecated)]
+        delta: Query<Option<i64>>,
+        /// Deprecated since v1: use `offset`.
+        #[oai(deprecated)]
+        start: Query<Option<i64>>,
+        /// Deprecated since v1: use `timeout_ms`.
+        #[oai(deprecated)]
+        long_poll_ms: Query<Option<u64>>,
+    ) -> Result<HistoryResponse, HistoryErrors> {
+        let account = auth::authorize(&self.0, &username, &credentials, Need::Revenue).await?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
+        let timeout = timeout_ms
+            .0
+            .or(long_poll_ms.0)
+            .unwrap_or(0)
+            .min(MAX_TIMEOUT_MS);
+        // Subscribe before the first look, so a transfer in between is not missed.
+        let mut wake = self.0.incoming.subscribe();
+        let mut rows = store::incoming(&self.0.db, account.account_id, page)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        if rows.is_empty() && page.ascending && timeout > 0 {
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
+            loop {
+                tokio::select! {
+                    woke = wake.recv() => match woke {
+                        Ok(id) if id != account.account_id && id != EVERYONE => continue,
+                        Ok(_) | Err(RecvError::Lagged(_)) => {
+                            rows = store::incoming(&self.0.db, account.account_id, page)
+                                .await
+                                .map_err(ApiError::db_fetch)?;
+                            if !rows.is_empty() {
+                                break;
+                            }
+                        }
+                        Err(RecvError::Closed) => break,
+                    },
+                    _ = tokio::time::sleep_until(deadline) => break,
+                }
+            }
+        }
+        if rows.is_empty() {
+            return Ok(HistoryResponse::Empty);
+        }
+        let incoming_transactions = self.transactions(rows).await?;
+        Ok(HistoryResponse::Ok(Json(RevenueIncomingHistory {
+            incoming_transactions,
+            credit_account: accounts_payto(&account),
+        })))
+    }
+}
+
+impl RevenueApi {
+    async fn transactions(
+        &self,
+        rows: Vec<Transaction>,
+    ) -> Result<Vec<RevenueIncomingBankTransaction>, ApiError> {
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.debtor_account_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let debtors: HashMap<i64, String> = store::accounts_by_id(&self.0.db, ids)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .iter()
+            .map(|a| (a.account_id, accounts_payto(a)))
+            .collect();
+        let bad = |e: String| ApiError::db_fetch(format!("stored transfer is invalid: {e}"));
+        rows.into_iter()
+            .map(|r| {
+                Ok(RevenueIncomingBankTransaction {
+                    row_id: r.row_id as u64,
+                    date: Timestamp::from_db(r.date),
+                    amount: r.amount.parse().map_err(|e| bad(format!("{e}")))?,
+                    credit_fee: r
+                        .credit_fee
+                        .map(|f| f.parse().map_err(|e| bad(format!("{e}"))))
+                        .transpose()?,
+                    debit_account: debtors
+                        .get(&r.debtor_account_id)
+                        .cloned()
+                        .ok_or_else(|| bad("unknown debtor".to_owned()))?,
+                    subject: r.subject,
+                })
+            })
+            .collect()
     }
 }

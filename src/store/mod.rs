@@ -39,6 +39,7 @@ pub async fn migrate(url: &str) -> Result<(), DbErr> {
     connect(url, None).await.map(|_| ())
 }
 
+pub mod bank;
 pub mod charities;
 pub mod instances;
 pub mod pots;

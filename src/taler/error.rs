@@ -37,6 +37,14 @@ pub enum ErrorCode {
     MerchantPrivateMoneyPotConflictingTotal,
     DonauCharityNotFound,
     DonauCharityPubExists,
+    BankSameAccount,
+    BankUnallowedDebit,
+    BankUnknownAccount,
+    BankTransferRequestUidReused,
+    BankReservedUsernameConflict,
+    BankRegisterUsernameReuse,
+    BankRegisterPaytoUriReuse,
+    BankUnknownCreditor,
 }
 
 /// Codes the spec names whose numbers could not be found in any stored copy of the
@@ -85,6 +93,14 @@ impl ErrorCode {
             DonauCharityNotFound => 8609,
             // PROVISIONAL (see `PROVISIONAL`).
             DonauCharityPubExists => 8618,
+            BankSameAccount => 5101,
+            BankUnallowedDebit => 5102,
+            BankUnknownAccount => 5106,
+            BankTransferRequestUidReused => 5112,
+            BankReservedUsernameConflict => 5120,
+            BankRegisterUsernameReuse => 5121,
+            BankRegisterPaytoUriReuse => 5122,
+            BankUnknownCreditor => 5124,
         }
     }
 
@@ -111,7 +127,8 @@ impl ErrorCode {
             GenericEndpointUnknown
             | MerchantGenericInstanceUnknown
             | MerchantGenericMoneyPotUnknown
-            | DonauCharityNotFound => StatusCode::NOT_FOUND,
+            | DonauCharityNotFound
+            | BankUnknownAccount => StatusCode::NOT_FOUND,
             GenericJsonInvalid
             | GenericHttpHeadersMalformed
             | GenericParameterMissing
@@ -133,7 +150,14 @@ impl ErrorCode {
             | MerchantPrivatePostInstancesPurgeRequired
             | MerchantPrivateMoneyPotConflictingName
             | MerchantPrivateMoneyPotConflictingTotal
-            | DonauCharityPubExists => StatusCode::CONFLICT,
+            | DonauCharityPubExists
+            | BankSameAccount
+            | BankUnallowedDebit
+            | BankTransferRequestUidReused
+            | BankReservedUsernameConflict
+            | BankRegisterUsernameReuse
+            | BankRegisterPaytoUriReuse
+            | BankUnknownCreditor => StatusCode::CONFLICT,
         }
     }
 }
@@ -373,6 +397,8 @@ mod tests {
         assert_eq!(ErrorCode::GenericDbFetchFailed.number(), 53);
         assert_eq!(ErrorCode::MerchantGenericInstanceUnknown.number(), 2000);
         assert_eq!(ErrorCode::DonauCharityNotFound.number(), 8609);
+        assert_eq!(ErrorCode::BankUnknownAccount.number(), 5106);
+        assert_eq!(ErrorCode::BankUnknownCreditor.number(), 5124);
     }
 
     #[test]

@@ -1,0 +1,432 @@
+//! Core bank operations we serve: account registration, tokens and transfers
+//! (`/accounts`, `/accounts/$USERNAME/token`, `/accounts/$USERNAME/transactions`).
+
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json};
+
+use crate::{
+    State,
+    bank::{
+        ApiTags,
+        auth::{self, BankCredentials, BankPassword, BankToken, Need},
+    },
+    error_responses,
+    store::bank::{self as store, CreateOutcome, NewAccount, NewTransfer, TransferOutcome},
+    taler::{
+        Amount, ApiError, ErrorCode, RelativeTime, Timestamp, amount::require_currency, keys,
+        secret,
+    },
+};
+
+/// The host of the bank's own payto URIs (`payto://x-taler-bank/<host>/<username>`).
+const PAYTO_HOST: &str = "localhost";
+/// Usernames the bank keeps for itself.
+const RESERVED_USERNAMES: &[&str] = &["admin", "bank"];
+const MIN_PASSWORD_LEN: usize = 8;
+
+/// `RegisterAccountRequest` (the fields this bank uses; others are ignored).
+#[derive(Object)]
+pub struct RegisterAccountRequest {
+    /// Username of the account; must match `[a-zA-Z0-9-._~]{1,126}`.
+    pub username: String,
+    /// Password of the account used for authentication (at least 8 characters).
+    pub password: String,
+    /// Legal name of the account owner.
+    pub name: String,
+    /// Make this account visible to anyone? Defaults to false.
+    pub is_public: Option<bool>,
+    /// Make this account a Taler exchange account? Defaults to false.
+    pub is_taler_exchange: Option<bool>,
+    /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
+    pub payto_uri: Option<String>,
+}
+
+/// `RegisterAccountResponse`.
+#[derive(Object)]
+pub struct RegisterAccountResponse {
+    /// Full payto URI of the new account.
+    pub internal_payto_uri: String,
+}
+
+/// Token scopes of the core bank API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum BankTokenScope {
+    Readonly,
+    Readwrite,
+    Revenue,
+    Wiregateway,
+    Observability,
+}
+
+/// `TokenRequest`.
+#[derive(Object)]
+pub struct TokenRequest {
+    /// Scope for the token.
+    pub scope: BankTokenScope,
+    /// Custom token validity duration (at most one year; default one day).
+    pub duration: Option<RelativeTime>,
+    /// Is the token refreshable into a new token during its validity?
+    pub refreshable: Option<bool>,
+    /// Optional token description.
+    pub description: Option<String>,
+}
+
+/// `TokenSuccessResponse`.
+#[derive(Object)]
+pub struct TokenSuccessResponse {
+    /// Expiration determined by the server.
+    pub expiration: Timestamp,
+    /// Opaque access token (`secret-token:...`).
+    pub access_token: String,
+}
+
+/// `CreateTransactionRequest`.
+#[derive(Object)]
+pub struct CreateTransactionRequest {
+    /// Payto URI of the receiver, with at least the `message` query parameter.
+    pub payto_uri: String,
+    /// Transaction amount; the payto URI's `amount` parameter takes precedence.
+    pub amount: Option<Amount>,
+    /// Nonce making the request idempotent (a `ShortHashCode`).
+    pub request_uid: Option<String>,
+}
+
+/// `CreateTransactionResponse`.
+#[derive(Object)]
+pub struct CreateTransactionResponse {
+    /// ID identifying the transaction being created.
+    pub row_id: u64,
+}
+
+#[derive(ApiResponse)]
+pub enum AccountRegistered {
+    /// The account was created.
+    #[oai(status = 200)]
+    Ok(Json<RegisterAccountResponse>),
+}
+
+#[derive(ApiResponse)]
+pub enum TokenCreated {
+    /// The token.
+    #[oai(status = 200)]
+    Ok(Json<TokenSuccessResponse>),
+}
+
+#[derive(ApiResponse)]
+pub enum TransactionCreated {
+    /// The transfer was recorded (or had been, for a repeated `request_uid`).
+    #[oai(status = 200)]
+    Ok(Json<CreateTransactionResponse>),
+}
+
+error_responses!(PostAccountsErrors {
+    400 => "The request is malformed: bad username, short password, bad payto URI (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
+    409 => "The username or payto URI is taken or reserved (`TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(PostTokenErrors {
+    400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`).",
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(PostTransactionErrors {
+    400 => "The request or its payto URI is invalid, the amount is missing or in another currency (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token's scope does not allow transfers (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    409 => "Same account, unknown creditor, amount below the credit fee, or reused request uid (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+/// A payto URI split into the account key (no query) and its query parameters.
+struct Payto {
+    key: String,
+    params: Vec<(String, String)>,
+}
+
+impl Payto {
+    fn parse(text: &str) -> Result<Payto, ApiError> {
+        let bad = || ApiError::malformed("payto_uri", "payto_uri is not a payto:// URI");
+        let url = url::Url::parse(text).map_err(|_| bad())?;
+        if url.scheme() != "payto" || !url.has_host() || url.path().len() < 2 {
+            return Err(bad());
+        }
+        Ok(Payto {
+            key: format!(
+                "payto://{}{}",
+                url.host_str().unwrap_or_default().to_ascii_lowercase(),
+                url.path()
+            ),
+            params: url.query_pairs().into_owned().collect(),
+        })
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct AccountsApi(pub State);
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl AccountsApi {
+    /// Create a bank account
+    ///
+    /// Administrator only (the bank's administrator token).
+    #[oai(
+        path = "/accounts",
+        method = "post",
+        operation_id = "bank_post_accounts"
+    )]
+    async fn post_account(
+        &self,
+        token: BankToken,
+        body: Json<RegisterAccountRequest>,
+    ) -> Result<AccountRegistered, PostAccountsErrors> {
+        auth::require_admin(&self.0, &token)?;
+        let req = body.0;
+        let valid_name = (1..=126).contains(&req.username.len())
+            && req
+                .username
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        if !valid_name {
+            return Err(ApiError::malformed(
+                "username",
+                "username must match [a-zA-Z0-9-._~]{1,126}",
+            )
+            .into());
+        }
+        if RESERVED_USERNAMES.contains(&req.username.as_str()) {
+            return Err(ApiError::new(
+                ErrorCode::BankReservedUsernameConflict,
+                format!("username `{}` is reserved", req.username),
+            )
+            .into());
+        }
+        if req.password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(ApiError::malformed(
+                "password",
+                format!("password must have at least {MIN_PASSWORD_LEN} characters"),
+            )
+            .into());
+        }
+        if req.name.trim().is_empty() {
+            return Err(ApiError::malformed("name", "name must not be empty").into());
+        }
+        let payto_key = match &req.payto_uri {
+            Some(text) => Payto::parse(text)?.key,
+            None => format!("payto://x-taler-bank/{PAYTO_HOST}/{}", req.username),
+        };
+        let password = req.password;
+        let password_hash = tokio::task::spawn_blocking(move || secret::hash_password(&password))
+            .await
+            .map_err(ApiError::db_store)?;
+        let internal_payto_uri = super::payto_with_name(&payto_key, &req.name);
+        match store::create_account(
+            &self.0.db,
+            NewAccount {
+                username: req.username,
+                password_hash,
+                name: req.name,
+                payto_key,
+                is_public: req.is_public.unwrap_or(false),
+                is_taler_exchange: req.is_taler_exchange.unwrap_or(false),
+            },
+        )
+        .await
+        .map_err(ApiError::db_store)?
+        {
+            CreateOutcome::Created => Ok(AccountRegistered::Ok(Json(RegisterAccountResponse {
+                internal_payto_uri,
+            }))),
+            CreateOutcome::UsernameTaken => Err(ApiError::new(
+                ErrorCode::BankRegisterUsernameReuse,
+                "the username is taken",
+            )
+            .into()),
+            CreateOutcome::PaytoTaken => Err(ApiError::new(
+                ErrorCode::BankRegisterPaytoUriReuse,
+                "the payto URI belongs to another account",
+            )
+            .into()),
+        }
+    }
+
+    /// Create an access token
+    ///
+    /// With the account's password (HTTP Basic). Tokens last one day unless a
+    /// duration is given; at most one year.
+    #[oai(
+        path = "/accounts/:USERNAME/token",
+        method = "post",
+        operation_id = "bank_post_account_token"
+    )]
+    async fn post_token(
+        &self,
+        credentials: BankPassword,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        body: Json<TokenRequest>,
+    ) -> Result<TokenCreated, PostTokenErrors> {
+        let account = auth::account(&self.0, &username).await?;
+        auth::check_password(&account, &credentials.0).await?;
+        const DAY_US: u64 = 86_400_000_000;
+        let duration = match body.duration.unwrap_or(RelativeTime::Micros(DAY_US)) {
+            RelativeTime::Micros(us) => RelativeTime::Micros(us.min(365 * DAY_US)),
+            RelativeTime::Forever => RelativeTime::Micros(365 * DAY_US),
+        };
+        let expiration = Timestamp::now().plus(duration);
+        let access_token = secret::generate_token();
+        let scope = poem_openapi::types::ToJSON::to_json(&body.scope)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        store::insert_token(
+            &self.0.db,
+            store::Token {
+                token_serial: 0,
+                account_id: account.account_id,
+                token_hash: secret::token_hash(&access_token),
+                scope,
+                expiration: expiration.to_db(),
+                refreshable: body.refreshable.unwrap_or(false),
+                description: body.0.description,
+            },
+        )
+        .await
+        .map_err(ApiError::db_store)?;
+        Ok(TokenCreated::Ok(Json(TokenSuccessResponse {
+            expiration,
+            access_token,
+        })))
+    }
+
+    /// Transfer money
+    ///
+    /// Debits `$USERNAME` and credits the account the payto URI names; the
+    /// `message` parameter of the payto URI is the subject. The transfer appears in
+    /// the creditor's Revenue API history and wakes its long pollers.
+    #[oai(
+        path = "/accounts/:USERNAME/transactions",
+        method = "post",
+        operation_id = "bank_post_account_transactions"
+    )]
+    async fn post_transaction(
+        &self,
+        credentials: BankCredentials,
+        /// Account name of the debtor.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        body: Json<CreateTransactionRequest>,
+    ) -> Result<TransactionCreated, PostTransactionErrors> {
+        let debtor = auth::authorize(&self.0, &username, &credentials, Need::ReadWrite).await?;
+        let req = body.0;
+        let payto = Payto::parse(&req.payto_uri)?;
+        let subject = payto
+            .param("message")
+            .filter(|m| !m.trim().is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::GenericParameterMissing,
+                    "the payto URI needs a `message` parameter",
+                )
+                .parameter("payto_uri")
+            })?
+            .to_owned();
+        let amount: Amount = match payto.param("amount") {
+            Some(text) => text.parse().map_err(|e| {
+                ApiError::malformed("payto_uri", format!("amount in payto URI: {e}"))
+            })?,
+            None => req.amount.ok_or_else(|| {
+                ApiError::new(ErrorCode::GenericParameterMissing, "no amount given")
+                    .parameter("amount")
+            })?,
+        };
+        require_currency(&amount, &self.0.config.currency, "amount")?;
+        if amount.is_zero() {
+            return Err(ApiError::malformed("amount", "the amount must not be zero").into());
+        }
+        if let Some(uid) = &req.request_uid
+            && keys::decode(uid, 32).is_none()
+        {
+            return Err(ApiError::malformed(
+                "request_uid",
+                "request_uid must be a ShortHashCode (32 bytes, Crockford base32)",
+            )
+            .into());
+        }
+        let creditor = store::find_account_by_payto(&self.0.db, &payto.key)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::BankUnknownCreditor,
+                    "no account has this payto URI",
+                )
+            })?;
+        if creditor.account_id == debtor.account_id {
+            return Err(ApiError::new(
+                ErrorCode::BankSameAccount,
+                "debtor and creditor are the same account",
+            )
+            .into());
+        }
+        let credit_fee = match &self.0.config.bank_credit_fee {
+            Some(fee) if amount.cmp_same_currency(fee) != Some(std::cmp::Ordering::Greater) => {
+                return Err(ApiError::new(
+                    ErrorCode::BankUnallowedDebit,
+                    format!("the amount does not exceed the credit fee {fee}"),
+                )
+                .into());
+            }
+            Some(fee) => Some(fee.to_string()),
+            None => None,
+        };
+        let outcome = store::transfer(
+            &self.0.db,
+            NewTransfer {
+                debtor: debtor.account_id,
+                creditor: creditor.account_id,
+                amount: amount.to_string(),
+                credit_fee,
+                subject,
+                date: Timestamp::now().to_db(),
+                request_uid: req.request_uid,
+            },
+        )
+        .await
+        .map_err(ApiError::db_store)?;
+        match outcome {
+            TransferOutcome::Done(row_id) => {
+                if let Err(e) = self
+                    .0
+                    .incoming
+                    .incoming(&self.0.db, creditor.account_id)
+                    .await
+                {
+                    // The transfer stands; pollers still see it when they time out.
+                    tracing::warn!(error = %e, "could not notify long pollers");
+                }
+                Ok(TransactionCreated::Ok(Json(CreateTransactionResponse {
+                    row_id: row_id as u64,
+                })))
+            }
+            TransferOutcome::RequestUidReused => Err(ApiError::new(
+                ErrorCode::BankTransferRequestUidReused,
+                "request_uid was used for a different transfer",
+            )
+            .into()),
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Bank authentication as libeufin-bank does it: HTTP Basic with the account
+//! password, or a bearer token of the account with a sufficient scope.
+
+use poem_openapi::{
+    SecurityScheme,
+    auth::{Basic, Bearer},
+};
+
+use crate::{
+    AppState,
+    store::bank::{self, Account},
+    taler::{ApiError, ErrorCode, Timestamp, secret},
+};
+
+/// HTTP Basic: the account's username and password.
+#[derive(SecurityScheme)]
+#[oai(rename = "bankPassword", ty = "basic")]
+pub struct BankPassword(pub Basic);
+
+/// `Authorization: Bearer secret-token:...`: a token from `POST /accounts/$USERNAME/token`,
+/// or the bank's administrator token where the operation says so.
+#[derive(SecurityScheme)]
+#[oai(rename = "bankToken", ty = "bearer", bearer_format = "secret-token")]
+pub struct BankToken(pub Bearer);
+
+/// Either credential.
+#[derive(SecurityScheme)]
+pub enum BankCredentials {
+    Password(BankPassword),
+    Token(BankToken),
+}
+
+/// What an operation needs of a token's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Reading the Revenue API: `revenue`, `readonly` or `readwrite`.
+    Revenue,
+    /// Moving money: `readwrite`.
+    ReadWrite,
+}
+
+fn scope_allows(scope: &str, need: Need) -> bool {
+    match need {
+        Need::Revenue => matches!(scope, "revenue" | "readonly" | "readwrite"),
+        Need::ReadWrite => scope == "readwrite",
+    }
+}
+
+/// Finds the account, or 404 `TALER_EC_BANK_UNKNOWN_ACCOUNT`.
+pub async fn account(state: &AppState, username: &str) -> Result<Account, ApiError> {
+    bank::find_account(&state.db, username)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::BankUnknownAccount,
+                format!("account `{username}` is unknown"),
+            )
+        })
+}
+
+/// Checks the password of `account`: 401 when it is wrong or names another user.
+pub async fn check_password(account: &Account, basic: &Basic) -> Result<(), ApiError> {
+    let phc = account.password_hash.clone();
+    let password = basic.password.clone();
+    let valid = basic.username == account.username
+        && tokio::task::spawn_blocking(move || secret::verify_password(&password, &phc))
+            .await
+            .unwrap_or(false);
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::GenericUnauthorized,
+            "wrong username or password",
+        ))
+    }
+}
+
+/// Authenticates a request on `username`'s account: 404 for an unknown account,
+/// 401 for wrong credentials or another account's, 403 for a token whose scope
+/// does not allow the operation.
+pub async fn authorize(
+    state: &AppState,
+    username: &str,
+    credentials: &BankCredentials,
+    need: Need,
+) -> Result<Account, ApiError> {
+    let account = account(state, username).await?;
+    match credentials {
+        BankCredentials::Password(basic) => check_password(&account, &basic.0).await?,
+        BankCredentials::Token(token) => {
+            let token = &token.0.token;
+            if !token.starts_with(secret::TOKEN_PREFIX) {
+                return Err(ApiError::new(
+                    ErrorCode::GenericTokenMalformed,
+                    "access tokens start with `secret-token:`",
+                ));
+            }
+            let stored = bank::find_token(&state.db, &secret::token_hash(token))
+                .await
+                .map_err(ApiError::db_fetch)?
+                .filter(|t| t.account_id == account.account_id)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::GenericTokenUnknown,
+                        "the access token is not valid for this account",
+                    )
+                })?;
+            if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
+                return Err(ApiError::new(
+                    ErrorCode::GenericTokenExpired,
+                    "the access token has expired",
+                ));
+            }
+            if !scope_allows(&stored.scope, need) {
+                return Err(ApiError::new(
+                    ErrorCode::GenericForbidden,
+                    format!("a `{}` token does not allow this operation", stored.scope),
+                ));
+            }
+        }
+    }
+    Ok(account)
+}
+
+/// The bank's administrator token, compared in constant time.
+pub fn require_admin(state: &AppState, token: &BankToken) -> Result<(), ApiError> {
+    let expected = secret::token_hash(state.config.bank_admin_token());
+    if secret::constant_time_eq(&secret::token_hash(&token.0.token), &expected) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::GenericTokenUnknown,
+            "the bearer token is not the bank's administrator token",
+        ))
+    }
+}
