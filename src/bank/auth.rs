@@ -126,8 +126,7 @@ pub async fn authorize(
 
 /// The bank's administrator token, compared in constant time.
 pub fn require_admin(state: &AppState, token: &BankToken) -> Result<(), ApiError> {
-    let expected = secret::token_hash(state.config.bank_admin_token());
-    if secret::constant_time_eq(&secret::token_hash(&token.0.token), &expected) {
+    if secret::is_configured_token(&token.0.token, state.config.bank_admin_token()) {
         Ok(())
     } else {
         Err(ApiError::new(

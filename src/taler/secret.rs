@@ -32,6 +32,12 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// Is `presented` the configured token? Digests are compared in constant time, so
+/// the answer's timing says nothing about either token.
+pub fn is_configured_token(presented: &str, configured: &str) -> bool {
+    constant_time_eq(&token_hash(presented), &token_hash(configured))
+}
+
 /// Argon2id hash of a password in PHC string form.
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::encode_b64(&random_bytes::<16>()).expect("16 bytes make a valid salt");
