@@ -198,6 +198,30 @@ pub async fn authorize(
     Ok(access)
 }
 
+/// [`authorize`] for operations on one object whose spec page answers an unknown
+/// instance with the object's own 404 (`unknown`), as the pot, template and OTP
+/// device pages do.
+pub async fn authorize_object(
+    state: &AppState,
+    instance_id: &str,
+    token: &MerchantToken,
+    permission: Permission,
+    unknown: impl FnOnce() -> ApiError,
+) -> Result<Access, ApiError> {
+    authorize(state, instance_id, token, permission)
+        .await
+        .map_err(|e| instance_unknown_as(e, unknown))
+}
+
+/// Replaces 404 `TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN` by the object's own error.
+pub fn instance_unknown_as(err: ApiError, unknown: impl FnOnce() -> ApiError) -> ApiError {
+    if err.code() == ErrorCode::MerchantGenericInstanceUnknown.number() {
+        unknown()
+    } else {
+        err
+    }
+}
+
 /// Identifies the bearer of `token` on `instance`.
 pub async fn authenticate(
     state: &AppState,

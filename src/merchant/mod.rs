@@ -3,7 +3,11 @@
 pub mod auth;
 pub mod config;
 pub mod instances;
+pub mod inventory;
+pub mod otp_devices;
 pub mod pots;
+pub mod template_contract;
+pub mod templates;
 pub mod tokens;
 
 use poem::{Endpoint, EndpointExt, Request, http::Uri};
@@ -24,6 +28,12 @@ pub enum ApiTags {
     Authentication,
     /// Money pots: named totals for merchant-internal accounting.
     Pots,
+    /// Order templates (fixed-order, inventory-cart, paivana), private and for wallets.
+    Templates,
+    /// OTP devices that confirm payments at a point of sale.
+    OtpDevices,
+    /// Products and categories (as far as inventory-cart templates need them).
+    Inventory,
 }
 
 pub type Api = (
@@ -31,6 +41,9 @@ pub type Api = (
     instances::InstancesApi,
     tokens::TokensApi,
     pots::PotsApi,
+    templates::TemplatesApi,
+    otp_devices::OtpDevicesApi,
+    inventory::InventoryApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -39,6 +52,9 @@ pub fn api(state: &State) -> Api {
         instances::InstancesApi(state.clone()),
         tokens::TokensApi(state.clone()),
         pots::PotsApi(state.clone()),
+        templates::TemplatesApi(state.clone()),
+        otp_devices::OtpDevicesApi(state.clone()),
+        inventory::InventoryApi(state.clone()),
     )
 }
 

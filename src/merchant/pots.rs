@@ -160,12 +160,8 @@ async fn authorize_pot(
     permission: Permission,
     pot_id: u64,
 ) -> Result<(Access, i64), ApiError> {
-    let access = auth::authorize(state, instance, token, permission)
-        .await
-        .map_err(|e| match e.code() {
-            c if c == ErrorCode::MerchantGenericInstanceUnknown.number() => pot_unknown(pot_id),
-            _ => e,
-        })?;
+    let access =
+        auth::authorize_object(state, instance, token, permission, || pot_unknown(pot_id)).await?;
     // Serials are positive 63-bit integers; anything larger names no pot.
     let serial = i64::try_from(pot_id).map_err(|_| pot_unknown(pot_id))?;
     Ok((access, serial))

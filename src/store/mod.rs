@@ -42,7 +42,10 @@ pub async fn migrate(url: &str) -> Result<(), DbErr> {
 pub mod bank;
 pub mod charities;
 pub mod instances;
+pub mod inventory;
+pub mod otp_devices;
 pub mod pots;
+pub mod templates;
 pub mod tokens;
 
 /// True when the error is a unique-constraint violation (a concurrent or repeated insert).
@@ -51,4 +54,23 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// True when the error is a foreign-key violation (a referenced row vanished, or a
+/// row is still referenced).
+pub fn is_foreign_key_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}
+
+/// The outcome of creating a row under a client-chosen id, where posting the same
+/// details again is not an error (Taler's idempotent creates).
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// Stored now, or already stored with identical details.
+    Created,
+    /// The id is taken by a row with different details.
+    Conflict,
 }

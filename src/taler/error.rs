@@ -35,6 +35,13 @@ pub enum ErrorCode {
     MerchantGenericMoneyPotUnknown,
     MerchantPrivateMoneyPotConflictingName,
     MerchantPrivateMoneyPotConflictingTotal,
+    MerchantGenericCategoryUnknown,
+    MerchantGenericTemplateUnknown,
+    MerchantGenericOtpDeviceUnknown,
+    MerchantPrivatePostProductsConflictProductExists,
+    MerchantPrivatePostCategoriesConflictCategoryExists,
+    MerchantPrivatePostTemplatesConflictTemplateExists,
+    MerchantPrivatePostOtpDevicesConflictOtpDeviceExists,
     DonauCharityNotFound,
     DonauCharityPubExists,
     BankSameAccount,
@@ -90,6 +97,13 @@ impl ErrorCode {
             MerchantGenericMoneyPotUnknown => 2035,
             MerchantPrivateMoneyPotConflictingName => 2670,
             MerchantPrivateMoneyPotConflictingTotal => 2671,
+            MerchantGenericCategoryUnknown => 2003,
+            MerchantGenericTemplateUnknown => 2018,
+            MerchantGenericOtpDeviceUnknown => 2021,
+            MerchantPrivatePostProductsConflictProductExists => 2650,
+            MerchantPrivatePostCategoriesConflictCategoryExists => 2651,
+            MerchantPrivatePostTemplatesConflictTemplateExists => 2850,
+            MerchantPrivatePostOtpDevicesConflictOtpDeviceExists => 2851,
             DonauCharityNotFound => 8609,
             // PROVISIONAL (see `PROVISIONAL`).
             DonauCharityPubExists => 8618,
@@ -127,6 +141,9 @@ impl ErrorCode {
             GenericEndpointUnknown
             | MerchantGenericInstanceUnknown
             | MerchantGenericMoneyPotUnknown
+            | MerchantGenericCategoryUnknown
+            | MerchantGenericTemplateUnknown
+            | MerchantGenericOtpDeviceUnknown
             | DonauCharityNotFound
             | BankUnknownAccount => StatusCode::NOT_FOUND,
             GenericJsonInvalid
@@ -150,6 +167,10 @@ impl ErrorCode {
             | MerchantPrivatePostInstancesPurgeRequired
             | MerchantPrivateMoneyPotConflictingName
             | MerchantPrivateMoneyPotConflictingTotal
+            | MerchantPrivatePostProductsConflictProductExists
+            | MerchantPrivatePostCategoriesConflictCategoryExists
+            | MerchantPrivatePostTemplatesConflictTemplateExists
+            | MerchantPrivatePostOtpDevicesConflictOtpDeviceExists
             | DonauCharityPubExists
             | BankSameAccount
             | BankUnallowedDebit
@@ -396,6 +417,12 @@ mod tests {
         assert_eq!(ErrorCode::GenericDbStoreFailed.number(), 52);
         assert_eq!(ErrorCode::GenericDbFetchFailed.number(), 53);
         assert_eq!(ErrorCode::MerchantGenericInstanceUnknown.number(), 2000);
+        assert_eq!(ErrorCode::MerchantGenericTemplateUnknown.number(), 2018);
+        assert_eq!(ErrorCode::MerchantGenericOtpDeviceUnknown.number(), 2021);
+        assert_eq!(
+            ErrorCode::MerchantPrivatePostTemplatesConflictTemplateExists.number(),
+            2850
+        );
         assert_eq!(ErrorCode::DonauCharityNotFound.number(), 8609);
         assert_eq!(ErrorCode::BankUnknownAccount.number(), 5106);
         assert_eq!(ErrorCode::BankUnknownCreditor.number(), 5124);

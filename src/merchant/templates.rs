@@ -1,0 +1,501 @@
+//! Templates: `[/instances/$INSTANCE]/private/templates[/$TEMPLATE_ID]` for the
+//! merchant, and the public `[/instances/$INSTANCE]/templates/$TEMPLATE_ID` wallets read.
+
+use std::collections::BTreeMap;
+
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use serde_json::Value;
+
+use crate::{
+    NoContent, State, error_responses,
+    merchant::{
+        ApiTags,
+        auth::{self, MerchantToken, Permission},
+        inventory,
+        template_contract::{ContractFields, TemplateContractDetails, TemplateType},
+    },
+    store::{
+        CreateOutcome,
+        templates::{self, SaveOutcome, Template, TemplateSettings},
+    },
+    taler::{ApiError, ErrorCode},
+};
+
+const TEMPLATES_READ: Permission = "templates-read";
+const TEMPLATES_WRITE: Permission = "templates-write";
+
+/// `TemplateAddDetails`.
+#[derive(Object)]
+pub struct TemplateAddDetails {
+    /// Template ID to use.
+    pub template_id: String,
+    /// Human-readable description for the template.
+    pub template_description: String,
+    /// OTP device ID.
+    pub otp_id: Option<String>,
+    /// Fixed contract information for orders created from this template.
+    pub template_contract: TemplateContractDetails,
+    /// Key-value pairs matching a subset of the fields from `template_contract` that
+    /// are user-editable defaults for this template.
+    pub editable_defaults: Option<BTreeMap<String, Value>>,
+}
+
+/// `TemplatePatchDetails`: replaces every setting of the template.
+#[derive(Object)]
+pub struct TemplatePatchDetails {
+    /// Human-readable description for the template.
+    pub template_description: String,
+    /// OTP device ID; the template uses no device when absent.
+    pub otp_id: Option<String>,
+    /// Additional information in a separate template.
+    pub template_contract: TemplateContractDetails,
+    /// Key-value pairs matching a subset of the fields from `template_contract` that
+    /// are user-editable defaults for this template.
+    pub editable_defaults: Option<BTreeMap<String, Value>>,
+}
+
+/// `TemplateSummaryResponse`.
+#[derive(Object)]
+pub struct TemplateSummaryResponse {
+    /// List of templates that are present in our backend.
+    pub templates: Vec<TemplateEntry>,
+}
+
+/// `TemplateEntry`.
+#[derive(Object)]
+pub struct TemplateEntry {
+    /// Template identifier, as found in the template.
+    pub template_id: String,
+    /// Human-readable description for the template.
+    pub template_description: String,
+}
+
+/// `TemplateDetails`.
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct TemplateDetails {
+    /// Human-readable description for the template.
+    pub template_description: String,
+    /// OTP device ID.
+    pub otp_id: Option<String>,
+    /// Additional information in a separate template, as stored.
+    pub template_contract: TemplateContractDetails,
+    /// User-editable defaults, as stored.
+    pub editable_defaults: Option<BTreeMap<String, Value>>,
+    /// Required currency for payments, when the contract or the defaults fix one.
+    pub required_currency: Option<String>,
+}
+
+/// `WalletTemplateDetailsRequest`: what a wallet needs to instantiate the template.
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WalletTemplateDetailsRequest {
+    /// Hard-coded information about the contract terms for this template; for
+    /// inventory-cart templates with `inventory_payload` added.
+    pub template_contract: TemplateContractDetails,
+    /// User-editable defaults.
+    pub editable_defaults: Option<BTreeMap<String, Value>>,
+    /// Required currency for payments, when the contract or the defaults fix one.
+    pub required_currency: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum TemplatesListed {
+    /// The instance's templates (possibly none).
+    #[oai(status = 200)]
+    Ok(Json<TemplateSummaryResponse>),
+}
+
+#[derive(ApiResponse)]
+pub enum TemplateFound {
+    /// The template, as stored.
+    #[oai(status = 200)]
+    Ok(Json<TemplateDetails>),
+}
+
+#[derive(ApiResponse)]
+pub enum WalletTemplateFound {
+    /// The template for the wallet.
+    #[oai(status = 200)]
+    Ok(Json<WalletTemplateDetailsRequest>),
+}
+
+error_responses!(PostTemplateErrors {
+    400 => "The request body is malformed; the hint names the field (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_JSON_INVALID`).",
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `templates-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The merchant instance or OTP device is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`).",
+    409 => "A template with this ID but different details exists (`TALER_EC_MERCHANT_PRIVATE_POST_TEMPLATES_CONFLICT_TEMPLATE_EXISTS`).",
+    413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`, `TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+error_responses!(ListTemplatesErrors {
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `templates-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The backend does not know the instance (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+error_responses!(GetTemplateErrors {
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `templates-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance or template is unknown (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+error_responses!(PatchTemplateErrors {
+    400 => "The request body is malformed; the hint names the field (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_JSON_INVALID`).",
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `templates-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance, template or OTP device is unknown (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`).",
+    413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(DeleteTemplateErrors {
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `templates-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance or template is unknown (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(WalletTemplateErrors {
+    404 => "The instance or template is unknown (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`, `TALER_EC_GENERIC_INTERNAL_INVARIANT_FAILURE`).",
+});
+
+fn template_unknown(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::MerchantGenericTemplateUnknown,
+        format!("template `{id}` is unknown"),
+    )
+}
+
+fn otp_unknown(otp_id: Option<&str>) -> ApiError {
+    ApiError::new(
+        ErrorCode::MerchantGenericOtpDeviceUnknown,
+        format!("OTP device `{}` is unknown", otp_id.unwrap_or_default()),
+    )
+}
+
+/// The checks that need the configuration or the database, and the settings to store.
+async fn checked_settings(
+    state: &State,
+    instance_serial: i64,
+    description: String,
+    otp_id: Option<String>,
+    contract: &TemplateContractDetails,
+    editable_defaults: Option<&BTreeMap<String, Value>>,
+) -> Result<TemplateSettings, ApiError> {
+    let defaults = match editable_defaults {
+        Some(map) => contract.check_editable_defaults(map).map_err(|e| {
+            ApiError::malformed("editable_defaults", format!("editable_defaults.{e}"))
+        })?,
+        None => ContractFields::default(),
+    };
+    let configured = state.config.currency.as_str();
+    for (prefix, fields) in [
+        ("template_contract", &contract.fields),
+        ("editable_defaults", &defaults),
+    ] {
+        if let Some((field, currency)) = fields
+            .currencies()
+            .into_iter()
+            .find(|(_, c)| *c != configured)
+        {
+            let name = format!("{prefix}.{field}");
+            return Err(ApiError::malformed(
+                &name,
+                format!(
+                    "{name}: currency {currency} is not configured (this backend uses {configured})"
+                ),
+            )
+            .currency(currency));
+        }
+    }
+    if contract.template_type == TemplateType::InventoryCart {
+        inventory::check_selection(
+            state,
+            instance_serial,
+            &contract.fields,
+            "template_contract.",
+        )
+        .await?;
+    }
+    Ok(TemplateSettings {
+        description,
+        otp_id,
+        contract: contract.to_db(),
+        editable_defaults: editable_defaults
+            .map(|m| serde_json::to_string(m).expect("a JSON map serializes")),
+    })
+}
+
+/// A stored template's contract, defaults and required currency.
+type StoredParts = (
+    TemplateContractDetails,
+    Option<BTreeMap<String, Value>>,
+    Option<String>,
+);
+
+fn stored_parts(template: &Template) -> Result<StoredParts, ApiError> {
+    let invariant = |e: String| {
+        tracing::error!(template = %template.template_id, error = %e, "stored template is invalid");
+        ApiError::new(
+            ErrorCode::GenericInternalInvariantFailure,
+            "the stored template is invalid",
+        )
+    };
+    let value =
+        serde_json::from_str(&template.template_contract).map_err(|e| invariant(e.to_string()))?;
+    let contract = TemplateContractDetails::from_value(value).map_err(invariant)?;
+    let defaults: Option<BTreeMap<String, Value>> = template
+        .editable_defaults
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| invariant(e.to_string()))?;
+    let default_fields = match &defaults {
+        Some(map) => contract.check_editable_defaults(map).map_err(invariant)?,
+        None => ContractFields::default(),
+    };
+    let required_currency = contract
+        .fields
+        .pinned_currency()
+        .or(default_fields.pinned_currency())
+        .map(str::to_owned);
+    Ok((contract, defaults, required_currency))
+}
+
+pub struct TemplatesApi(pub State);
+
+#[OpenApi(tag = "ApiTags::Templates")]
+impl TemplatesApi {
+    /// Create a template
+    ///
+    /// Stores the template exactly as posted. Posting the same template again is not an
+    /// error; the same ID with other details is 409. Requires `templates-write`.
+    #[oai(
+        path = "/instances/:instance/private/templates",
+        method = "post",
+        operation_id = "merchant_post_private_templates"
+    )]
+    async fn post_template(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        body: Json<TemplateAddDetails>,
+    ) -> Result<NoContent, PostTemplateErrors> {
+        let access = auth::authorize(&self.0, &instance, &token, TEMPLATES_WRITE).await?;
+        let body = body.0;
+        if body.template_id.is_empty() {
+            return Err(ApiError::malformed("template_id", "template_id must not be empty").into());
+        }
+        let serial = access.instance.instance_serial;
+        let otp_id = body.otp_id.clone();
+        let settings = checked_settings(
+            &self.0,
+            serial,
+            body.template_description,
+            body.otp_id,
+            &body.template_contract,
+            body.editable_defaults.as_ref(),
+        )
+        .await?;
+        match templates::create(&self.0.db, serial, body.template_id, settings)
+            .await
+            .map_err(ApiError::db_store)?
+        {
+            SaveOutcome::Saved(CreateOutcome::Created) => Ok(NoContent::Done),
+            SaveOutcome::Saved(CreateOutcome::Conflict) => Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostTemplatesConflictTemplateExists,
+                "a template with this ID but different details exists",
+            )
+            .into()),
+            SaveOutcome::OtpUnknown | SaveOutcome::Unknown => {
+                Err(otp_unknown(otp_id.as_deref()).into())
+            }
+        }
+    }
+
+    /// List templates
+    ///
+    /// Requires `templates-read`.
+    #[oai(
+        path = "/instances/:instance/private/templates",
+        method = "get",
+        operation_id = "merchant_get_private_templates"
+    )]
+    async fn list_templates(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+    ) -> Result<TemplatesListed, ListTemplatesErrors> {
+        let access = auth::authorize(&self.0, &instance, &token, TEMPLATES_READ).await?;
+        let templates = templates::list(&self.0.db, access.instance.instance_serial)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .into_iter()
+            .map(|t| TemplateEntry {
+                template_id: t.template_id,
+                template_description: t.template_description,
+            })
+            .collect();
+        Ok(TemplatesListed::Ok(Json(TemplateSummaryResponse {
+            templates,
+        })))
+    }
+
+    /// Get a template
+    ///
+    /// Returns the template as stored. Requires `templates-read`.
+    #[oai(
+        path = "/instances/:instance/private/templates/:template_id",
+        method = "get",
+        operation_id = "merchant_get_private_template"
+    )]
+    async fn get_template(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// The template's `template_id`.
+        template_id: Path<String>,
+    ) -> Result<TemplateFound, GetTemplateErrors> {
+        let access = auth::authorize_object(&self.0, &instance, &token, TEMPLATES_READ, || {
+            template_unknown(&template_id)
+        })
+        .await?;
+        let (template, otp_id) =
+            templates::find(&self.0.db, access.instance.instance_serial, &template_id)
+                .await
+                .map_err(ApiError::db_fetch)?
+                .ok_or_else(|| template_unknown(&template_id))?;
+        let (template_contract, editable_defaults, required_currency) = stored_parts(&template)?;
+        Ok(TemplateFound::Ok(Json(TemplateDetails {
+            template_description: template.template_description,
+            otp_id,
+            template_contract,
+            editable_defaults,
+            required_currency,
+        })))
+    }
+
+    /// Modify a template
+    ///
+    /// Replaces description, OTP device, contract and editable defaults. Requires
+    /// `templates-write`.
+    #[oai(
+        path = "/instances/:instance/private/templates/:template_id",
+        method = "patch",
+        operation_id = "merchant_patch_private_template"
+    )]
+    async fn patch_template(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// The template's `template_id`.
+        template_id: Path<String>,
+        body: Json<TemplatePatchDetails>,
+    ) -> Result<NoContent, PatchTemplateErrors> {
+        let access = auth::authorize_object(&self.0, &instance, &token, TEMPLATES_WRITE, || {
+            template_unknown(&template_id)
+        })
+        .await?;
+        let body = body.0;
+        let serial = access.instance.instance_serial;
+        let otp_id = body.otp_id.clone();
+        let settings = checked_settings(
+            &self.0,
+            serial,
+            body.template_description,
+            body.otp_id,
+            &body.template_contract,
+            body.editable_defaults.as_ref(),
+        )
+        .await?;
+        match templates::update(&self.0.db, serial, &template_id, settings)
+            .await
+            .map_err(ApiError::db_store)?
+        {
+            SaveOutcome::Saved(_) => Ok(NoContent::Done),
+            SaveOutcome::Unknown => Err(template_unknown(&template_id).into()),
+            SaveOutcome::OtpUnknown => Err(otp_unknown(otp_id.as_deref()).into()),
+        }
+    }
+
+    /// Delete a template
+    ///
+    /// Requires `templates-write`.
+    #[oai(
+        path = "/instances/:instance/private/templates/:template_id",
+        method = "delete",
+        operation_id = "merchant_delete_private_template"
+    )]
+    async fn delete_template(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// The template's `template_id`.
+        template_id: Path<String>,
+    ) -> Result<NoContent, DeleteTemplateErrors> {
+        let access = auth::authorize_object(&self.0, &instance, &token, TEMPLATES_WRITE, || {
+            template_unknown(&template_id)
+        })
+        .await?;
+        if templates::delete(&self.0.db, access.instance.instance_serial, &template_id)
+            .await
+            .map_err(ApiError::db_store)?
+        {
+            Ok(NoContent::Done)
+        } else {
+            Err(template_unknown(&template_id).into())
+        }
+    }
+
+    /// Get a template for a wallet
+    ///
+    /// Public: wallets read it before asking the user to fill in details. For
+    /// inventory-cart templates the contract carries `inventory_payload`, the products
+    /// (and their categories) the template's selection offers.
+    #[oai(
+        path = "/instances/:instance/templates/:template_id",
+        method = "get",
+        operation_id = "merchant_get_template"
+    )]
+    async fn wallet_template(
+        &self,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// The template's `template_id`.
+        template_id: Path<String>,
+    ) -> Result<WalletTemplateFound, WalletTemplateErrors> {
+        let instance = auth::instance(&self.0, &instance)
+            .await
+            .map_err(|e| auth::instance_unknown_as(e, || template_unknown(&template_id)))?;
+        let (template, _) = templates::find(&self.0.db, instance.instance_serial, &template_id)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .ok_or_else(|| template_unknown(&template_id))?;
+        let (mut template_contract, editable_defaults, required_currency) =
+            stored_parts(&template)?;
+        if template_contract.template_type == TemplateType::InventoryCart {
+            let payload =
+                inventory::payload(&self.0, instance.instance_serial, &template_contract.fields)
+                    .await?;
+            template_contract.set_inventory_payload(&payload);
+        }
+        Ok(WalletTemplateFound::Ok(Json(
+            WalletTemplateDetailsRequest {
+                template_contract,
+                editable_defaults,
+                required_currency,
+            },
+        )))
+    }
+}

@@ -1,0 +1,151 @@
+//! OTP devices of merchant instances.
+
+use entities::{
+    merchant_otp_devices::{self, ActiveModel, Column, Entity},
+    merchant_templates,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::{CreateOutcome, is_foreign_key_violation, is_unique_violation};
+
+pub type OtpDevice = merchant_otp_devices::Model;
+
+/// A device's settings, as posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpSettings {
+    pub description: String,
+    pub key: String,
+    pub algorithm: i32,
+    pub ctr: Option<i64>,
+}
+
+impl OtpSettings {
+    fn of(row: &OtpDevice) -> OtpSettings {
+        OtpSettings {
+            description: row.otp_description.clone(),
+            key: row.otp_key.clone(),
+            algorithm: row.otp_algorithm,
+            ctr: row.otp_ctr,
+        }
+    }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    otp_id: String,
+    settings: OtpSettings,
+) -> Result<CreateOutcome, DbErr> {
+    let row = ActiveModel {
+        instance_serial: Set(instance_serial),
+        otp_id: Set(otp_id.clone()),
+        otp_description: Set(settings.description.clone()),
+        otp_key: Set(settings.key.clone()),
+        otp_algorithm: Set(settings.algorithm),
+        otp_ctr: Set(settings.ctr),
+        ..Default::default()
+    };
+    match row.insert(db).await {
+        Ok(_) => Ok(CreateOutcome::Created),
+        Err(err) if is_unique_violation(&err) => {
+            Ok(match find(db, instance_serial, &otp_id).await? {
+                Some(existing) if OtpSettings::of(&existing) == settings => CreateOutcome::Created,
+                _ => CreateOutcome::Conflict,
+            })
+        }
+        Err(err) => Err(err),
+    }
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+) -> Result<Vec<OtpDevice>, DbErr> {
+    Entity::find()
+        .filter(Column::InstanceSerial.eq(instance_serial))
+        .order_by_asc(Column::OtpId)
+        .all(db)
+        .await
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    otp_id: &str,
+) -> Result<Option<OtpDevice>, DbErr> {
+    Entity::find()
+        .filter(Column::InstanceSerial.eq(instance_serial))
+        .filter(Column::OtpId.eq(otp_id))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_serial(
+    db: &impl ConnectionTrait,
+    otp_serial: i64,
+) -> Result<Option<OtpDevice>, DbErr> {
+    Entity::find_by_id(otp_serial).one(db).await
+}
+
+/// `otp_key: None` keeps the stored key. False when the device is unknown.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    otp_id: &str,
+    description: String,
+    key: Option<String>,
+    algorithm: i32,
+    ctr: Option<i64>,
+) -> Result<bool, DbErr> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::OtpDescription, description.into())
+        .col_expr(Column::OtpAlgorithm, algorithm.into())
+        .col_expr(Column::OtpCtr, ctr.into());
+    if let Some(key) = key {
+        update = update.col_expr(Column::OtpKey, key.into());
+    }
+    let result = update
+        .filter(Column::InstanceSerial.eq(instance_serial))
+        .filter(Column::OtpId.eq(otp_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+pub enum DeleteOutcome {
+    Deleted,
+    Unknown,
+    /// Templates (by id) still use the device.
+    InUse(Vec<String>),
+}
+
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    otp_id: &str,
+) -> Result<DeleteOutcome, DbErr> {
+    let Some(device) = find(db, instance_serial, otp_id).await? else {
+        return Ok(DeleteOutcome::Unknown);
+    };
+    let users: Vec<String> = merchant_templates::Entity::find()
+        .select_only()
+        .column(merchant_templates::Column::TemplateId)
+        .filter(merchant_templates::Column::OtpSerial.eq(device.otp_serial))
+        .order_by_asc(merchant_templates::Column::TemplateId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !users.is_empty() {
+        return Ok(DeleteOutcome::InUse(users));
+    }
+    // A template created meanwhile makes the foreign key refuse the delete.
+    match Entity::delete_by_id(device.otp_serial).exec(db).await {
+        Ok(r) if r.rows_affected > 0 => Ok(DeleteOutcome::Deleted),
+        Ok(_) => Ok(DeleteOutcome::Unknown),
+        Err(err) if is_foreign_key_violation(&err) => Ok(DeleteOutcome::InUse(vec![])),
+        Err(err) => Err(err),
+    }
+}
