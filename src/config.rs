@@ -138,6 +138,8 @@ pub struct CurrencySpec {
 pub struct ReportGenerator {
     pub binary: String,
     pub description: String,
+    /// `TIMEOUT` in seconds (default 60): a run taking longer is killed and retried.
+    pub timeout_secs: u64,
 }
 
 /// The whole server configuration, resolved.
@@ -267,6 +269,7 @@ impl Config {
                 ReportGenerator {
                     binary: binary.to_owned(),
                     description: ini.get(section, "DESCRIPTION").unwrap_or(binary).to_owned(),
+                    timeout_secs: ini.number(section, "TIMEOUT", 60)?,
                 },
             );
         }

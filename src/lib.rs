@@ -30,6 +30,11 @@ pub struct AppState {
     pub config: Config,
     /// Wakes long pollers of the bank's histories.
     pub incoming: bank::notifier::Notifier,
+    /// This server's own base URL (`http://host:port`), known once it listens; the
+    /// report scheduler requests data sources through it.
+    pub self_url: std::sync::OnceLock<String>,
+    /// HTTP client for requests the server makes itself.
+    pub http: reqwest::Client,
 }
 
 pub type State = Arc<AppState>;
@@ -107,6 +112,8 @@ pub fn specs(config: Config) -> [(&'static str, String); 3] {
         db: DatabaseConnection::default(),
         config,
         incoming: bank::notifier::Notifier::local(),
+        self_url: Default::default(),
+        http: reqwest::Client::new(),
     });
     Services::new(&state).specs()
 }
@@ -134,6 +141,8 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
         db,
         config,
         incoming,
+        self_url: Default::default(),
+        http: reqwest::Client::new(),
     }))
 }
 
@@ -172,6 +181,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: State,
     handle: tokio::task::JoinHandle<()>,
+    scheduler: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -181,12 +191,14 @@ impl RunningServer {
 
     pub fn stop(self) {
         self.handle.abort();
+        self.scheduler.abort();
     }
 }
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
         self.handle.abort();
+        self.scheduler.abort();
     }
 }
 
@@ -200,15 +212,18 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+    let _ = state.self_url.set(format!("http://{addr}"));
     let app = build(&state);
     let handle = tokio::spawn(async move {
         if let Err(e) = poem::Server::new_with_acceptor(acceptor).run(app).await {
             tracing::error!(error = %e, "server stopped");
         }
     });
+    let scheduler = merchant::report_scheduler::spawn(state.clone());
     Ok(RunningServer {
         addr,
         state,
         handle,
+        scheduler,
     })
 }

@@ -9,5 +9,6 @@ pub mod merchant_instances;
 pub mod merchant_money_pots;
 pub mod merchant_otp_devices;
 pub mod merchant_products;
+pub mod merchant_reports;
 pub mod merchant_templates;
 pub mod merchant_tokens;

@@ -7,6 +7,7 @@ mod m20261123_000002_create_merchant_money_pots;
 mod m20261123_000003_create_donau_charities;
 mod m20261123_000004_create_bank;
 mod m20261123_000005_create_merchant_templates;
+mod m20261123_000006_create_merchant_reports;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_donau_charities::Migration),
             Box::new(m20261123_000004_create_bank::Migration),
             Box::new(m20261123_000005_create_merchant_templates::Migration),
+            Box::new(m20261123_000006_create_merchant_reports::Migration),
         ]
     }
 }

@@ -6,6 +6,8 @@ pub mod instances;
 pub mod inventory;
 pub mod otp_devices;
 pub mod pots;
+pub mod report_scheduler;
+pub mod reports;
 pub mod template_contract;
 pub mod templates;
 pub mod tokens;
@@ -28,6 +30,8 @@ pub enum ApiTags {
     Authentication,
     /// Money pots: named totals for merchant-internal accounting.
     Pots,
+    /// Periodic reports, generated and delivered on schedule.
+    Reports,
     /// Order templates (fixed-order, inventory-cart, paivana), private and for wallets.
     Templates,
     /// OTP devices that confirm payments at a point of sale.
@@ -44,6 +48,7 @@ pub type Api = (
     templates::TemplatesApi,
     otp_devices::OtpDevicesApi,
     inventory::InventoryApi,
+    reports::ReportsApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -55,6 +60,7 @@ pub fn api(state: &State) -> Api {
         templates::TemplatesApi(state.clone()),
         otp_devices::OtpDevicesApi(state.clone()),
         inventory::InventoryApi(state.clone()),
+        reports::ReportsApi(state.clone()),
     )
 }
 

@@ -45,6 +45,7 @@ pub mod instances;
 pub mod inventory;
 pub mod otp_devices;
 pub mod pots;
+pub mod reports;
 pub mod templates;
 pub mod tokens;
 

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     MerchantGenericMoneyPotUnknown,
     MerchantPrivateMoneyPotConflictingName,
     MerchantPrivateMoneyPotConflictingTotal,
+    MerchantGenericReportUnknown,
+    MerchantGenericReportGeneratorUnconfigured,
     MerchantGenericCategoryUnknown,
     MerchantGenericTemplateUnknown,
     MerchantGenericOtpDeviceUnknown,
@@ -61,6 +63,8 @@ pub const PROVISIONAL: &[ErrorCode] = &[
     ErrorCode::MerchantGenericMoneyPotUnknown,
     ErrorCode::MerchantPrivateMoneyPotConflictingName,
     ErrorCode::MerchantPrivateMoneyPotConflictingTotal,
+    ErrorCode::MerchantGenericReportUnknown,
+    ErrorCode::MerchantGenericReportGeneratorUnconfigured,
     ErrorCode::DonauCharityPubExists,
 ];
 
@@ -97,6 +101,9 @@ impl ErrorCode {
             MerchantGenericMoneyPotUnknown => 2035,
             MerchantPrivateMoneyPotConflictingName => 2670,
             MerchantPrivateMoneyPotConflictingTotal => 2671,
+            // PROVISIONAL (see `PROVISIONAL`).
+            MerchantGenericReportUnknown => 2036,
+            MerchantGenericReportGeneratorUnconfigured => 2037,
             MerchantGenericCategoryUnknown => 2003,
             MerchantGenericTemplateUnknown => 2018,
             MerchantGenericOtpDeviceUnknown => 2021,
@@ -127,6 +134,10 @@ impl ErrorCode {
             MerchantPrivateMoneyPotConflictingTotal => {
                 "MERCHANT_PRIVATE_MONEY_POT_CONFLICTING_TOTAL"
             }
+            MerchantGenericReportUnknown => "MERCHANT_GENERIC_REPORT_UNKNOWN",
+            MerchantGenericReportGeneratorUnconfigured => {
+                "MERCHANT_GENERIC_REPORT_GENERATOR_UNCONFIGURED"
+            }
             DonauCharityPubExists => "DONAU_CHARITY_PUB_EXISTS",
             _ => "",
         }
@@ -142,6 +153,7 @@ impl ErrorCode {
             | MerchantGenericInstanceUnknown
             | MerchantGenericMoneyPotUnknown
             | MerchantGenericCategoryUnknown
+            | MerchantGenericReportUnknown
             | MerchantGenericTemplateUnknown
             | MerchantGenericOtpDeviceUnknown
             | DonauCharityNotFound
@@ -152,6 +164,7 @@ impl ErrorCode {
             | GenericParameterMalformed
             | GenericCurrencyMismatch => StatusCode::BAD_REQUEST,
             GenericUploadExceedsLimit => StatusCode::PAYLOAD_TOO_LARGE,
+            MerchantGenericReportGeneratorUnconfigured => StatusCode::NOT_IMPLEMENTED,
             GenericUnauthorized
             | GenericTokenUnknown
             | GenericTokenExpired

@@ -127,6 +127,8 @@ pub struct TestServer {
     pub server: RunningServer,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// The extra configuration it was started with (kept across restarts).
+    pub extra: String,
 }
 
 impl TestServer {
@@ -144,6 +146,7 @@ impl TestServer {
             server,
             db,
             client: reqwest::Client::new(),
+            extra: extra.to_owned(),
         }
     }
 
@@ -151,7 +154,7 @@ impl TestServer {
     pub async fn restart(self) -> TestServer {
         let db = self.db.clone();
         self.server.stop();
-        Self::start_with(db, "").await
+        Self::start_with(db, &self.extra).await
     }
 
     pub async fn finish(self) {

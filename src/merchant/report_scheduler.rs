@@ -1,0 +1,97 @@
+//! The scheduler that sends periodic reports when they are due.
+//!
+//! Every server runs one. Each tick it claims the due reports no other server holds
+//! (`store::reports::claim_due`: a lease in the database, `FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL), generates each through the same code path as
+//! `POST .../reports/$REPORT_ID`, hands it to the configured program, and records the
+//! outcome and the next due time. A failing or hanging program only delays its own
+//! report: runs are separate tasks, each bounded by the generator's `TIMEOUT`.
+
+use std::time::Duration;
+
+use tokio::{task::JoinSet, time::sleep};
+
+use crate::{
+    State,
+    merchant::reports::{self, RunFailure, now_us},
+    store::reports::{self as store, Report, RunOutcome},
+    taler::ErrorCode,
+};
+
+/// How often the scheduler looks for due reports.
+const TICK: Duration = Duration::from_millis(200);
+/// Reports claimed per tick at most.
+const BATCH: u32 = 32;
+
+/// Runs the scheduler until the returned task is aborted (which also stops the runs
+/// in progress; their reports are taken up again when their lease expires).
+pub fn spawn(state: State) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut runs = JoinSet::new();
+        loop {
+            while runs.try_join_next().is_some() {}
+            tick(&state, &mut runs).await;
+            sleep(TICK).await;
+        }
+    })
+}
+
+/// How long a server may hold a report: fetching plus the slowest generator, plus slack.
+fn lease_us(state: &State) -> i64 {
+    let slowest = state
+        .config
+        .report_generators
+        .values()
+        .map(|g| g.timeout_secs)
+        .max()
+        .unwrap_or(0);
+    ((reports::FETCH_TIMEOUT.as_secs() + slowest + 30) * 1_000_000) as i64
+}
+
+async fn tick(state: &State, runs: &mut JoinSet<()>) {
+    let now = now_us();
+    let lease = now + lease_us(state);
+    match store::claim_due(&state.db, now, lease, BATCH).await {
+        Ok(due) => {
+            for report in due {
+                let state = state.clone();
+                runs.spawn(async move { run(state, report, lease).await });
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot claim due reports"),
+    }
+}
+
+async fn run(state: State, report: Report, lease: i64) {
+    let outcome = match deliver(&state, &report).await {
+        Ok(()) => {
+            tracing::info!(report = report.report_serial, "report sent");
+            RunOutcome::Sent
+        }
+        Err(failure) => {
+            tracing::warn!(report = report.report_serial, detail = %failure.detail, "report failed");
+            RunOutcome::Failed {
+                code: failure.code as i32,
+                detail: failure.detail,
+            }
+        }
+    };
+    if let Err(e) = store::finish(&state.db, &report, lease, outcome, now_us()).await {
+        tracing::error!(report = report.report_serial, error = %e, "cannot record a report run");
+    }
+}
+
+async fn deliver(state: &State, report: &Report) -> Result<(), RunFailure> {
+    let Some(generator) = state.config.report_generators.get(&report.program_section) else {
+        return Err(RunFailure {
+            code: ErrorCode::MerchantGenericReportGeneratorUnconfigured.number(),
+            detail: format!(
+                "no report generator is configured in section [{}]",
+                report.program_section
+            ),
+            source_error: None,
+        });
+    };
+    let (_, content) = reports::generate(state, report).await?;
+    reports::transmit(generator, report, &content).await
+}
