@@ -9,7 +9,7 @@ use entities::merchant_instances;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
-    payload::{Binary, Json},
+    payload::Json,
 };
 use sea_orm::EntityTrait;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -151,15 +151,11 @@ pub enum ReportFound {
 
 #[derive(ApiResponse)]
 pub enum ReportGenerated {
-    /// The report's content, as its data source produced it; the content type is the
-    /// report's `mime_type`.
+    /// The report's content, as its data source produced it. The content type is the
+    /// report's `mime_type`, which this backend's data sources limit to
+    /// `application/json`.
     #[oai(status = 200)]
-    Ok(
-        Binary<Vec<u8>>,
-        /// The data source's content type (the report's `mime_type`).
-        #[oai(header = "Content-Type")]
-        String,
-    ),
+    Ok(Json<serde_json::Value>),
 }
 
 error_responses!(PostReportErrors {
@@ -668,7 +664,14 @@ impl ReportsApi {
             return Err(unknown().into());
         }
         match generate(&self.0, &report).await {
-            Ok((content_type, content)) => Ok(ReportGenerated::Ok(Binary(content), content_type)),
+            Ok((_, content)) => match serde_json::from_slice(&content) {
+                Ok(value) => Ok(ReportGenerated::Ok(Json(value))),
+                Err(e) => Err(ApiError::new(
+                    ErrorCode::GenericDbFetchFailed,
+                    format!("the data source did not produce JSON: {e}"),
+                )
+                .into()),
+            },
             Err(RunFailure {
                 source_error: Some(detail),
                 ..
