@@ -7,7 +7,7 @@ use entities::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    Set,
 };
 
 use super::{CreateOutcome, is_unique_violation};
@@ -103,16 +103,9 @@ pub async fn product_page(
     page: Page,
 ) -> Result<Vec<Product>, DbErr> {
     let query = Products::find().filter(ProductColumn::InstanceSerial.eq(instance_serial));
-    let query = if page.ascending {
-        query
-            .filter(ProductColumn::ProductSerial.gt(page.offset))
-            .order_by_asc(ProductColumn::ProductSerial)
-    } else {
-        query
-            .filter(ProductColumn::ProductSerial.lt(page.offset))
-            .order_by_desc(ProductColumn::ProductSerial)
-    };
-    query.limit(page.count).all(db).await
+    super::paged(query, ProductColumn::ProductSerial, page)
+        .all(db)
+        .await
 }
 
 /// Every product of the instance, by serial.

@@ -49,6 +49,21 @@ pub mod reports;
 pub mod templates;
 pub mod tokens;
 
+/// `query` narrowed to one page of row-id pagination over `column`.
+pub fn paged<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    column: E::Column,
+    page: crate::taler::pagination::Page,
+) -> sea_orm::Select<E> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let query = if page.ascending {
+        query.filter(column.gt(page.offset)).order_by_asc(column)
+    } else {
+        query.filter(column.lt(page.offset)).order_by_desc(column)
+    };
+    query.limit(page.count)
+}
+
 /// True when the error is a unique-constraint violation (a concurrent or repeated insert).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use entities::merchant_money_pots::{self, ActiveModel, Column, Entity};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 
 use crate::taler::{Amount, pagination::Page};
@@ -84,16 +84,7 @@ pub async fn list(
     page: Page,
 ) -> Result<Vec<Pot>, DbErr> {
     let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    let query = if page.ascending {
-        query
-            .filter(Column::PotSerial.gt(page.offset))
-            .order_by_asc(Column::PotSerial)
-    } else {
-        query
-            .filter(Column::PotSerial.lt(page.offset))
-            .order_by_desc(Column::PotSerial)
-    };
-    query.limit(page.count).all(db).await
+    super::paged(query, Column::PotSerial, page).all(db).await
 }
 
 pub async fn find(

@@ -4,7 +4,7 @@
 use entities::merchant_reports::{self, ActiveModel, Column, Entity};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    FromQueryResult, QueryFilter, Set, Statement,
 };
 
 use crate::taler::pagination::Page;
@@ -88,16 +88,9 @@ pub async fn list(
     page: Page,
 ) -> Result<Vec<Report>, DbErr> {
     let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    let query = if page.ascending {
-        query
-            .filter(Column::ReportSerial.gt(page.offset))
-            .order_by_asc(Column::ReportSerial)
-    } else {
-        query
-            .filter(Column::ReportSerial.lt(page.offset))
-            .order_by_desc(Column::ReportSerial)
-    };
-    query.limit(page.count).all(db).await
+    super::paged(query, Column::ReportSerial, page)
+        .all(db)
+        .await
 }
 
 pub async fn find(
