@@ -1,16 +1,20 @@
 //! The HTTP edge shared by all services: request ids and logging, the body size
 //! limit, and the guarantee that every error leaves as a Taler `ErrorDetail`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use poem::{
-    Body, Endpoint, IntoResponse, Middleware, Request, Response, Result,
+    Body, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Result,
     error::{MethodNotAllowedError, NotFoundError, ReadBodyError},
     http::{HeaderValue, Method, StatusCode, header},
 };
 use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
 };
+use poem_openapi::{OpenApi, OpenApiService};
 use tracing::Instrument;
 
 use crate::taler::{ApiError, ErrorCode};
@@ -157,8 +161,71 @@ pub enum MissingAuth {
     Forbidden,
 }
 
+/// One service: its operations, its spec at `/openapi.json`, and its error conventions.
+pub fn service_endpoint<T: OpenApi + 'static>(
+    service: OpenApiService<T, ()>,
+    policy: BodyErrorPolicy,
+    missing_auth: MissingAuth,
+) -> impl Endpoint<Output = Response> {
+    let allowed = AllowedMethods::from_spec(&service.spec());
+    let spec = service.spec_endpoint();
+    poem::Route::new()
+        .at("/openapi.json", spec)
+        .nest("/", service)
+        .with(ServiceErrors {
+            policy,
+            missing_auth,
+            allowed: Arc::new(allowed),
+        })
+}
+
+/// The methods each path of a spec declares, for the `Allow` header of a 405 (RFC 9110).
+#[derive(Debug, Default)]
+pub struct AllowedMethods(Vec<(Vec<String>, String)>);
+
+impl AllowedMethods {
+    pub fn from_spec(spec: &str) -> AllowedMethods {
+        let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        let mut table = vec![(vec!["openapi.json".to_owned()], "GET".to_owned())];
+        for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+            let segments = path
+                .trim_start_matches('/')
+                .split('/')
+                .map(str::to_owned)
+                .collect();
+            let methods: Vec<String> = item
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(m, _)| m.to_ascii_uppercase())
+                .collect();
+            table.push((segments, methods.join(", ")));
+        }
+        AllowedMethods(table)
+    }
+
+    /// The methods of the spec path that `path` matches (`{param}` matches one segment).
+    pub fn for_path(&self, path: &str) -> Option<&str> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.0
+            .iter()
+            .find(|(pattern, _)| {
+                pattern.len() == segments.len()
+                    && pattern
+                        .iter()
+                        .zip(&segments)
+                        .all(|(p, s)| p == s || (p.starts_with('{') && p.ends_with('}')))
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
 /// Wraps one service so that its errors follow that service's conventions.
-pub struct ServiceErrors(pub BodyErrorPolicy, pub MissingAuth);
+pub struct ServiceErrors {
+    policy: BodyErrorPolicy,
+    missing_auth: MissingAuth,
+    allowed: Arc<AllowedMethods>,
+}
 
 impl<E: Endpoint> Middleware<E> for ServiceErrors {
     type Output = ServiceErrorsEndpoint<E>;
@@ -166,8 +233,9 @@ impl<E: Endpoint> Middleware<E> for ServiceErrors {
     fn transform(&self, inner: E) -> Self::Output {
         ServiceErrorsEndpoint {
             inner,
-            policy: self.0,
-            missing_auth: self.1,
+            policy: self.policy,
+            missing_auth: self.missing_auth,
+            allowed: self.allowed.clone(),
         }
     }
 }
@@ -176,15 +244,26 @@ pub struct ServiceErrorsEndpoint<E> {
     inner: E,
     policy: BodyErrorPolicy,
     missing_auth: MissingAuth,
+    allowed: Arc<AllowedMethods>,
 }
 
 impl<E: Endpoint> Endpoint for ServiceErrorsEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
+        let path = req.uri().path().to_owned();
         Ok(match self.inner.call(req).await {
             Ok(resp) => resp.into_response(),
-            Err(err) => api_error(err, self.policy, self.missing_auth).into_response(),
+            Err(err) => {
+                let mut resp = api_error(err, self.policy, self.missing_auth).into_response();
+                if resp.status() == StatusCode::METHOD_NOT_ALLOWED
+                    && let Some(allow) = self.allowed.for_path(&path)
+                    && let Ok(value) = HeaderValue::from_str(allow)
+                {
+                    resp.headers_mut().insert(header::ALLOW, value);
+                }
+                resp
+            }
         })
     }
 }

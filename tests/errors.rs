@@ -33,6 +33,27 @@ async fn wrong_method_is_405_method_invalid() {
         assert_error(status, &body, 405, 20);
         let (status, body) = s.call(Method::DELETE, "/donau/config", None, None).await;
         assert_error(status, &body, 405, 20);
+        // The answer names the methods the path has (RFC 9110), also for paths with
+        // parameters and for the default instance without its prefix.
+        for (method, path, allow) in [
+            (Method::PUT, "/merchant/config", "GET"),
+            (Method::PUT, "/merchant/private/pots", "GET, POST"),
+            (
+                Method::PUT,
+                "/merchant/instances/shop/private/pots/7",
+                "DELETE, GET, PATCH",
+            ),
+            (
+                Method::POST,
+                "/bank/accounts/alice/taler-revenue/history",
+                "GET",
+            ),
+            (Method::DELETE, "/donau/config", "GET"),
+        ] {
+            let resp = s.req(method, path).send().await.unwrap();
+            assert_eq!(resp.status(), 405, "{path}");
+            assert_eq!(resp.headers()["allow"], allow, "{path}");
+        }
         s.finish().await;
     }
 }

@@ -5,12 +5,12 @@ pub mod auth;
 pub mod notifier;
 pub mod revenue;
 
-use poem::{Endpoint, EndpointExt};
+use poem::Endpoint;
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     State,
-    http::{BodyErrorPolicy, MissingAuth, ServiceErrors},
+    http::{BodyErrorPolicy, MissingAuth, service_endpoint},
 };
 
 #[derive(Tags)]
@@ -41,12 +41,9 @@ pub fn payto_with_name(payto_key: &str, name: &str) -> String {
 }
 
 pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
-    let spec = service.spec_endpoint();
-    poem::Route::new()
-        .at("/openapi.json", spec)
-        .nest("/", service)
-        .with(ServiceErrors(
-            BodyErrorPolicy::JsonInvalid,
-            MissingAuth::Unauthorized,
-        ))
+    service_endpoint(
+        service,
+        BodyErrorPolicy::JsonInvalid,
+        MissingAuth::Unauthorized,
+    )
 }

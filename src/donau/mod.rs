@@ -3,12 +3,12 @@
 pub mod charities;
 pub mod config;
 
-use poem::{Endpoint, EndpointExt};
+use poem::Endpoint;
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     State,
-    http::{BodyErrorPolicy, MissingAuth, ServiceErrors},
+    http::{BodyErrorPolicy, MissingAuth, service_endpoint},
 };
 
 #[derive(Tags)]
@@ -29,12 +29,9 @@ pub fn api(state: &State) -> Api {
 }
 
 pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
-    let spec = service.spec_endpoint();
-    poem::Route::new()
-        .at("/openapi.json", spec)
-        .nest("/", service)
-        .with(ServiceErrors(
-            BodyErrorPolicy::JsonInvalid,
-            MissingAuth::Forbidden,
-        ))
+    service_endpoint(
+        service,
+        BodyErrorPolicy::JsonInvalid,
+        MissingAuth::Forbidden,
+    )
 }

@@ -17,7 +17,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::{
     State,
-    http::{BodyErrorPolicy, MissingAuth, ServiceErrors},
+    http::{BodyErrorPolicy, MissingAuth, service_endpoint},
 };
 
 #[derive(Tags)]
@@ -67,18 +67,15 @@ pub fn api(state: &State) -> Api {
 /// The merchant backend: its spec lists instance paths as `/instances/{instance}/...`;
 /// the default instance is also served without that prefix.
 pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
-    let spec = service.spec_endpoint();
-    poem::Route::new()
-        .at("/openapi.json", spec)
-        .nest("/", service)
-        .with(ServiceErrors(
-            BodyErrorPolicy::Parameter,
-            MissingAuth::Unauthorized,
-        ))
-        .before(|mut req: Request| async move {
-            rewrite_default_instance(&mut req);
-            Ok(req)
-        })
+    service_endpoint(
+        service,
+        BodyErrorPolicy::Parameter,
+        MissingAuth::Unauthorized,
+    )
+    .before(|mut req: Request| async move {
+        rewrite_default_instance(&mut req);
+        Ok(req)
+    })
 }
 
 /// `/private/...` (and every other instance path without `/instances/$ID`) addresses
