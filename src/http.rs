@@ -363,3 +363,170 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
     .into_response()
 }
+
+/// A JSON request body, parsed strictly: where the published schema says `string`, a
+/// number or a boolean is refused. poem-openapi's own `String` would turn `0` into
+/// `"0"`, so a request the spec calls invalid would be accepted.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> std::ops::Deref for JsonBody<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+
+    fn check_content_type(content_type: &str) -> bool {
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        essence.eq_ignore_ascii_case("application/json")
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: poem_openapi::types::ParseFromJSON> poem_openapi::payload::ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = T::IS_REQUIRED;
+
+    async fn from_request(request: &Request, body: &mut poem::RequestBody) -> Result<Self> {
+        use poem::FromRequest;
+        let data = Vec::<u8>::from_request(request, body).await?;
+        let value = if data.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&data).map_err(|err| ParseRequestPayloadError {
+                reason: err.to_string(),
+            })?
+        };
+        let mut registry = poem_openapi::registry::Registry::new();
+        T::register(&mut registry);
+        strict::check(&registry, &T::schema_ref(), &value, "")
+            .map_err(|reason| ParseRequestPayloadError { reason })?;
+        T::parse_from_json(Some(value))
+            .map(JsonBody)
+            .map_err(|err| {
+                ParseRequestPayloadError {
+                    reason: err.into_message(),
+                }
+                .into()
+            })
+    }
+}
+
+impl<'a, T: poem_openapi::types::ParseFromJSON> poem_openapi::ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <Self as poem_openapi::payload::Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        use poem_openapi::payload::{ParsePayload, Payload};
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: <Self as ParsePayload>::IS_REQUIRED,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> Result<Self> {
+        use poem_openapi::payload::{ParsePayload, Payload};
+        match request.content_type() {
+            Some(content_type) if <Self as Payload>::check_content_type(content_type) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            Some(content_type) => Err(ContentTypeError::NotSupported {
+                content_type: content_type.to_owned(),
+            }
+            .into()),
+            None => Err(ContentTypeError::ExpectContentType.into()),
+        }
+    }
+}
+
+/// The string check of [`JsonBody`], walking a value along its published schema.
+mod strict {
+    use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+    use serde_json::Value;
+
+    fn at(path: &str, name: &str) -> String {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    }
+
+    pub fn check(
+        registry: &Registry,
+        schema: &MetaSchemaRef,
+        value: &Value,
+        path: &str,
+    ) -> Result<(), String> {
+        let schema: &MetaSchema = match schema {
+            MetaSchemaRef::Inline(s) => s,
+            MetaSchemaRef::Reference(name) => match registry.schemas.get(name) {
+                Some(s) => s,
+                None => return Ok(()),
+            },
+        };
+        // Whether a field may be absent or null is the parser's business.
+        if value.is_null() {
+            return Ok(());
+        }
+        if schema.ty == "string" && !value.is_string() {
+            let field = if path.is_empty() { "the body" } else { path };
+            return Err(format!("{field}: expected a string, found {value}"));
+        }
+        for part in &schema.all_of {
+            check(registry, part, value, path)?;
+        }
+        match value {
+            Value::Object(map) => {
+                for (name, sub) in &schema.properties {
+                    if let Some(v) = map.get(*name) {
+                        check(registry, sub, v, &at(path, name))?;
+                    }
+                }
+                if let Some(extra) = &schema.additional_properties {
+                    for (name, v) in map {
+                        if !schema.properties.iter().any(|(n, _)| n == name) {
+                            check(registry, extra, v, &at(path, name))?;
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item) = &schema.items {
+                    for (i, v) in items.iter().enumerate() {
+                        check(registry, item, v, &format!("{path}[{i}]"))?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

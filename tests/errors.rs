@@ -285,3 +285,73 @@ async fn database_failure_is_500_with_db_code() {
     assert_error(status, &body, 500, 53);
     s.finish().await;
 }
+
+/// A number or boolean where the spec says string is refused, at any depth, and the
+/// hint names the field.
+#[tokio::test]
+async fn non_strings_where_strings_belong_are_400() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        for (path, body, field) in [
+            (
+                "/merchant/private/pots",
+                json!({ "pot_name": 0, "description": "d" }),
+                "pot_name",
+            ),
+            (
+                "/merchant/private/categories",
+                json!({ "name": true }),
+                "name",
+            ),
+            (
+                "/merchant/private/categories",
+                json!({ "name": "drinks", "name_i18n": { "de": 5 } }),
+                "name_i18n.de",
+            ),
+            (
+                "/merchant/private/templates",
+                json!({ "template_id": "t", "template_description": 1, "template_contract": {} }),
+                "template_description",
+            ),
+            (
+                "/merchant/private/otp-devices",
+                json!({ "otp_device_id": 7, "otp_device_description": "d",
+                        "otp_key": "JBSWY3DP", "otp_algorithm": 0 }),
+                "otp_device_id",
+            ),
+        ] {
+            let (status, resp) = s
+                .call(
+                    reqwest::Method::POST,
+                    path,
+                    Some(common::ADMIN_TOKEN),
+                    Some(body),
+                )
+                .await;
+            assert_error(status, &resp, 400, 26);
+            assert!(
+                resp["hint"].as_str().unwrap().contains(field),
+                "{path}: {resp}"
+            );
+        }
+        let (_, pots) = s
+            .call(
+                reqwest::Method::GET,
+                "/merchant/private/pots",
+                Some(common::ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(pots, json!({ "pots": [] }));
+        let (status, resp) = s
+            .call(
+                reqwest::Method::POST,
+                "/bank/accounts",
+                Some(common::ADMIN_TOKEN),
+                Some(json!({ "username": 12345678, "password": "password-1", "name": "n" })),
+            )
+            .await;
+        assert_error(status, &resp, 400, 22);
+        s.finish().await;
+    }
+}

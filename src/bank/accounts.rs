@@ -10,6 +10,7 @@ use crate::{
         auth::{self, BankCredentials, BankPassword, BankToken, Need},
     },
     error_responses,
+    http::JsonBody,
     store::bank::{self as store, CreateOutcome, NewAccount, NewTransfer, TransferOutcome},
     taler::{
         Amount, ApiError, ErrorCode, RelativeTime, Timestamp, amount::require_currency, keys,
@@ -191,7 +192,7 @@ impl AccountsApi {
     async fn post_account(
         &self,
         token: BankToken,
-        body: Json<RegisterAccountRequest>,
+        body: JsonBody<RegisterAccountRequest>,
     ) -> Result<AccountRegistered, PostAccountsErrors> {
         auth::require_admin(&self.0, &token)?;
         let req = body.0;
@@ -278,7 +279,7 @@ impl AccountsApi {
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
-        body: Json<TokenRequest>,
+        body: JsonBody<TokenRequest>,
     ) -> Result<TokenCreated, PostTokenErrors> {
         let account = auth::account(&self.0, &username).await?;
         auth::check_password(&account, &credentials.0).await?;
@@ -328,7 +329,7 @@ impl AccountsApi {
         /// Account name of the debtor.
         #[oai(name = "USERNAME")]
         username: Path<String>,
-        body: Json<CreateTransactionRequest>,
+        body: JsonBody<CreateTransactionRequest>,
     ) -> Result<TransactionCreated, PostTransactionErrors> {
         let debtor = auth::authorize(&self.0, &username, &credentials, Need::ReadWrite).await?;
         let req = body.0;

@@ -8,6 +8,7 @@ use crate::{
     NoContent, State,
     donau::ApiTags,
     error_responses,
+    http::JsonBody,
     store::charities::{self, Charity as CharityRow, CharityData, CreateOutcome, UpdateOutcome},
     taler::{
         Amount, ApiError, EddsaPublicKey, ErrorCode, amount::require_currency, secret,
@@ -247,7 +248,7 @@ impl CharitiesApi {
     async fn post_charity(
         &self,
         token: DonauAdminToken,
-        body: Json<CharityRequest>,
+        body: JsonBody<CharityRequest>,
     ) -> Result<CharityCreated, PostCharityErrors> {
         self.require_admin(&token)?;
         let data = self.check(body.0, ErrorCode::GenericJsonInvalid)?;
@@ -332,7 +333,7 @@ impl CharitiesApi {
         token: DonauAdminToken,
         /// The charity's id (`charity_id`).
         charity_id: Path<u64>,
-        body: Json<CharityRequest>,
+        body: JsonBody<CharityRequest>,
     ) -> Result<CharityUpdated, PatchCharityErrors> {
         self.require_admin(&token)?;
         let data = self.check(body.0, ErrorCode::GenericParameterMalformed)?;

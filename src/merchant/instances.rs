@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     NoContent, State, error_responses,
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_WRITE, MerchantToken},
@@ -242,7 +243,7 @@ impl InstancesApi {
     async fn post_instance(
         &self,
         token: MerchantToken,
-        body: Json<InstanceConfigurationRequest>,
+        body: JsonBody<InstanceConfigurationRequest>,
     ) -> Result<NoContent, PostInstanceErrors> {
         auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_WRITE).await?;
         let new = new_instance(body.0)?;

@@ -13,6 +13,7 @@ use poem_openapi::{
 
 use crate::{
     NoContent, State, error_responses,
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, Permission},
@@ -420,7 +421,7 @@ impl InventoryApi {
         token: auth::MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: Json<CategoryCreateRequest>,
+        body: JsonBody<CategoryCreateRequest>,
     ) -> Result<CategoryCreated, PostCategoryErrors> {
         let access = auth::authorize(&self.0, &instance, &token, CATEGORIES_WRITE).await?;
         if body.name.trim().is_empty() {
@@ -508,7 +509,7 @@ impl InventoryApi {
         token: auth::MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: Json<ProductAddDetailRequest>,
+        body: JsonBody<ProductAddDetailRequest>,
     ) -> Result<NoContent, PostProductErrors> {
         let access = auth::authorize(&self.0, &instance, &token, PRODUCTS_WRITE).await?;
         let serial = access.instance.instance_serial;

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::{
     NoContent, State, error_responses,
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, MerchantToken, Permission},
@@ -287,7 +288,7 @@ impl OtpDevicesApi {
         token: MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: Json<OtpDeviceAddDetails>,
+        body: JsonBody<OtpDeviceAddDetails>,
     ) -> Result<NoContent, PostOtpErrors> {
         let access = auth::authorize(&self.0, &instance, &token, OTP_WRITE).await?;
         let body = body.0;
@@ -405,7 +406,7 @@ impl OtpDevicesApi {
         instance: Path<String>,
         /// The device's `otp_device_id`.
         device_id: Path<String>,
-        body: Json<OtpDevicePatchDetails>,
+        body: JsonBody<OtpDevicePatchDetails>,
     ) -> Result<NoContent, PatchOtpErrors> {
         let access = auth::authorize_object(&self.0, &instance, &token, OTP_WRITE, || {
             otp_unknown(&device_id)

@@ -8,6 +8,7 @@ use poem_openapi::{
 
 use crate::{
     NoContent, State, error_responses,
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, Access, MerchantToken, Permission},
@@ -212,7 +213,7 @@ impl PotsApi {
         token: MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: Json<PotAddRequest>,
+        body: JsonBody<PotAddRequest>,
     ) -> Result<PotAdded, PostPotErrors> {
         let access = auth::authorize(&self.0, &instance, &token, POTS_WRITE).await?;
         check_name(&body.pot_name)?;
@@ -321,7 +322,7 @@ impl PotsApi {
         instance: Path<String>,
         /// The pot's serial (`pot_serial_id`).
         pot_id: Path<u64>,
-        body: Json<PotModifyRequest>,
+        body: JsonBody<PotModifyRequest>,
     ) -> Result<NoContent, PatchPotErrors> {
         let (access, serial) =
             authorize_pot(&self.0, &instance, &token, POTS_WRITE, pot_id.0).await?;

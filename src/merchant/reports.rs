@@ -18,6 +18,7 @@ use crate::{
     NoContent, State,
     config::ReportGenerator,
     error_responses,
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, MerchantToken, Permission},
@@ -491,7 +492,7 @@ impl ReportsApi {
         token: MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: Json<ReportAddRequest>,
+        body: JsonBody<ReportAddRequest>,
     ) -> Result<ReportAdded, PostReportErrors> {
         let access = auth::authorize(&self.0, &instance, &token, REPORTS_WRITE).await?;
         let settings = checked_settings(&self.0, body.0)?;
@@ -588,7 +589,7 @@ impl ReportsApi {
         instance: Path<String>,
         /// The report's serial (`report_serial_id`).
         report_id: Path<u64>,
-        body: Json<ReportAddRequest>,
+        body: JsonBody<ReportAddRequest>,
     ) -> Result<NoContent, PatchReportErrors> {
         let (instance_serial, serial) = self
             .authorize_report(&instance, &token, REPORTS_WRITE, report_id.0)
@@ -649,7 +650,7 @@ impl ReportsApi {
         instance: Path<String>,
         /// The report's serial (`report_serial_id`).
         report_id: Path<u64>,
-        body: Json<ReportGenerationRequest>,
+        body: JsonBody<ReportGenerationRequest>,
     ) -> Result<ReportGenerated, GenerateReportErrors> {
         let unknown = || report_unknown(report_id.0);
         let instance = auth::instance(&self.0, &instance)

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::{
     NoContent, State, error_responses,
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, MerchantToken, Permission},
@@ -286,7 +287,7 @@ impl TemplatesApi {
         token: MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: Json<TemplateAddDetails>,
+        body: JsonBody<TemplateAddDetails>,
     ) -> Result<NoContent, PostTemplateErrors> {
         let access = auth::authorize(&self.0, &instance, &token, TEMPLATES_WRITE).await?;
         let body = body.0;
@@ -400,7 +401,7 @@ impl TemplatesApi {
         instance: Path<String>,
         /// The template's `template_id`.
         template_id: Path<String>,
-        body: Json<TemplatePatchDetails>,
+        body: JsonBody<TemplatePatchDetails>,
     ) -> Result<NoContent, PatchTemplateErrors> {
         let access = auth::authorize_object(&self.0, &instance, &token, TEMPLATES_WRITE, || {
             template_unknown(&template_id)

@@ -4,6 +4,7 @@ use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
 
 use crate::{
     NoContent, State, error_responses,
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, MerchantToken, Scope, TOKEN_REFRESH, TokenCredentials},
@@ -130,7 +131,7 @@ impl TokensApi {
         credentials: TokenCredentials,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: Json<LoginTokenRequest>,
+        body: JsonBody<LoginTokenRequest>,
     ) -> Result<Json<LoginTokenSuccessResponse>, PostTokenErrors> {
         let row = auth::instance(&self.0, &instance.0).await?;
         let requested = body
