@@ -179,7 +179,8 @@ pub fn service_endpoint<T: OpenApi + 'static>(
         })
 }
 
-/// The methods each path of a spec declares, for the `Allow` header of a 405 (RFC 9110).
+/// The methods each path of a spec declares, for the `Allow` header of a 405 (RFC 9110),
+/// and the names of its path parameters.
 #[derive(Debug, Default)]
 pub struct AllowedMethods(Vec<(Vec<String>, String)>);
 
@@ -204,19 +205,30 @@ impl AllowedMethods {
         AllowedMethods(table)
     }
 
+    fn pattern(&self, path: &str) -> Option<&(Vec<String>, String)> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.0.iter().find(|(pattern, _)| {
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p == s || (p.starts_with('{') && p.ends_with('}')))
+        })
+    }
+
     /// The methods of the spec path that `path` matches (`{param}` matches one segment).
     pub fn for_path(&self, path: &str) -> Option<&str> {
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        self.0
+        self.pattern(path).map(|(_, methods)| methods.as_str())
+    }
+
+    /// The spec's name of path parameter number `index` (poem-openapi reports path
+    /// parameters as `param0`, `param1`, ... in the order of the path).
+    pub fn parameter_name(&self, path: &str, index: usize) -> Option<&str> {
+        self.pattern(path)?
+            .0
             .iter()
-            .find(|(pattern, _)| {
-                pattern.len() == segments.len()
-                    && pattern
-                        .iter()
-                        .zip(&segments)
-                        .all(|(p, s)| p == s || (p.starts_with('{') && p.ends_with('}')))
-            })
-            .map(|(_, methods)| methods.as_str())
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .nth(index)
     }
 }
 
@@ -255,7 +267,15 @@ impl<E: Endpoint> Endpoint for ServiceErrorsEndpoint<E> {
         Ok(match self.inner.call(req).await {
             Ok(resp) => resp.into_response(),
             Err(err) => {
-                let mut resp = api_error(err, self.policy, self.missing_auth).into_response();
+                let renamed = err.downcast_ref::<ParsePathError>().and_then(|e| {
+                    let index = e.name.strip_prefix("param")?.parse().ok()?;
+                    let name = self.allowed.parameter_name(&path, index)?;
+                    Some(parameter_error(name, &e.reason))
+                });
+                let mut resp = match renamed {
+                    Some(api) => api.into_response(),
+                    None => api_error(err, self.policy, self.missing_auth).into_response(),
+                };
                 if resp.status() == StatusCode::METHOD_NOT_ALLOWED
                     && let Some(allow) = self.allowed.for_path(&path)
                     && let Ok(value) = HeaderValue::from_str(allow)

@@ -277,6 +277,8 @@ async fn malformed_pot_id_is_400_and_unknown_ids_are_404() {
                     )
                     .await;
                 assert_error(status, &body, 400, PARAMETER_MALFORMED);
+                // Named as the spec names it, not by poem-openapi's internal `param1`.
+                assert_eq!(body["parameter"], "pot_id", "{body}");
             }
         }
         for id in ["0", "99", "9223372036854775808", "18446744073709551615"] {

@@ -144,6 +144,8 @@ fn register_time_schema<T: 'static>(
     registry.create_schema::<T, _>(name.to_owned(), |_| MetaSchema {
         description: Some(description),
         required: vec![field],
+        // Exactly the one field: no others are accepted.
+        max_properties: Some(1),
         properties: vec![(
             field,
             MetaSchemaRef::Inline(Box::new(MetaSchema {
