@@ -416,7 +416,9 @@ impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for JsonBody<T
     }
 }
 
-impl<T: poem_openapi::types::ParseFromJSON> poem_openapi::payload::ParsePayload for JsonBody<T> {
+impl<T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::payload::ParsePayload
+    for JsonBody<T>
+{
     const IS_REQUIRED: bool = T::IS_REQUIRED;
 
     async fn from_request(request: &Request, body: &mut poem::RequestBody) -> Result<Self> {
@@ -429,9 +431,7 @@ impl<T: poem_openapi::types::ParseFromJSON> poem_openapi::payload::ParsePayload 
                 reason: err.to_string(),
             })?
         };
-        let mut registry = poem_openapi::registry::Registry::new();
-        T::register(&mut registry);
-        strict::check(&registry, &T::schema_ref(), &value, "")
+        strict::check(&strict::registry_of::<T>(), &T::schema_ref(), &value, "")
             .map_err(|reason| ParseRequestPayloadError { reason })?;
         T::parse_from_json(Some(value))
             .map(JsonBody)
@@ -444,7 +444,9 @@ impl<T: poem_openapi::types::ParseFromJSON> poem_openapi::payload::ParsePayload 
     }
 }
 
-impl<'a, T: poem_openapi::types::ParseFromJSON> poem_openapi::ApiExtractor<'a> for JsonBody<T> {
+impl<'a, T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::ApiExtractor<'a>
+    for JsonBody<T>
+{
     const TYPES: &'static [poem_openapi::ApiExtractorType] =
         &[poem_openapi::ApiExtractorType::RequestObject];
 
@@ -488,8 +490,32 @@ impl<'a, T: poem_openapi::types::ParseFromJSON> poem_openapi::ApiExtractor<'a> f
 
 /// The string check of [`JsonBody`], walking a value along its published schema.
 mod strict {
-    use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+    use std::{
+        any::TypeId,
+        collections::HashMap,
+        sync::{Arc, Mutex, OnceLock},
+    };
+
+    use poem_openapi::{
+        registry::{MetaSchema, MetaSchemaRef, Registry},
+        types::Type,
+    };
     use serde_json::Value;
+
+    /// The schemas `T` publishes, built once per body type rather than per request.
+    pub fn registry_of<T: Type + 'static>() -> Arc<Registry> {
+        static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<Registry>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| {
+                let mut registry = Registry::new();
+                T::register(&mut registry);
+                Arc::new(registry)
+            })
+            .clone()
+    }
 
     fn at(path: &str, name: &str) -> String {
         if path.is_empty() {

@@ -213,6 +213,22 @@ pub async fn authorize_object(
         .map_err(|e| instance_unknown_as(e, unknown))
 }
 
+/// [`authorize_object`] for objects named by a serial (`$POT_ID`, `$REPORT_ID`):
+/// also returns the serial as stored. Serials are positive 63-bit integers, so a larger
+/// id names no object.
+pub async fn authorize_serial(
+    state: &AppState,
+    instance_id: &str,
+    token: &MerchantToken,
+    permission: Permission,
+    id: u64,
+    unknown: impl Fn() -> ApiError,
+) -> Result<(Access, i64), ApiError> {
+    let access = authorize_object(state, instance_id, token, permission, &unknown).await?;
+    let serial = i64::try_from(id).map_err(|_| unknown())?;
+    Ok((access, serial))
+}
+
 /// Replaces 404 `TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN` by the object's own error.
 pub fn instance_unknown_as(err: ApiError, unknown: impl FnOnce() -> ApiError) -> ApiError {
     if err.code() == ErrorCode::MerchantGenericInstanceUnknown.number() {

@@ -161,11 +161,10 @@ async fn authorize_pot(
     permission: Permission,
     pot_id: u64,
 ) -> Result<(Access, i64), ApiError> {
-    let access =
-        auth::authorize_object(state, instance, token, permission, || pot_unknown(pot_id)).await?;
-    // Serials are positive 63-bit integers; anything larger names no pot.
-    let serial = i64::try_from(pot_id).map_err(|_| pot_unknown(pot_id))?;
-    Ok((access, serial))
+    auth::authorize_serial(state, instance, token, permission, pot_id, || {
+        pot_unknown(pot_id)
+    })
+    .await
 }
 
 fn check_name(pot_name: &str) -> Result<(), ApiError> {

@@ -5,13 +5,11 @@
 
 use std::{process::Stdio, time::Duration};
 
-use entities::merchant_instances;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
-use sea_orm::EntityTrait;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{
@@ -24,6 +22,7 @@ use crate::{
         auth::{self, MerchantToken, Permission},
     },
     store::{
+        self,
         reports::{self, Report, ReportSettings},
         tokens::{self, NewToken},
     },
@@ -318,8 +317,7 @@ pub async fn generate(state: &State, report: &Report) -> Result<(String, Vec<u8>
         .self_url
         .get()
         .ok_or_else(|| RunFailure::internal("the server's own URL is not known yet"))?;
-    let instance = merchant_instances::Entity::find_by_id(report.instance_serial)
-        .one(&state.db)
+    let instance = store::instances::find_by_serial(&state.db, report.instance_serial)
         .await
         .map_err(|e| RunFailure::internal(format!("database: {e}")))?
         .ok_or_else(|| RunFailure::internal("the report's instance is gone"))?;
@@ -466,11 +464,11 @@ impl ReportsApi {
         permission: Permission,
         report_id: u64,
     ) -> Result<(i64, i64), ApiError> {
-        let access = auth::authorize_object(&self.0, instance, token, permission, || {
-            report_unknown(report_id)
-        })
-        .await?;
-        let serial = i64::try_from(report_id).map_err(|_| report_unknown(report_id))?;
+        let (access, serial) =
+            auth::authorize_serial(&self.0, instance, token, permission, report_id, || {
+                report_unknown(report_id)
+            })
+            .await?;
         Ok((access.instance.instance_serial, serial))
     }
 }
@@ -676,15 +674,7 @@ impl ReportsApi {
             Err(RunFailure {
                 source_error: Some(detail),
                 ..
-            }) => {
-                let mut err = ApiError::with_status(
-                    poem::http::StatusCode::BAD_GATEWAY,
-                    ErrorCode::GenericInternalInvariantFailure,
-                    "",
-                );
-                *err.detail = detail;
-                Err(err.into())
-            }
+            }) => Err(ApiError::relay(poem::http::StatusCode::BAD_GATEWAY, detail).into()),
             Err(failure) => {
                 tracing::error!(report = report.report_serial, detail = %failure.detail, "report generation failed");
                 Err(ApiError::new(ErrorCode::GenericDbFetchFailed, failure.detail).into())

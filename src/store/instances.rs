@@ -65,6 +65,14 @@ pub async fn find_active(
         .await
 }
 
+/// The instance with this serial, deleted or not.
+pub async fn find_by_serial(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+) -> Result<Option<Instance>, DbErr> {
+    Entity::find_by_id(instance_serial).one(db).await
+}
+
 /// Every instance, deleted ones included.
 pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<Instance>, DbErr> {
     Entity::find()

@@ -278,6 +278,14 @@ impl ApiError {
         }
     }
 
+    /// Passes on another service's `ErrorDetail` unchanged, with our own status.
+    pub fn relay(status: StatusCode, detail: ErrorDetail) -> Self {
+        ApiError {
+            status,
+            detail: Box::new(detail),
+        }
+    }
+
     /// 400 `TALER_EC_GENERIC_PARAMETER_MALFORMED` naming the offending field.
     pub fn malformed(parameter: &str, hint: impl Into<String>) -> Self {
         Self::new(ErrorCode::GenericParameterMalformed, hint).parameter(parameter)
