@@ -148,8 +148,12 @@ impl<E> TalerEdgeEndpoint<E> {
 pub enum BodyErrorPolicy {
     /// `TALER_EC_GENERIC_PARAMETER_MISSING` / `_MALFORMED`, as the merchant backend does.
     Parameter,
-    /// `TALER_EC_GENERIC_JSON_INVALID`, as libeufin-bank and the Donau do.
+    /// `TALER_EC_GENERIC_JSON_INVALID` for every body problem, as the Donau does.
     JsonInvalid,
+    /// `TALER_EC_GENERIC_JSON_INVALID` for a body of the wrong shape, and
+    /// `TALER_EC_GENERIC_PARAMETER_MALFORMED` for a value the schema's constraints
+    /// (length, pattern, bounds) refuse, as libeufin-bank does.
+    ShapeJsonInvalid,
 }
 
 /// How a service answers a request without the `Authorization` header it requires.
@@ -167,16 +171,173 @@ pub fn service_endpoint<T: OpenApi + 'static>(
     policy: BodyErrorPolicy,
     missing_auth: MissingAuth,
 ) -> impl Endpoint<Output = Response> {
-    let allowed = AllowedMethods::from_spec(&service.spec());
-    let spec = service.spec_endpoint();
+    let spec = published_spec(&service);
+    let allowed = AllowedMethods::from_spec(&spec);
     poem::Route::new()
-        .at("/openapi.json", spec)
+        .at(
+            "/openapi.json",
+            poem::endpoint::make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json")
+                    .body(spec.clone())
+            }),
+        )
         .nest("/", service)
         .with(ServiceErrors {
             policy,
             missing_auth,
             allowed: Arc::new(allowed),
         })
+}
+
+/// The spec as we publish it: poem-openapi's document with two things it leaves out.
+/// - An operation without a security requirement says so with `security: []`.
+///   poem-openapi derives requirements from the handler's signature, so an operation
+///   without one takes no credential; the explicit empty list tells readers (and
+///   linters) that it is public on purpose.
+/// - Unsigned integers (`uint64`, `uint32`, ...) carry `minimum: 0` and their type's
+///   maximum, which the Rust types enforce but poem-openapi does not publish.
+/// - Schemas that nothing refers to any more (inlined everywhere) are dropped.
+/// - A described field of a named non-object type (`Amount`, an enum, a union) is
+///   published as that schema inlined with the field's description. poem-openapi
+///   writes `allOf: [{$ref}, {description}]`, which OpenAPI 3.0 allows but client
+///   generators refuse ("cannot take allOf a non-object"); a bare `$ref` would drop
+///   the description, since 3.0 ignores a reference's siblings.
+pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&service.spec()).expect("poem-openapi emits JSON");
+    publish_unsigned_minimum(&mut spec);
+    let schemas = spec["components"]["schemas"].clone();
+    inline_described_references(&mut spec, &schemas);
+    drop_unreferenced_schemas(&mut spec);
+    for item in spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            if let Some(operation) = operation.as_object_mut() {
+                operation
+                    .entry("security")
+                    .or_insert_with(|| serde_json::Value::Array(vec![]));
+            }
+        }
+    }
+    serde_json::to_string_pretty(&spec).expect("a JSON value serializes")
+}
+
+/// Keys that only describe a schema, never constrain it.
+const ANNOTATIONS: [&str; 6] = [
+    "description",
+    "title",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "example",
+];
+
+fn inline_described_references(value: &mut serde_json::Value, schemas: &serde_json::Value) {
+    use serde_json::Value;
+    if let Value::Object(map) = value {
+        let annotation_only = |v: &Value| {
+            v.as_object()
+                .is_some_and(|o| o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
+        };
+        let target = match map.get("allOf").and_then(Value::as_array) {
+            Some(parts)
+                if map
+                    .keys()
+                    .all(|k| k == "allOf" || ANNOTATIONS.contains(&k.as_str()))
+                    && parts[1..].iter().all(annotation_only) =>
+            {
+                parts
+                    .first()
+                    .and_then(|p| p["$ref"].as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .map(|name| (name, &schemas[name]))
+                    .filter(|(_, t)| t.get("properties").is_none() && t.get("allOf").is_none())
+            }
+            _ => None,
+        };
+        if let Some((name, Value::Object(target))) = target {
+            let mut inlined = target.clone();
+            // The Taler name of the type stays visible as the inlined schema's title.
+            inlined.insert("title".to_owned(), Value::String(name.to_owned()));
+            let parts = map.remove("allOf").unwrap_or_default();
+            for part in parts.as_array().into_iter().flatten().skip(1) {
+                inlined.extend(part.as_object().cloned().unwrap_or_default());
+            }
+            inlined.extend(std::mem::take(map));
+            *map = inlined;
+        }
+    }
+    match value {
+        serde_json::Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| inline_described_references(v, schemas)),
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| inline_described_references(v, schemas)),
+        _ => {}
+    }
+}
+
+fn drop_unreferenced_schemas(spec: &mut serde_json::Value) {
+    fn references(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    found.push(name.to_owned());
+                }
+                map.values().for_each(|v| references(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+            _ => {}
+        }
+    }
+    let mut used = std::collections::HashSet::new();
+    let mut todo = Vec::new();
+    references(&spec["paths"], &mut todo);
+    while let Some(name) = todo.pop() {
+        if used.insert(name.clone()) {
+            references(&spec["components"]["schemas"][&name], &mut todo);
+        }
+    }
+    if let Some(schemas) = spec["components"]["schemas"].as_object_mut() {
+        schemas.retain(|name, _| used.contains(name));
+    }
+}
+
+fn publish_unsigned_minimum(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let max = match map.get("format").and_then(|f| f.as_str()) {
+                Some("uint64") => Some(u64::MAX),
+                Some("uint32") => Some(u32::MAX.into()),
+                Some("uint16") => Some(u16::MAX.into()),
+                Some("uint8") => Some(u8::MAX.into()),
+                _ => None,
+            };
+            if let Some(max) =
+                max.filter(|_| map.get("type") == Some(&serde_json::json!("integer")))
+            {
+                map.entry("minimum").or_insert(serde_json::json!(0));
+                // An exact integer: as a float, u64::MAX would round up past the type.
+                map.entry("maximum").or_insert(serde_json::json!(max));
+            }
+            map.values_mut().for_each(publish_unsigned_minimum);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(publish_unsigned_minimum),
+        _ => {}
+    }
 }
 
 /// The methods each path of a spec declares, for the `Allow` header of a 405 (RFC 9110),
@@ -194,12 +355,13 @@ impl AllowedMethods {
                 .split('/')
                 .map(str::to_owned)
                 .collect();
-            let methods: Vec<String> = item
+            let mut methods: Vec<String> = item
                 .as_object()
                 .into_iter()
                 .flatten()
                 .map(|(m, _)| m.to_ascii_uppercase())
                 .collect();
+            methods.sort();
             table.push((segments, methods.join(", ")));
         }
         AllowedMethods(table)
@@ -297,10 +459,31 @@ fn api_error(err: poem::Error, policy: BodyErrorPolicy, missing_auth: MissingAut
     if let Some(e) = err.downcast_ref::<ApiError>() {
         return e.clone();
     }
+    if let Some(v) = err.downcast_ref::<strict::Violation>() {
+        use strict::ViolationKind::*;
+        let hint = format!("the request body does not fit the schema: {}", v.reason);
+        let code = match (policy, v.kind) {
+            (BodyErrorPolicy::Parameter, Missing) => ErrorCode::GenericParameterMissing,
+            (BodyErrorPolicy::Parameter, _) | (BodyErrorPolicy::ShapeJsonInvalid, Constraint) => {
+                ErrorCode::GenericParameterMalformed
+            }
+            (BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid, _) => {
+                ErrorCode::GenericJsonInvalid
+            }
+        };
+        let error = ApiError::new(code, hint);
+        return if v.field.is_empty() {
+            error
+        } else {
+            error.parameter(&v.field)
+        };
+    }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         let hint = format!("the request body does not fit the schema: {}", e.reason);
         return match policy {
-            BodyErrorPolicy::JsonInvalid => ApiError::new(ErrorCode::GenericJsonInvalid, hint),
+            BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid => {
+                ApiError::new(ErrorCode::GenericJsonInvalid, hint)
+            }
             BodyErrorPolicy::Parameter
                 if e.reason.contains("expects an input value")
                     || e.reason.contains("found null") =>
@@ -432,7 +615,7 @@ impl<T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::payload::Par
             })?
         };
         strict::check(&strict::registry_of::<T>(), &T::schema_ref(), &value, "")
-            .map_err(|reason| ParseRequestPayloadError { reason })?;
+            .map_err(|v| poem::Error::new(v, StatusCode::BAD_REQUEST))?;
         T::parse_from_json(Some(value))
             .map(JsonBody)
             .map_err(|err| {
@@ -525,26 +708,136 @@ mod strict {
         }
     }
 
+    /// Where and why a body does not fit its published schema.
+    #[derive(Debug)]
+    pub struct Violation {
+        /// The field's path (`name_i18n.de`, `unit_price[2]`); empty for the body itself.
+        pub field: String,
+        pub reason: String,
+        pub kind: ViolationKind,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    pub enum ViolationKind {
+        /// A required field that is `null`, which Taler reports as missing.
+        Missing,
+        /// A value of the wrong JSON type, or `null` for an optional field.
+        Shape,
+        /// A value of the right type that a length, pattern or bound refuses.
+        Constraint,
+    }
+
+    impl std::fmt::Display for Violation {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.reason)
+        }
+    }
+
+    impl std::error::Error for Violation {}
+
+    fn violation(path: &str, reason: impl std::fmt::Display) -> Violation {
+        let shown = if path.is_empty() { "the body" } else { path };
+        Violation {
+            field: path.to_owned(),
+            reason: format!("{shown}: {reason}"),
+            kind: ViolationKind::Constraint,
+        }
+    }
+
+    /// Whether `text` matches a published `pattern` (compiled once per pattern).
+    fn matches(pattern: &str, text: &str) -> bool {
+        static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+        let mut cache = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let regex = cache
+            .entry(pattern.to_owned())
+            .or_insert_with(|| regex::Regex::new(pattern).ok());
+        // A pattern we cannot compile is not ours to enforce; the parser still runs.
+        regex.as_ref().is_none_or(|r| r.is_match(text))
+    }
+
+    /// The constraints of one schema on a scalar: length, pattern, bounds.
+    fn check_scalar(schema: &MetaSchema, value: &Value, path: &str) -> Result<(), Violation> {
+        if let Value::String(text) = value {
+            let chars = text.chars().count();
+            if let Some(min) = schema.min_length.filter(|&min| chars < min) {
+                let what = if min == 1 {
+                    "must not be empty".to_owned()
+                } else {
+                    format!("must have at least {min} characters")
+                };
+                return Err(violation(path, what));
+            }
+            if let Some(max) = schema.max_length.filter(|&max| chars > max) {
+                return Err(violation(
+                    path,
+                    format!("must have at most {max} characters"),
+                ));
+            }
+            if let Some(pattern) = schema.pattern.as_deref().filter(|p| !matches(p, text)) {
+                let what = if pattern == r"\S" {
+                    "must not be empty or blank".to_owned()
+                } else {
+                    format!("must match {pattern}")
+                };
+                return Err(violation(path, what));
+            }
+        }
+        if let Some(n) = value.as_f64() {
+            if let Some(min) = schema.minimum {
+                let exclusive = schema.exclusive_minimum == Some(true);
+                if n < min || (exclusive && n == min) {
+                    return Err(violation(path, format!("must not be below {min}")));
+                }
+            }
+            if let Some(max) = schema.maximum {
+                let exclusive = schema.exclusive_maximum == Some(true);
+                if n > max || (exclusive && n == max) {
+                    return Err(violation(path, format!("must not be above {max}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks `value` along `schema`: strings where the schema says string, no `null`
+    /// for a field that is present, and every length, pattern and bound the schema
+    /// publishes. What the schema cannot say is left to the parser and the handler.
     pub fn check(
         registry: &Registry,
         schema: &MetaSchemaRef,
         value: &Value,
         path: &str,
-    ) -> Result<(), String> {
-        let schema: &MetaSchema = match schema {
-            MetaSchemaRef::Inline(s) => s,
+    ) -> Result<(), Violation> {
+        // Named string types (`Amount`, `EddsaPublicKey`, ...) have parsers that say
+        // precisely what is wrong; the walker checks the constraints of fields.
+        let (schema, named): (&MetaSchema, bool) = match schema {
+            MetaSchemaRef::Inline(s) => (s, false),
             MetaSchemaRef::Reference(name) => match registry.schemas.get(name) {
-                Some(s) => s,
+                Some(s) => (s, true),
                 None => return Ok(()),
             },
         };
-        // Whether a field may be absent or null is the parser's business.
-        if value.is_null() {
+        // An absent body is the parser's business (it knows whether one is required).
+        if value.is_null() && path.is_empty() {
             return Ok(());
         }
+        if value.is_null() && !schema.nullable {
+            return Err(violation(
+                path,
+                "must not be null (omit an optional field instead)",
+            ));
+        }
         if schema.ty == "string" && !value.is_string() {
-            let field = if path.is_empty() { "the body" } else { path };
-            return Err(format!("{field}: expected a string, found {value}"));
+            return Err(Violation {
+                kind: ViolationKind::Shape,
+                ..violation(path, format!("expected a string, found {value}"))
+            });
+        }
+        if !named {
+            check_scalar(schema, value, path)?;
         }
         for part in &schema.all_of {
             check(registry, part, value, path)?;
@@ -553,6 +846,12 @@ mod strict {
             Value::Object(map) => {
                 for (name, sub) in &schema.properties {
                     if let Some(v) = map.get(*name) {
+                        if v.is_null() && schema.required.contains(name) {
+                            return Err(Violation {
+                                kind: ViolationKind::Missing,
+                                ..violation(&at(path, name), "is required, found null")
+                            });
+                        }
                         check(registry, sub, v, &at(path, name))?;
                     }
                 }

@@ -19,7 +19,7 @@ use poem::{
     listener::{Acceptor, Listener, TcpListener},
     middleware::CatchPanic,
 };
-use poem_openapi::{ApiResponse, OpenApi, OpenApiService};
+use poem_openapi::{ApiResponse, LicenseObject, OpenApi, OpenApiService};
 use sea_orm::DatabaseConnection;
 
 pub use config::Config;
@@ -64,6 +64,10 @@ fn service<T: OpenApi>(
 ) -> OpenApiService<T, ()> {
     OpenApiService::new(api, title, VERSION)
         .description(description)
+        .license(
+            LicenseObject::new("AGPL-3.0-or-later")
+                .url("https://www.gnu.org/licenses/agpl-3.0.html"),
+        )
         .server(base.trim_end_matches('/'))
 }
 
@@ -99,9 +103,9 @@ impl Services {
     /// The published specs as `(file name, JSON)`, as `openapi --out` writes them.
     pub fn specs(&self) -> [(&'static str, String); 3] {
         [
-            ("merchant.json", self.merchant.spec()),
-            ("bank.json", self.bank.spec()),
-            ("donau.json", self.donau.spec()),
+            ("merchant.json", http::published_spec(&self.merchant)),
+            ("bank.json", http::published_spec(&self.bank)),
+            ("donau.json", http::published_spec(&self.donau)),
         ]
     }
 }

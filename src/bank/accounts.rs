@@ -28,16 +28,20 @@ const MIN_PASSWORD_LEN: usize = 8;
 #[derive(Object)]
 pub struct RegisterAccountRequest {
     /// Username of the account; must match `[a-zA-Z0-9-._~]{1,126}`.
+    #[oai(validator(pattern = r"^[a-zA-Z0-9._~-]{1,126}$"))]
     pub username: String,
     /// Password of the account used for authentication (at least 8 characters).
+    #[oai(validator(min_length = 8))]
     pub password: String,
     /// Legal name of the account owner.
+    #[oai(validator(pattern = r"\S"))]
     pub name: String,
     /// Make this account visible to anyone? Defaults to false.
     pub is_public: Option<bool>,
     /// Make this account a Taler exchange account? Defaults to false.
     pub is_taler_exchange: Option<bool>,
     /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
+    #[oai(validator(pattern = r"^payto://[a-zA-Z0-9.-]+/[^\s?#]+(\?\S*)?$"))]
     pub payto_uri: Option<String>,
 }
 
@@ -85,6 +89,7 @@ pub struct TokenSuccessResponse {
 #[derive(Object)]
 pub struct CreateTransactionRequest {
     /// Payto URI of the receiver, with at least the `message` query parameter.
+    #[oai(validator(pattern = r"^payto://[a-zA-Z0-9.-]+/[^\s?#]+(\?\S*)?$"))]
     pub payto_uri: String,
     /// Transaction amount; the payto URI's `amount` parameter takes precedence.
     pub amount: Option<Amount>,

@@ -43,7 +43,7 @@ pub fn payto_with_name(payto_key: &str, name: &str) -> String {
 pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
     service_endpoint(
         service,
-        BodyErrorPolicy::JsonInvalid,
+        BodyErrorPolicy::ShapeJsonInvalid,
         MissingAuth::Unauthorized,
     )
 }

@@ -18,7 +18,10 @@ use crate::{
     },
     error_responses,
     store::bank::{self as store, Transaction},
-    taler::{Amount, ApiError, Timestamp, pagination::Page},
+    taler::{
+        Amount, ApiError, Timestamp,
+        pagination::{Page, PageLimit},
+    },
 };
 
 /// The longest a history request waits for a transfer.
@@ -130,17 +133,18 @@ impl RevenueApi {
         username: Path<String>,
         /// At most return the given number of results. Negative for descending by
         /// `row_id`, positive for ascending. Defaults to -20; must not be 0.
-        limit: Query<Option<i64>>,
+        limit: Query<Option<PageLimit>>,
         /// Starting `row_id` for pagination (exclusive).
+        #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// Long polling: milliseconds to wait for at least one transfer (only with a
         /// positive `limit`).
         timeout_ms: Query<Option<u64>>,
         /// Deprecated since v1: use `limit`.
         #[oai(deprecated)]
-        delta: Query<Option<i64>>,
+        delta: Query<Option<PageLimit>>,
         /// Deprecated since v1: use `offset`.
-        #[oai(deprecated)]
+        #[oai(deprecated, validator(minimum(value = "0")))]
         start: Query<Option<i64>>,
         /// Deprecated since v1: use `timeout_ms`.
         #[oai(deprecated)]

@@ -36,8 +36,10 @@ pub struct CharityRequest {
     /// Long-term EdDSA public key that identifies the charity.
     pub charity_pub: EddsaPublicKey,
     /// Canonical URL that should be presented to donors (http or https).
+    #[oai(validator(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://"))]
     pub charity_url: String,
     /// Human-readable display name of the charity.
+    #[oai(validator(pattern = r"\S"))]
     pub charity_name: String,
     /// Allowed donation volume for the charity per calendar year, in the Donau's currency.
     pub max_per_year: Amount,

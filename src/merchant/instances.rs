@@ -71,6 +71,7 @@ pub struct InstanceAuthConfigurationMessage {
     /// Authentication method; this backend supports "token".
     pub method: InstanceAuthMethod,
     /// The instance password, required for "token".
+    #[oai(validator(min_length = 1))]
     pub password: Option<String>,
 }
 
@@ -79,8 +80,10 @@ pub struct InstanceAuthConfigurationMessage {
 pub struct InstanceConfigurationRequest {
     /// Name of the instance to create (becomes `$INSTANCE`); must match
     /// `^[A-Za-z0-9][A-Za-z0-9_.@-]+$`.
+    #[oai(validator(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.@-]+$", max_length = 64))]
     pub id: String,
     /// Merchant name corresponding to this instance.
+    #[oai(validator(pattern = r"\S"))]
     pub name: String,
     /// Merchant email for customer contact and password reset.
     pub email: Option<String>,
@@ -89,6 +92,7 @@ pub struct InstanceConfigurationRequest {
     /// Merchant public website.
     pub website: Option<String>,
     /// Merchant logo, an image `data:` URL.
+    #[oai(validator(pattern = r"^data:image/"))]
     pub logo: Option<String>,
     /// Authentication settings for this instance.
     pub auth: InstanceAuthConfigurationMessage,
@@ -348,6 +352,7 @@ impl InstancesApi {
         /// Instance id.
         instance: Path<String>,
         /// `YES` to remove the instance and all its data for good.
+        #[oai(validator(pattern = r"^([Yy][Ee][Ss]|[Nn][Oo])$"))]
         purge: Query<Option<String>>,
     ) -> Result<NoContent, DeleteInstanceErrors> {
         auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_WRITE).await?;

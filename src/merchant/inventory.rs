@@ -20,7 +20,11 @@ use crate::{
         template_contract::ContractFields,
     },
     store::{CreateOutcome, inventory, pots::Totals},
-    taler::{Amount, ApiError, ErrorCode, amount::require_currency, pagination::Page},
+    taler::{
+        Amount, ApiError, ErrorCode,
+        amount::require_currency,
+        pagination::{Page, PageLimit},
+    },
 };
 
 const CATEGORIES_READ: Permission = "categories-read";
@@ -35,6 +39,7 @@ const MAX_MINIMUM_AGE: u64 = 120;
 #[derive(Object)]
 pub struct CategoryCreateRequest {
     /// Name of the category (unique per instance).
+    #[oai(validator(pattern = r"\S"))]
     pub name: String,
     /// Map from IETF BCP 47 language tags to localized names.
     pub name_i18n: Option<BTreeMap<String, String>>,
@@ -74,6 +79,7 @@ pub struct CategoryListEntry {
 #[oai(skip_serializing_if_is_none)]
 pub struct ProductAddDetailRequest {
     /// Product ID to use (unique per instance).
+    #[oai(validator(min_length = 1))]
     pub product_id: String,
     /// Human-readable product name.
     pub product_name: Option<String>,
@@ -84,21 +90,26 @@ pub struct ProductAddDetailRequest {
     /// Categories into which the product belongs.
     pub categories: Option<Vec<u64>>,
     /// Unit in which the product is measured (liters, kilograms, packages, etc.).
+    #[oai(validator(min_length = 1))]
     pub unit: String,
     /// Whether fractional quantities are permitted (default false).
     pub unit_allow_fraction: Option<bool>,
     /// Fractional precision level, 0 to 6 (default 0).
+    #[oai(validator(maximum(value = "6")))]
     pub unit_precision_level: Option<u32>,
     /// Stock as `<integer>[.<fraction>]` (at most six fraction digits), or "-1" for
     /// unlimited. Required unless `total_stock` is given.
+    #[oai(validator(pattern = r"^(-1|[0-9]{1,16}(\.[0-9]{1,6})?)$"))]
     pub unit_total_stock: Option<String>,
     /// Legacy stock counter: -1 for unlimited. Used when `unit_total_stock` is absent.
+    #[oai(validator(minimum(value = "-1")))]
     pub total_stock: Option<i64>,
     /// Price per unit, at most one amount per currency. Required unless `price` is given.
     pub unit_price: Option<Vec<Amount>>,
     /// Legacy price per unit. Used when `unit_price` is absent.
     pub price: Option<Amount>,
     /// Minimum age the buyer must have, in years (0 to 120).
+    #[oai(validator(maximum(value = "120")))]
     pub minimum_age: Option<u64>,
 }
 
@@ -572,8 +583,9 @@ impl InventoryApi {
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
         /// At most return the given number of results; negative for descending order.
-        limit: Query<Option<i64>>,
+        limit: Query<Option<PageLimit>>,
         /// Starting product serial for pagination (exclusive).
+        #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
     ) -> Result<ProductsListed, ListInventoryErrors> {
         let access = auth::authorize(&self.0, &instance, &token, PRODUCTS_READ).await?;

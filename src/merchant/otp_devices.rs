@@ -120,14 +120,17 @@ impl ToJSON for OtpAlgorithm {
 #[derive(Object)]
 pub struct OtpDeviceAddDetails {
     /// Device ID to use.
+    #[oai(validator(min_length = 1))]
     pub otp_device_id: String,
     /// Human-readable description for the device.
     pub otp_device_description: String,
     /// A key encoded with RFC 3548 base32 (not Taler's Crockford base32), as TOTP uses.
+    #[oai(validator(pattern = r"^[A-Z2-7]+=*$", max_length = 1024))]
     pub otp_key: String,
     /// Algorithm for computing the POS confirmation.
     pub otp_algorithm: OtpAlgorithm,
     /// Counter for counter-based OTP devices.
+    #[oai(validator(maximum(value = "9007199254740991")))]
     pub otp_ctr: Option<u64>,
 }
 
@@ -137,10 +140,13 @@ pub struct OtpDevicePatchDetails {
     /// Human-readable description for the device.
     pub otp_device_description: String,
     /// A new key (RFC 3548 base32); the stored key is kept when absent.
+    #[oai(validator(pattern = r"^[A-Z2-7]+=*$", max_length = 1024))]
     pub otp_key: Option<String>,
     /// Algorithm for computing the POS confirmation (0, 1 or 2).
+    #[oai(validator(maximum(value = "2")))]
     pub otp_algorithm: u64,
     /// Counter for counter-based OTP devices.
+    #[oai(validator(maximum(value = "9007199254740991")))]
     pub otp_ctr: Option<u64>,
 }
 

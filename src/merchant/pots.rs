@@ -14,7 +14,10 @@ use crate::{
         auth::{self, Access, MerchantToken, Permission},
     },
     store::pots::{self, CreateOutcome, ModifyOutcome, Pot, PotUpdate, Totals},
-    taler::{Amount, ApiError, ErrorCode, pagination::Page},
+    taler::{
+        Amount, ApiError, ErrorCode,
+        pagination::{Page, PageLimit},
+    },
 };
 
 const POTS_READ: Permission = "pots-read";
@@ -26,6 +29,7 @@ pub struct PotAddRequest {
     /// Description of the pot. Possibly included in the pot message.
     pub description: String,
     /// Name of the pot. Must be unique per instance.
+    #[oai(validator(pattern = r"\S"))]
     pub pot_name: String,
 }
 
@@ -71,6 +75,7 @@ pub struct PotModifyRequest {
     /// Description of the pot. Possibly included in the pot message.
     pub description: String,
     /// Name of the pot. Must be unique per instance.
+    #[oai(validator(pattern = r"\S"))]
     pub pot_name: String,
     /// Expected current totals in the pot. When given and different from the stored
     /// totals (compared per currency, exactly), nothing changes and the answer is 409.
@@ -253,8 +258,9 @@ impl PotsApi {
         instance: Path<String>,
         /// At most return the given number of results. Negative for descending by
         /// serial, positive for ascending by serial. Defaults to -20; must not be 0.
-        limit: Query<Option<i64>>,
+        limit: Query<Option<PageLimit>>,
         /// Starting serial for pagination (exclusive).
+        #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
     ) -> Result<PotsListed, ListPotsErrors> {
         let access = auth::authorize(&self.0, &instance, &token, POTS_READ).await?;

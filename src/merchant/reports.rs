@@ -27,7 +27,9 @@ use crate::{
         tokens::{self, NewToken},
     },
     taler::{
-        ApiError, ErrorCode, ErrorDetail, RelativeTime, Timestamp, keys, pagination::Page, secret,
+        ApiError, ErrorCode, ErrorDetail, RelativeTime, Timestamp, keys,
+        pagination::{Page, PageLimit},
+        secret,
         time::unix_seconds,
     },
 };
@@ -59,6 +61,7 @@ pub struct ReportAddRequest {
     /// URL and the instance prefix will be prefixed to the given data source.
     pub data_source: String,
     /// Address where the report program should send the report.
+    #[oai(validator(pattern = r"\S"))]
     pub target_address: String,
     /// Report frequency (finite, at least one second).
     pub report_frequency: RelativeTime,
@@ -107,6 +110,7 @@ pub struct ReportDetailResponse {
     /// URL under the instance to request the data from.
     pub data_source: String,
     /// Address where the report program should send the report.
+    #[oai(validator(pattern = r"\S"))]
     pub target_address: String,
     /// Report frequency.
     pub report_frequency: RelativeTime,
@@ -525,8 +529,9 @@ impl ReportsApi {
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
         /// At most return the given number of results; negative for descending order.
-        limit: Query<Option<i64>>,
+        limit: Query<Option<PageLimit>>,
         /// Starting serial for pagination (exclusive).
+        #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
     ) -> Result<ReportsListed, ListReportsErrors> {
         let access = auth::authorize(&self.0, &instance, &token, REPORTS_READ).await?;

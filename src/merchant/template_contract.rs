@@ -108,6 +108,7 @@ pub struct TemplateContractCommon {
     summary: Option<String>,
     /// Required currency for payments to the template. Must not be present if
     /// `amount` is given.
+    #[oai(validator(pattern = r"^[A-Z]{1,11}$"))]
     currency: Option<String>,
     /// The time the customer has to pay before the order is deleted (positive, finite).
     pay_duration: Option<RelativeTime>,
@@ -417,8 +418,15 @@ impl TemplateContractDetails {
 
 const NAME: &str = "TemplateContractDetails";
 
-/// One variant of the published union: common fields, own fields, selecting type values.
-fn variant_schema(own: MetaSchemaRef, template_type: TemplateType) -> MetaSchemaRef {
+/// One variant of the published union, registered under its own name (generated
+/// clients handle a union of named objects): common fields, own fields, and the
+/// `template_type` values that select it.
+fn variant_schema(
+    registry: &mut Registry,
+    name: &'static str,
+    own: MetaSchemaRef,
+    template_type: TemplateType,
+) -> MetaSchemaRef {
     let selector = MetaSchema {
         // Only fixed-order may omit `template_type`.
         required: if template_type == TemplateType::FixedOrder {
@@ -435,14 +443,18 @@ fn variant_schema(own: MetaSchemaRef, template_type: TemplateType) -> MetaSchema
         )],
         ..MetaSchema::new("object")
     };
-    MetaSchemaRef::Inline(Box::new(MetaSchema {
-        all_of: vec![
-            TemplateContractCommon::schema_ref(),
-            own,
-            MetaSchemaRef::Inline(Box::new(selector)),
-        ],
-        ..MetaSchema::new("object")
-    }))
+    registry
+        .schemas
+        .entry(name.to_owned())
+        .or_insert(MetaSchema {
+            all_of: vec![
+                TemplateContractCommon::schema_ref(),
+                own,
+                MetaSchemaRef::Inline(Box::new(selector)),
+            ],
+            ..MetaSchema::new("object")
+        });
+    MetaSchemaRef::Reference(name.to_owned())
 }
 
 impl Type for TemplateContractDetails {
@@ -473,14 +485,23 @@ impl Type for TemplateContractDetails {
                 ),
                 one_of: vec![
                     variant_schema(
+                        registry,
+                        "TemplateContractFixedOrderDetails",
                         TemplateContractFixedOrder::schema_ref(),
                         TemplateType::FixedOrder,
                     ),
                     variant_schema(
+                        registry,
+                        "TemplateContractInventoryCartDetails",
                         TemplateContractInventoryCart::schema_ref(),
                         TemplateType::InventoryCart,
                     ),
-                    variant_schema(TemplateContractPaivana::schema_ref(), TemplateType::Paivana),
+                    variant_schema(
+                        registry,
+                        "TemplateContractPaivanaDetails",
+                        TemplateContractPaivana::schema_ref(),
+                        TemplateType::Paivana,
+                    ),
                 ],
                 ..MetaSchema::new("object")
             }

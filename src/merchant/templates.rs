@@ -29,6 +29,7 @@ const TEMPLATES_WRITE: Permission = "templates-write";
 #[derive(Object)]
 pub struct TemplateAddDetails {
     /// Template ID to use.
+    #[oai(validator(min_length = 1))]
     pub template_id: String,
     /// Human-readable description for the template.
     pub template_description: String,

@@ -12,7 +12,15 @@ pub const FRACTION_BASE: u32 = 100_000_000;
 /// Longest currency code.
 pub const MAX_CURRENCY_LEN: usize = 11;
 
-const PATTERN: &str = "^[A-Z]{1,11}:[0-9]{1,16}(\\.[0-9]{1,8})?$";
+/// The published pattern, exact to the value limit: up to 15 digits, or 16 digits of
+/// at most 4503599627370496 (2^52), spelled out digit by digit.
+const PATTERN: &str = concat!(
+    r"^[A-Z]{1,11}:([0-9]{1,15}|[0-3][0-9]{15}|4[0-4][0-9]{14}|450[0-2][0-9]{12}",
+    r"|4503[0-4][0-9]{11}|45035[0-8][0-9]{10}|450359[0-8][0-9]{9}|4503599[0-5][0-9]{8}",
+    r"|45035996[0-1][0-9]{7}|450359962[0-6][0-9]{6}|4503599627[0-2][0-9]{5}",
+    r"|45035996273[0-6][0-9]{4}|4503599627370[0-3][0-9]{2}|45035996273704[0-8][0-9]",
+    r"|450359962737049[0-5]|4503599627370496)(\.[0-9]{1,8})?$"
+);
 
 /// An exact amount of money in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -297,6 +305,42 @@ mod tests {
 
     fn a(s: &str) -> Amount {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn published_pattern_agrees_with_the_parser() {
+        let pattern = regex::Regex::new(PATTERN).unwrap();
+        for text in [
+            "KUDOS:0",
+            "KUDOS:4503599627370496",
+            "KUDOS:4503599627370497",
+            "KUDOS:4503599627370500",
+            "KUDOS:0004503599627370",
+            "KUDOS:999999999999999",
+            "KUDOS:9999999999999999",
+            "KUDOS:1.12345678",
+            "KUDOS:1.123456789",
+            "KUDOS:1.",
+            "K:1",
+            "ABCDEFGHIJKL:1",
+            "kudos:1",
+        ] {
+            assert_eq!(
+                pattern.is_match(text),
+                text.parse::<Amount>().is_ok(),
+                "{text}"
+            );
+        }
+        // Every 16-digit value around each digit boundary of 2^52.
+        let limit: u64 = 1 << 52;
+        for step in 0..16 {
+            let scale = 10u64.pow(step);
+            for v in [limit - scale, limit + scale, limit, limit - 1, limit + 1] {
+                let text = format!("KUDOS:{v:016}");
+                assert_eq!(pattern.is_match(&text), v <= limit, "{text}");
+                assert_eq!(text.parse::<Amount>().is_ok(), v <= limit, "{text}");
+            }
+        }
     }
 
     #[test]
