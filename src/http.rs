@@ -825,10 +825,10 @@ mod strict {
             return Ok(());
         }
         if value.is_null() && !schema.nullable {
-            return Err(violation(
-                path,
-                "must not be null (omit an optional field instead)",
-            ));
+            return Err(Violation {
+                kind: ViolationKind::Shape,
+                ..violation(path, "must not be null (omit an optional field instead)")
+            });
         }
         if schema.ty == "string" && !value.is_string() {
             return Err(Violation {

@@ -355,3 +355,100 @@ async fn non_strings_where_strings_belong_are_400() {
         s.finish().await;
     }
 }
+
+/// What a request schema publishes (lengths, patterns, bounds, no `null`) is what the
+/// server enforces: a 400 naming the field, with the service's code, and nothing stored.
+#[tokio::test]
+async fn published_constraints_are_enforced_and_name_the_field() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        for (method, path, body, code, field) in [
+            (
+                Method::POST,
+                "/merchant/private/pots",
+                json!({ "pot_name": " ", "description": "d" }),
+                26,
+                "pot_name",
+            ),
+            (
+                Method::POST,
+                "/merchant/private/otp-devices",
+                json!({ "otp_device_id": "till", "otp_device_description": "d",
+                        "otp_key": "not base32!", "otp_algorithm": 0 }),
+                26,
+                "otp_key",
+            ),
+            (
+                Method::POST,
+                "/merchant/private/otp-devices",
+                json!({ "otp_device_id": "till", "otp_device_description": "d",
+                        "otp_key": "JBSWY3DP", "otp_algorithm": 0,
+                        "otp_ctr": 9_007_199_254_740_992u64 }),
+                26,
+                "otp_ctr",
+            ),
+            (
+                Method::POST,
+                "/merchant/private/token",
+                json!({ "scope": "readonly", "refreshable": null }),
+                26,
+                "refreshable",
+            ),
+            (
+                Method::POST,
+                "/merchant/private/pots",
+                json!({ "pot_name": null, "description": "d" }),
+                25,
+                "pot_name",
+            ),
+            (
+                Method::POST,
+                "/bank/accounts",
+                json!({ "username": "bad name", "password": "password-1", "name": "n" }),
+                26,
+                "username",
+            ),
+            (
+                Method::POST,
+                "/bank/accounts",
+                json!({ "username": "carol", "password": "password-1", "name": "n",
+                        "is_public": null }),
+                22,
+                "is_public",
+            ),
+            (
+                Method::POST,
+                "/donau/charities",
+                json!({ "charity_pub": "TXD9G0C2P45BFNABZV9WJS07787E2WQKVAK269DF08D6HXR7A4D0",
+                        "charity_url": "ftp://x", "charity_name": "n",
+                        "max_per_year": "KUDOS:1" }),
+                22,
+                "charity_url",
+            ),
+        ] {
+            let (status, resp) = s.call(method, path, Some(ADMIN_TOKEN), Some(body)).await;
+            assert_error(status, &resp, 400, code);
+            assert_eq!(resp["parameter"], field, "{path}: {resp}");
+        }
+        for (path, list) in [
+            ("/merchant/private/pots", "pots"),
+            ("/merchant/private/otp-devices", "otp_devices"),
+        ] {
+            let (_, body) = s.call(Method::GET, path, Some(ADMIN_TOKEN), None).await;
+            assert_eq!(body[list], json!([]), "{path}: {body}");
+        }
+        for query in ["limit=0", "offset=-1", "limit=x"] {
+            let (status, resp) = s
+                .call(
+                    Method::GET,
+                    &format!("/merchant/private/pots?{query}"),
+                    Some(ADMIN_TOKEN),
+                    None,
+                )
+                .await;
+            assert_error(status, &resp, 400, 26);
+            assert_eq!(resp["parameter"], query.split('=').next().unwrap());
+        }
+        s.finish().await;
+    }
+}
