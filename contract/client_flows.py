@@ -1,0 +1,250 @@
+"""Gate 3: Python clients generated from the published specs (openapi-python-client)
+drive one realistic flow per family against a live server, asserting the results.
+Only the generated packages talk to the server; request bodies are built with the
+generated models' `from_dict`, answers read through their typed attributes.
+
+Usage: client_flows.py BASE_URL ADMIN_TOKEN REPORT_DIR   (PYTHONPATH holds the clients)
+"""
+
+import base64
+import os
+import sys
+import threading
+import time
+from http import HTTPStatus
+
+import taler_bank.api.accounts.bank_post_account_token as bank_token
+import taler_bank.api.accounts.bank_post_account_transactions as bank_transfer
+import taler_bank.api.accounts.bank_post_accounts as bank_accounts
+import taler_bank.api.revenue.bank_get_revenue_config as bank_config
+import taler_bank.api.revenue.bank_get_revenue_history as bank_history
+import taler_bank.client
+import taler_bank.models as bm
+import taler_donau.api.charities.donau_delete_charity as donau_delete
+import taler_donau.api.charities.donau_get_charities as donau_list
+import taler_donau.api.charities.donau_get_charity as donau_get
+import taler_donau.api.charities.donau_patch_charity as donau_patch
+import taler_donau.api.charities.donau_post_charities as donau_post
+import taler_donau.api.configuration.donau_get_config as donau_config
+import taler_donau.client
+import taler_donau.models as dm
+import taler_merchant.api.authentication.merchant_delete_private_token as m_logout
+import taler_merchant.api.authentication.merchant_post_private_token as m_login
+import taler_merchant.api.configuration.merchant_get_config as m_config
+import taler_merchant.api.instances.merchant_get_management_instance as m_instance
+import taler_merchant.api.instances.merchant_post_management_instances as m_instances
+import taler_merchant.api.inventory.merchant_post_private_categories as m_categories
+import taler_merchant.api.inventory.merchant_post_private_products as m_products
+import taler_merchant.api.otp_devices.merchant_get_private_otp_device as m_otp_get
+import taler_merchant.api.otp_devices.merchant_post_private_otp_devices as m_otp_post
+import taler_merchant.api.pots.merchant_delete_private_pot as m_pot_delete
+import taler_merchant.api.pots.merchant_get_private_pot as m_pot_get
+import taler_merchant.api.pots.merchant_get_private_pots as m_pots
+import taler_merchant.api.pots.merchant_patch_private_pot as m_pot_patch
+import taler_merchant.api.pots.merchant_post_private_pots as m_pot_post
+import taler_merchant.api.reports.merchant_delete_private_report as m_report_delete
+import taler_merchant.api.reports.merchant_get_private_report as m_report_get
+import taler_merchant.api.reports.merchant_get_private_reports as m_reports
+import taler_merchant.api.reports.merchant_post_private_reports as m_report_post
+import taler_merchant.api.templates.merchant_delete_private_template as m_tpl_delete
+import taler_merchant.api.templates.merchant_get_private_templates as m_tpls
+import taler_merchant.api.templates.merchant_get_template as m_wallet_tpl
+import taler_merchant.api.templates.merchant_patch_private_template as m_tpl_patch
+import taler_merchant.api.templates.merchant_post_private_templates as m_tpl_post
+import taler_merchant.client
+import taler_merchant.models as mm
+
+BASE, ADMIN, REPORT_DIR = sys.argv[1], sys.argv[2], sys.argv[3]
+steps = 0
+
+
+def expect(response, status, what):
+    """Asserts an answer's status; returns its parsed body (a generated model)."""
+    global steps
+    steps += 1
+    if response.status_code != HTTPStatus(status):
+        sys.exit(f"client flows: {what}: expected {status}, got {response.status_code}: "
+                 f"{response.content!r}")
+    return response.parsed
+
+
+def error_code(response, status, code, what):
+    """Asserts an error answer: its status and the ErrorDetail's numeric code."""
+    detail = expect(response, status, what)
+    assert detail.code == code, f"{what}: code {detail.code}, expected {code}"
+
+
+def bearer(module, token):
+    return module.client.AuthenticatedClient(base_url=f"{BASE}/{module.__name__[6:]}",
+                                             token=token, raise_on_unexpected_status=True)
+
+
+def basic(module, user, password):
+    credentials = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return module.client.AuthenticatedClient(base_url=f"{BASE}/{module.__name__[6:]}",
+                                             token=credentials, prefix="Basic")
+
+
+def merchant_flow():
+    admin = bearer(taler_merchant, ADMIN)
+    public = taler_merchant.client.Client(base_url=f"{BASE}/merchant")
+    config = expect(m_config.sync_detailed(client=public), 200, "GET /config")
+    currency = config.currency
+
+    # An instance, and a login token for it.
+    expect(m_instances.sync_detailed(client=admin, body=mm.InstanceConfigurationRequest.from_dict({
+        "id": "cafe", "name": "Café", "auth": {"method": "token", "password": "cafe-password"},
+        "address": {"country": "CH"}, "jurisdiction": {}, "use_stefan": True,
+    })), 204, "create instance")
+    assert expect(m_instance.sync_detailed("cafe", client=admin), 200, "get instance").name == "Café"
+    login = expect(m_login.sync_detailed("cafe", client=basic(taler_merchant, "cafe", "cafe-password"),
+                                         body=mm.LoginTokenRequest.from_dict({
+                                             "scope": "all", "duration": {"d_us": 3_600_000_000}})),
+                   200, "log in")
+    cafe = bearer(taler_merchant, login.access_token)
+
+    # Money pots: create, list, compare-and-set update, a stale update refused, delete.
+    pot = expect(m_pot_post.sync_detailed("cafe", client=cafe, body=mm.PotAddRequest.from_dict(
+        {"pot_name": "tips", "description": "Tips jar"})), 200, "create pot").pot_serial_id
+    listed = expect(m_pots.sync_detailed("cafe", client=cafe), 200, "list pots")
+    assert [p.pot_serial for p in listed.pots] == [pot], listed
+    change = {"pot_name": "tips", "description": "Tips jar", "expected_pot_totals": [],
+              "new_pot_totals": [f"{currency}:5.25"]}
+    expect(m_pot_patch.sync_detailed("cafe", pot, client=cafe,
+                                     body=mm.PotModifyRequest.from_dict(change)), 204, "fill pot")
+    error_code(m_pot_patch.sync_detailed("cafe", pot, client=cafe,
+                                         body=mm.PotModifyRequest.from_dict(change)),
+               409, 2671, "stale pot update")
+    got = expect(m_pot_get.sync_detailed("cafe", pot, client=cafe), 200, "get pot")
+    assert got.pot_totals == [f"{currency}:5.25"], got.pot_totals
+    expect(m_pot_delete.sync_detailed("cafe", pot, client=cafe), 204, "delete pot")
+    error_code(m_pot_get.sync_detailed("cafe", pot, client=cafe), 404, 2035, "deleted pot")
+
+    # Templates: an OTP device and a product to select, an inventory-cart template the
+    # wallet reads without credentials, a patch to fixed-order, delete.
+    expect(m_otp_post.sync_detailed("cafe", client=cafe, body=mm.OtpDeviceAddDetails.from_dict({
+        "otp_device_id": "till", "otp_device_description": "Front till",
+        "otp_key": "JBSWY3DPEHPK3PXP", "otp_algorithm": "TOTP_WITHOUT_PRICE"})),
+        204, "create OTP device")
+    assert expect(m_otp_get.sync_detailed("cafe", "till", client=cafe), 200,
+                  "get OTP device").otp_algorithm == 1
+    category = expect(m_categories.sync_detailed("cafe", client=cafe,
+                                                 body=mm.CategoryCreateRequest.from_dict(
+                                                     {"name": "drinks"})),
+                      200, "create category").category_id
+    expect(m_products.sync_detailed("cafe", client=cafe, body=mm.ProductAddDetailRequest.from_dict({
+        "product_id": "espresso", "description": "Espresso", "unit": "cup",
+        "unit_price": [f"{currency}:2.5"], "unit_total_stock": "-1", "categories": [category]})),
+        204, "create product")
+    expect(m_tpl_post.sync_detailed("cafe", client=cafe, body=mm.TemplateAddDetails.from_dict({
+        "template_id": "bar", "template_description": "The bar", "otp_id": "till",
+        "template_contract": {"template_type": "inventory-cart",
+                              "selected_categories": [category]}})), 204, "create template")
+    wallet = expect(m_wallet_tpl.sync_detailed("cafe", "bar", client=public), 200,
+                    "wallet reads template")
+    payload = wallet.template_contract.to_dict()["inventory_payload"]
+    assert [p["product_id"] for p in payload["products"]] == ["espresso"], payload
+    expect(m_tpl_patch.sync_detailed("cafe", "bar", client=cafe,
+                                     body=mm.TemplatePatchDetails.from_dict({
+                                         "template_description": "Espresso, fixed price",
+                                         "template_contract": {"summary": "Espresso",
+                                                               "amount": f"{currency}:2.5"}})),
+           204, "patch template")
+    templates = expect(m_tpls.sync_detailed("cafe", client=cafe), 200, "list templates")
+    assert [t.template_description for t in templates.templates] == ["Espresso, fixed price"]
+    expect(m_tpl_delete.sync_detailed("cafe", "bar", client=cafe), 204, "delete template")
+    error_code(m_wallet_tpl.sync_detailed("cafe", "bar", client=public), 404, 2018,
+               "deleted template")
+
+    # Reports: every second, the pots as JSON into the file drop; the server delivers.
+    target = os.path.join(REPORT_DIR, "client-flows")
+    os.makedirs(target, exist_ok=True)
+    report = expect(m_report_post.sync_detailed("cafe", client=cafe,
+                                                body=mm.ReportAddRequest.from_dict({
+                                                    "description": "Pots every second",
+                                                    "program_section": "report-generator-file",
+                                                    "mime_type": "application/json",
+                                                    "data_source": "/private/pots",
+                                                    "target_address": target,
+                                                    "report_frequency": {"d_us": 1_000_000}})),
+                    200, "schedule report").report_serial_id
+    listed = expect(m_reports.sync_detailed("cafe", client=cafe), 200, "list reports")
+    assert [r.report_serial for r in listed.reports] == [report]
+    deadline = time.monotonic() + 15
+    while not os.listdir(target) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert os.listdir(target), "no report delivered within 15 s"
+    detail = expect(m_report_get.sync_detailed("cafe", report, client=cafe), 200, "get report")
+    assert not detail.last_error_code, detail.last_error_detail
+    expect(m_report_delete.sync_detailed("cafe", report, client=cafe), 204, "delete report")
+
+    expect(m_logout.sync_detailed("cafe", client=cafe), 204, "log out")
+    error_code(m_pots.sync_detailed("cafe", client=cafe), 401, 41, "revoked token")
+
+
+def bank_flow():
+    admin = bearer(taler_bank, ADMIN)
+    for user in ("grocer", "carol"):
+        created = expect(bank_accounts.sync_detailed(client=admin,
+                                                     body=bm.RegisterAccountRequest.from_dict({
+                                                         "username": user,
+                                                         "password": f"password-{user}",
+                                                         "name": user.title()})),
+                         200, f"create account {user}")
+        assert f"/localhost/{user}?" in created.internal_payto_uri, created
+    grocer = basic(taler_bank, "grocer", "password-grocer")
+    config = expect(bank_config.sync_detailed("grocer", client=grocer), 200, "revenue config")
+    token = expect(bank_token.sync_detailed("grocer", client=grocer, body=bm.TokenRequest.from_dict(
+        {"scope": "revenue"})), 200, "revenue token").access_token
+    revenue = bearer(taler_bank, token)
+
+    # A long poll on the empty history, answered by carol's transfer.
+    answer = {}
+    poller = threading.Thread(target=lambda: answer.setdefault("r", bank_history.sync_detailed(
+        "grocer", client=revenue, limit=5, timeout_ms=20_000)))
+    poller.start()
+    time.sleep(0.5)
+    carol = basic(taler_bank, "carol", "password-carol")
+    for n in (1, 2):
+        expect(bank_transfer.sync_detailed("carol", client=carol,
+                                           body=bm.CreateTransactionRequest.from_dict({
+                                               "payto_uri": "payto://x-taler-bank/localhost/grocer"
+                                                            f"?message=order-{n}",
+                                               "amount": f"{config.currency}:{n}.5"})),
+               200, f"transfer {n}")
+    poller.join(25)
+    first = expect(answer["r"], 200, "long poll")
+    assert first.incoming_transactions[0].subject == "order-1", first
+    history = expect(bank_history.sync_detailed("grocer", client=revenue, limit=-5), 200, "history")
+    assert [t.amount for t in history.incoming_transactions] == [
+        f"{config.currency}:2.5", f"{config.currency}:1.5"], history
+    assert "/localhost/carol" in history.incoming_transactions[0].debit_account, history
+
+
+def donau_flow():
+    admin = bearer(taler_donau, ADMIN)
+    config = expect(donau_config.sync_detailed(client=taler_donau.client.Client(
+        base_url=f"{BASE}/donau")), 200, "GET /config")
+    request = {"charity_pub": "TXD9G0C2P45BFNABZV9WJS07787E2WQKVAK269DF08D6HXR7A4D0",
+               "charity_url": "https://seeds.example", "charity_name": "Seeds",
+               "max_per_year": f"{config.currency}:500"}
+    charity = expect(donau_post.sync_detailed(client=admin, body=dm.CharityRequest.from_dict(
+        request)), 201, "register charity").charity_id
+    error_code(donau_post.sync_detailed(client=admin, body=dm.CharityRequest.from_dict(request)),
+               409, 8618, "same key again")
+    listed = expect(donau_list.sync_detailed(client=admin), 200, "list charities")
+    assert [c.charity_id for c in listed.charities] == [charity]
+    expect(donau_patch.sync_detailed(charity, client=admin, body=dm.CharityRequest.from_dict(
+        {**request, "charity_name": "Seeds of Hope", "max_per_year": f"{config.currency}:750"})),
+        200, "update charity")
+    got = expect(donau_get.sync_detailed(charity, client=admin), 200, "get charity")
+    assert (got.name, got.max_per_year, got.receipts_to_date) == (
+        "Seeds of Hope", f"{config.currency}:750", f"{config.currency}:0"), got
+    expect(donau_delete.sync_detailed(charity, client=admin), 204, "delete charity")
+    error_code(donau_get.sync_detailed(charity, client=admin), 404, 8609, "deleted charity")
+
+
+for name, flow in (("merchant", merchant_flow), ("bank", bank_flow), ("donau", donau_flow)):
+    before = steps
+    flow()
+    print(f"client flows: {name}: {steps - before} calls through the generated client, all as expected")

@@ -1,0 +1,27 @@
+"""schemathesis hooks for gate 2: every error response is a Taler ErrorDetail, whether
+or not the operation declares that status (405s and 404s of the HTTP edge included).
+Loaded through SCHEMATHESIS_HOOKS by contract/run."""
+
+import json
+
+import schemathesis
+
+
+@schemathesis.check
+def error_detail_body(ctx, response, case):
+    """A 4xx or 5xx answer carries an ErrorDetail: a JSON object with an integer `code`."""
+    if response.status_code < 400 or case.method.upper() == "HEAD":
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError as e:
+        raise AssertionError(f"{response.status_code} body is not JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise AssertionError(f"{response.status_code} body is not a JSON object: {body!r}")
+    code = body.get("code")
+    if not isinstance(code, int) or isinstance(code, bool) or code < 0:
+        raise AssertionError(f"{response.status_code} body has no numeric `code`: {body!r}")
+    for field in ("hint", "detail", "parameter", "path", "offset", "index", "object", "currency"):
+        if field in body and not isinstance(body[field], str):
+            raise AssertionError(f"ErrorDetail `{field}` is not a string: {body!r}")
+    return None
