@@ -183,11 +183,6 @@ impl CharitiesApi {
                     .parameter("charity_url"),
             );
         }
-        if req.charity_name.trim().is_empty() {
-            return Err(
-                ApiError::new(code, "charity_name must not be empty").parameter("charity_name")
-            );
-        }
         require_currency(&req.max_per_year, &self.0.config.currency, "max_per_year")?;
         Ok(CharityData {
             charity_pub: req.charity_pub.to_string(),

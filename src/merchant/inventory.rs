@@ -435,9 +435,6 @@ impl InventoryApi {
         body: JsonBody<CategoryCreateRequest>,
     ) -> Result<CategoryCreated, PostCategoryErrors> {
         let access = auth::authorize(&self.0, &instance, &token, CATEGORIES_WRITE).await?;
-        if body.name.trim().is_empty() {
-            return Err(ApiError::malformed("name", "name must not be empty").into());
-        }
         let body = body.0;
         let i18n = body
             .name_i18n

@@ -185,24 +185,6 @@ pub struct OtpDeviceDetails {
     pub otp_code: Option<String>,
 }
 
-/// RFC 3548 base32 (A–Z, 2–7, optional `=` padding), at most 1024 characters.
-fn check_otp_key(key: &str) -> Result<(), ApiError> {
-    let body = key.trim_end_matches('=');
-    let valid = !body.is_empty()
-        && key.len() <= 1024
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::malformed(
-            "otp_key",
-            "otp_key must be RFC 3548 base32 (A-Z, 2-7), not empty",
-        ))
-    }
-}
-
 fn check_ctr(ctr: Option<u64>) -> Result<Option<i64>, ApiError> {
     match ctr {
         Some(c) if c > MAX_SAFE_INTEGER => Err(ApiError::malformed(
@@ -298,12 +280,6 @@ impl OtpDevicesApi {
     ) -> Result<NoContent, PostOtpErrors> {
         let access = auth::authorize(&self.0, &instance, &token, OTP_WRITE).await?;
         let body = body.0;
-        if body.otp_device_id.is_empty() {
-            return Err(
-                ApiError::malformed("otp_device_id", "otp_device_id must not be empty").into(),
-            );
-        }
-        check_otp_key(&body.otp_key)?;
         let settings = OtpSettings {
             description: body.otp_device_description,
             key: body.otp_key,
@@ -419,9 +395,6 @@ impl OtpDevicesApi {
         })
         .await?;
         let body = body.0;
-        if let Some(key) = &body.otp_key {
-            check_otp_key(key)?;
-        }
         let algorithm = OtpAlgorithm::from_number(body.otp_algorithm)
             .map_err(|e| ApiError::malformed("otp_algorithm", e))?;
         let updated = otp_devices::update(

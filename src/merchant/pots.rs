@@ -172,16 +172,6 @@ async fn authorize_pot(
     .await
 }
 
-fn check_name(pot_name: &str) -> Result<(), ApiError> {
-    if pot_name.trim().is_empty() {
-        return Err(ApiError::malformed(
-            "pot_name",
-            "pot_name must not be empty",
-        ));
-    }
-    Ok(())
-}
-
 fn totals(field: &str, amounts: Option<Vec<Amount>>) -> Result<Option<Totals>, ApiError> {
     amounts
         .map(|list| {
@@ -220,7 +210,6 @@ impl PotsApi {
         body: JsonBody<PotAddRequest>,
     ) -> Result<PotAdded, PostPotErrors> {
         let access = auth::authorize(&self.0, &instance, &token, POTS_WRITE).await?;
-        check_name(&body.pot_name)?;
         let body = body.0;
         match pots::create(
             &self.0.db,
@@ -331,7 +320,6 @@ impl PotsApi {
     ) -> Result<NoContent, PatchPotErrors> {
         let (access, serial) =
             authorize_pot(&self.0, &instance, &token, POTS_WRITE, pot_id.0).await?;
-        check_name(&body.pot_name)?;
         let body = body.0;
         let update = PotUpdate {
             expected_totals: totals("expected_pot_totals", body.expected_pot_totals)?,

@@ -259,12 +259,6 @@ fn checked_settings(state: &State, body: ReportAddRequest) -> Result<ReportSetti
             "data_source: must be a path under the instance starting with `/` (no `..`, spaces or fragment)",
         ));
     }
-    if body.target_address.trim().is_empty() {
-        return Err(ApiError::malformed(
-            "target_address",
-            "target_address: must not be empty",
-        ));
-    }
     let frequency = match body.report_frequency {
         RelativeTime::Micros(us) if (MIN_FREQUENCY_US..=MAX_FREQUENCY_US).contains(&us) => us,
         _ => {

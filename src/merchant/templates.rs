@@ -292,9 +292,6 @@ impl TemplatesApi {
     ) -> Result<NoContent, PostTemplateErrors> {
         let access = auth::authorize(&self.0, &instance, &token, TEMPLATES_WRITE).await?;
         let body = body.0;
-        if body.template_id.is_empty() {
-            return Err(ApiError::malformed("template_id", "template_id must not be empty").into());
-        }
         let serial = access.instance.instance_serial;
         let otp_id = body.otp_id.clone();
         let settings = checked_settings(
