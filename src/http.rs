@@ -190,7 +190,7 @@ pub fn service_endpoint<T: OpenApi + 'static>(
         })
 }
 
-/// The spec as we publish it: poem-openapi's document with two things it leaves out.
+/// The spec as we publish it: poem-openapi's document, mended where it falls short.
 /// - An operation without a security requirement says so with `security: []`.
 ///   poem-openapi derives requirements from the handler's signature, so an operation
 ///   without one takes no credential; the explicit empty list tells readers (and
@@ -206,19 +206,21 @@ pub fn service_endpoint<T: OpenApi + 'static>(
 pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
     let mut spec: serde_json::Value =
         serde_json::from_str(&service.spec()).expect("poem-openapi emits JSON");
-    publish_unsigned_minimum(&mut spec);
+    for_each_object(&mut spec, &mut publish_unsigned_bounds);
     let schemas = spec["components"]["schemas"].clone();
-    inline_described_references(&mut spec, &schemas);
+    for_each_object(&mut spec, &mut |map| {
+        inline_described_reference(map, &schemas)
+    });
     drop_unreferenced_schemas(&mut spec);
-    for item in spec["paths"]
+    for operations in spec["paths"]
         .as_object_mut()
         .into_iter()
         .flat_map(|p| p.values_mut())
     {
-        for operation in item
+        for operation in operations
             .as_object_mut()
             .into_iter()
-            .flat_map(|i| i.values_mut())
+            .flat_map(|o| o.values_mut())
         {
             if let Some(operation) = operation.as_object_mut() {
                 operation
@@ -240,49 +242,59 @@ const ANNOTATIONS: [&str; 6] = [
     "example",
 ];
 
-fn inline_described_references(value: &mut serde_json::Value, schemas: &serde_json::Value) {
-    use serde_json::Value;
-    if let Value::Object(map) = value {
-        let annotation_only = |v: &Value| {
-            v.as_object()
-                .is_some_and(|o| o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
-        };
-        let target = match map.get("allOf").and_then(Value::as_array) {
-            Some(parts)
-                if map
-                    .keys()
-                    .all(|k| k == "allOf" || ANNOTATIONS.contains(&k.as_str()))
-                    && parts[1..].iter().all(annotation_only) =>
-            {
-                parts
-                    .first()
-                    .and_then(|p| p["$ref"].as_str())
-                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                    .map(|name| (name, &schemas[name]))
-                    .filter(|(_, t)| t.get("properties").is_none() && t.get("allOf").is_none())
-            }
-            _ => None,
-        };
-        if let Some((name, Value::Object(target))) = target {
-            let mut inlined = target.clone();
-            // The Taler name of the type stays visible as the inlined schema's title.
-            inlined.insert("title".to_owned(), Value::String(name.to_owned()));
-            let parts = map.remove("allOf").unwrap_or_default();
-            for part in parts.as_array().into_iter().flatten().skip(1) {
-                inlined.extend(part.as_object().cloned().unwrap_or_default());
-            }
-            inlined.extend(std::mem::take(map));
-            *map = inlined;
-        }
-    }
+/// Calls `f` on every JSON object in `value`, an object before what it contains (so
+/// what `f` puts into an object is visited too).
+fn for_each_object(
+    value: &mut serde_json::Value,
+    f: &mut impl FnMut(&mut serde_json::Map<String, serde_json::Value>),
+) {
     match value {
-        serde_json::Value::Object(map) => map
-            .values_mut()
-            .for_each(|v| inline_described_references(v, schemas)),
-        serde_json::Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| inline_described_references(v, schemas)),
+        serde_json::Value::Object(map) => {
+            f(map);
+            map.values_mut().for_each(|v| for_each_object(v, f));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| for_each_object(v, f)),
         _ => {}
+    }
+}
+
+/// `allOf: [{$ref: T}, {description}]` becomes T inlined with the description, when T
+/// is no object with properties (a string type, an enum, a union).
+fn inline_described_reference(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    schemas: &serde_json::Value,
+) {
+    use serde_json::Value;
+    let annotation_only = |v: &Value| {
+        v.as_object()
+            .is_some_and(|o| o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
+    };
+    let target = match map.get("allOf").and_then(Value::as_array) {
+        Some(parts)
+            if map
+                .keys()
+                .all(|k| k == "allOf" || ANNOTATIONS.contains(&k.as_str()))
+                && parts[1..].iter().all(annotation_only) =>
+        {
+            parts
+                .first()
+                .and_then(|p| p["$ref"].as_str())
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .map(|name| (name, &schemas[name]))
+                .filter(|(_, t)| t.get("properties").is_none() && t.get("allOf").is_none())
+        }
+        _ => None,
+    };
+    if let Some((name, Value::Object(target))) = target {
+        let mut inlined = target.clone();
+        // The Taler name of the type stays visible as the inlined schema's title.
+        inlined.insert("title".to_owned(), Value::String(name.to_owned()));
+        let parts = map.remove("allOf").unwrap_or_default();
+        for part in parts.as_array().into_iter().flatten().skip(1) {
+            inlined.extend(part.as_object().cloned().unwrap_or_default());
+        }
+        inlined.extend(std::mem::take(map));
+        *map = inlined;
     }
 }
 
@@ -316,27 +328,19 @@ fn drop_unreferenced_schemas(spec: &mut serde_json::Value) {
     }
 }
 
-fn publish_unsigned_minimum(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            let max = match map.get("format").and_then(|f| f.as_str()) {
-                Some("uint64") => Some(u64::MAX),
-                Some("uint32") => Some(u32::MAX.into()),
-                Some("uint16") => Some(u16::MAX.into()),
-                Some("uint8") => Some(u8::MAX.into()),
-                _ => None,
-            };
-            if let Some(max) =
-                max.filter(|_| map.get("type") == Some(&serde_json::json!("integer")))
-            {
-                map.entry("minimum").or_insert(serde_json::json!(0));
-                // An exact integer: as a float, u64::MAX would round up past the type.
-                map.entry("maximum").or_insert(serde_json::json!(max));
-            }
-            map.values_mut().for_each(publish_unsigned_minimum);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(publish_unsigned_minimum),
-        _ => {}
+/// An unsigned integer schema gets `minimum: 0` and its type's maximum.
+fn publish_unsigned_bounds(map: &mut serde_json::Map<String, serde_json::Value>) {
+    let max = match map.get("format").and_then(|f| f.as_str()) {
+        Some("uint64") => Some(u64::MAX),
+        Some("uint32") => Some(u32::MAX.into()),
+        Some("uint16") => Some(u16::MAX.into()),
+        Some("uint8") => Some(u8::MAX.into()),
+        _ => None,
+    };
+    if let Some(max) = max.filter(|_| map.get("type") == Some(&serde_json::json!("integer"))) {
+        map.entry("minimum").or_insert(serde_json::json!(0));
+        // An exact integer: as a float, u64::MAX would round up past the type.
+        map.entry("maximum").or_insert(serde_json::json!(max));
     }
 }
 

@@ -414,9 +414,6 @@ fn new_instance(req: InstanceConfigurationRequest) -> Result<NewInstance, ApiErr
             "the id must match ^[A-Za-z0-9][A-Za-z0-9_.@-]+$ and have at most 64 characters",
         ));
     }
-    if req.name.trim().is_empty() {
-        return Err(ApiError::malformed("name", "the name must not be empty"));
-    }
     let password = match (req.auth.method, req.auth.password) {
         (InstanceAuthMethod::External, _) => {
             return Err(ApiError::malformed(
@@ -433,16 +430,6 @@ fn new_instance(req: InstanceConfigurationRequest) -> Result<NewInstance, ApiErr
             .parameter("auth.password"));
         }
     };
-    if req
-        .logo
-        .as_deref()
-        .is_some_and(|l| !l.starts_with("data:image/"))
-    {
-        return Err(ApiError::malformed(
-            "logo",
-            "the logo must be a data:image/... URL",
-        ));
-    }
     let defaults = InstanceSettings::defaults();
     let settings = InstanceSettings {
         email: req.email,
