@@ -158,6 +158,8 @@ pub struct Config {
     pub donau_admin_token: Option<String>,
     /// Largest request body accepted, in bytes (413 beyond).
     pub max_upload_bytes: usize,
+    /// Connection and hashing limits (`[taler-openapi]`, see README "Security").
+    pub limits: ServerLimits,
     pub merchant_base: String,
     pub bank_base: String,
     pub donau_base: String,
@@ -166,6 +168,29 @@ pub struct Config {
     /// `[bank] CREDIT_FEE`: what the bank keeps of each incoming transfer, if anything.
     pub bank_credit_fee: Option<crate::taler::Amount>,
     pub ini: Ini,
+}
+
+/// What the server grants one client and all of them together; each has a key in
+/// `[taler-openapi]` and a line in the README's Security section.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// `PASSWORD_WORKERS`: password verifications running at once (default: CPU cores).
+    pub password_workers: usize,
+    /// `PASSWORD_QUEUE`: verifications waiting for a worker before 503 (default 16).
+    pub password_queue: usize,
+    /// `LOGIN_FAILURES_PER_ACCOUNT`, `LOGIN_FAILURES_PER_ADDRESS`, `LOGIN_WINDOW_SECONDS`.
+    pub login: crate::taler::throttle::ThrottleLimits,
+    /// `HEADER_TIMEOUT_SECONDS`: to send a request's headers, and the longest a kept-alive
+    /// connection may sit idle before its next request (default 10).
+    pub header_timeout: std::time::Duration,
+    /// `BODY_TIMEOUT_SECONDS`: to send a request's body once the headers are in (default 30).
+    pub body_timeout: std::time::Duration,
+    /// `MAX_CONNECTIONS`: open client connections at once; more wait to be accepted
+    /// (default 4096, lowered to fit the process's file-descriptor limit).
+    pub max_connections: usize,
+    /// `SQLITE_SYNCHRONOUS`: `FULL` (default: an acknowledged write survives a power
+    /// loss) or `NORMAL` (faster; survives a process crash, not a power loss).
+    pub sqlite_synchronous_full: bool,
 }
 
 pub const ENV_LISTEN: &str = "TALER_OPENAPI_LISTEN";
@@ -295,6 +320,7 @@ impl Config {
             bank_admin_token: service_token("bank")?,
             donau_admin_token: service_token("donau")?,
             max_upload_bytes: ini.number(SECTION, "MAX_UPLOAD_BYTES", 1024 * 1024)?,
+            limits: ServerLimits::from_ini(&ini)?,
             merchant_base: base_path(ini.get(SECTION, "MERCHANT_BASE").unwrap_or("/merchant/"))?,
             bank_base: base_path(ini.get(SECTION, "BANK_BASE").unwrap_or("/bank/"))?,
             donau_base: base_path(ini.get(SECTION, "DONAU_BASE").unwrap_or("/donau/"))?,
@@ -320,6 +346,46 @@ impl Config {
         self.donau_admin_token
             .as_deref()
             .unwrap_or(&self.admin_token)
+    }
+}
+
+impl ServerLimits {
+    fn from_ini(ini: &Ini) -> Result<ServerLimits, String> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let defaults = crate::taler::throttle::ThrottleLimits::default();
+        let secs = |key: &str, default: u64| -> Result<std::time::Duration, String> {
+            match ini.number(SECTION, key, default)? {
+                0 => Err(format!("[{SECTION}] {key} must be at least 1")),
+                n => Ok(std::time::Duration::from_secs(n)),
+            }
+        };
+        let synchronous = ini.get(SECTION, "SQLITE_SYNCHRONOUS").unwrap_or("FULL");
+        Ok(ServerLimits {
+            password_workers: ini.number(SECTION, "PASSWORD_WORKERS", cores)?.max(1),
+            password_queue: ini.number(SECTION, "PASSWORD_QUEUE", 16)?,
+            login: crate::taler::throttle::ThrottleLimits {
+                per_account: ini.number(
+                    SECTION,
+                    "LOGIN_FAILURES_PER_ACCOUNT",
+                    defaults.per_account,
+                )?,
+                per_peer: ini.number(SECTION, "LOGIN_FAILURES_PER_ADDRESS", defaults.per_peer)?,
+                window: secs("LOGIN_WINDOW_SECONDS", defaults.window.as_secs())?,
+                max_entries: defaults.max_entries,
+            },
+            header_timeout: secs("HEADER_TIMEOUT_SECONDS", 10)?,
+            body_timeout: secs("BODY_TIMEOUT_SECONDS", 30)?,
+            max_connections: ini.number(SECTION, "MAX_CONNECTIONS", 4096)?.max(1),
+            sqlite_synchronous_full: match synchronous.to_ascii_uppercase().as_str() {
+                "FULL" => true,
+                "NORMAL" => false,
+                other => {
+                    return Err(format!(
+                        "[{SECTION}] SQLITE_SYNCHRONOUS `{other}`: use FULL or NORMAL"
+                    ));
+                }
+            },
+        })
     }
 }
 

@@ -22,6 +22,8 @@ use crate::taler::{ApiError, ErrorCode};
 /// Wraps the whole application; see the module comment.
 pub struct TalerEdge {
     pub max_upload_bytes: usize,
+    /// How long a client may take to send a body once its headers are in.
+    pub body_timeout: std::time::Duration,
 }
 
 impl<E: Endpoint> Middleware<E> for TalerEdge {
@@ -31,6 +33,7 @@ impl<E: Endpoint> Middleware<E> for TalerEdge {
         TalerEdgeEndpoint {
             inner,
             max_upload_bytes: self.max_upload_bytes,
+            body_timeout: self.body_timeout,
         }
     }
 }
@@ -38,6 +41,7 @@ impl<E: Endpoint> Middleware<E> for TalerEdge {
 pub struct TalerEdgeEndpoint<E> {
     inner: E,
     max_upload_bytes: usize,
+    body_timeout: std::time::Duration,
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -57,8 +61,9 @@ impl<E: Endpoint> Endpoint for TalerEdgeEndpoint<E> {
             method = %req.method(),
             path = %req.uri().path()
         );
-        async move {
-            let mut resp = match self.prepare_body(&mut req).await {
+        let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        let work = async move {
+            let mut resp = match self.prepare(&mut req).await {
                 Ok(()) => match self.inner.call(req).await {
                     Ok(resp) => resp.into_response(),
                     Err(err) => error_response(err),
@@ -76,19 +81,70 @@ impl<E: Endpoint> Endpoint for TalerEdgeEndpoint<E> {
             }
             Ok(resp)
         }
-        .instrument(span)
-        .await
+        .instrument(span);
+        crate::taler::throttle::PEER.scope(peer, work).await
     }
 }
 
+/// Nesting deeper than this in a request body is refused (Taler bodies nest a few levels).
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Is this Content-Type JSON (`application/json` or `application/*+json`, any parameters)?
+fn is_json_content_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 17
+            && essence[..12].eq_ignore_ascii_case("application/")
+            && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
 impl<E> TalerEdgeEndpoint<E> {
-    /// Enforces the upload limit and marks bodies as JSON, which is all Taler APIs speak.
+    /// Refuses NUL characters in the URL, then reads and checks the body.
+    async fn prepare(&self, req: &mut Request) -> Result<(), ApiError> {
+        let nul = |text: &str| {
+            text.as_bytes()
+                .windows(3)
+                .any(|w| w.eq_ignore_ascii_case(b"%00"))
+        };
+        if nul(req.uri().path()) || req.uri().query().is_some_and(nul) {
+            return Err(ApiError::new(
+                ErrorCode::GenericParameterMalformed,
+                "the URL must not contain NUL characters (%00)",
+            ));
+        }
+        self.prepare_body(req).await
+    }
+
+    /// Enforces the upload limit, the body timeout and a JSON Content-Type (a form or
+    /// plain text is what a browser sends cross-site without asking, so it is refused),
+    /// and checks the body is one well-formed JSON value: no duplicate keys, no NUL
+    /// characters, nesting at most [`MAX_JSON_DEPTH`] deep.
     async fn prepare_body(&self, req: &mut Request) -> Result<(), ApiError> {
+        let method = req.method().clone();
         if !matches!(
-            *req.method(),
+            method,
             Method::POST | Method::PATCH | Method::PUT | Method::DELETE
         ) {
             return Ok(());
+        }
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned());
+        let unsupported = |content_type: &str| {
+            ApiError::with_status(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::GenericHttpHeadersMalformed,
+                format!(
+                    "request bodies are JSON: send `Content-Type: application/json`, not `{content_type}`"
+                ),
+            )
+        };
+        if let Some(ct) = &content_type
+            && method != Method::DELETE
+            && !is_json_content_type(ct)
+        {
+            return Err(unsupported(ct));
         }
         let too_large = || {
             ApiError::new(
@@ -107,28 +163,43 @@ impl<E> TalerEdgeEndpoint<E> {
         if declared.is_some_and(|n| n > self.max_upload_bytes as u64) {
             return Err(too_large());
         }
-        let bytes = match req
-            .take_body()
-            .into_bytes_limit(self.max_upload_bytes)
-            .await
-        {
-            Ok(bytes) => bytes,
-            Err(ReadBodyError::PayloadTooLarge) => return Err(too_large()),
-            Err(err) => {
+        let read = req.take_body().into_bytes_limit(self.max_upload_bytes);
+        let bytes = match tokio::time::timeout(self.body_timeout, read).await {
+            Err(_) => {
+                return Err(ApiError::with_status(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ErrorCode::GenericJsonInvalid,
+                    format!(
+                        "the request body did not arrive within {} s",
+                        self.body_timeout.as_secs()
+                    ),
+                ));
+            }
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(ReadBodyError::PayloadTooLarge)) => return Err(too_large()),
+            Ok(Err(err)) => {
                 return Err(ApiError::new(
                     ErrorCode::GenericJsonInvalid,
                     format!("could not read the request body: {err}"),
                 ));
             }
         };
-        if !bytes.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
-            return Err(ApiError::new(
-                ErrorCode::GenericJsonInvalid,
-                "the request body is not valid JSON",
-            ));
+        if let Some(ct) = &content_type
+            && !bytes.is_empty()
+            && !is_json_content_type(ct)
+        {
+            return Err(unsupported(ct));
         }
         if !bytes.is_empty() {
-            // Clients such as `curl -d` label JSON as a form; the body is JSON regardless.
+            well_formed::check(&bytes).map_err(|reason| {
+                ApiError::new(
+                    ErrorCode::GenericJsonInvalid,
+                    format!("the request body is not acceptable JSON: {reason}"),
+                )
+            })?;
+        }
+        if !bytes.is_empty() {
+            // A body without a Content-Type is read as JSON.
             // An empty body keeps no type, so an endpoint expecting JSON reports it missing.
             req.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -226,10 +297,39 @@ pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
                 operation
                     .entry("security")
                     .or_insert_with(|| serde_json::Value::Array(vec![]));
+                if operation.contains_key("requestBody") {
+                    publish_body_edge_errors(operation);
+                }
             }
         }
     }
     serde_json::to_string_pretty(&spec).expect("a JSON value serializes")
+}
+
+/// The answers the edge gives any operation with a request body, before its handler
+/// runs: a body that arrives too slowly (408) or is not labelled JSON (415).
+fn publish_body_edge_errors(operation: &mut serde_json::Map<String, serde_json::Value>) {
+    let error = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}
+        })
+    };
+    if let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(|r| r.as_object_mut())
+    {
+        responses.entry("408").or_insert_with(|| {
+            error("The body did not arrive within the body timeout (`TALER_EC_GENERIC_JSON_INVALID`).")
+        });
+        responses.entry("415").or_insert_with(|| {
+            error("The body is not labelled `application/json` (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).")
+        });
+        // Keep the statuses in order, as poem-openapi writes them.
+        let mut sorted: Vec<_> = std::mem::take(responses).into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        responses.extend(sorted);
+    }
 }
 
 /// Keys that only describe a schema, never constrain it.
@@ -589,9 +689,7 @@ impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for JsonBody<T
     const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
 
     fn check_content_type(content_type: &str) -> bool {
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        essence.eq_ignore_ascii_case("application/json")
-            || (essence.starts_with("application/") && essence.ends_with("+json"))
+        is_json_content_type(content_type)
     }
 
     fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
@@ -671,6 +769,151 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::ApiExtra
             }
             .into()),
             None => Err(ContentTypeError::ExpectContentType.into()),
+        }
+    }
+}
+
+/// The edge's check that a body is one JSON value a Taler service can take at face value.
+mod well_formed {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    use super::MAX_JSON_DEPTH;
+
+    struct Check {
+        depth: usize,
+        path: String,
+    }
+
+    fn shown(path: &str) -> &str {
+        if path.is_empty() { "the body" } else { path }
+    }
+
+    impl Check {
+        fn child(&self, part: std::fmt::Arguments) -> Check {
+            Check {
+                depth: self.depth + 1,
+                path: format!("{}{part}", self.path),
+            }
+        }
+
+        fn text<E: Error>(&self, text: &str) -> Result<(), E> {
+            if text.contains('\0') {
+                return Err(E::custom(format!(
+                    "{}: must not contain NUL characters",
+                    shown(&self.path)
+                )));
+            }
+            Ok(())
+        }
+
+        fn nest<E: Error>(&self) -> Result<(), E> {
+            if self.depth >= MAX_JSON_DEPTH {
+                return Err(E::custom(format!(
+                    "{}: nested more than {MAX_JSON_DEPTH} levels deep",
+                    shown(&self.path)
+                )));
+            }
+            Ok(())
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Check {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Check {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<(), E> {
+            self.text(v)
+        }
+        fn visit_string<E: Error>(self, v: String) -> Result<(), E> {
+            self.text(&v)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            self.nest()?;
+            let mut i = 0usize;
+            while seq
+                .next_element_seed(self.child(format_args!("[{i}]")))?
+                .is_some()
+            {
+                i += 1;
+            }
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            self.nest()?;
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let dot = if self.path.is_empty() { "" } else { "." };
+                let child = self.child(format_args!("{dot}{key}"));
+                child.text::<A::Error>(&key)?;
+                if !seen.insert(key) {
+                    return Err(A::Error::custom(format!(
+                        "{}: the key appears twice",
+                        child.path
+                    )));
+                }
+                map.next_value_seed(child)?;
+            }
+            Ok(())
+        }
+    }
+
+    /// Why `bytes` is not one acceptable JSON value, if it is not.
+    pub fn check(bytes: &[u8]) -> Result<(), String> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        Check {
+            depth: 0,
+            path: String::new(),
+        }
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| e.to_string())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn refuses_duplicates_nul_and_depth() {
+            assert!(super::check(br#"{"a":[1,{"b":"x"}],"c":null}"#).is_ok());
+            let dup = super::check(br#"{"a":1,"a":2}"#).unwrap_err();
+            assert!(dup.contains("a: the key appears twice"), "{dup}");
+            let nul = super::check(br#"{"a":{"b":"x\u0000"}}"#).unwrap_err();
+            assert!(nul.contains("a.b: must not contain NUL"), "{nul}");
+            assert!(super::check(br#"{"k\u0000":1}"#).is_err());
+            let deep = "[".repeat(40) + &"]".repeat(40);
+            assert!(
+                super::check(deep.as_bytes())
+                    .unwrap_err()
+                    .contains("nested")
+            );
+            assert!(super::check(b"{} {}").is_err());
         }
     }
 }

@@ -8,17 +8,14 @@ pub mod config;
 pub mod donau;
 pub mod http;
 pub mod merchant;
+pub mod serve;
 pub mod store;
 pub mod swagger;
 pub mod taler;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use poem::{
-    Endpoint, EndpointExt, Route,
-    listener::{Acceptor, Listener, TcpListener},
-    middleware::CatchPanic,
-};
+use poem::{Endpoint, EndpointExt, Route, middleware::CatchPanic};
 use poem_openapi::{ApiResponse, LicenseObject, OpenApi, OpenApiService};
 use sea_orm::DatabaseConnection;
 
@@ -35,6 +32,16 @@ pub struct AppState {
     pub self_url: std::sync::OnceLock<String>,
     /// HTTP client for requests the server makes itself.
     pub http: reqwest::Client,
+    /// Password checks: the bounded hashing pool and the login throttle.
+    pub logins: taler::login::Logins,
+}
+
+fn logins(config: &Config) -> taler::login::Logins {
+    let l = &config.limits;
+    taler::login::Logins {
+        pool: taler::password::PasswordPool::new(l.password_workers, l.password_queue),
+        throttle: taler::throttle::LoginThrottle::new(l.login),
+    }
 }
 
 pub type State = Arc<AppState>;
@@ -114,6 +121,7 @@ impl Services {
 pub fn specs(config: Config) -> [(&'static str, String); 3] {
     let state = Arc::new(AppState {
         db: DatabaseConnection::default(),
+        logins: logins(&config),
         config,
         incoming: bank::notifier::Notifier::local(),
         self_url: Default::default(),
@@ -124,7 +132,7 @@ pub fn specs(config: Config) -> [(&'static str, String); 3] {
 
 /// Opens the database (running migrations) and makes sure the default instance exists.
 pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, String> {
-    let db = store::connect(&config.database_url, schema)
+    let db = store::connect(&config, schema)
         .await
         .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
     store::instances::ensure_exists(
@@ -132,7 +140,7 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
         merchant::instances::instance_row(
             merchant::auth::DEFAULT_INSTANCE.to_owned(),
             "Default instance".to_owned(),
-            &taler::secret::generate_token(),
+            taler::secret::hash_password(&taler::secret::generate_token()),
             &merchant::instances::InstanceSettings::defaults(),
         ),
     )
@@ -143,6 +151,7 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
         .map_err(|e| format!("cannot listen for bank notifications: {e}"))?;
     Ok(Arc::new(AppState {
         db,
+        logins: logins(&config),
         config,
         incoming,
         self_url: Default::default(),
@@ -176,6 +185,7 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
         .nest("/swagger-ui", swagger)
         .with(http::TalerEdge {
             max_upload_bytes: c.max_upload_bytes,
+            body_timeout: c.limits.body_timeout,
         })
         .with(CatchPanic::new().with_handler(http::panic_response))
 }
@@ -208,21 +218,11 @@ impl Drop for RunningServer {
 
 /// Binds `state.config.listen` (port 0 picks a free port) and serves in the background.
 pub async fn start(state: State) -> std::io::Result<RunningServer> {
-    let acceptor = TcpListener::bind(state.config.listen.clone())
-        .into_acceptor()
-        .await?;
-    let addr = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+    let listener = tokio::net::TcpListener::bind(state.config.listen.as_str()).await?;
+    let addr = listener.local_addr()?;
     let _ = state.self_url.set(format!("http://{addr}"));
     let app = build(&state);
-    let handle = tokio::spawn(async move {
-        if let Err(e) = poem::Server::new_with_acceptor(acceptor).run(app).await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let handle = tokio::spawn(serve::serve(listener, app, state.config.limits.clone()));
     let scheduler = merchant::report_scheduler::spawn(state.clone());
     Ok(RunningServer {
         addr,

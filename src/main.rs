@@ -79,7 +79,7 @@ async fn run() -> Result<(), String> {
         }
         Command::Migrate => {
             let config = Config::load(config_file.as_deref())?;
-            taler_openapi::store::migrate(&config.database_url)
+            taler_openapi::store::migrate(&config)
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
             println!("database {} is up to date", config.database_url);

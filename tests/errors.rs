@@ -141,14 +141,42 @@ async fn missing_field_and_wrong_type_are_400_with_the_merchant_codes() {
         assert_error(status, &body, 400, 26);
         assert_eq!(body["parameter"], "default_pay_delay");
 
-        // A body sent as a form (curl -d) is still read as JSON.
+        // A body labelled as a form or as text (what a browser sends cross-site without
+        // asking) is refused with 415 and changes nothing, however JSON it looks.
+        for content_type in [
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "multipart/form-data; boundary=x",
+        ] {
+            let req = s
+                .req(Method::POST, "/merchant/management/instances")
+                .bearer_auth(ADMIN_TOKEN)
+                .header("content-type", content_type)
+                .body(instance_request("formshop", "password-1").to_string());
+            let (status, body) = send(req).await;
+            assert_error(status, &body, 415, 23);
+        }
+        let (status, _) = s
+            .call(
+                Method::GET,
+                "/merchant/management/instances/formshop",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // JSON with a charset, and no Content-Type at all, are read as JSON.
         let req = s
             .req(Method::POST, "/merchant/management/instances")
             .bearer_auth(ADMIN_TOKEN)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(instance_request("formshop", "pw").to_string());
-        let (status, _) = send(req).await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
+            .header("content-type", "application/json; charset=utf-8")
+            .body(instance_request("jsonshop", "password-1").to_string());
+        assert_eq!(send(req).await.0, StatusCode::NO_CONTENT);
+        let req = s
+            .req(Method::POST, "/merchant/management/instances")
+            .bearer_auth(ADMIN_TOKEN)
+            .body(instance_request("bareshop", "password-1").to_string());
+        assert_eq!(send(req).await.0, StatusCode::NO_CONTENT);
         s.finish().await;
     }
 }

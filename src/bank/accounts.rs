@@ -130,6 +130,7 @@ error_responses!(PostAccountsErrors {
     409 => "The username or payto URI is taken or reserved (`TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 error_responses!(PostTokenErrors {
@@ -137,7 +138,9 @@ error_responses!(PostTokenErrors {
     401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 error_responses!(PostTransactionErrors {
@@ -147,7 +150,9 @@ error_responses!(PostTransactionErrors {
     404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     409 => "Same account, unknown creditor, amount below the credit fee, or reused request uid (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 /// A payto URI split into the account key (no query) and its query parameters.
@@ -211,10 +216,7 @@ impl AccountsApi {
             Some(text) => Payto::parse(text)?.key,
             None => format!("payto://x-taler-bank/{PAYTO_HOST}/{}", req.username),
         };
-        let password = req.password;
-        let password_hash = tokio::task::spawn_blocking(move || secret::hash_password(&password))
-            .await
-            .map_err(ApiError::db_store)?;
+        let password_hash = self.0.logins.hash(&req.password).await?;
         let internal_payto_uri = super::payto_with_name(&payto_key, &req.name);
         match store::create_account(
             &self.0.db,
@@ -264,7 +266,7 @@ impl AccountsApi {
         body: JsonBody<TokenRequest>,
     ) -> Result<TokenCreated, PostTokenErrors> {
         let account = auth::account(&self.0, &username).await?;
-        auth::check_password(&account, &credentials.0).await?;
+        auth::check_password(&self.0, &account, &credentials.0).await?;
         const DAY_US: u64 = 86_400_000_000;
         let duration = match body.duration.unwrap_or(RelativeTime::Micros(DAY_US)) {
             RelativeTime::Micros(us) => RelativeTime::Micros(us.min(365 * DAY_US)),

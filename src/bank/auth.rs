@@ -59,22 +59,24 @@ pub async fn account(state: &AppState, username: &str) -> Result<Account, ApiErr
         })
 }
 
-/// Checks the password of `account`: 401 when it is wrong or names another user.
-pub async fn check_password(account: &Account, basic: &Basic) -> Result<(), ApiError> {
-    let phc = account.password_hash.clone();
-    let password = basic.password.clone();
-    let valid = basic.username == account.username
-        && tokio::task::spawn_blocking(move || secret::verify_password(&password, &phc))
-            .await
-            .unwrap_or(false);
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::GenericUnauthorized,
-            "wrong username or password",
-        ))
-    }
+/// Checks the password of `account`: 401 when it is wrong or names another user, 429
+/// while the account or client is throttled, 503 when every password worker is busy.
+pub async fn check_password(
+    state: &AppState,
+    account: &Account,
+    basic: &Basic,
+) -> Result<(), ApiError> {
+    state
+        .logins
+        .check(
+            "bank",
+            &account.username,
+            &basic.username,
+            &basic.password,
+            &account.password_hash,
+            || ApiError::new(ErrorCode::GenericUnauthorized, "wrong username or password"),
+        )
+        .await
 }
 
 /// Authenticates a request on `username`'s account: 404 for an unknown account,
@@ -88,7 +90,7 @@ pub async fn authorize(
 ) -> Result<Account, ApiError> {
     let account = account(state, username).await?;
     match credentials {
-        BankCredentials::Password(basic) => check_password(&account, &basic.0).await?,
+        BankCredentials::Password(basic) => check_password(state, &account, &basic.0).await?,
         BankCredentials::Token(token) => {
             let token = &token.0.token;
             if !token.starts_with(secret::TOKEN_PREFIX) {

@@ -69,7 +69,9 @@ error_responses!(HistoryErrors {
     401 => "Authentication failed: wrong password, unknown or expired token, or another account's credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token's scope does not allow reading the history (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The user name is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 /// `RevenueConfig`.

@@ -208,6 +208,7 @@ error_responses!(PostInstanceErrors {
     409 => "The id is taken (`TALER_EC_MERCHANT_PRIVATE_POST_INSTANCES_ALREADY_EXISTS`), or belongs to a deleted instance that must be purged first (`TALER_EC_MERCHANT_PRIVATE_POST_INSTANCES_PURGE_REQUIRED`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 error_responses!(ListInstancesErrors {
@@ -250,7 +251,7 @@ impl InstancesApi {
         body: JsonBody<InstanceConfigurationRequest>,
     ) -> Result<NoContent, PostInstanceErrors> {
         auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_WRITE).await?;
-        let new = new_instance(body.0)?;
+        let new = new_instance(&self.0.logins, body.0).await?;
         let outcome = instances::create(&self.0.db, new)
             .await
             .map_err(ApiError::db_store)?;
@@ -407,7 +408,10 @@ fn finite_delay(
 }
 
 /// Validates a creation request and prepares the row, with a fresh key pair.
-fn new_instance(req: InstanceConfigurationRequest) -> Result<NewInstance, ApiError> {
+async fn new_instance(
+    logins: &crate::taler::login::Logins,
+    req: InstanceConfigurationRequest,
+) -> Result<NewInstance, ApiError> {
     if !valid_instance_id(&req.id) {
         return Err(ApiError::malformed(
             "id",
@@ -455,21 +459,22 @@ fn new_instance(req: InstanceConfigurationRequest) -> Result<NewInstance, ApiErr
             defaults.default_wire_transfer_delay,
         )?,
     };
-    Ok(instance_row(req.id, req.name, &password, &settings))
+    let password_hash = logins.hash(&password).await?;
+    Ok(instance_row(req.id, req.name, password_hash, &settings))
 }
 
 /// A row for a new instance with a fresh Ed25519 key pair.
 pub fn instance_row(
     id: String,
     name: String,
-    password: &str,
+    password_hash: String,
     settings: &InstanceSettings,
 ) -> NewInstance {
     let signing = SigningKey::from_bytes(&secret::random_bytes::<32>());
     NewInstance {
         instance_id: id,
         name,
-        password_hash: secret::hash_password(password),
+        password_hash,
         merchant_pub: EddsaPublicKey(signing.verifying_key().to_bytes()).to_string(),
         merchant_priv: signing.to_bytes().to_vec(),
         settings: serde_json::to_string(settings).expect("settings serialize"),

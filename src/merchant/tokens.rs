@@ -101,7 +101,9 @@ error_responses!(PostTokenErrors {
     403 => "The token is not refreshable, or the requested scope exceeds its scope (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    429 => "Too many failed logins on this instance or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 error_responses!(DeleteTokenErrors {
@@ -140,21 +142,22 @@ impl TokensApi {
             .with_refreshable(body.refreshable.unwrap_or(false));
         match credentials {
             TokenCredentials::Password(basic) => {
-                let basic = basic.0;
-                let phc = row.password_hash.clone();
-                let valid = basic.username == row.instance_id
-                    && tokio::task::spawn_blocking(move || {
-                        secret::verify_password(&basic.password, &phc)
-                    })
-                    .await
-                    .unwrap_or(false);
-                if !valid {
-                    return Err(ApiError::new(
-                        ErrorCode::GenericUnauthorized,
-                        "wrong instance id or password",
+                self.0
+                    .logins
+                    .check(
+                        "merchant",
+                        &row.instance_id,
+                        &basic.0.username,
+                        &basic.0.password,
+                        &row.password_hash,
+                        || {
+                            ApiError::new(
+                                ErrorCode::GenericUnauthorized,
+                                "wrong instance id or password",
+                            )
+                        },
                     )
-                    .into());
-                }
+                    .await?;
             }
             TokenCredentials::Token(token) => {
                 let access = auth::authenticate(&self.0, row.clone(), &token.0.token).await?;

@@ -8,21 +8,37 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// Opens the database and brings its schema up to date.
 ///
 /// SQLite runs in WAL mode with foreign keys enforced and a busy timeout, so
-/// concurrent writers wait instead of failing. `schema` (PostgreSQL only) puts
+/// concurrent writers wait instead of failing, and with `synchronous=FULL` unless the
+/// configuration chose `NORMAL`: WAL with FULL syncs on every commit, so a write
+/// acknowledged to a client survives a power loss, not only a process crash. Its
+/// files are private to the server's user (0600). `schema` (PostgreSQL only) puts
 /// every table in that schema, which the tests use to run side by side.
-pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(
+    config: &crate::Config,
+    schema: Option<&str>,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = config.database_url.as_str();
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
-        options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
-                .create_if_missing(true)
-        });
+        let synchronous = if config.limits.sqlite_synchronous_full {
+            sea_orm::sqlx::sqlite::SqliteSynchronous::Full
+        } else {
+            sea_orm::sqlx::sqlite::SqliteSynchronous::Normal
+        };
+        make_private(url)
+            .map_err(|e| DbErr::Custom(format!("cannot secure the SQLite files: {e}")))?;
+        options
+            .max_connections(8)
+            .map_sqlx_sqlite_opts(move |opts| {
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(synchronous)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30))
+                    .create_if_missing(true)
+            });
     } else {
         options.max_connections(16);
         if let Some(schema) = schema {
@@ -35,8 +51,47 @@ pub async fn connect(url: &str, schema: Option<&str>) -> Result<DatabaseConnecti
 }
 
 /// Applies pending migrations only (the `migrate` command).
-pub async fn migrate(url: &str) -> Result<(), DbErr> {
-    connect(url, None).await.map(|_| ())
+pub async fn migrate(config: &crate::Config) -> Result<(), DbErr> {
+    connect(config, None).await.map(|_| ())
+}
+
+/// The file of a `sqlite:` URL, if it names one (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| path.into())
+}
+
+/// Creates the SQLite database file with mode 0600 before SQLite does (SQLite gives
+/// its `-wal` and `-shm` files the database file's mode), and tightens an existing
+/// database and its companions to 0600.
+fn make_private(url: &str) -> std::io::Result<()> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            if std::fs::metadata(&name).is_ok() {
+                std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub mod bank;

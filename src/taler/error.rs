@@ -244,6 +244,8 @@ pub struct ApiError {
     pub status: StatusCode,
     // Boxed: errors travel in every `Result`, and the happy path should stay small.
     pub detail: Box<ErrorDetail>,
+    /// Seconds for a `Retry-After` header (429 and 503 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -275,6 +277,7 @@ impl ApiError {
                 type_actual: None,
                 extra: None,
             }),
+            retry_after: None,
         }
     }
 
@@ -283,6 +286,7 @@ impl ApiError {
         ApiError {
             status,
             detail: Box::new(detail),
+            retry_after: None,
         }
     }
 
@@ -293,6 +297,12 @@ impl ApiError {
 
     pub fn parameter(mut self, name: &str) -> Self {
         self.detail.parameter = Some(name.to_owned());
+        self
+    }
+
+    /// Tells the client when to try again (`Retry-After`, in seconds).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -350,10 +360,13 @@ impl ResponseError for ApiError {
 
     fn as_response(&self) -> Response {
         let body = serde_json::to_vec(&self.detail).expect("ErrorDetail always serializes");
-        Response::builder()
+        let mut builder = Response::builder()
             .status(self.status)
-            .content_type("application/json")
-            .body(body)
+            .content_type("application/json");
+        if let Some(secs) = self.retry_after {
+            builder = builder.header(poem::http::header::RETRY_AFTER, secs);
+        }
+        builder.body(body)
     }
 }
 

@@ -4,8 +4,11 @@ pub mod amount;
 pub mod currency;
 pub mod error;
 pub mod keys;
+pub mod login;
 pub mod pagination;
+pub mod password;
 pub mod secret;
+pub mod throttle;
 pub mod time;
 
 pub use amount::Amount;

@@ -1,0 +1,141 @@
+//! The listener. poem's own server has no header timeout and no connection cap (its
+//! idle timeout would also cut long polls), so the application is served by hyper
+//! directly:
+//! - a request's headers must arrive within the header timeout. hyper starts that
+//!   timer whenever a connection waits for a request, so a kept-alive connection that
+//!   sits idle is closed after the same time. A long poll has sent its headers and
+//!   waits for its answer, so it is not affected;
+//! - at most `max_connections` connections are open at once; further ones wait in the
+//!   kernel's backlog until one closes.
+//!
+//! The body timeout is the HTTP edge's (`crate::http`), where it becomes an
+//! `ErrorDetail`.
+
+use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
+
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto,
+};
+use poem::{
+    Addr, Endpoint, EndpointExt,
+    http::uri::Scheme,
+    web::{LocalAddr, RemoteAddr},
+};
+use tokio::{net::TcpListener, sync::Semaphore};
+
+use crate::config::ServerLimits;
+
+/// File descriptors kept free of client connections (database, files, reports).
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+type BoxBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
+
+/// Raises the soft file-descriptor limit to the hard one and returns it.
+pub fn raise_descriptor_limit() -> u64 {
+    #[cfg(unix)]
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            if limit.rlim_cur < limit.rlim_max {
+                let raised = libc::rlimit {
+                    rlim_cur: limit.rlim_max,
+                    rlim_max: limit.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    limit = raised;
+                }
+            }
+            return limit.rlim_cur;
+        }
+    }
+    1024
+}
+
+/// The connection cap in force: the configured one, lowered to fit the descriptors.
+pub fn connection_cap(limits: &ServerLimits) -> usize {
+    let descriptors = raise_descriptor_limit().saturating_sub(RESERVED_DESCRIPTORS);
+    limits
+        .max_connections
+        .min(usize::try_from(descriptors).unwrap_or(usize::MAX))
+        .max(1)
+}
+
+/// Serves `app` on `listener` until the task is dropped.
+pub async fn serve<E>(listener: TcpListener, app: E, limits: ServerLimits)
+where
+    E: Endpoint + 'static,
+{
+    let app = Arc::new(app.map_to_response());
+    let cap = connection_cap(&limits);
+    let permits = Arc::new(Semaphore::new(cap));
+    let local = listener
+        .local_addr()
+        .map(|a| LocalAddr(Addr::SocketAddr(a)))
+        .unwrap_or_default();
+    tracing::info!(
+        max_connections = cap,
+        header_timeout_s = limits.header_timeout.as_secs(),
+        "accepting connections"
+    );
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of descriptors or a connection reset before accept: wait, go on.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let local = local.clone();
+        let header_timeout = limits.header_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            serve_connection(stream, remote, local, app, header_timeout).await;
+        });
+    }
+}
+
+async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+    local: LocalAddr,
+    app: Arc<E>,
+    header_timeout: Duration,
+) {
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        let local = local.clone();
+        async move {
+            let req = poem::Request::from((
+                req,
+                local,
+                RemoteAddr(Addr::SocketAddr(remote)),
+                Scheme::HTTP,
+            ));
+            let resp = app.get_response(req).await;
+            Ok::<_, Infallible>(hyper::Response::<BoxBody>::from(resp))
+        }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    if let Err(e) = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!(error = %e, %remote, "connection closed");
+    }
+}
