@@ -165,7 +165,7 @@ def merchant_flow():
                                                     "program_section": "report-generator-file",
                                                     "mime_type": "application/json",
                                                     "data_source": "/private/pots",
-                                                    "target_address": target,
+                                                    "target_address": "client-flows",
                                                     "report_frequency": {"d_us": 1_000_000}})),
                     200, "schedule report").report_serial_id
     listed = expect(m_reports.sync_detailed("cafe", client=cafe), 200, "list reports")

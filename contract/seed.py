@@ -79,7 +79,7 @@ def main():
         must("POST", f"{m}/reports", {
             "description": description, "program_section": "report-generator-file",
             "mime_type": "application/json", "data_source": "/private/pots",
-            "target_address": REPORT_DIR, "report_frequency": {"d_us": 3_600_000_000},
+            "target_address": "seed", "report_frequency": {"d_us": 3_600_000_000},
         })
 
     for user in ("shop", "alice"):

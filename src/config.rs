@@ -140,6 +140,20 @@ pub struct ReportGenerator {
     pub description: String,
     /// `TIMEOUT` in seconds (default 60): a run taking longer is killed and retried.
     pub timeout_secs: u64,
+    /// Where this generator's `target_address`es live.
+    pub targets: ReportTargets,
+}
+
+/// The space a generator's deliveries are confined to; every generator names one.
+#[derive(Debug, Clone)]
+pub enum ReportTargets {
+    /// `TARGET_DIRECTORY`: a `target_address` is a relative path inside this directory
+    /// (no `..`, no absolute path, no `file://`, no symlink out of it); the program gets
+    /// the resolved absolute path and the directory in `TALER_OPENAPI_REPORT_ROOT`.
+    Directory(PathBuf),
+    /// `TARGET_PATTERN`: a `target_address` must match this regular expression whole
+    /// (an e-mail address, say), and is passed to the program as it is.
+    Pattern(regex::Regex),
 }
 
 /// The whole server configuration, resolved.
@@ -188,6 +202,8 @@ pub struct ServerLimits {
     /// `MAX_CONNECTIONS`: open client connections at once; more wait to be accepted
     /// (default 4096, lowered to fit the process's file-descriptor limit).
     pub max_connections: usize,
+    /// `MIN_REPORT_FREQUENCY_SECONDS`: the shortest report frequency (default 60).
+    pub min_report_frequency_secs: u64,
     /// `SQLITE_SYNCHRONOUS`: `FULL` (default: an acknowledged write survives a power
     /// loss) or `NORMAL` (faster; survives a process crash, not a power loss).
     pub sqlite_synchronous_full: bool,
@@ -289,12 +305,30 @@ impl Config {
             let binary = ini
                 .get(section, "BINARY")
                 .ok_or_else(|| format!("[{section}] BINARY is required"))?;
+            let targets = match (
+                ini.get(section, "TARGET_DIRECTORY"),
+                ini.get(section, "TARGET_PATTERN"),
+            ) {
+                (Some(dir), None) => ReportTargets::Directory(PathBuf::from(dir)),
+                (None, Some(pattern)) => ReportTargets::Pattern(
+                    regex::Regex::new(&format!("^(?:{pattern})$"))
+                        .map_err(|e| format!("[{section}] TARGET_PATTERN: {e}"))?,
+                ),
+                _ => {
+                    return Err(format!(
+                        "[{section}] must set exactly one of TARGET_DIRECTORY (deliveries are \
+                         files in that directory) or TARGET_PATTERN (what a target address \
+                         must look like)"
+                    ));
+                }
+            };
             report_generators.insert(
                 section.to_owned(),
                 ReportGenerator {
                     binary: binary.to_owned(),
                     description: ini.get(section, "DESCRIPTION").unwrap_or(binary).to_owned(),
                     timeout_secs: ini.number(section, "TIMEOUT", 60)?,
+                    targets,
                 },
             );
         }
@@ -376,6 +410,9 @@ impl ServerLimits {
             header_timeout: secs("HEADER_TIMEOUT_SECONDS", 10)?,
             body_timeout: secs("BODY_TIMEOUT_SECONDS", 30)?,
             max_connections: ini.number(SECTION, "MAX_CONNECTIONS", 4096)?.max(1),
+            min_report_frequency_secs: ini
+                .number(SECTION, "MIN_REPORT_FREQUENCY_SECONDS", 60)?
+                .max(1),
             sqlite_synchronous_full: match synchronous.to_ascii_uppercase().as_str() {
                 "FULL" => true,
                 "NORMAL" => false,
@@ -446,7 +483,8 @@ mod tests {
     fn parses_taler_ini() {
         let ini = Ini::parse_str(
             "# comment\n[TALER]\nCURRENCY = EUR\n\n[taler-openapi]\nlisten = 0.0.0.0:9000\n\
-             MERCHANT_BASE = shop\n[report-generator-email]\nBINARY = \"/usr/bin/mailer\"\n",
+             MERCHANT_BASE = shop\n[report-generator-email]\nBINARY = \"/usr/bin/mailer\"\n\
+             TARGET_PATTERN = [^@ ]+@[^@ ]+\n",
         )
         .unwrap();
         let c = Config::from_ini(ini).unwrap();
@@ -468,6 +506,8 @@ mod tests {
             "[taler-openapi]\nADMIN_TOKEN = hunter2\n",
             "[taler-openapi]\nMAX_UPLOAD_BYTES = lots\n",
             "[report-generator-x]\nDESCRIPTION = no binary\n",
+            "[report-generator-x]\nBINARY = /bin/true\n",
+            "[report-generator-x]\nBINARY = /bin/true\nTARGET_PATTERN = (\n",
             "KEY = outside\n",
             "[taler]\nnot an option\n",
         ] {

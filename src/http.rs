@@ -17,7 +17,7 @@ use poem_openapi::error::{
 use poem_openapi::{OpenApi, OpenApiService};
 use tracing::Instrument;
 
-use crate::taler::{ApiError, ErrorCode};
+use crate::taler::{ApiError, ErrorCode, limits};
 
 /// Wraps the whole application; see the module comment.
 pub struct TalerEdge {
@@ -278,6 +278,7 @@ pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
     let mut spec: serde_json::Value =
         serde_json::from_str(&service.spec()).expect("poem-openapi emits JSON");
     for_each_object(&mut spec, &mut publish_unsigned_bounds);
+    publish_request_limits(&mut spec);
     let schemas = spec["components"]["schemas"].clone();
     for_each_object(&mut spec, &mut |map| {
         inline_described_reference(map, &schemas)
@@ -304,6 +305,77 @@ pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
         }
     }
     serde_json::to_string_pretty(&spec).expect("a JSON value serializes")
+}
+
+/// Every schema a request can carry (bodies, path and query parameters, and the
+/// components they use) publishes the default limits of `taler::limits` where it has
+/// no tighter one; the edge enforces the same constants. Response-only schemas are
+/// left alone: what the server sends is bounded by what it accepted.
+fn publish_request_limits(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn references(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    found.push(name.to_owned());
+                }
+                map.values().for_each(|v| references(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+            _ => {}
+        }
+    }
+    let mut limit =
+        |map: &mut serde_json::Map<String, Value>| match map.get("type").and_then(Value::as_str) {
+            Some("string") if !map.contains_key("enum") => {
+                map.entry("maxLength")
+                    .or_insert(limits::MAX_TEXT_CHARS.into());
+            }
+            Some("array") => {
+                map.entry("maxItems").or_insert(limits::MAX_ITEMS.into());
+            }
+            Some("object")
+                if map
+                    .get("additionalProperties")
+                    .is_some_and(Value::is_object) =>
+            {
+                map.entry("maxProperties")
+                    .or_insert(limits::MAX_MAP_ENTRIES.into());
+            }
+            _ => {}
+        };
+    let mut todo = Vec::new();
+    for item in spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            for part in ["requestBody", "parameters"] {
+                if let Some(v) = operation.get_mut(part) {
+                    references(v, &mut todo);
+                    for_each_object(v, &mut limit);
+                }
+            }
+        }
+    }
+    let mut done = std::collections::HashSet::new();
+    while let Some(name) = todo.pop() {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        let schema = &mut spec["components"]["schemas"][&name];
+        references(schema, &mut todo);
+        for_each_object(schema, &mut limit);
+    }
 }
 
 /// The answers the edge gives any operation with a request body, before its handler
@@ -482,6 +554,36 @@ impl AllowedMethods {
         })
     }
 
+    /// A path parameter or query value longer than [`limits::MAX_TEXT_CHARS`] (as
+    /// the spec publishes), named as the spec names it.
+    pub fn oversize_parameter(&self, uri: &poem::http::Uri) -> Option<ApiError> {
+        let too_long = |name: &str| {
+            ApiError::malformed(
+                name,
+                format!(
+                    "parameter `{name}` must have at most {} characters",
+                    limits::MAX_TEXT_CHARS
+                ),
+            )
+        };
+        let path = uri.path();
+        if let Some((pattern, _)) = self.pattern(path) {
+            for (part, segment) in pattern.iter().zip(path.trim_start_matches('/').split('/')) {
+                if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
+                    && percent_decoded_chars(segment) > limits::MAX_TEXT_CHARS
+                {
+                    return Some(too_long(name));
+                }
+            }
+        }
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .find(|(k, v)| {
+                k.chars().count() > limits::MAX_TEXT_CHARS
+                    || v.chars().count() > limits::MAX_TEXT_CHARS
+            })
+            .map(|(k, _)| too_long(&k.chars().take(64).collect::<String>()))
+    }
+
     /// The methods of the spec path that `path` matches (`{param}` matches one segment).
     pub fn for_path(&self, path: &str) -> Option<&str> {
         self.pattern(path).map(|(_, methods)| methods.as_str())
@@ -496,6 +598,32 @@ impl AllowedMethods {
             .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
             .nth(index)
     }
+}
+
+/// A percent-encoded path segment decoded; `None` when it is not UTF-8.
+pub fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    while i < bytes.len() {
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Characters in a percent-encoded path segment once decoded.
+fn percent_decoded_chars(segment: &str) -> usize {
+    percent_decode(segment).map_or(segment.len(), |s| s.chars().count())
 }
 
 /// Wraps one service so that its errors follow that service's conventions.
@@ -530,6 +658,9 @@ impl<E: Endpoint> Endpoint for ServiceErrorsEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let path = req.uri().path().to_owned();
+        if let Some(err) = self.allowed.oversize_parameter(req.uri()) {
+            return Ok(err.into_response());
+        }
         Ok(match self.inner.call(req).await {
             Ok(resp) => resp.into_response(),
             Err(err) => {
@@ -932,6 +1063,8 @@ mod strict {
     };
     use serde_json::Value;
 
+    use crate::taler::limits;
+
     /// The schemas `T` publishes, built once per body type rather than per request.
     pub fn registry_of<T: Type + 'static>() -> Arc<Registry> {
         static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<Registry>>>> = OnceLock::new();
@@ -1017,7 +1150,11 @@ mod strict {
                 };
                 return Err(violation(path, what));
             }
-            if let Some(max) = schema.max_length.filter(|&max| chars > max) {
+            let max = schema.max_length.or(schema
+                .enum_items
+                .is_empty()
+                .then_some(limits::MAX_TEXT_CHARS));
+            if let Some(max) = max.filter(|&max| chars > max) {
                 return Err(violation(
                     path,
                     format!("must have at most {max} characters"),
@@ -1089,6 +1226,26 @@ mod strict {
         for part in &schema.all_of {
             check(registry, part, value, path)?;
         }
+        // A union: the value must fit one of its members (the parser says which).
+        for union in [&schema.one_of, &schema.any_of] {
+            if !union.is_empty() {
+                let mut first = None;
+                for member in union.iter() {
+                    match check(registry, member, value, path) {
+                        Ok(()) => {
+                            first = None;
+                            break;
+                        }
+                        Err(e) => {
+                            first.get_or_insert(e);
+                        }
+                    }
+                }
+                if let Some(e) = first {
+                    return Err(e);
+                }
+            }
+        }
         match value {
             Value::Object(map) => {
                 for (name, sub) in &schema.properties {
@@ -1102,15 +1259,37 @@ mod strict {
                         check(registry, sub, v, &at(path, name))?;
                     }
                 }
-                if let Some(extra) = &schema.additional_properties {
-                    for (name, v) in map {
-                        if !schema.properties.iter().any(|(n, _)| n == name) {
+                let extras = map
+                    .iter()
+                    .filter(|(name, _)| !schema.properties.iter().any(|(n, _)| n == name));
+                match &schema.additional_properties {
+                    Some(extra) => {
+                        let max = schema.max_properties.unwrap_or(limits::MAX_MAP_ENTRIES);
+                        if extras.clone().count() > max {
+                            return Err(violation(
+                                path,
+                                format!("must have at most {max} entries"),
+                            ));
+                        }
+                        for (name, v) in extras {
+                            check_text(name, &at(path, name))?;
                             check(registry, extra, v, &at(path, name))?;
+                        }
+                    }
+                    // Fields the schema does not name are the parser's to refuse or keep;
+                    // those kept are bounded like any other value.
+                    None => {
+                        for (name, v) in extras {
+                            check_free(v, &at(path, name))?;
                         }
                     }
                 }
             }
             Value::Array(items) => {
+                let max = schema.max_items.unwrap_or(limits::MAX_ITEMS);
+                if items.len() > max {
+                    return Err(violation(path, format!("must have at most {max} items")));
+                }
                 if let Some(item) = &schema.items {
                     for (i, v) in items.iter().enumerate() {
                         check(registry, item, v, &format!("{path}[{i}]"))?;
@@ -1120,5 +1299,39 @@ mod strict {
             _ => {}
         }
         Ok(())
+    }
+
+    fn check_text(text: &str, path: &str) -> Result<(), Violation> {
+        if text.chars().count() > limits::MAX_TEXT_CHARS {
+            return Err(violation(
+                path,
+                format!("must have at most {} characters", limits::MAX_TEXT_CHARS),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The default limits on a value no schema describes.
+    fn check_free(value: &Value, path: &str) -> Result<(), Violation> {
+        match value {
+            Value::String(text) => check_text(text, path),
+            Value::Array(items) if items.len() > limits::MAX_ITEMS => Err(violation(
+                path,
+                format!("must have at most {} items", limits::MAX_ITEMS),
+            )),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| check_free(v, &format!("{path}[{i}]"))),
+            Value::Object(map) if map.len() > limits::MAX_MAP_ENTRIES => Err(violation(
+                path,
+                format!("must have at most {} entries", limits::MAX_MAP_ENTRIES),
+            )),
+            Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+                check_text(k, &at(path, k))?;
+                check_free(v, &at(path, k))
+            }),
+            _ => Ok(()),
+        }
     }
 }

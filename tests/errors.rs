@@ -92,7 +92,7 @@ async fn malformed_json_is_400_json_invalid_and_changes_nothing() {
 async fn missing_field_and_wrong_type_are_400_with_the_merchant_codes() {
     for b in backends() {
         let s = TestServer::start(&b).await;
-        let mut missing = instance_request("shop", "pw");
+        let mut missing = instance_request("shop", "pw-secret");
         missing.as_object_mut().unwrap().remove("name");
         let (status, body) = s
             .call(
@@ -104,7 +104,7 @@ async fn missing_field_and_wrong_type_are_400_with_the_merchant_codes() {
             .await;
         assert_error(status, &body, 400, 25);
 
-        let mut wrong = instance_request("shop", "pw");
+        let mut wrong = instance_request("shop", "pw-secret");
         wrong["use_stefan"] = json!("yes");
         let (status, body) = s
             .call(
@@ -116,7 +116,7 @@ async fn missing_field_and_wrong_type_are_400_with_the_merchant_codes() {
             .await;
         assert_error(status, &body, 400, 26);
 
-        let mut bad_delay = instance_request("shop", "pw");
+        let mut bad_delay = instance_request("shop", "pw-secret");
         bad_delay["default_pay_delay"] = json!({"d_us": -5});
         let (status, body) = s
             .call(
@@ -128,7 +128,7 @@ async fn missing_field_and_wrong_type_are_400_with_the_merchant_codes() {
             .await;
         assert_error(status, &body, 400, 26);
 
-        let mut forever = instance_request("shop", "pw");
+        let mut forever = instance_request("shop", "pw-secret");
         forever["default_pay_delay"] = json!({"d_us": "forever"});
         let (status, body) = s
             .call(
@@ -204,7 +204,7 @@ async fn bad_query_parameter_is_400_parameter_malformed() {
 async fn oversize_body_is_413_and_changes_nothing() {
     for b in backends() {
         let s = TestServer::start(&b).await;
-        let mut big = instance_request("bigshop", "pw");
+        let mut big = instance_request("bigshop", "pw-secret");
         big["name"] = json!("x".repeat(70_000));
         let (status, body) = s
             .call(

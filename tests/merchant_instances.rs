@@ -14,7 +14,7 @@ async fn config_lists_currency_and_report_generators() {
         let db = common::TestDb::new(&b).await;
         let s = TestServer::start_with(
             db,
-            "[report-generator-mailer]\nBINARY = /usr/bin/true\nDESCRIPTION = Sends reports by mail\n",
+            "[report-generator-mailer]\nBINARY = /usr/bin/true\nDESCRIPTION = Sends reports by mail\nTARGET_PATTERN = [^@ ]+@[^@ ]+\n",
         )
         .await;
         let (status, body) = s.call(Method::GET, "/merchant/config", None, None).await;
@@ -55,7 +55,7 @@ async fn instance_lifecycle_with_delete_and_purge() {
                 Method::POST,
                 MGMT,
                 Some(ADMIN_TOKEN),
-                Some(instance_request("shop", "pw")),
+                Some(instance_request("shop", "pw-secret")),
             )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
@@ -64,7 +64,7 @@ async fn instance_lifecycle_with_delete_and_purge() {
                 Method::POST,
                 MGMT,
                 Some(ADMIN_TOKEN),
-                Some(instance_request("shop", "x")),
+                Some(instance_request("shop", "other-password")),
             )
             .await;
         assert_error(status, &body, 409, 2600);
@@ -129,7 +129,7 @@ async fn instance_lifecycle_with_delete_and_purge() {
                 Method::POST,
                 MGMT,
                 Some(ADMIN_TOKEN),
-                Some(instance_request("shop", "pw")),
+                Some(instance_request("shop", "pw-secret")),
             )
             .await;
         assert_error(status, &body, 409, 2603);
@@ -156,7 +156,7 @@ async fn instance_lifecycle_with_delete_and_purge() {
                 Method::POST,
                 MGMT,
                 Some(ADMIN_TOKEN),
-                Some(instance_request("shop", "pw")),
+                Some(instance_request("shop", "pw-secret")),
             )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
@@ -186,7 +186,7 @@ async fn invalid_instance_requests_are_refused() {
             (json!({"auth": {"method": "external"}}), "auth.method"),
             (json!({"logo": "http://example.com/x.png"}), "logo"),
         ] {
-            let mut req = instance_request("shop", "pw");
+            let mut req = instance_request("shop", "pw-secret");
             for (k, v) in mutate.as_object().unwrap() {
                 req[k] = v.clone();
             }
@@ -196,7 +196,7 @@ async fn invalid_instance_requests_are_refused() {
             assert_error(status, &body, 400, 26);
             assert_eq!(body["parameter"], parameter);
         }
-        let mut no_password = instance_request("shop", "pw");
+        let mut no_password = instance_request("shop", "pw-secret");
         no_password["auth"] = json!({"method": "token"});
         let (status, body) = s
             .call(Method::POST, MGMT, Some(ADMIN_TOKEN), Some(no_password))
@@ -221,15 +221,15 @@ async fn tokens_by_password_with_scopes_and_permissions() {
             .await;
         assert_error(status, &body, 401, 40);
         let (status, body) = s
-            .token_by_password("shop", "admin", "pw", json!({"scope": "all"}))
+            .token_by_password("shop", "admin", "pw-secret", json!({"scope": "all"}))
             .await;
         assert_error(status, &body, 401, 40);
         let (status, body) = s
-            .token_by_password("ghost", "ghost", "pw", json!({"scope": "all"}))
+            .token_by_password("ghost", "ghost", "pw-secret", json!({"scope": "all"}))
             .await;
         assert_error(status, &body, 404, 2000);
         let (status, body) = s
-            .token_by_password("shop", "shop", "pw", json!({"scope": "superuser"}))
+            .token_by_password("shop", "shop", "pw-secret", json!({"scope": "superuser"}))
             .await;
         assert_error(status, &body, 400, 26);
 
@@ -243,7 +243,7 @@ async fn tokens_by_password_with_scopes_and_permissions() {
             )
             .await;
         assert_error(status, &body, 403, 16);
-        let refreshable = s.login("shop", "pw", "readonly:refreshable").await;
+        let refreshable = s.login("shop", "pw-secret", "readonly:refreshable").await;
         let (status, body) = s
             .call(
                 Method::POST,
@@ -286,7 +286,7 @@ async fn tokens_by_password_with_scopes_and_permissions() {
                 Method::POST,
                 MGMT,
                 Some(&admin_readonly),
-                Some(instance_request("x1", "pw")),
+                Some(instance_request("x1", "pw-secret")),
             )
             .await;
         assert_error(status, &body, 403, 16);
@@ -352,7 +352,7 @@ async fn revoked_expired_and_deleted_tokens_stop_working() {
             .token_by_password(
                 "shop",
                 "shop",
-                "pw",
+                "pw-secret",
                 json!({"scope": "all:refreshable", "duration": {"d_us": 0}}),
             )
             .await;
@@ -378,7 +378,7 @@ async fn revoked_expired_and_deleted_tokens_stop_working() {
             .await;
         assert_error(status, &body, 403, 44);
 
-        let live = s.login("shop", "pw", "all:refreshable").await;
+        let live = s.login("shop", "pw-secret", "all:refreshable").await;
         s.call(
             Method::DELETE,
             &format!("{MGMT}/shop"),

@@ -322,8 +322,8 @@ async fn other_instances_tokens_and_scopes_are_refused() {
         let s = TestServer::start(&b).await;
         let shop = s.instance_with_token("shop", "all").await;
         let thief = s.instance_with_token("thief", "all").await;
-        let readonly = s.login("shop", "pw", "readonly").await;
-        let orders = s.login("shop", "pw", "order-full").await;
+        let readonly = s.login("shop", "pw-secret", "readonly").await;
+        let orders = s.login("shop", "pw-secret", "order-full").await;
         let id = create_pot(&s, "/merchant/instances/shop", &shop, "tips").await;
         let pot = format!("/merchant/instances/shop/private/pots/{id}");
         s.call(

@@ -58,10 +58,14 @@ fn generators(dir: &Path) -> String {
         &format!("echo x >> {}; echo boom >&2; exit 1", attempts.display()),
     );
     let hang = script(dir, "hang.sh", "sleep 30");
+    // Deliveries are confined to TARGET_DIRECTORY: the scratch directory's parent, so
+    // each test's scratch directory is a relative target inside it.
+    let root = dir.parent().unwrap().display().to_string();
     format!(
-        "[report-generator-file]\nBINARY = {}\nDESCRIPTION = File drop\nTIMEOUT = 5\n\
-         [report-generator-failing]\nBINARY = {}\n\
-         [report-generator-hanging]\nBINARY = {}\nTIMEOUT = 1\n",
+        "[taler-openapi]\nMIN_REPORT_FREQUENCY_SECONDS = 1\n\
+         [report-generator-file]\nBINARY = {}\nDESCRIPTION = File drop\nTIMEOUT = 5\nTARGET_DIRECTORY = {root}\n\
+         [report-generator-failing]\nBINARY = {}\nTARGET_DIRECTORY = {root}\n\
+         [report-generator-hanging]\nBINARY = {}\nTIMEOUT = 1\nTARGET_DIRECTORY = {root}\n",
         file.display(),
         fail.display(),
         hang.display()
@@ -74,7 +78,7 @@ fn report(section: &str, target: &Path, frequency_us: u64) -> Value {
         "program_section": format!("report-generator-{section}"),
         "mime_type": "application/json",
         "data_source": "/private/pots",
-        "target_address": target.display().to_string(),
+        "target_address": target.file_name().unwrap().to_str().unwrap(),
         "report_frequency": { "d_us": frequency_us },
     })
 }
@@ -137,13 +141,32 @@ fn assert_distinct(lines: &[String]) {
     );
 }
 
+/// Gives report `id` a known token: the database holds only its SHA-256 digest (hex),
+/// so the test stores the digest of a token it chose, as a deployment handing the
+/// token to an external generator would.
 async fn report_token(s: &TestServer, id: u64) -> String {
-    merchant_reports::Entity::find_by_id(id as i64)
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    use sha2::Digest;
+    let token = format!("test-report-token-{id}");
+    let row = merchant_reports::Entity::find_by_id(id as i64)
         .one(&s.server.state.db)
         .await
         .unwrap()
-        .unwrap()
-        .report_token
+        .unwrap();
+    let stored = row.report_token.clone();
+    assert_eq!(
+        stored.len(),
+        64,
+        "stored as a SHA-256 digest in hex: {stored}"
+    );
+    let digest: String = sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut row = row.into_active_model();
+    row.report_token = Set(digest);
+    row.update(&s.server.state.db).await.unwrap();
+    token
 }
 
 #[tokio::test]
@@ -217,8 +240,19 @@ async fn report_family_status_codes_and_validation() {
         for (field, value) in [
             ("data_source", json!("private/pots")),
             ("data_source", json!("/private/../x")),
+            ("data_source", json!("/private/%2e%2e/%2e%2e/config")),
+            ("data_source", json!("/private/%2E%2E/x")),
+            ("data_source", json!("/private/./pots")),
+            ("data_source", json!("/private/nothing-here")),
+            ("data_source", json!("/config")),
             ("mime_type", json!("text/csv")),
             ("target_address", json!(" ")),
+            ("target_address", json!("/etc")),
+            ("target_address", json!("file:///var/tmp/x")),
+            ("target_address", json!("../../var/tmp")),
+            ("target_address", json!("a/../../b")),
+            ("target_address", json!("%2e%2e")),
+            ("target_address", json!("a//b")),
             ("report_frequency", json!({ "d_us": 0 })),
             ("report_frequency", json!({ "d_us": 999_999 })),
             ("report_frequency", json!({ "d_us": "forever" })),

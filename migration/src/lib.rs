@@ -8,6 +8,7 @@ mod m20261123_000003_create_donau_charities;
 mod m20261123_000004_create_bank;
 mod m20261123_000005_create_merchant_templates;
 mod m20261123_000006_create_merchant_reports;
+mod m20261123_000007_hash_report_tokens;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_bank::Migration),
             Box::new(m20261123_000005_create_merchant_templates::Migration),
             Box::new(m20261123_000006_create_merchant_reports::Migration),
+            Box::new(m20261123_000007_hash_report_tokens::Migration),
         ]
     }
 }

@@ -70,8 +70,8 @@ pub enum InstanceAuthMethod {
 pub struct InstanceAuthConfigurationMessage {
     /// Authentication method; this backend supports "token".
     pub method: InstanceAuthMethod,
-    /// The instance password, required for "token".
-    #[oai(validator(min_length = 1))]
+    /// The instance password, required for "token": at least 8 characters.
+    #[oai(validator(min_length = 8))]
     pub password: Option<String>,
 }
 
@@ -92,7 +92,8 @@ pub struct InstanceConfigurationRequest {
     /// Merchant public website.
     pub website: Option<String>,
     /// Merchant logo, an image `data:` URL.
-    #[oai(validator(pattern = r"^data:image/"))]
+    // `limits::MAX_IMAGE_CHARS`; a spec test checks the two agree.
+    #[oai(validator(pattern = r"^data:image/", max_length = 262144))]
     pub logo: Option<String>,
     /// Authentication settings for this instance.
     pub auth: InstanceAuthConfigurationMessage,

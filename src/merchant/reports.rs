@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{
     NoContent, State,
-    config::ReportGenerator,
+    config::{ReportGenerator, ReportTargets},
     error_responses,
     http::JsonBody,
     merchant::{
@@ -39,8 +39,8 @@ const REPORTS_WRITE: Permission = "reports-write";
 
 /// The only content type this backend's data sources produce.
 const JSON: &str = "application/json";
-/// Shortest report frequency; shorter ones would only load the server.
-const MIN_FREQUENCY_US: u64 = 1_000_000;
+/// Reports one instance may have at most.
+pub const MAX_REPORTS_PER_INSTANCE: u64 = 64;
 /// Longest report frequency (about ten years).
 const MAX_FREQUENCY_US: u64 = 10 * 365 * 86_400 * 1_000_000;
 /// How long fetching the data source may take.
@@ -58,12 +58,18 @@ pub struct ReportAddRequest {
     /// `application/json`.
     pub mime_type: String,
     /// URL under the instance to request the data from. Must start with '/'. The base
-    /// URL and the instance prefix will be prefixed to the given data source.
+    /// URL and the instance prefix will be prefixed to the given data source. It must
+    /// name one of the instance's own `GET /private/...` endpoints (checked after
+    /// percent-decoding; no `.` or `..` segments).
     pub data_source: String,
-    /// Address where the report program should send the report.
+    /// Address where the report program should send the report, inside the generator's
+    /// target space: for a generator with a `TARGET_DIRECTORY`, a relative path of
+    /// letters, digits, `.`, `_` and `-` segments inside that directory (no `..`, no
+    /// absolute path, no `file://`); otherwise what its `TARGET_PATTERN` admits.
     #[oai(validator(pattern = r"\S"))]
     pub target_address: String,
-    /// Report frequency (finite, at least one second).
+    /// Report frequency: finite, at least `MIN_REPORT_FREQUENCY_SECONDS` of the server's
+    /// configuration (default 60 s). An instance has at most 64 reports.
     pub report_frequency: RelativeTime,
     /// Report frequency shift, less than the frequency. Defaults to zero if missing.
     pub report_frequency_shift: Option<RelativeTime>,
@@ -165,7 +171,7 @@ pub enum ReportGenerated {
 error_responses!(PostReportErrors {
     400 => "Malformed JSON or missing fields; the hint names the field (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_JSON_INVALID`).",
     401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
-    403 => "The token lacks `reports-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    403 => "The token lacks `reports-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`), or the instance already has 64 reports (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The merchant instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
     413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -245,26 +251,25 @@ fn checked_settings(state: &State, body: ReportAddRequest) -> Result<ReportSetti
             format!("mime_type: this backend's data sources produce {JSON} only"),
         ));
     }
-    let ds = &body.data_source;
-    if !ds.starts_with('/')
-        || ds.starts_with("//")
-        || ds.len() > 1024
-        || ds.contains("..")
-        || ds
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '#')
-    {
-        return Err(ApiError::malformed(
+    let generator = &state.config.report_generators[&section];
+    check_target(&generator.targets, &body.target_address)?;
+    let data_source = normalized_data_source(&body.data_source).ok_or_else(|| {
+        ApiError::malformed(
             "data_source",
-            "data_source: must be a path under the instance starting with `/` (no `..`, spaces or fragment)",
-        ));
-    }
+            "data_source: must name one of the instance's own GET /private/... endpoints, \
+             as a path starting with `/` (no `.` or `..` segments, no fragment)",
+        )
+    })?;
+    let min_frequency_us = state.config.limits.min_report_frequency_secs * 1_000_000;
     let frequency = match body.report_frequency {
-        RelativeTime::Micros(us) if (MIN_FREQUENCY_US..=MAX_FREQUENCY_US).contains(&us) => us,
+        RelativeTime::Micros(us) if (min_frequency_us..=MAX_FREQUENCY_US).contains(&us) => us,
         _ => {
             return Err(ApiError::malformed(
                 "report_frequency",
-                "report_frequency: must be finite, at least one second and at most ten years",
+                format!(
+                    "report_frequency: must be finite, at least {} s and at most ten years",
+                    min_frequency_us / 1_000_000
+                ),
             ));
         }
     };
@@ -281,11 +286,127 @@ fn checked_settings(state: &State, body: ReportAddRequest) -> Result<ReportSetti
         description: body.description,
         program_section: section,
         mime_type: body.mime_type,
-        data_source: body.data_source,
+        data_source,
         target_address: body.target_address,
         frequency_us: frequency as i64,
         shift_us: shift as i64,
     })
+}
+
+/// How a report token is stored: its SHA-256 digest in hex.
+fn report_token_digest(token: &str) -> String {
+    secret::token_hash(token)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where a delivery goes: the directory target resolved (symlinks included) and
+/// checked to be inside the generator's directory, or the address as it is.
+fn resolve_target(
+    targets: &ReportTargets,
+    target: &str,
+) -> Result<(String, Option<String>), RunFailure> {
+    match targets {
+        ReportTargets::Pattern(_) => Ok((target.to_owned(), None)),
+        ReportTargets::Directory(root) => {
+            if !is_relative_target(target) {
+                return Err(RunFailure::internal(format!(
+                    "target_address `{target}` is not a relative path inside the generator's directory"
+                )));
+            }
+            let root = std::fs::canonicalize(root).map_err(|e| {
+                RunFailure::internal(format!("generator directory {}: {e}", root.display()))
+            })?;
+            let resolved = std::fs::canonicalize(root.join(target))
+                .map_err(|e| RunFailure::internal(format!("target `{target}`: {e}")))?;
+            if !resolved.starts_with(&root) {
+                return Err(RunFailure::internal(format!(
+                    "target `{target}` leads out of the generator's directory"
+                )));
+            }
+            Ok((
+                resolved.display().to_string(),
+                Some(root.display().to_string()),
+            ))
+        }
+    }
+}
+
+/// Checks a `target_address` against the generator's target space.
+fn check_target(targets: &ReportTargets, target: &str) -> Result<(), ApiError> {
+    let ok = match targets {
+        ReportTargets::Directory(_) => is_relative_target(target),
+        ReportTargets::Pattern(pattern) => pattern.is_match(target),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::malformed(
+            "target_address",
+            match targets {
+                ReportTargets::Directory(_) => {
+                    "target_address: must be a relative path inside the generator's directory: \
+                     segments of letters, digits, `.`, `_` and `-`, no `..`"
+                }
+                ReportTargets::Pattern(_) => {
+                    "target_address: does not match the generator's TARGET_PATTERN"
+                }
+            },
+        ))
+    }
+}
+
+/// A relative path of plain segments: nothing a shell, a URL or `..` could widen.
+fn is_relative_target(target: &str) -> bool {
+    !target.is_empty()
+        && target.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        })
+}
+
+/// The data source percent-decoded and checked: a path of plain segments naming a
+/// `GET /private/...` endpoint of the merchant spec, with an optional query.
+fn normalized_data_source(data_source: &str) -> Option<String> {
+    static PATHS: std::sync::OnceLock<crate::http::AllowedMethods> = std::sync::OnceLock::new();
+    if data_source.contains('#') {
+        return None;
+    }
+    let (path, query) = match data_source.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (data_source, None),
+    };
+    let path = crate::http::percent_decode(path)?;
+    let plain = path.starts_with("/private/")
+        && path[1..].split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && !segment.contains(['%', '\\'])
+                && !segment.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    if !plain || query.is_some_and(|q| q.chars().any(|c| c.is_whitespace() || c.is_control())) {
+        return None;
+    }
+    let paths = PATHS.get_or_init(|| {
+        let config = crate::Config::from_ini(Default::default())
+            .expect("the default configuration is valid");
+        let [(_, merchant), ..] = crate::specs(config);
+        crate::http::AllowedMethods::from_spec(&merchant)
+    });
+    let methods = paths.for_path(&format!("/instances/self{path}"))?;
+    methods
+        .split(", ")
+        .any(|m| m == "GET")
+        .then(|| match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        })
 }
 
 /// Why a report could not be generated or delivered: `code` is a `TALER_EC_*` number.
@@ -392,13 +513,18 @@ pub async fn transmit(
     report: &Report,
     content: &[u8],
 ) -> Result<(), RunFailure> {
-    let mut child = tokio::process::Command::new(&generator.binary)
+    let (target, root) = resolve_target(&generator.targets, &report.target_address)?;
+    let mut command = tokio::process::Command::new(&generator.binary);
+    if let Some(root) = root {
+        command.env("TALER_OPENAPI_REPORT_ROOT", root);
+    }
+    let mut child = command
         .arg("-d")
         .arg(&report.description)
         .arg("-m")
         .arg(&report.mime_type)
         .arg("-t")
-        .arg(&report.target_address)
+        .arg(&target)
         .env("TALER_MERCHANT_REPORT_ID", report.report_serial.to_string())
         .env(
             "TALER_MERCHANT_REPORT_DUE",
@@ -492,7 +618,18 @@ impl ReportsApi {
     ) -> Result<ReportAdded, PostReportErrors> {
         let access = auth::authorize(&self.0, &instance, &token, REPORTS_WRITE).await?;
         let settings = checked_settings(&self.0, body.0)?;
-        let report_token = keys::encode(&secret::random_bytes::<32>());
+        let count = reports::count_of_instance(&self.0.db, access.instance.instance_serial)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        if count >= MAX_REPORTS_PER_INSTANCE {
+            return Err(ApiError::new(
+                ErrorCode::GenericForbidden,
+                format!("an instance has at most {MAX_REPORTS_PER_INSTANCE} reports"),
+            )
+            .into());
+        }
+        // Stored as a digest, like every other secret.
+        let report_token = report_token_digest(&keys::encode(&secret::random_bytes::<32>()));
         let serial = reports::create(
             &self.0.db,
             access.instance.instance_serial,
@@ -658,7 +795,8 @@ impl ReportsApi {
             .await
             .map_err(ApiError::db_fetch)?
             .ok_or_else(unknown)?;
-        if !secret::constant_time_eq(body.report_token.as_bytes(), report.report_token.as_bytes()) {
+        let presented = report_token_digest(&body.report_token);
+        if !secret::constant_time_eq(presented.as_bytes(), report.report_token.as_bytes()) {
             return Err(unknown().into());
         }
         match generate(&self.0, &report).await {

@@ -101,6 +101,7 @@ pub async fn delete(
         return Ok(DeleteOutcome::Unknown);
     };
     if purge {
+        super::reports::delete_all_of_instance(db, instance.instance_serial).await?;
         Entity::delete_by_id(instance.instance_serial)
             .exec(db)
             .await?;
@@ -110,6 +111,8 @@ pub async fn delete(
         return Ok(DeleteOutcome::Unknown);
     }
     super::tokens::delete_all_of_instance(db, instance.instance_serial).await?;
+    // A deleted instance sends no more reports.
+    super::reports::delete_all_of_instance(db, instance.instance_serial).await?;
     let mut row: ActiveModel = instance.into();
     row.deleted = Set(true);
     row.update(db).await?;

@@ -104,6 +104,30 @@ pub async fn find(
         .await
 }
 
+/// How many reports an instance has (for the per-instance cap).
+pub async fn count_of_instance(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Entity::find()
+        .filter(Column::InstanceSerial.eq(instance_serial))
+        .count(db)
+        .await
+}
+
+/// Deletes every report of an instance (the instance is being deleted).
+pub async fn delete_all_of_instance(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+) -> Result<(), DbErr> {
+    Entity::delete_many()
+        .filter(Column::InstanceSerial.eq(instance_serial))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn delete(
     db: &impl ConnectionTrait,
     instance_serial: i64,

@@ -4,6 +4,7 @@ pub mod amount;
 pub mod currency;
 pub mod error;
 pub mod keys;
+pub mod limits;
 pub mod login;
 pub mod pagination;
 pub mod password;

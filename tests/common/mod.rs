@@ -196,11 +196,11 @@ impl TestServer {
                 Method::POST,
                 "/merchant/management/instances",
                 Some(ADMIN_TOKEN),
-                Some(instance_request(id, "pw")),
+                Some(instance_request(id, "pw-secret")),
             )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-        self.login(id, "pw", scope).await
+        self.login(id, "pw-secret", scope).await
     }
 
     /// `POST /instances/{instance}/private/token` with HTTP Basic credentials.
