@@ -306,24 +306,23 @@ fn report_token_digest(token: &str) -> String {
 fn resolve_target(
     targets: &ReportTargets,
     target: &str,
-) -> Result<(String, Option<String>), RunFailure> {
+) -> Result<(String, Option<String>), String> {
     match targets {
         ReportTargets::Pattern(_) => Ok((target.to_owned(), None)),
         ReportTargets::Directory(root) => {
             if !is_relative_target(target) {
-                return Err(RunFailure::internal(format!(
+                return Err(format!(
                     "target_address `{target}` is not a relative path inside the generator's directory"
-                )));
+                ));
             }
-            let root = std::fs::canonicalize(root).map_err(|e| {
-                RunFailure::internal(format!("generator directory {}: {e}", root.display()))
-            })?;
+            let root = std::fs::canonicalize(root)
+                .map_err(|e| format!("generator directory {}: {e}", root.display()))?;
             let resolved = std::fs::canonicalize(root.join(target))
-                .map_err(|e| RunFailure::internal(format!("target `{target}`: {e}")))?;
+                .map_err(|e| format!("target `{target}`: {e}"))?;
             if !resolved.starts_with(&root) {
-                return Err(RunFailure::internal(format!(
+                return Err(format!(
                     "target `{target}` leads out of the generator's directory"
-                )));
+                ));
             }
             Ok((
                 resolved.display().to_string(),
@@ -513,7 +512,8 @@ pub async fn transmit(
     report: &Report,
     content: &[u8],
 ) -> Result<(), RunFailure> {
-    let (target, root) = resolve_target(&generator.targets, &report.target_address)?;
+    let (target, root) =
+        resolve_target(&generator.targets, &report.target_address).map_err(RunFailure::internal)?;
     let mut command = tokio::process::Command::new(&generator.binary);
     if let Some(root) = root {
         command.env("TALER_OPENAPI_REPORT_ROOT", root);
