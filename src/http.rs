@@ -301,6 +301,13 @@ pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
                 if operation.contains_key("requestBody") {
                     publish_body_edge_errors(operation);
                 }
+                if operation
+                    .get("parameters")
+                    .and_then(|p| p.as_array())
+                    .is_some_and(|p| !p.is_empty())
+                {
+                    publish_parameter_edge_error(operation);
+                }
             }
         }
     }
@@ -375,6 +382,29 @@ fn publish_request_limits(spec: &mut serde_json::Value) {
         let schema = &mut spec["components"]["schemas"][&name];
         references(schema, &mut todo);
         for_each_object(schema, &mut limit);
+    }
+}
+
+/// The edge refuses a path or query parameter that is too long or carries NUL (400),
+/// before any operation sees it.
+fn publish_parameter_edge_error(operation: &mut serde_json::Map<String, serde_json::Value>) {
+    if let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(|r| r.as_object_mut())
+    {
+        if responses.contains_key("400") {
+            return;
+        }
+        responses.insert(
+            "400".to_owned(),
+            serde_json::json!({
+                "description": "A path or query parameter is malformed, longer than its `maxLength`, or contains NUL (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}
+            }),
+        );
+        let mut sorted: Vec<_> = std::mem::take(responses).into_iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        responses.extend(sorted);
     }
 }
 

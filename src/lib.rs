@@ -70,7 +70,11 @@ fn service<T: OpenApi>(
     base: &str,
 ) -> OpenApiService<T, ()> {
     OpenApiService::new(api, title, VERSION)
-        .description(description)
+        .description(format!(
+            "{description} Text never contains NUL (U+0000): a request carrying one in its \
+             body, path or query is refused with 400. Request bodies are JSON: another \
+             `Content-Type` is refused with 415."
+        ))
         .license(
             LicenseObject::new("AGPL-3.0-or-later")
                 .url("https://www.gnu.org/licenses/agpl-3.0.html"),
