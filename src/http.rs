@@ -320,22 +320,6 @@ pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
 /// left alone: what the server sends is bounded by what it accepted.
 fn publish_request_limits(spec: &mut serde_json::Value) {
     use serde_json::Value;
-    fn references(value: &Value, found: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(name) = map
-                    .get("$ref")
-                    .and_then(|r| r.as_str())
-                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                {
-                    found.push(name.to_owned());
-                }
-                map.values().for_each(|v| references(v, found));
-            }
-            Value::Array(items) => items.iter().for_each(|v| references(v, found)),
-            _ => {}
-        }
-    }
     let mut limit =
         |map: &mut serde_json::Map<String, Value>| match map.get("type").and_then(Value::as_str) {
             Some("string") if !map.contains_key("enum") => {
@@ -385,53 +369,57 @@ fn publish_request_limits(spec: &mut serde_json::Value) {
     }
 }
 
+/// Declares an `ErrorDetail` answer of `operation` unless it declares that status already.
+fn declare_error(
+    operation: &mut serde_json::Map<String, serde_json::Value>,
+    status: &str,
+    description: &str,
+) {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(|r| r.as_object_mut())
+    else {
+        return;
+    };
+    if responses.contains_key(status) {
+        return;
+    }
+    responses.insert(
+        status.to_owned(),
+        serde_json::json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}
+        }),
+    );
+    // Keep the statuses in order, as poem-openapi writes them.
+    let mut sorted: Vec<_> = std::mem::take(responses).into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    responses.extend(sorted);
+}
+
 /// The edge refuses a path or query parameter that is too long or carries NUL (400),
 /// before any operation sees it.
 fn publish_parameter_edge_error(operation: &mut serde_json::Map<String, serde_json::Value>) {
-    if let Some(responses) = operation
-        .get_mut("responses")
-        .and_then(|r| r.as_object_mut())
-    {
-        if responses.contains_key("400") {
-            return;
-        }
-        responses.insert(
-            "400".to_owned(),
-            serde_json::json!({
-                "description": "A path or query parameter is malformed, longer than its `maxLength`, or contains NUL (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}
-            }),
-        );
-        let mut sorted: Vec<_> = std::mem::take(responses).into_iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        responses.extend(sorted);
-    }
+    declare_error(
+        operation,
+        "400",
+        "A path or query parameter is malformed, longer than its `maxLength`, or contains NUL (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    );
 }
 
 /// The answers the edge gives any operation with a request body, before its handler
 /// runs: a body that arrives too slowly (408) or is not labelled JSON (415).
 fn publish_body_edge_errors(operation: &mut serde_json::Map<String, serde_json::Value>) {
-    let error = |description: &str| {
-        serde_json::json!({
-            "description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}
-        })
-    };
-    if let Some(responses) = operation
-        .get_mut("responses")
-        .and_then(|r| r.as_object_mut())
-    {
-        responses.entry("408").or_insert_with(|| {
-            error("The body did not arrive within the body timeout (`TALER_EC_GENERIC_JSON_INVALID`).")
-        });
-        responses.entry("415").or_insert_with(|| {
-            error("The body is not labelled `application/json` (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).")
-        });
-        // Keep the statuses in order, as poem-openapi writes them.
-        let mut sorted: Vec<_> = std::mem::take(responses).into_iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        responses.extend(sorted);
-    }
+    declare_error(
+        operation,
+        "408",
+        "The body did not arrive within the body timeout (`TALER_EC_GENERIC_JSON_INVALID`).",
+    );
+    declare_error(
+        operation,
+        "415",
+        "The body is not labelled `application/json` (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+    );
 }
 
 /// Keys that only describe a schema, never constrain it.
@@ -500,23 +488,25 @@ fn inline_described_reference(
     }
 }
 
-fn drop_unreferenced_schemas(spec: &mut serde_json::Value) {
-    fn references(value: &serde_json::Value, found: &mut Vec<String>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                if let Some(name) = map
-                    .get("$ref")
-                    .and_then(|r| r.as_str())
-                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                {
-                    found.push(name.to_owned());
-                }
-                map.values().for_each(|v| references(v, found));
+/// Adds to `found` the component schemas `value` refers to directly.
+fn references(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(|r| r.as_str())
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                found.push(name.to_owned());
             }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, found)),
-            _ => {}
+            map.values().for_each(|v| references(v, found));
         }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+        _ => {}
     }
+}
+
+fn drop_unreferenced_schemas(spec: &mut serde_json::Value) {
     let mut used = std::collections::HashSet::new();
     let mut todo = Vec::new();
     references(&spec["paths"], &mut todo);

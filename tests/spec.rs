@@ -154,3 +154,34 @@ async fn services_serve_their_specs_and_swagger_ui_lists_them() {
         s.finish().await;
     }
 }
+
+#[test]
+fn published_limits_come_from_the_limits_module() {
+    use taler_openapi::taler::limits;
+    let specs = all_specs();
+    let merchant = &specs.iter().find(|(n, _)| *n == "merchant.json").unwrap().1;
+    let request = &merchant["components"]["schemas"]["InstanceConfigurationRequest"];
+    assert_eq!(
+        request["properties"]["logo"]["maxLength"],
+        limits::MAX_IMAGE_CHARS as u64
+    );
+    assert_eq!(
+        request["properties"]["name"]["maxLength"],
+        limits::MAX_TEXT_CHARS as u64
+    );
+    // Every request body declares the edge's 408 and 415.
+    for (name, spec) in &specs {
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if op.get("requestBody").is_some() {
+                    for status in ["408", "413", "415"] {
+                        assert!(
+                            op["responses"].get(status).is_some(),
+                            "{name} {method} {path} lacks {status}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
