@@ -190,7 +190,7 @@ pub struct Config {
 pub struct ServerLimits {
     /// `PASSWORD_WORKERS`: password verifications running at once (default: CPU cores).
     pub password_workers: usize,
-    /// `PASSWORD_QUEUE`: verifications waiting for a worker before 503 (default 16).
+    /// `PASSWORD_QUEUE`: verifications waiting for a worker before 503 (default 16, at least 1).
     pub password_queue: usize,
     /// `LOGIN_FAILURES_PER_ACCOUNT`, `LOGIN_FAILURES_PER_ADDRESS`, `LOGIN_WINDOW_SECONDS`.
     pub login: crate::taler::throttle::ThrottleLimits,

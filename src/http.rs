@@ -63,7 +63,7 @@ impl<E: Endpoint> Endpoint for TalerEdgeEndpoint<E> {
         );
         let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
         let work = async move {
-            let mut resp = match self.prepare(&mut req).await {
+            let mut resp = match self.prepare_body(&mut req).await {
                 Ok(()) => match self.inner.call(req).await {
                     Ok(resp) => resp.into_response(),
                     Err(err) => error_response(err),
@@ -99,52 +99,26 @@ fn is_json_content_type(content_type: &str) -> bool {
 }
 
 impl<E> TalerEdgeEndpoint<E> {
-    /// Refuses NUL characters in the URL, then reads and checks the body.
-    async fn prepare(&self, req: &mut Request) -> Result<(), ApiError> {
-        let nul = |text: &str| {
-            text.as_bytes()
-                .windows(3)
-                .any(|w| w.eq_ignore_ascii_case(b"%00"))
-        };
-        if nul(req.uri().path()) || req.uri().query().is_some_and(nul) {
-            return Err(ApiError::new(
-                ErrorCode::GenericParameterMalformed,
-                "the URL must not contain NUL characters (%00)",
-            ));
-        }
-        self.prepare_body(req).await
-    }
-
     /// Enforces the upload limit, the body timeout and a JSON Content-Type (a form or
     /// plain text is what a browser sends cross-site without asking, so it is refused),
     /// and checks the body is one well-formed JSON value: no duplicate keys, no NUL
     /// characters, nesting at most [`MAX_JSON_DEPTH`] deep.
     async fn prepare_body(&self, req: &mut Request) -> Result<(), ApiError> {
-        let method = req.method().clone();
-        if !matches!(
-            method,
-            Method::POST | Method::PATCH | Method::PUT | Method::DELETE
-        ) {
+        // No DELETE of these APIs takes a body: its body is left unread.
+        if !matches!(*req.method(), Method::POST | Method::PATCH | Method::PUT) {
             return Ok(());
         }
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned());
-        let unsupported = |content_type: &str| {
-            ApiError::with_status(
+        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE)
+            && !content_type.to_str().is_ok_and(is_json_content_type)
+        {
+            return Err(ApiError::with_status(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::GenericHttpHeadersMalformed,
                 format!(
-                    "request bodies are JSON: send `Content-Type: application/json`, not `{content_type}`"
+                    "request bodies are JSON: send `Content-Type: application/json`, not `{}`",
+                    String::from_utf8_lossy(content_type.as_bytes())
                 ),
-            )
-        };
-        if let Some(ct) = &content_type
-            && method != Method::DELETE
-            && !is_json_content_type(ct)
-        {
-            return Err(unsupported(ct));
+            ));
         }
         let too_large = || {
             ApiError::new(
@@ -184,12 +158,6 @@ impl<E> TalerEdgeEndpoint<E> {
                 ));
             }
         };
-        if let Some(ct) = &content_type
-            && !bytes.is_empty()
-            && !is_json_content_type(ct)
-        {
-            return Err(unsupported(ct));
-        }
         if !bytes.is_empty() {
             well_formed::check(&bytes).map_err(|reason| {
                 ApiError::new(
@@ -284,34 +252,35 @@ pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
         inline_described_reference(map, &schemas)
     });
     drop_unreferenced_schemas(&mut spec);
-    for operations in spec["paths"]
-        .as_object_mut()
-        .into_iter()
-        .flat_map(|p| p.values_mut())
-    {
-        for operation in operations
-            .as_object_mut()
-            .into_iter()
-            .flat_map(|o| o.values_mut())
+    for operation in operations_mut(&mut spec) {
+        operation
+            .entry("security")
+            .or_insert_with(|| serde_json::Value::Array(vec![]));
+        if operation.contains_key("requestBody") {
+            publish_body_edge_errors(operation);
+        }
+        if operation
+            .get("parameters")
+            .and_then(|p| p.as_array())
+            .is_some_and(|p| !p.is_empty())
         {
-            if let Some(operation) = operation.as_object_mut() {
-                operation
-                    .entry("security")
-                    .or_insert_with(|| serde_json::Value::Array(vec![]));
-                if operation.contains_key("requestBody") {
-                    publish_body_edge_errors(operation);
-                }
-                if operation
-                    .get("parameters")
-                    .and_then(|p| p.as_array())
-                    .is_some_and(|p| !p.is_empty())
-                {
-                    publish_parameter_edge_error(operation);
-                }
-            }
+            publish_parameter_edge_error(operation);
         }
     }
     serde_json::to_string_pretty(&spec).expect("a JSON value serializes")
+}
+
+/// Every operation object of a spec.
+fn operations_mut(
+    spec: &mut serde_json::Value,
+) -> impl Iterator<Item = &mut serde_json::Map<String, serde_json::Value>> {
+    spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.as_object_mut())
 }
 
 /// Every schema a request can carry (bodies, path and query parameters, and the
@@ -340,21 +309,11 @@ fn publish_request_limits(spec: &mut serde_json::Value) {
             _ => {}
         };
     let mut todo = Vec::new();
-    for item in spec["paths"]
-        .as_object_mut()
-        .into_iter()
-        .flat_map(|p| p.values_mut())
-    {
-        for operation in item
-            .as_object_mut()
-            .into_iter()
-            .flat_map(|o| o.values_mut())
-        {
-            for part in ["requestBody", "parameters"] {
-                if let Some(v) = operation.get_mut(part) {
-                    references(v, &mut todo);
-                    for_each_object(v, &mut limit);
-                }
+    for operation in operations_mut(spec) {
+        for part in ["requestBody", "parameters"] {
+            if let Some(v) = operation.get_mut(part) {
+                references(v, &mut todo);
+                for_each_object(v, &mut limit);
             }
         }
     }
@@ -536,84 +495,112 @@ fn publish_unsigned_bounds(map: &mut serde_json::Map<String, serde_json::Value>)
     }
 }
 
-/// The methods each path of a spec declares, for the `Allow` header of a 405 (RFC 9110),
-/// and the names of its path parameters.
+/// The paths of a spec: for each, the methods it declares (for the `Allow` header of a
+/// 405, RFC 9110), and its path and query parameters (named as the spec names them).
 #[derive(Debug, Default)]
-pub struct AllowedMethods(Vec<(Vec<String>, String)>);
+pub struct AllowedMethods(Vec<SpecPath>);
+
+#[derive(Debug)]
+struct SpecPath {
+    segments: Vec<String>,
+    methods: String,
+    /// The query parameters any of its operations declares.
+    query: Vec<String>,
+}
 
 impl AllowedMethods {
     pub fn from_spec(spec: &str) -> AllowedMethods {
         let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
-        let mut table = vec![(vec!["openapi.json".to_owned()], "GET".to_owned())];
+        let mut table = vec![SpecPath {
+            segments: vec!["openapi.json".to_owned()],
+            methods: "GET".to_owned(),
+            query: vec![],
+        }];
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
-            let segments = path
-                .trim_start_matches('/')
-                .split('/')
-                .map(str::to_owned)
-                .collect();
-            let mut methods: Vec<String> = item
-                .as_object()
-                .into_iter()
-                .flatten()
+            let operations = item.as_object().into_iter().flatten();
+            let mut methods: Vec<String> = operations
+                .clone()
                 .map(|(m, _)| m.to_ascii_uppercase())
                 .collect();
             methods.sort();
-            table.push((segments, methods.join(", ")));
+            let mut query: Vec<String> = operations
+                .flat_map(|(_, op)| op["parameters"].as_array().into_iter().flatten())
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            query.sort();
+            query.dedup();
+            table.push(SpecPath {
+                segments: path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect(),
+                methods: methods.join(", "),
+                query,
+            });
         }
         AllowedMethods(table)
     }
 
-    fn pattern(&self, path: &str) -> Option<&(Vec<String>, String)> {
+    fn pattern(&self, path: &str) -> Option<&SpecPath> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        self.0.iter().find(|(pattern, _)| {
-            pattern.len() == segments.len()
-                && pattern
+        self.0.iter().find(|p| {
+            p.segments.len() == segments.len()
+                && p.segments
                     .iter()
                     .zip(&segments)
                     .all(|(p, s)| p == s || (p.starts_with('{') && p.ends_with('}')))
         })
     }
 
-    /// A path parameter or query value longer than [`limits::MAX_TEXT_CHARS`] (as
-    /// the spec publishes), named as the spec names it.
-    pub fn oversize_parameter(&self, uri: &poem::http::Uri) -> Option<ApiError> {
-        let too_long = |name: &str| {
-            ApiError::malformed(
-                name,
+    /// A path parameter or declared query parameter that is longer than
+    /// [`limits::MAX_TEXT_CHARS`] (as the spec publishes) or holds NUL, named as the
+    /// spec names it. Query parameters no operation declares are ignored, as the
+    /// operations ignore them.
+    pub fn bad_parameter(&self, uri: &poem::http::Uri) -> Option<ApiError> {
+        let path = uri.path();
+        let spec_path = self.pattern(path)?;
+        let refuse = |name: &str, value: &str| {
+            let hint = if value.contains('\0') {
+                format!("parameter `{name}` must not contain NUL characters")
+            } else if value.chars().count() > limits::MAX_TEXT_CHARS {
                 format!(
                     "parameter `{name}` must have at most {} characters",
                     limits::MAX_TEXT_CHARS
-                ),
-            )
+                )
+            } else {
+                return None;
+            };
+            Some(ApiError::malformed(name, hint))
         };
-        let path = uri.path();
-        if let Some((pattern, _)) = self.pattern(path) {
-            for (part, segment) in pattern.iter().zip(path.trim_start_matches('/').split('/')) {
-                if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
-                    && percent_decoded_chars(segment) > limits::MAX_TEXT_CHARS
-                {
-                    return Some(too_long(name));
+        for (part, segment) in spec_path
+            .segments
+            .iter()
+            .zip(path.trim_start_matches('/').split('/'))
+        {
+            if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                let value = percent_decode(segment).unwrap_or_else(|| segment.to_owned());
+                if let Some(err) = refuse(name, &value) {
+                    return Some(err);
                 }
             }
         }
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .find(|(k, v)| {
-                k.chars().count() > limits::MAX_TEXT_CHARS
-                    || v.chars().count() > limits::MAX_TEXT_CHARS
-            })
-            .map(|(k, _)| too_long(&k.chars().take(64).collect::<String>()))
+            .filter(|(k, _)| spec_path.query.iter().any(|q| q == k))
+            .find_map(|(k, v)| refuse(&k, &v))
     }
 
     /// The methods of the spec path that `path` matches (`{param}` matches one segment).
     pub fn for_path(&self, path: &str) -> Option<&str> {
-        self.pattern(path).map(|(_, methods)| methods.as_str())
+        self.pattern(path).map(|p| p.methods.as_str())
     }
 
     /// The spec's name of path parameter number `index` (poem-openapi reports path
     /// parameters as `param0`, `param1`, ... in the order of the path).
     pub fn parameter_name(&self, path: &str, index: usize) -> Option<&str> {
         self.pattern(path)?
-            .0
+            .segments
             .iter()
             .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
             .nth(index)
@@ -639,11 +626,6 @@ pub fn percent_decode(segment: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// Characters in a percent-encoded path segment once decoded.
-fn percent_decoded_chars(segment: &str) -> usize {
-    percent_decode(segment).map_or(segment.len(), |s| s.chars().count())
 }
 
 /// Wraps one service so that its errors follow that service's conventions.
@@ -678,7 +660,7 @@ impl<E: Endpoint> Endpoint for ServiceErrorsEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let path = req.uri().path().to_owned();
-        if let Some(err) = self.allowed.oversize_parameter(req.uri()) {
+        if let Some(err) = self.allowed.bad_parameter(req.uri()) {
             return Ok(err.into_response());
         }
         Ok(match self.inner.call(req).await {

@@ -98,7 +98,7 @@ async fn a_full_password_queue_answers_503_with_retry_after() {
     let b = Backend::Sqlite;
     let s = TestServer::start_with(
         TestDb::new(&b).await,
-        "PASSWORD_WORKERS = 1\nPASSWORD_QUEUE = 0\nLOGIN_FAILURES_PER_ACCOUNT = 1000\n\
+        "PASSWORD_WORKERS = 1\nPASSWORD_QUEUE = 1\nLOGIN_FAILURES_PER_ACCOUNT = 1000\n\
          LOGIN_FAILURES_PER_ADDRESS = 1000\n",
     )
     .await;
@@ -124,7 +124,10 @@ async fn a_full_password_queue_answers_503_with_retry_after() {
             other => panic!("unexpected {other}"),
         }
     }
-    assert!(busy > 0, "twelve logins at once on one worker and no queue");
+    assert!(
+        busy > 0,
+        "twelve logins at once on one worker and a queue of one"
+    );
     s.finish().await;
 }
 
@@ -207,19 +210,49 @@ async fn nul_characters_and_overlong_text_are_400_on_both_engines_and_store_noth
                 assert_eq!(resp["parameter"], field, "{resp}");
             }
         }
-        // Path identifiers and query values: long ones and NUL are 400 too.
-        for path in [
-            format!("/merchant/private/templates/{long}"),
-            "/merchant/private/templates/a%00b".to_owned(),
-            format!("/merchant/instances/{long}/private/pots"),
-            format!("/merchant/private/pots?limit=1&offset=0&x={long}"),
-            "/donau/charities?x=%00".to_owned(),
-            format!("/bank/accounts/{long}/taler-revenue/history"),
+        // Path identifiers and declared query values: long ones and NUL are 400 too,
+        // named as the spec names them.
+        for (method, path, parameter) in [
+            (
+                Method::GET,
+                format!("/merchant/private/templates/{long}"),
+                "template_id",
+            ),
+            (
+                Method::GET,
+                "/merchant/private/templates/a%00b".to_owned(),
+                "template_id",
+            ),
+            (
+                Method::GET,
+                format!("/merchant/instances/{long}/private/pots"),
+                "instance",
+            ),
+            (
+                Method::GET,
+                format!("/merchant/private/otp-devices/d?price={long}"),
+                "price",
+            ),
+            (
+                Method::GET,
+                format!("/bank/accounts/{long}/taler-revenue/history"),
+                "USERNAME",
+            ),
+            (
+                Method::DELETE,
+                "/merchant/management/instances/x?purge=%00".to_owned(),
+                "purge",
+            ),
         ] {
-            let (status, resp) = s.call(Method::GET, &path, Some(ADMIN_TOKEN), None).await;
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {resp}");
-            assert!(resp["code"].is_u64(), "{resp}");
+            let (status, resp) = s.call(method, &path, Some(ADMIN_TOKEN), None).await;
+            assert_error(status, &resp, 400, 26);
+            assert_eq!(resp["parameter"], parameter, "{path}: {resp}");
         }
+        // A query parameter no operation declares is ignored, as the operations ignore it.
+        let (status, _) = s
+            .call(Method::GET, "/merchant/config?x=%00", None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
         assert_eq!(row_counts(&s).await, row_counts_of_fresh(&b).await);
         s.finish().await;
     }

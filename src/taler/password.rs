@@ -40,32 +40,39 @@ struct Job {
     reply: tokio::sync::oneshot::Sender<Done>,
 }
 
-/// The pool; cheap to share (`Arc` inside).
-#[derive(Clone)]
+/// The pool. Its threads start with the first password to check, so building an
+/// application state that never checks one (`openapi --out`) starts none.
 pub struct PasswordPool {
-    queue: mpsc::SyncSender<Job>,
+    queue: std::sync::OnceLock<mpsc::SyncSender<Job>>,
     workers: usize,
     capacity: usize,
 }
 
 impl PasswordPool {
-    /// `workers` threads (at least one) behind a queue of `queue` waiting jobs.
+    /// `workers` threads (at least one) behind a queue of `queue` waiting jobs (at
+    /// least one: a queue of none would refuse a job whenever no worker happens to be
+    /// waiting at that instant, even an idle pool's).
     pub fn new(workers: usize, queue: usize) -> PasswordPool {
-        let workers = workers.max(1);
-        let (tx, rx) = mpsc::sync_channel::<Job>(queue);
-        let rx = Arc::new(Mutex::new(rx));
-        for n in 0..workers {
-            let rx = rx.clone();
-            std::thread::Builder::new()
-                .name(format!("password-{n}"))
-                .spawn(move || worker(&rx))
-                .expect("the operating system starts a password worker thread");
-        }
         PasswordPool {
-            queue: tx,
-            workers,
-            capacity: queue,
+            queue: std::sync::OnceLock::new(),
+            workers: workers.max(1),
+            capacity: queue.max(1),
         }
+    }
+
+    fn queue(&self) -> &mpsc::SyncSender<Job> {
+        self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::sync_channel::<Job>(self.capacity);
+            let rx = Arc::new(Mutex::new(rx));
+            for n in 0..self.workers {
+                let rx = rx.clone();
+                std::thread::Builder::new()
+                    .name(format!("password-{n}"))
+                    .spawn(move || worker(&rx))
+                    .expect("the operating system starts a password worker thread");
+            }
+            tx
+        })
     }
 
     pub fn workers(&self) -> usize {
@@ -78,7 +85,9 @@ impl PasswordPool {
 
     async fn run(&self, work: Work) -> Result<Done, Busy> {
         let (reply, done) = tokio::sync::oneshot::channel();
-        self.queue.try_send(Job { work, reply }).map_err(|_| Busy)?;
+        self.queue()
+            .try_send(Job { work, reply })
+            .map_err(|_| Busy)?;
         // A worker that died (it cannot, short of a panic in argon2) drops the sender.
         done.await.map_err(|_| Busy)
     }
