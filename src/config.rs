@@ -200,7 +200,7 @@ pub struct ServerLimits {
     /// `BODY_TIMEOUT_SECONDS`: to send a request's body once the headers are in (default 30).
     pub body_timeout: std::time::Duration,
     /// `MAX_CONNECTIONS`: open client connections at once; more wait to be accepted
-    /// (default 4096, lowered to fit the process's file-descriptor limit).
+    /// (default 16384, lowered to fit the process's file-descriptor limit).
     pub max_connections: usize,
     /// `MIN_REPORT_FREQUENCY_SECONDS`: the shortest report frequency (default 60).
     pub min_report_frequency_secs: u64,
@@ -409,7 +409,7 @@ impl ServerLimits {
             },
             header_timeout: secs("HEADER_TIMEOUT_SECONDS", 10)?,
             body_timeout: secs("BODY_TIMEOUT_SECONDS", 30)?,
-            max_connections: ini.number(SECTION, "MAX_CONNECTIONS", 4096)?.max(1),
+            max_connections: ini.number(SECTION, "MAX_CONNECTIONS", 16384)?.max(1),
             min_report_frequency_secs: ini
                 .number(SECTION, "MIN_REPORT_FREQUENCY_SECONDS", 60)?
                 .max(1),

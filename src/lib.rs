@@ -41,6 +41,7 @@ fn logins(config: &Config) -> taler::login::Logins {
     taler::login::Logins {
         pool: taler::password::PasswordPool::new(l.password_workers, l.password_queue),
         throttle: taler::throttle::LoginThrottle::new(l.login),
+        verified: Default::default(),
     }
 }
 

@@ -46,7 +46,16 @@ async fn repeated_wrong_passwords_are_throttled_with_429_and_retry_after() {
             "LOGIN_FAILURES_PER_ACCOUNT = 3\nLOGIN_FAILURES_PER_ADDRESS = 100\n",
         )
         .await;
-        s.instance_with_token("shop", "readonly").await;
+        // `shop`'s password has never been verified; `other` logged in just now.
+        let (status, _) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(instance_request("shop", "pw-secret")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
         s.instance_with_token("other", "readonly").await;
         for _ in 0..3 {
             let (status, body) = s
@@ -59,7 +68,8 @@ async fn repeated_wrong_passwords_are_throttled_with_429_and_retry_after() {
                 .await;
             assert_error(status, &body, 401, 40);
         }
-        // Throttled now, even with the right password, and before any hashing.
+        // Throttled now, even with the right password (not verified in the last
+        // minute), and before any hashing.
         let resp = s
             .req(Method::POST, "/merchant/instances/shop/private/token")
             .basic_auth("shop", Some("pw-secret"))
@@ -73,6 +83,29 @@ async fn repeated_wrong_passwords_are_throttled_with_429_and_retry_after() {
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["code"], 40);
         // Another account is not affected.
+        s.login("other", "pw-secret", "readonly").await;
+        // A credential verified within the last minute still passes while its account
+        // is throttled: its owner is not locked out by someone else's guesses.
+        for _ in 0..3 {
+            let (status, _) = s
+                .token_by_password(
+                    "other",
+                    "other",
+                    "wrong-password",
+                    json!({"scope": "readonly"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+        let (status, _) = s
+            .token_by_password(
+                "other",
+                "other",
+                "wrong-password",
+                json!({"scope": "readonly"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         s.login("other", "pw-secret", "readonly").await;
 
         // The bank's HTTP Basic paths are throttled the same way.
@@ -545,4 +578,42 @@ fn regex_lite_replace_params(url: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[tokio::test]
+async fn a_verified_password_stops_counting_once_the_stored_hash_changes() {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        bank_account(&s, "alice", BANK_PASSWORD).await;
+        let history = "/bank/accounts/alice/taler-revenue/history";
+        for _ in 0..2 {
+            let req = s
+                .req(Method::GET, history)
+                .basic_auth("alice", Some(BANK_PASSWORD));
+            assert_eq!(send(req).await.0, StatusCode::NO_CONTENT);
+        }
+        // The password changes (here straight in the database, as another server
+        // sharing it would): the remembered verification no longer counts.
+        let account = entities::bank_accounts::Entity::find()
+            .filter(entities::bank_accounts::Column::Username.eq("alice"))
+            .one(&s.server.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut account = account.into_active_model();
+        account.password_hash = Set(taler_openapi::taler::secret::hash_password(
+            "new-password-1",
+        ));
+        account.update(&s.server.state.db).await.unwrap();
+        let req = s
+            .req(Method::GET, history)
+            .basic_auth("alice", Some(BANK_PASSWORD));
+        assert_eq!(send(req).await.0, StatusCode::UNAUTHORIZED);
+        let req = s
+            .req(Method::GET, history)
+            .basic_auth("alice", Some("new-password-1"));
+        assert_eq!(send(req).await.0, StatusCode::NO_CONTENT);
+        s.finish().await;
+    }
 }

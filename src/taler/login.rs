@@ -1,5 +1,6 @@
-//! The one password check every service makes: throttle first (a throttled attempt
-//! costs no hashing), then the bounded hashing pool, then count a failure.
+//! The one password check every service makes: a credential verified within the last
+//! minute passes at once; otherwise throttle first (a throttled attempt costs no
+//! hashing), then the bounded hashing pool, then count a failure.
 
 use poem::http::StatusCode;
 
@@ -7,6 +8,7 @@ use super::{
     ApiError, ErrorCode,
     password::{Busy, PasswordPool},
     throttle::{LoginThrottle, current_peer},
+    verified::VerifiedCredentials,
 };
 
 /// Seconds a client is asked to wait when every password worker is busy.
@@ -32,6 +34,7 @@ impl From<Busy> for ApiError {
 pub struct Logins {
     pub pool: PasswordPool,
     pub throttle: LoginThrottle,
+    pub verified: VerifiedCredentials,
 }
 
 impl Logins {
@@ -46,10 +49,14 @@ impl Logins {
         phc: &str,
         unauthorized: impl FnOnce() -> ApiError,
     ) -> Result<(), ApiError> {
+        if presented_user == account && self.verified.contains(service, account, password, phc) {
+            return Ok(());
+        }
         let peer = current_peer();
         self.throttle.check(service, account, peer)?;
         let valid = presented_user == account && self.pool.verify(password, phc).await?;
         if valid {
+            self.verified.insert(service, account, password, phc);
             Ok(())
         } else {
             self.throttle.failed(service, account, peer);

@@ -11,6 +11,7 @@ pub mod password;
 pub mod secret;
 pub mod throttle;
 pub mod time;
+pub mod verified;
 
 pub use amount::Amount;
 pub use error::{ApiError, ErrorCode, ErrorDetail};

@@ -1,0 +1,626 @@
+//! The hot paths against the stack's ceilings, measured in one run.
+//!
+//! Starts the release server (a separate process) on a fresh database, builds the
+//! ceilings in this process with the same stack (the same listener, poem-openapi,
+//! sea-orm with the same pool on the same database): a bare handler, a handler with one
+//! sea-orm point read, and one with one sea-orm insert. Then drives each path with wrk
+//! (Debian's `wrk`, which must be installed) and prints one table: req/s, p50, p99 and
+//! the ratio to its ceiling. Last, the long-poll case: N idle long pollers on one
+//! account, the server's RSS, and how long one transfer takes to answer all of them.
+//!
+//! Run: `cargo bench --bench http` (SQLite), or
+//! `cargo bench --bench http -- postgres://postgres@127.0.0.1:5432/bench` (an empty
+//! database). Options: `--history-rows N` (default 1,000,000), `--pollers N` (default
+//! 10,000), `--seconds N` per path (default 5).
+//!
+//! Nothing here is a test: it prints figures, and no test asserts a timing.
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use poem_openapi::{OpenApi, OpenApiService, param::Path, payload::Json};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, Statement};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "secret-token:BENCHADMINTOKEN0123456789";
+
+struct Options {
+    database: Option<String>,
+    history_rows: u64,
+    pollers: usize,
+    seconds: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        database: None,
+        history_rows: 1_000_000,
+        pollers: 10_000,
+        seconds: 5,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut number = || args.next().and_then(|n| n.parse().ok()).expect("a number");
+        match a.as_str() {
+            "--history-rows" => o.history_rows = number(),
+            "--pollers" => o.pollers = number() as usize,
+            "--seconds" => o.seconds = number(),
+            url if url.starts_with("postgres") => o.database = Some(url.to_owned()),
+            _ => {} // cargo bench passes `--bench`
+        }
+    }
+    o
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The ceilings: the same stack with nothing of ours in the handler.
+struct Ceiling(DatabaseConnection);
+
+#[derive(poem_openapi::Object)]
+struct PotRow {
+    pot_name: String,
+    description: String,
+    pot_totals: String,
+}
+
+#[OpenApi]
+impl Ceiling {
+    #[oai(path = "/bare", method = "get")]
+    async fn bare(&self) -> Json<Value> {
+        Json(json!({"pot_name": "tips", "description": "Tips jar", "pot_totals": []}))
+    }
+
+    #[oai(path = "/read/:id", method = "get")]
+    async fn read(&self, id: Path<i64>) -> Json<Option<PotRow>> {
+        let pot = entities::merchant_money_pots::Entity::find_by_id(id.0)
+            .one(&self.0)
+            .await
+            .ok()
+            .flatten();
+        Json(pot.map(|p| PotRow {
+            pot_name: p.pot_name,
+            description: p.description,
+            pot_totals: p.pot_totals,
+        }))
+    }
+
+    #[oai(path = "/insert", method = "post")]
+    async fn insert(&self) -> Json<i64> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let i = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let row = entities::merchant_money_pots::ActiveModel {
+            instance_serial: Set(1),
+            pot_name: Set(format!("ceiling-{}-{i}", std::process::id())),
+            description: Set("d".to_owned()),
+            pot_totals: Set(String::new()),
+            ..Default::default()
+        }
+        .insert(&self.0)
+        .await
+        .map(|r| r.pot_serial)
+        .unwrap_or(-1);
+        Json(row)
+    }
+}
+
+struct Measured {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn parse_ms(text: &str) -> f64 {
+    let (number, unit) =
+        text.split_at(text.find(|c: char| c.is_alphabetic()).unwrap_or(text.len()));
+    let n: f64 = number.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => f64::NAN,
+    }
+}
+
+/// Runs wrk against `url` with `connections` connections; `script` is Lua for POST bodies.
+fn wrk(
+    url: &str,
+    connections: u32,
+    seconds: u64,
+    auth: Option<&str>,
+    script: Option<&str>,
+) -> Measured {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+    ]);
+    if let Some(auth) = auth {
+        cmd.args(["-H", &format!("Authorization: {auth}")]);
+    }
+    if let Some(script) = script {
+        cmd.args(["-s", script]);
+    }
+    let out = cmd
+        .arg(url)
+        .output()
+        .expect("wrk runs (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut m = Measured {
+        rps: 0.0,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+    };
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", n] => m.rps = n.parse().unwrap_or(0.0),
+            ["50%", t] => m.p50_ms = parse_ms(t),
+            ["99%", t] => m.p99_ms = parse_ms(t),
+            _ => {}
+        }
+    }
+    if text.contains("Non-2xx") {
+        eprintln!("warning: non-2xx answers from {url}:\n{text}");
+    }
+    m
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    auth: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = client.request(method, &url).header("Authorization", auth);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    assert!(status.is_success(), "{url}: {status} {body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// The server's own pool settings (the same `store::connect`), on the same database.
+async fn connect(url: &str) -> DatabaseConnection {
+    let ini =
+        taler_openapi::config::Ini::parse_str(&format!("[taler-openapi]\nDATABASE_URL = {url}\n"))
+            .unwrap();
+    let config = taler_openapi::Config::from_ini(ini).unwrap();
+    taler_openapi::store::connect(&config, None).await.unwrap()
+}
+
+/// Adds `rows` transfers into `shop` straight into the database, in batches.
+async fn fill_history(db: &DatabaseConnection, shop: i64, alice: i64, rows: u64) {
+    let backend = db.get_database_backend();
+    let mut done = 0;
+    while done < rows {
+        let n = (rows - done).min(5_000);
+        let values: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "({alice}, {shop}, 'KUDOS:1', NULL, 'bench {}', 1700000000, NULL)",
+                    done + i
+                )
+            })
+            .collect();
+        db.execute_raw(Statement::from_string(
+            backend,
+            format!(
+                "INSERT INTO bank_transactions (debtor_account_id, creditor_account_id, amount, \
+                 credit_fee, subject, date, request_uid) VALUES {}",
+                values.join(",")
+            ),
+        ))
+        .await
+        .unwrap();
+        done += n;
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let dir = std::env::temp_dir().join(format!("taler-openapi-http-bench-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("reports/drop")).unwrap();
+    let database = o
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.sqlite?mode=rwc", dir.display()));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let conf = dir.join("taler.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[taler-openapi]\nLISTEN = 127.0.0.1:{port}\nDATABASE_URL = {database}\nADMIN_TOKEN = {ADMIN}\n\
+             MAX_CONNECTIONS = 30000\n\
+             [report-generator-file]\nBINARY = /bin/true\nTARGET_DIRECTORY = {}/reports\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_taler-openapi"))
+        .arg("-c")
+        .arg(&conf)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let _server = Server(child);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(o.pollers + 16)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/merchant/config"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The objects the paths read.
+    let admin = format!("Bearer {ADMIN}");
+    let m = |p: &str| format!("{base}/merchant{p}");
+    use reqwest::Method;
+    call(
+        &client,
+        Method::POST,
+        m("/management/instances"),
+        &admin,
+        Some(json!({
+        "id": "shop", "name": "Shop", "auth": {"method": "token", "password": "shop-password"},
+        "address": {}, "jurisdiction": {}, "use_stefan": true})),
+    )
+    .await;
+    let login = client
+        .post(m("/instances/shop/private/token"))
+        .basic_auth("shop", Some("shop-password"))
+        .json(&json!({"scope": "all"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let shop = format!("Bearer {}", login["access_token"].as_str().unwrap());
+    let private = |p: &str| m(&format!("/instances/shop/private{p}"));
+    call(
+        &client,
+        Method::POST,
+        private("/pots"),
+        &shop,
+        Some(json!({"pot_name": "tips", "description": "Tips jar"})),
+    )
+    .await;
+    call(&client, Method::POST, private("/otp-devices"), &shop, Some(json!({
+        "otp_device_id": "till", "otp_device_description": "Till", "otp_key": "JBSWY3DPEHPK3PXP", "otp_algorithm": 1}))).await;
+    call(
+        &client,
+        Method::POST,
+        private("/templates"),
+        &shop,
+        Some(json!({
+        "template_id": "coffee", "template_description": "Coffee", "otp_id": "till",
+        "template_contract": {"summary": "Coffee", "amount": "KUDOS:2.5"}})),
+    )
+    .await;
+    let report = call(&client, Method::POST, private("/reports"), &shop, Some(json!({
+        "description": "Pots", "program_section": "report-generator-file", "mime_type": "application/json",
+        "data_source": "/private/pots", "target_address": "drop", "report_frequency": {"d_us": 86_400_000_000u64}}))).await;
+    let report_id = report["report_serial_id"].as_u64().unwrap();
+    let pot_id = 1;
+    for user in ["shop", "alice"] {
+        call(
+            &client,
+            Method::POST,
+            format!("{base}/bank/accounts"),
+            &admin,
+            Some(json!({
+            "username": user, "password": format!("{user}-password"), "name": user})),
+        )
+        .await;
+    }
+    let bank_token = client
+        .post(format!("{base}/bank/accounts/shop/token"))
+        .basic_auth("shop", Some("shop-password"))
+        .json(&json!({"scope": "revenue"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let bank_bearer = format!("Bearer {}", bank_token["access_token"].as_str().unwrap());
+    let basic = format!("Basic {}", base64_encode(b"shop:shop-password"));
+
+    // The ceilings, in this process, on the same database.
+    let db = connect(&database).await;
+    let ids: Vec<i64> = {
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT account_id AS id FROM bank_accounts ORDER BY username DESC",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<i64>("", "id").unwrap())
+            .collect()
+    };
+    let (shop_account, alice_account) = (ids[0], ids[1]);
+    eprintln!("filling the history with {} transfers ...", o.history_rows);
+    fill_history(&db, shop_account, alice_account, o.history_rows).await;
+    let ceiling_port = free_port();
+    let ceiling = OpenApiService::new(Ceiling(db.clone()), "ceiling", "1");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", ceiling_port))
+        .await
+        .unwrap();
+    let config = taler_openapi::Config::from_ini(Default::default()).unwrap();
+    tokio::spawn(taler_openapi::serve::serve(
+        listener,
+        poem::Route::new().nest("/", ceiling),
+        config.limits,
+    ));
+    let c = |p: &str| format!("http://127.0.0.1:{ceiling_port}{p}");
+    let post_script = dir.join("post.lua");
+    std::fs::write(
+        &post_script,
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         counter = 0\nrequest = function()\n  counter = counter + 1\n  \
+         return wrk.format(nil, nil, nil, '{\"pot_name\":\"w' .. counter .. '-' .. math.random(1e9) .. '\",\"description\":\"d\"}')\nend\n",
+    )
+    .unwrap();
+    let post_script = post_script.display().to_string();
+
+    let s = o.seconds;
+    let bare = wrk(&c("/bare"), 32, s, None, None);
+    let read = wrk(&c(&format!("/read/{pot_id}")), 32, s, None, None);
+    let insert = wrk(&c("/insert"), 32, s, None, Some(&post_script));
+    let rows: Vec<(&str, Measured, &str, f64)> = vec![
+        (
+            "GET pot, instance token",
+            wrk(
+                &private(&format!("/pots/{pot_id}")),
+                32,
+                s,
+                Some(&shop),
+                None,
+            ),
+            "read",
+            read.rps,
+        ),
+        (
+            "GET template, instance token",
+            wrk(&private("/templates/coffee"), 32, s, Some(&shop), None),
+            "read",
+            read.rps,
+        ),
+        (
+            "GET report, instance token",
+            wrk(
+                &private(&format!("/reports/{report_id}")),
+                32,
+                s,
+                Some(&shop),
+                None,
+            ),
+            "read",
+            read.rps,
+        ),
+        (
+            "GET OTP device, instance token",
+            wrk(&private("/otp-devices/till"), 32, s, Some(&shop), None),
+            "read",
+            read.rps,
+        ),
+        (
+            "GET pot, administrator token",
+            wrk(
+                &m(&format!("/private/pots/{pot_id}")),
+                32,
+                s,
+                Some(&admin),
+                None,
+            ),
+            "read",
+            read.rps,
+        ),
+        (
+            "GET template, public (wallet)",
+            wrk(&m("/templates/coffee"), 32, s, None, None),
+            "read",
+            read.rps,
+        ),
+        (
+            "POST pot, instance token",
+            wrk(&private("/pots"), 32, s, Some(&shop), Some(&post_script)),
+            "insert",
+            insert.rps,
+        ),
+    ];
+    let history = format!("{base}/bank/accounts/shop/taler-revenue/history?limit=-20");
+    let bearer = wrk(&history, 16, s, Some(&bank_bearer), None);
+    let basic_m = wrk(&history, 16, s, Some(&basic), None);
+
+    println!();
+    println!(
+        "database: {}",
+        if o.database.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+    println!(
+        "{:<44} {:>10} {:>9} {:>9} {:>8}",
+        "path", "req/s", "p50 ms", "p99 ms", "ratio"
+    );
+    let line = |name: &str, m: &Measured, ratio: &str| {
+        println!(
+            "{name:<44} {:>10.0} {:>9.2} {:>9.2} {ratio:>8}",
+            m.rps, m.p50_ms, m.p99_ms
+        );
+    };
+    line("ceiling: bare poem-openapi handler", &bare, "");
+    line("ceiling: + one sea-orm point read", &read, "100%");
+    line("ceiling: + one sea-orm insert", &insert, "100%");
+    for (name, m, of, ceiling) in &rows {
+        line(name, m, &format!("{:.0}% {of}", 100.0 * m.rps / ceiling));
+    }
+    let history_name = format!("history limit=-20, {} rows, 16 conns", o.history_rows);
+    line(&format!("{history_name}, bearer"), &bearer, "");
+    line(
+        &format!("{history_name}, Basic"),
+        &basic_m,
+        &format!("{:.0}% bearer", 100.0 * basic_m.rps / bearer.rps),
+    );
+
+    // Long polling.
+    let start_rss = rss_mib(pid);
+    let url = format!("{base}/bank/accounts/shop/taler-revenue/history?limit=1&timeout_ms=120000");
+    // Start after the newest row, so every poller waits.
+    let newest: Value = client
+        .get(format!(
+            "{base}/bank/accounts/shop/taler-revenue/history?limit=-1"
+        ))
+        .header("Authorization", &bank_bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offset = newest["incoming_transactions"][0]["row_id"]
+        .as_u64()
+        .unwrap_or(0);
+    let url = format!("{url}&offset={offset}");
+    let answered = Arc::new(std::sync::Mutex::new(Vec::with_capacity(o.pollers)));
+    let mut tasks = Vec::with_capacity(o.pollers);
+    for _ in 0..o.pollers {
+        let req = client.get(&url).header("Authorization", &bank_bearer);
+        let answered = answered.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Ok(resp) = req.send().await {
+                let at = Instant::now();
+                let ok = resp.status() == reqwest::StatusCode::OK;
+                let _ = resp.bytes().await;
+                answered.lock().unwrap().push((ok, at));
+            }
+        }));
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let waiting_rss = rss_mib(pid);
+    let sent = Instant::now();
+    client
+        .post(format!("{base}/bank/accounts/alice/transactions"))
+        .basic_auth("alice", Some("alice-password"))
+        .json(&json!({"payto_uri": "payto://x-taler-bank/localhost/shop?message=wake", "amount": "KUDOS:1"}))
+        .send()
+        .await
+        .unwrap();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let mut waits: Vec<Duration> = answered
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(ok, _)| *ok)
+        .map(|(_, at)| at.saturating_duration_since(sent))
+        .collect();
+    waits.sort();
+    let woken = waits.len();
+    let pct = |p: usize| {
+        waits
+            .get((woken * p / 100).min(woken.saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    drop(client);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after_rss = rss_mib(pid);
+    println!();
+    println!(
+        "long pollers:                  {} ({woken} answered with the transfer)",
+        o.pollers
+    );
+    println!(
+        "server RSS:                    {start_rss:.0} MiB before, {waiting_rss:.0} MiB waiting (+{:.0} MiB, {:.1} KiB each), {after_rss:.0} MiB 5 s after",
+        waiting_rss - start_rss,
+        (waiting_rss - start_rss) * 1024.0 / o.pollers as f64
+    );
+    println!(
+        "wake after one transfer:       p50 {:.0} ms, p99 {:.0} ms, last {:.0} ms",
+        pct(50).as_secs_f64() * 1e3,
+        pct(99).as_secs_f64() * 1e3,
+        waits.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
