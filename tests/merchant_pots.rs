@@ -526,3 +526,61 @@ async fn oversize_pot_body_is_413() {
         s.finish().await;
     }
 }
+
+/// Reads authorize and fetch in one query, with nothing remembered between requests: a
+/// token revoked on one server, or an instance deleted there, stops working at once on
+/// another server sharing the database.
+#[tokio::test]
+async fn revocation_and_instance_deletion_take_effect_at_once_on_every_server() {
+    for b in backends() {
+        let db = common::TestDb::new(&b).await;
+        let first = TestServer::start_with(db.clone(), "").await;
+        let second = TestServer::start_with(db, "").await;
+        let token = first.instance_with_token("shop", "all").await;
+        let (status, body) = first
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/pots",
+                Some(&token),
+                Some(json!({"pot_name": "tips", "description": "d"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let pot = format!(
+            "/merchant/instances/shop/private/pots/{}",
+            body["pot_serial_id"]
+        );
+        for _ in 0..3 {
+            let (status, _) = second.call(Method::GET, &pot, Some(&token), None).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, _) = first
+            .call(
+                Method::DELETE,
+                "/merchant/instances/shop/private/token",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = second.call(Method::GET, &pot, Some(&token), None).await;
+        assert_error(status, &body, 401, 41);
+
+        let other = second.login("shop", "pw-secret", "all").await;
+        let (status, _) = first.call(Method::GET, &pot, Some(&other), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = second
+            .call(
+                Method::DELETE,
+                "/merchant/management/instances/shop",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = first.call(Method::GET, &pot, Some(&other), None).await;
+        assert_error(status, &body, 404, 2035);
+        first.finish().await;
+        second.finish().await;
+    }
+}

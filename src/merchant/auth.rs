@@ -8,7 +8,7 @@ use poem_openapi::{
 
 use crate::{
     AppState,
-    store::{self, instances::Instance},
+    store::{self, access::TokenRow, instances::Instance},
     taler::{ApiError, ErrorCode, Timestamp, secret},
 };
 
@@ -186,16 +186,7 @@ pub async fn authorize(
 ) -> Result<Access, ApiError> {
     let instance = instance(state, instance_id).await?;
     let access = authenticate(state, instance, &token.0.token).await?;
-    if !access.scope.grants(permission) {
-        return Err(ApiError::new(
-            ErrorCode::GenericTokenPermissionInsufficient,
-            format!(
-                "the token's scope `{}` does not grant `{permission}`",
-                access.scope
-            ),
-        ));
-    }
-    Ok(access)
+    require(access, permission)
 }
 
 /// [`authorize`] for operations on one object whose spec page answers an unknown
@@ -238,26 +229,27 @@ pub fn instance_unknown_as(err: ApiError, unknown: impl FnOnce() -> ApiError) ->
     }
 }
 
+/// 401 unless `token` has the `secret-token:` prefix every Taler token carries.
+fn check_prefix(token: &str) -> Result<(), ApiError> {
+    if token.starts_with(secret::TOKEN_PREFIX) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::GenericTokenMalformed,
+            "access tokens start with `secret-token:`",
+        ))
+    }
+}
+
 /// Identifies the bearer of `token` on `instance`.
 pub async fn authenticate(
     state: &AppState,
     instance: Instance,
     token: &str,
 ) -> Result<Access, ApiError> {
-    if !token.starts_with(secret::TOKEN_PREFIX) {
-        return Err(ApiError::new(
-            ErrorCode::GenericTokenMalformed,
-            "access tokens start with `secret-token:`",
-        ));
-    }
-    if instance.instance_id == DEFAULT_INSTANCE
-        && secret::is_configured_token(token, state.config.merchant_admin_token())
-    {
-        return Ok(Access {
-            instance,
-            scope: Scope::administrator(),
-            token_hash: None,
-        });
+    check_prefix(token)?;
+    if is_administrator(state, &instance, token) {
+        return Ok(administrator(instance));
     }
     // The lookup is by digest, so its timing says nothing about the secret.
     let hash = secret::token_hash(token);
@@ -265,12 +257,45 @@ pub async fn authenticate(
         .await
         .map_err(ApiError::db_fetch)?
         .filter(|t| t.instance_serial == instance.instance_serial)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::GenericTokenUnknown,
-                "the access token is not valid for this instance",
-            )
-        })?;
+        .map(|t| TokenRow {
+            scope: t.scope,
+            expiration: t.expiration,
+        });
+    access_of(state, instance, token, hash, stored)
+}
+
+/// Is `token` the configured administrator token, presented on the `admin` instance?
+fn is_administrator(state: &AppState, instance: &Instance, token: &str) -> bool {
+    instance.instance_id == DEFAULT_INSTANCE
+        && secret::is_configured_token(token, state.config.merchant_admin_token())
+}
+
+fn administrator(instance: Instance) -> Access {
+    Access {
+        instance,
+        scope: Scope::administrator(),
+        token_hash: None,
+    }
+}
+
+/// The access a presented token gives on `instance`, given its stored row (if any):
+/// the administrator token on `admin`, else a stored, unexpired token of the instance.
+fn access_of(
+    state: &AppState,
+    instance: Instance,
+    token: &str,
+    hash: Vec<u8>,
+    stored: Option<TokenRow>,
+) -> Result<Access, ApiError> {
+    if is_administrator(state, &instance, token) {
+        return Ok(administrator(instance));
+    }
+    let stored = stored.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::GenericTokenUnknown,
+            "the access token is not valid for this instance",
+        )
+    })?;
     if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
         return Err(ApiError::new(
             ErrorCode::GenericTokenExpired,
@@ -288,6 +313,47 @@ pub async fn authenticate(
         scope,
         token_hash: Some(hash),
     })
+}
+
+/// 403 unless the access's scope grants `permission`.
+fn require(access: Access, permission: Permission) -> Result<Access, ApiError> {
+    if access.scope.grants(permission) {
+        Ok(access)
+    } else {
+        Err(ApiError::new(
+            ErrorCode::GenericTokenPermissionInsufficient,
+            format!(
+                "the token's scope `{}` does not grant `{permission}`",
+                access.scope
+            ),
+        ))
+    }
+}
+
+/// [`authorize_object`] and the object's fetch in one database round trip: `fetch` is
+/// the store's joined lookup (see `store::access`), given the presented token's digest.
+/// The same answers, in the same order: the object's 404 for an unknown instance, 401,
+/// 403, then the object's 404.
+pub async fn authorize_found<M>(
+    state: &AppState,
+    token: &MerchantToken,
+    permission: Permission,
+    fetch: impl AsyncFnOnce(Vec<u8>) -> Result<Option<store::access::Found<M>>, sea_orm::DbErr>,
+    unknown: impl Fn() -> ApiError,
+) -> Result<(Access, M, sea_orm::QueryResult), ApiError> {
+    let token = token.0.token.as_str();
+    let hash = secret::token_hash(token);
+    let found = fetch(hash.clone())
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(&unknown)?;
+    check_prefix(token)?;
+    let access = require(
+        access_of(state, found.instance, token, hash, found.token)?,
+        permission,
+    )?;
+    let object = found.object.ok_or_else(unknown)?;
+    Ok((access, object, found.row))
 }
 
 #[cfg(test)]

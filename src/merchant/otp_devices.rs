@@ -355,14 +355,16 @@ impl OtpDevicesApi {
     ) -> Result<OtpDeviceFound, GetOtpErrors> {
         // Validated (400 when malformed) but unused until codes are computed.
         let _ = price;
-        let access = auth::authorize_object(&self.0, &instance, &token, OTP_READ, || {
-            otp_unknown(&device_id)
-        })
+        let (_, device, _) = auth::authorize_found(
+            &self.0,
+            &token,
+            OTP_READ,
+            async |hash| {
+                otp_devices::find_with_access(&self.0.db, &instance, Some(&hash), &device_id).await
+            },
+            || otp_unknown(&device_id),
+        )
         .await?;
-        let device = otp_devices::find(&self.0.db, access.instance.instance_serial, &device_id)
-            .await
-            .map_err(ApiError::db_fetch)?
-            .ok_or_else(|| otp_unknown(&device_id))?;
         let now = crate::taler::time::unix_seconds(std::time::SystemTime::now());
         Ok(OtpDeviceFound::Ok(Json(OtpDeviceDetails {
             device_description: device.otp_description,

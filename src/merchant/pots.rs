@@ -286,12 +286,16 @@ impl PotsApi {
         /// The pot's serial (`pot_serial_id`).
         pot_id: Path<u64>,
     ) -> Result<PotFound, GetPotErrors> {
-        let (access, serial) =
-            authorize_pot(&self.0, &instance, &token, POTS_READ, pot_id.0).await?;
-        let pot = pots::find(&self.0.db, access.instance.instance_serial, serial)
-            .await
-            .map_err(ApiError::db_fetch)?
-            .ok_or_else(|| pot_unknown(pot_id.0))?;
+        let unknown = || pot_unknown(pot_id.0);
+        let serial = i64::try_from(pot_id.0).map_err(|_| unknown())?;
+        let (_, pot, _) = auth::authorize_found(
+            &self.0,
+            &token,
+            POTS_READ,
+            async |hash| pots::find_with_access(&self.0.db, &instance, Some(&hash), serial).await,
+            unknown,
+        )
+        .await?;
         Ok(PotFound::Ok(Json(PotDetailResponse {
             pot_totals: stored_totals(&pot)?,
             description: pot.description,

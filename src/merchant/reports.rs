@@ -697,13 +697,18 @@ impl ReportsApi {
         /// The report's serial (`report_serial_id`).
         report_id: Path<u64>,
     ) -> Result<ReportFound, GetReportErrors> {
-        let (instance_serial, serial) = self
-            .authorize_report(&instance, &token, REPORTS_READ, report_id.0)
-            .await?;
-        let report = reports::find(&self.0.db, instance_serial, serial)
-            .await
-            .map_err(ApiError::db_fetch)?
-            .ok_or_else(|| report_unknown(report_id.0))?;
+        let unknown = || report_unknown(report_id.0);
+        let serial = i64::try_from(report_id.0).map_err(|_| unknown())?;
+        let (_, report, _) = auth::authorize_found(
+            &self.0,
+            &token,
+            REPORTS_READ,
+            async |hash| {
+                reports::find_with_access(&self.0.db, &instance, Some(&hash), serial).await
+            },
+            unknown,
+        )
+        .await?;
         Ok(ReportFound::Ok(Json(detail_response(report))))
     }
 

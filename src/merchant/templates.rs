@@ -364,15 +364,17 @@ impl TemplatesApi {
         /// The template's `template_id`.
         template_id: Path<String>,
     ) -> Result<TemplateFound, GetTemplateErrors> {
-        let access = auth::authorize_object(&self.0, &instance, &token, TEMPLATES_READ, || {
-            template_unknown(&template_id)
-        })
+        let (_, template, row) = auth::authorize_found(
+            &self.0,
+            &token,
+            TEMPLATES_READ,
+            async |hash| {
+                templates::find_with_access(&self.0.db, &instance, Some(&hash), &template_id).await
+            },
+            || template_unknown(&template_id),
+        )
         .await?;
-        let (template, otp_id) =
-            templates::find(&self.0.db, access.instance.instance_serial, &template_id)
-                .await
-                .map_err(ApiError::db_fetch)?
-                .ok_or_else(|| template_unknown(&template_id))?;
+        let otp_id = templates::otp_id_of(&row).map_err(ApiError::db_fetch)?;
         let (template_contract, editable_defaults, required_currency) = stored_parts(&template)?;
         Ok(TemplateFound::Ok(Json(TemplateDetails {
             template_description: template.template_description,
@@ -474,13 +476,13 @@ impl TemplatesApi {
         /// The template's `template_id`.
         template_id: Path<String>,
     ) -> Result<WalletTemplateFound, WalletTemplateErrors> {
-        let instance = auth::instance(&self.0, &instance)
+        // One query: the instance and the template (no credential to check).
+        let found = templates::find_with_access(&self.0.db, &instance, None, &template_id)
             .await
-            .map_err(|e| auth::instance_unknown_as(e, || template_unknown(&template_id)))?;
-        let (template, _) = templates::find(&self.0.db, instance.instance_serial, &template_id)
-            .await
-            .map_err(ApiError::db_fetch)?
-            .ok_or_else(|| template_unknown(&template_id))?;
+            .map_err(ApiError::db_fetch)?;
+        let Some((instance, template)) = found.and_then(|f| Some((f.instance, f.object?))) else {
+            return Err(template_unknown(&template_id).into());
+        };
         let (mut template_contract, editable_defaults, required_currency) =
             stored_parts(&template)?;
         if template_contract.template_type == TemplateType::InventoryCart {

@@ -94,6 +94,7 @@ fn make_private(url: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+pub mod access;
 pub mod bank;
 pub mod charities;
 pub mod instances;

@@ -83,6 +83,26 @@ pub async fn find(
         .await
 }
 
+/// The device with the instance and the presented token's row, in one query (for an
+/// authorized read; see `store::access`).
+pub async fn find_with_access(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: Option<&[u8]>,
+    otp_id: &str,
+) -> Result<Option<super::access::Found<OtpDevice>>, DbErr> {
+    super::access::fetch::<Entity>(
+        db,
+        instance_id,
+        token_hash,
+        Column::InstanceSerial,
+        Column::OtpId,
+        otp_id,
+        |_| {},
+    )
+    .await
+}
+
 pub async fn find_by_serial(
     db: &impl ConnectionTrait,
     otp_serial: i64,

@@ -98,6 +98,26 @@ pub async fn find(
         .await
 }
 
+/// The pot with the instance and the presented token's row, in one query (for an
+/// authorized read; see `store::access`).
+pub async fn find_with_access(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: Option<&[u8]>,
+    pot_serial: i64,
+) -> Result<Option<super::access::Found<Pot>>, DbErr> {
+    super::access::fetch::<Entity>(
+        db,
+        instance_id,
+        token_hash,
+        Column::InstanceSerial,
+        Column::PotSerial,
+        pot_serial,
+        |_| {},
+    )
+    .await
+}
+
 /// A `PotModifyRequest`, checked.
 pub struct PotUpdate {
     pub pot_name: String,

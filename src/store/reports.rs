@@ -104,6 +104,26 @@ pub async fn find(
         .await
 }
 
+/// The report with the instance and the presented token's row, in one query (for an
+/// authorized read; see `store::access`).
+pub async fn find_with_access(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: Option<&[u8]>,
+    report_serial: i64,
+) -> Result<Option<super::access::Found<Report>>, DbErr> {
+    super::access::fetch::<Entity>(
+        db,
+        instance_id,
+        token_hash,
+        Column::InstanceSerial,
+        Column::ReportSerial,
+        report_serial,
+        |_| {},
+    )
+    .await
+}
+
 /// How many reports an instance has (for the per-instance cap).
 pub async fn count_of_instance(
     db: &impl ConnectionTrait,

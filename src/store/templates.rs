@@ -151,6 +151,40 @@ pub async fn find(
     Ok(Some((template, otp_id)))
 }
 
+/// The template and its OTP device's id with the instance and the presented token's
+/// row (if any), in one query (see `store::access`).
+pub async fn find_with_access(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: Option<&[u8]>,
+    template_id: &str,
+) -> Result<Option<super::access::Found<Template>>, DbErr> {
+    use entities::merchant_otp_devices as devices;
+    super::access::fetch::<Entity>(
+        db,
+        instance_id,
+        token_hash,
+        Column::InstanceSerial,
+        Column::TemplateId,
+        template_id,
+        |q| {
+            super::access::join_extra::<devices::Entity>(
+                q,
+                "d",
+                devices::Column::OtpSerial,
+                Column::OtpSerial,
+                devices::Column::OtpId,
+            )
+        },
+    )
+    .await
+}
+
+/// The OTP device id [`find_with_access`] selected.
+pub fn otp_id_of(row: &sea_orm::QueryResult) -> Result<Option<String>, DbErr> {
+    row.try_get("", "x_otp_id")
+}
+
 pub async fn delete(
     db: &impl ConnectionTrait,
     instance_serial: i64,

@@ -1,0 +1,142 @@
+//! One round trip for an authorized read: the instance (by id, not deleted), the
+//! presented token's row (by digest) and the object (by its key within the instance),
+//! joined in one query. Nothing is cached, so a revoked token, a deleted instance or a
+//! changed object is seen at once, on every server.
+
+use entities::{merchant_instances, merchant_tokens};
+use sea_orm::{
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iden, IdenStatic, Iterable, QueryResult,
+    Value,
+    sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement},
+};
+
+use super::instances::Instance;
+
+/// The token row's parts the authorization needs.
+pub struct TokenRow {
+    pub scope: String,
+    pub expiration: i64,
+}
+
+/// What one query found. `row` holds any extra columns the caller asked for.
+pub struct Found<M> {
+    pub instance: Instance,
+    pub token: Option<TokenRow>,
+    pub object: Option<M>,
+    pub row: QueryResult,
+}
+
+const INSTANCE: &str = "i";
+const TOKEN: &str = "t";
+/// The object's table alias, for callers adding joins.
+pub const OBJECT: &str = "o";
+
+fn col(table: &str, column: impl Iden + 'static) -> Expr {
+    Expr::col((Alias::new(table), column))
+}
+
+/// Finds instance `instance_id`, the token with digest `token_hash` (if given) and the
+/// object of `E` whose `key` column equals `key_value` in that instance (its instance
+/// column is `instance_column`). `extra` may join more and select more into the row.
+/// `None` when the instance is unknown or deleted.
+pub async fn fetch<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: Option<&[u8]>,
+    instance_column: E::Column,
+    key: E::Column,
+    key_value: impl Into<Value>,
+    extra: impl FnOnce(&mut SelectStatement),
+) -> Result<Option<Found<E::Model>>, DbErr>
+where
+    E::Column: Iden + 'static,
+{
+    let mut q = Query::select();
+    for c in merchant_instances::Column::iter() {
+        q.expr_as(col(INSTANCE, c), Alias::new(format!("i_{}", c.as_str())));
+    }
+    for c in E::Column::iter() {
+        q.expr_as(col(OBJECT, c), Alias::new(format!("o_{}", c.as_str())));
+    }
+    q.from_as(merchant_instances::Entity, Alias::new(INSTANCE));
+    if let Some(hash) = token_hash {
+        q.expr_as(
+            col(TOKEN, merchant_tokens::Column::Scope),
+            Alias::new("t_scope"),
+        )
+        .expr_as(
+            col(TOKEN, merchant_tokens::Column::Expiration),
+            Alias::new("t_expiration"),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            merchant_tokens::Entity,
+            Alias::new(TOKEN),
+            col(TOKEN, merchant_tokens::Column::TokenHash)
+                .eq(hash.to_vec())
+                .and(col(TOKEN, merchant_tokens::Column::InstanceSerial).equals((
+                    Alias::new(INSTANCE),
+                    merchant_instances::Column::InstanceSerial,
+                ))),
+        );
+    }
+    q.join_as(
+        JoinType::LeftJoin,
+        E::default(),
+        Alias::new(OBJECT),
+        col(OBJECT, instance_column)
+            .equals((
+                Alias::new(INSTANCE),
+                merchant_instances::Column::InstanceSerial,
+            ))
+            .and(col(OBJECT, key).eq(key_value.into())),
+    )
+    .and_where(col(INSTANCE, merchant_instances::Column::InstanceId).eq(instance_id))
+    .and_where(col(INSTANCE, merchant_instances::Column::Deleted).eq(false));
+    extra(&mut q);
+    let statement = db.get_database_backend().build(&q);
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let instance = Instance::from_query_result(&row, "i_")?;
+    let object = E::Model::from_query_result_optional(&row, "o_")?;
+    let token = match token_hash {
+        None => None,
+        Some(_) => match row.try_get::<Option<String>>("", "t_scope")? {
+            Some(scope) => Some(TokenRow {
+                scope,
+                expiration: row.try_get::<i64>("", "t_expiration")?,
+            }),
+            None => None,
+        },
+    };
+    Ok(Some(Found {
+        instance,
+        token,
+        object,
+        row,
+    }))
+}
+
+/// A LEFT JOIN of `E` (as `alias`) on `on_column` = the object's `object_column`, with
+/// `E`'s `column` selected as `x_{column}`: for `extra`.
+pub fn join_extra<E: EntityTrait>(
+    q: &mut SelectStatement,
+    alias: &str,
+    on_column: E::Column,
+    object_column: impl Iden + 'static,
+    column: E::Column,
+) where
+    E::Column: Iden + 'static,
+{
+    q.expr_as(
+        col(alias, column),
+        Alias::new(format!("x_{}", column.as_str())),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        E::default(),
+        Alias::new(alias),
+        col(alias, on_column).equals((Alias::new(OBJECT), object_column)),
+    );
+}
