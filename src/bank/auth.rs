@@ -46,17 +46,19 @@ fn scope_allows(scope: &str, need: Need) -> bool {
     }
 }
 
+fn unknown_account(username: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::BankUnknownAccount,
+        format!("account `{username}` is unknown"),
+    )
+}
+
 /// Finds the account, or 404 `TALER_EC_BANK_UNKNOWN_ACCOUNT`.
 pub async fn account(state: &AppState, username: &str) -> Result<Account, ApiError> {
     bank::find_account(&state.db, username)
         .await
         .map_err(ApiError::db_fetch)?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::BankUnknownAccount,
-                format!("account `{username}` is unknown"),
-            )
-        })
+        .ok_or_else(|| unknown_account(username))
 }
 
 /// Checks the password of `account`: 401 when it is wrong or names another user, 429
@@ -88,27 +90,35 @@ pub async fn authorize(
     credentials: &BankCredentials,
     need: Need,
 ) -> Result<Account, ApiError> {
-    let account = account(state, username).await?;
     match credentials {
-        BankCredentials::Password(basic) => check_password(state, &account, &basic.0).await?,
+        BankCredentials::Password(basic) => {
+            let account = account(state, username).await?;
+            check_password(state, &account, &basic.0).await?;
+            Ok(account)
+        }
         BankCredentials::Token(token) => {
             let token = &token.0.token;
+            // The account and the token in one query, by digest.
+            let (account, stored) = bank::find_account_with_token(
+                &state.db,
+                username,
+                Some(&secret::token_hash(token)),
+            )
+            .await
+            .map_err(ApiError::db_fetch)?
+            .ok_or_else(|| unknown_account(username))?;
             if !token.starts_with(secret::TOKEN_PREFIX) {
                 return Err(ApiError::new(
                     ErrorCode::GenericTokenMalformed,
                     "access tokens start with `secret-token:`",
                 ));
             }
-            let stored = bank::find_token(&state.db, &secret::token_hash(token))
-                .await
-                .map_err(ApiError::db_fetch)?
-                .filter(|t| t.account_id == account.account_id)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::GenericTokenUnknown,
-                        "the access token is not valid for this account",
-                    )
-                })?;
+            let stored = stored.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::GenericTokenUnknown,
+                    "the access token is not valid for this account",
+                )
+            })?;
             if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
                 return Err(ApiError::new(
                     ErrorCode::GenericTokenExpired,
@@ -121,9 +131,9 @@ pub async fn authorize(
                     format!("a `{}` token does not allow this operation", stored.scope),
                 ));
             }
+            Ok(account)
         }
     }
-    Ok(account)
 }
 
 /// The bank's administrator token, compared in constant time.

@@ -1,6 +1,6 @@
 //! Taler Revenue API: `accounts/$USERNAME/taler-revenue/...`.
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -17,7 +17,7 @@ use crate::{
         notifier::EVERYONE,
     },
     error_responses,
-    store::bank::{self as store, Transaction},
+    store::bank::{self as store, Account, Transaction},
     taler::{
         Amount, ApiError, Timestamp,
         pagination::{Page, PageLimit},
@@ -187,7 +187,7 @@ impl RevenueApi {
         if rows.is_empty() {
             return Ok(HistoryResponse::Empty);
         }
-        let incoming_transactions = self.transactions(rows).await?;
+        let incoming_transactions = transactions(rows)?;
         Ok(HistoryResponse::Ok(Json(RevenueIncomingHistory {
             incoming_transactions,
             credit_account: accounts_payto(&account),
@@ -195,38 +195,24 @@ impl RevenueApi {
     }
 }
 
-impl RevenueApi {
-    async fn transactions(
-        &self,
-        rows: Vec<Transaction>,
-    ) -> Result<Vec<RevenueIncomingBankTransaction>, ApiError> {
-        let mut ids: Vec<i64> = rows.iter().map(|r| r.debtor_account_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let debtors: HashMap<i64, String> = store::accounts_by_id(&self.0.db, ids)
-            .await
-            .map_err(ApiError::db_fetch)?
-            .iter()
-            .map(|a| (a.account_id, accounts_payto(a)))
-            .collect();
-        let bad = |e: String| ApiError::db_fetch(format!("stored transfer is invalid: {e}"));
-        rows.into_iter()
-            .map(|r| {
-                Ok(RevenueIncomingBankTransaction {
-                    row_id: r.row_id as u64,
-                    date: Timestamp::from_db(r.date),
-                    amount: r.amount.parse().map_err(|e| bad(format!("{e}")))?,
-                    credit_fee: r
-                        .credit_fee
-                        .map(|f| f.parse().map_err(|e| bad(format!("{e}"))))
-                        .transpose()?,
-                    debit_account: debtors
-                        .get(&r.debtor_account_id)
-                        .cloned()
-                        .ok_or_else(|| bad("unknown debtor".to_owned()))?,
-                    subject: r.subject,
-                })
+/// A history page's rows as the Revenue API shows them.
+fn transactions(
+    rows: Vec<(Transaction, Account)>,
+) -> Result<Vec<RevenueIncomingBankTransaction>, ApiError> {
+    let bad = |e: String| ApiError::db_fetch(format!("stored transfer is invalid: {e}"));
+    rows.into_iter()
+        .map(|(r, debtor)| {
+            Ok(RevenueIncomingBankTransaction {
+                row_id: r.row_id as u64,
+                date: Timestamp::from_db(r.date),
+                amount: r.amount.parse().map_err(|e| bad(format!("{e}")))?,
+                credit_fee: r
+                    .credit_fee
+                    .map(|f| f.parse().map_err(|e| bad(format!("{e}"))))
+                    .transpose()?,
+                debit_account: accounts_payto(&debtor),
+                subject: r.subject,
             })
-            .collect()
-    }
+        })
+        .collect()
 }

@@ -31,8 +31,19 @@ const TOKEN: &str = "t";
 /// The object's table alias, for callers adding joins.
 pub const OBJECT: &str = "o";
 
-fn col(table: &str, column: impl Iden + 'static) -> Expr {
+pub fn col(table: &str, column: impl Iden + 'static) -> Expr {
     Expr::col((Alias::new(table), column))
+}
+
+/// Selects every column of `E` (as `alias`) named `{prefix}{column}`, which
+/// `E::Model::from_query_result(row, prefix)` reads back.
+pub fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, alias: &str, prefix: &str)
+where
+    E::Column: Iden + 'static,
+{
+    for c in E::Column::iter() {
+        q.expr_as(col(alias, c), Alias::new(format!("{prefix}{}", c.as_str())));
+    }
 }
 
 /// Finds instance `instance_id`, the token with digest `token_hash` (if given) and the
@@ -52,12 +63,8 @@ where
     E::Column: Iden + 'static,
 {
     let mut q = Query::select();
-    for c in merchant_instances::Column::iter() {
-        q.expr_as(col(INSTANCE, c), Alias::new(format!("i_{}", c.as_str())));
-    }
-    for c in E::Column::iter() {
-        q.expr_as(col(OBJECT, c), Alias::new(format!("o_{}", c.as_str())));
-    }
+    select_prefixed::<merchant_instances::Entity>(&mut q, INSTANCE, "i_");
+    select_prefixed::<E>(&mut q, OBJECT, "o_");
     q.from_as(merchant_instances::Entity, Alias::new(INSTANCE));
     if let Some(hash) = token_hash {
         q.expr_as(

@@ -2,8 +2,7 @@
 
 use entities::{bank_accounts, bank_tokens, bank_transactions};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
 use crate::taler::pagination::Page;
@@ -79,11 +78,48 @@ pub async fn insert_token(db: &impl ConnectionTrait, token: Token) -> Result<(),
     row.insert(db).await.map(|_| ())
 }
 
-pub async fn find_token(db: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<Token>, DbErr> {
-    bank_tokens::Entity::find()
-        .filter(bank_tokens::Column::TokenHash.eq(hash.to_vec()))
-        .one(db)
-        .await
+/// The account and, if `token_hash` is given, that token of the account: one query.
+pub async fn find_account_with_token(
+    db: &impl ConnectionTrait,
+    username: &str,
+    token_hash: Option<&[u8]>,
+) -> Result<Option<(Account, Option<Token>)>, DbErr> {
+    use sea_orm::{
+        FromQueryResult,
+        sea_query::{Alias, ExprTrait, JoinType, Query},
+    };
+
+    use super::access::{col, select_prefixed};
+    let mut q = Query::select();
+    select_prefixed::<bank_accounts::Entity>(&mut q, "a", "a_");
+    q.from_as(bank_accounts::Entity, Alias::new("a"))
+        .and_where(col("a", bank_accounts::Column::Username).eq(username));
+    if let Some(hash) = token_hash {
+        select_prefixed::<bank_tokens::Entity>(&mut q, "t", "t_");
+        q.join_as(
+            JoinType::LeftJoin,
+            bank_tokens::Entity,
+            Alias::new("t"),
+            col("t", bank_tokens::Column::TokenHash)
+                .eq(hash.to_vec())
+                .and(
+                    col("t", bank_tokens::Column::AccountId)
+                        .equals((Alias::new("a"), bank_accounts::Column::AccountId)),
+                ),
+        );
+    }
+    let Some(row) = db
+        .query_one_raw(db.get_database_backend().build(&q))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let account = Account::from_query_result(&row, "a_")?;
+    let token = match token_hash {
+        Some(_) => Token::from_query_result_optional(&row, "t_")?,
+        None => None,
+    };
+    Ok(Some((account, token)))
 }
 
 pub struct NewTransfer {
@@ -142,33 +178,48 @@ pub async fn transfer(
     }
 }
 
-/// One page of the transfers into an account, by row id.
+/// One page of the transfers into an account, by row id, each with its debtor's
+/// account: one query.
 pub async fn incoming(
     db: &impl ConnectionTrait,
     creditor: i64,
     page: Page,
-) -> Result<Vec<Transaction>, DbErr> {
+) -> Result<Vec<(Transaction, Account)>, DbErr> {
     use bank_transactions::Column;
-    let query = bank_transactions::Entity::find().filter(Column::CreditorAccountId.eq(creditor));
-    let query = if page.ascending {
-        query
-            .filter(Column::RowId.gt(page.offset))
-            .order_by_asc(Column::RowId)
-    } else {
-        query
-            .filter(Column::RowId.lt(page.offset))
-            .order_by_desc(Column::RowId)
+    use sea_orm::{
+        FromQueryResult,
+        sea_query::{Alias, ExprTrait, JoinType, Order, Query},
     };
-    query.limit(page.count).all(db).await
-}
 
-/// The accounts with these ids (for the debtors' payto URIs of a history page).
-pub async fn accounts_by_id(
-    db: &impl ConnectionTrait,
-    ids: Vec<i64>,
-) -> Result<Vec<Account>, DbErr> {
-    bank_accounts::Entity::find()
-        .filter(bank_accounts::Column::AccountId.is_in(ids))
-        .all(db)
-        .await
+    use super::access::{col, select_prefixed};
+    let mut q = Query::select();
+    select_prefixed::<bank_transactions::Entity>(&mut q, "t", "t_");
+    select_prefixed::<bank_accounts::Entity>(&mut q, "d", "d_");
+    q.from_as(bank_transactions::Entity, Alias::new("t"))
+        .join_as(
+            JoinType::InnerJoin,
+            bank_accounts::Entity,
+            Alias::new("d"),
+            col("d", bank_accounts::Column::AccountId)
+                .equals((Alias::new("t"), Column::DebtorAccountId)),
+        )
+        .and_where(col("t", Column::CreditorAccountId).eq(creditor));
+    if page.ascending {
+        q.and_where(col("t", Column::RowId).gt(page.offset))
+            .order_by((Alias::new("t"), Column::RowId), Order::Asc);
+    } else {
+        q.and_where(col("t", Column::RowId).lt(page.offset))
+            .order_by((Alias::new("t"), Column::RowId), Order::Desc);
+    }
+    q.limit(page.count);
+    db.query_all_raw(db.get_database_backend().build(&q))
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                Transaction::from_query_result(row, "t_")?,
+                Account::from_query_result(row, "d_")?,
+            ))
+        })
+        .collect()
 }
