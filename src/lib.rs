@@ -27,6 +27,9 @@ pub struct AppState {
     pub config: Config,
     /// Wakes long pollers of the bank's histories.
     pub incoming: bank::notifier::Notifier,
+    /// History pages shared by the long pollers one wake woke.
+    pub history_looks:
+        bank::notifier::SharedLooks<bank::revenue::SharedPageKey, bank::revenue::SharedPage>,
     /// This server's own base URL (`http://host:port`), known once it listens; the
     /// report scheduler requests data sources through it.
     pub self_url: std::sync::OnceLock<String>,
@@ -129,6 +132,7 @@ pub fn specs(config: Config) -> [(&'static str, String); 3] {
         logins: logins(&config),
         config,
         incoming: bank::notifier::Notifier::local(),
+        history_looks: Default::default(),
         self_url: Default::default(),
         http: reqwest::Client::new(),
     });
@@ -159,6 +163,7 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
         logins: logins(&config),
         config,
         incoming,
+        history_looks: Default::default(),
         self_url: Default::default(),
         http: reqwest::Client::new(),
     }))

@@ -1,6 +1,6 @@
 //! Taler Revenue API: `accounts/$USERNAME/taler-revenue/...`.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -37,7 +37,7 @@ pub struct RevenueIncomingHistory {
 }
 
 /// `RevenueIncomingBankTransaction`.
-#[derive(Object)]
+#[derive(Object, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RevenueIncomingBankTransaction {
     /// Opaque identifier of the returned record.
@@ -152,7 +152,13 @@ impl RevenueApi {
         #[oai(deprecated)]
         long_poll_ms: Query<Option<u64>>,
     ) -> Result<HistoryResponse, HistoryErrors> {
-        let account = auth::authorize(&self.0, &username, &credentials, Need::Revenue).await?;
+        let account = Box::pin(auth::authorize(
+            &self.0,
+            &username,
+            &credentials,
+            Need::Revenue,
+        ))
+        .await?;
         let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let timeout = timeout_ms
             .0
@@ -161,37 +167,49 @@ impl RevenueApi {
             .min(MAX_TIMEOUT_MS);
         // Subscribe before the first look, so a transfer in between is not missed.
         let mut wake = self.0.incoming.subscribe();
-        let mut rows = store::incoming(&self.0.db, account.account_id, page)
-            .await
-            .map_err(ApiError::db_fetch)?;
-        if rows.is_empty() && page.ascending && timeout > 0 {
+        let id = account.account_id;
+        let mut found = self.look(id, page).await?;
+        if found.is_empty() && page.ascending && timeout > 0 {
             let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
             loop {
                 tokio::select! {
-                    woke = wake.recv() => match woke {
-                        Ok(id) if id != account.account_id && id != EVERYONE => continue,
-                        Ok(_) | Err(RecvError::Lagged(_)) => {
-                            rows = store::incoming(&self.0.db, account.account_id, page)
-                                .await
-                                .map_err(ApiError::db_fetch)?;
-                            if !rows.is_empty() {
-                                break;
+                    woke = wake.recv() => {
+                        found = match woke {
+                            Ok(w) if w.account != id && w.account != EVERYONE => continue,
+                            // Every poller of this page woken by this wake shares one look.
+                            Ok(w) => {
+                                let key = (id, page.offset, page.count, w.seq);
+                                self.0.history_looks.get(key, || self.look(id, page)).await?
                             }
+                            Err(RecvError::Lagged(_)) => self.look(id, page).await?,
+                            Err(RecvError::Closed) => break,
+                        };
+                        if !found.is_empty() {
+                            break;
                         }
-                        Err(RecvError::Closed) => break,
                     },
                     _ = tokio::time::sleep_until(deadline) => break,
                 }
             }
         }
-        if rows.is_empty() {
+        if found.is_empty() {
             return Ok(HistoryResponse::Empty);
         }
-        let incoming_transactions = transactions(rows)?;
         Ok(HistoryResponse::Ok(Json(RevenueIncomingHistory {
-            incoming_transactions,
+            incoming_transactions: found.as_ref().clone(),
             credit_account: accounts_payto(&account),
         })))
+    }
+}
+
+impl RevenueApi {
+    /// One page of `account`'s history. Boxed: the query's state lives on the heap only
+    /// while it runs, so a waiting poller's future stays small.
+    async fn look(&self, account: i64, page: Page) -> SharedPage {
+        let rows = Box::pin(store::incoming(&self.0.db, account, page))
+            .await
+            .map_err(ApiError::db_fetch)?;
+        Ok(Arc::new(transactions(rows)?))
     }
 }
 
@@ -216,3 +234,9 @@ fn transactions(
         })
         .collect()
 }
+
+/// A history page shared by the pollers one wake woke: account, offset, count, wake.
+pub type SharedPageKey = (i64, i64, u64, u64);
+
+/// What they share.
+pub type SharedPage = Result<Arc<Vec<RevenueIncomingBankTransaction>>, ApiError>;
