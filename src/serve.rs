@@ -73,6 +73,7 @@ where
     let app = Arc::new(app.map_to_response());
     let cap = connection_cap(&limits);
     let permits = Arc::new(Semaphore::new(cap));
+    let _trimmer = TrimOnDrain::spawn(permits.clone(), cap);
     let local = listener
         .local_addr()
         .map(|a| LocalAddr(Addr::SocketAddr(a)))
@@ -103,6 +104,46 @@ where
             let _permit = permit;
             serve_connection(stream, remote, local, app, header_timeout).await;
         });
+    }
+}
+
+/// Hands memory back to the operating system after a crowd of connections has gone
+/// (glibc keeps what it freed, so ten thousand finished long polls would otherwise hold
+/// their memory for good). Every few seconds it compares the open connections with the
+/// most seen since the last trim; when they fell by at least [`TRIM_DROP`], it trims.
+struct TrimOnDrain(tokio::task::JoinHandle<()>);
+
+/// How many connections must have closed before memory is trimmed.
+const TRIM_DROP: usize = 1000;
+
+impl TrimOnDrain {
+    fn spawn(permits: Arc<Semaphore>, cap: usize) -> TrimOnDrain {
+        TrimOnDrain(tokio::spawn(async move {
+            let mut peak = 0;
+            loop {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                let open = cap - permits.available_permits();
+                peak = peak.max(open);
+                if peak - open >= TRIM_DROP {
+                    peak = open;
+                    let _ = tokio::task::spawn_blocking(trim).await;
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for TrimOnDrain {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn trim() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
