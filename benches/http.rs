@@ -358,6 +358,16 @@ async fn main() {
         "data_source": "/private/pots", "target_address": "drop", "report_frequency": {"d_us": 86_400_000_000u64}}))).await;
     let report_id = report["report_serial_id"].as_u64().unwrap();
     let pot_id = 1;
+    // The default instance's own pot, for the administrator token.
+    let admin_pot = call(
+        &client,
+        Method::POST,
+        m("/private/pots"),
+        &admin,
+        Some(json!({"pot_name": "admin-tips", "description": "Admin"})),
+    )
+    .await;
+    let admin_pot_id = admin_pot["pot_serial_id"].as_u64().unwrap();
     for user in ["shop", "alice"] {
         call(
             &client,
@@ -416,9 +426,12 @@ async fn main() {
     let post_script = dir.join("post.lua");
     std::fs::write(
         &post_script,
+        // Each wrk thread numbers its own requests under a prefix of its own, so
+        // every pot name is new (a repeated name would be a 409, not an insert).
         "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         threads = 0\nsetup = function(thread)\n  threads = threads + 1\n  thread:set(\"id\", threads)\nend\n\
          counter = 0\nrequest = function()\n  counter = counter + 1\n  \
-         return wrk.format(nil, nil, nil, '{\"pot_name\":\"w' .. counter .. '-' .. math.random(1e9) .. '\",\"description\":\"d\"}')\nend\n",
+         return wrk.format(nil, nil, nil, '{\"pot_name\":\"w' .. id .. '-' .. counter .. '-' .. os.time() .. '\",\"description\":\"d\"}')\nend\n",
     )
     .unwrap();
     let post_script = post_script.display().to_string();
@@ -468,7 +481,7 @@ async fn main() {
             (
                 "GET pot, administrator token",
                 wrk(
-                    &m(&format!("/private/pots/{pot_id}")),
+                    &m(&format!("/private/pots/{admin_pot_id}")),
                     32,
                     s,
                     Some(&admin),
@@ -479,7 +492,7 @@ async fn main() {
             ),
             (
                 "GET template, public (wallet)",
-                wrk(&m("/templates/coffee"), 32, s, None, None),
+                wrk(&m("/instances/shop/templates/coffee"), 32, s, None, None),
                 "read",
                 read.rps,
             ),

@@ -206,6 +206,7 @@ pub struct RunningServer {
     pub state: State,
     handle: tokio::task::JoinHandle<()>,
     scheduler: tokio::task::JoinHandle<()>,
+    leases: merchant::report_scheduler::Leases,
 }
 
 impl RunningServer {
@@ -216,6 +217,14 @@ impl RunningServer {
     pub fn stop(self) {
         self.handle.abort();
         self.scheduler.abort();
+    }
+
+    /// Stops serving and scheduling, and gives back the report leases of the runs it
+    /// will not finish, so they are taken up again at once.
+    pub async fn shutdown(self) {
+        self.handle.abort();
+        self.scheduler.abort();
+        merchant::report_scheduler::release(&self.state, &self.leases).await;
     }
 }
 
@@ -233,11 +242,12 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
     let _ = state.self_url.set(format!("http://{addr}"));
     let app = build(&state);
     let handle = tokio::spawn(serve::serve(listener, app, state.config.limits.clone()));
-    let scheduler = merchant::report_scheduler::spawn(state.clone());
+    let (scheduler, leases) = merchant::report_scheduler::spawn(state.clone());
     Ok(RunningServer {
         addr,
         state,
         handle,
         scheduler,
+        leases,
     })
 }

@@ -115,7 +115,7 @@ async fn run() -> Result<(), String> {
             println!("  admin token: in the {origin}");
             tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
             println!("shutting down");
-            server.stop();
+            server.shutdown().await;
             Ok(())
         }
     }

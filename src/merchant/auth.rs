@@ -162,17 +162,19 @@ pub struct Access {
     pub token_hash: Option<Vec<u8>>,
 }
 
+fn instance_unknown(instance_id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::MerchantGenericInstanceUnknown,
+        format!("instance `{instance_id}` is unknown"),
+    )
+}
+
 /// Finds the instance, or 404 `TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`.
 pub async fn instance(state: &AppState, instance_id: &str) -> Result<Instance, ApiError> {
     store::instances::find_active(&state.db, instance_id)
         .await
         .map_err(ApiError::db_fetch)?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::MerchantGenericInstanceUnknown,
-                format!("instance `{instance_id}` is unknown"),
-            )
-        })
+        .ok_or_else(|| instance_unknown(instance_id))
 }
 
 /// Checks a bearer token against an instance: 404 for an unknown instance, 401 for a
@@ -184,9 +186,15 @@ pub async fn authorize(
     token: &MerchantToken,
     permission: Permission,
 ) -> Result<Access, ApiError> {
-    let instance = instance(state, instance_id).await?;
-    let access = authenticate(state, instance, &token.0.token).await?;
-    require(access, permission)
+    let token = token.0.token.as_str();
+    let hash = secret::token_hash(token);
+    // The instance and the token in one query (`store::access`).
+    let (instance, stored) = store::access::instance_with_token(&state.db, instance_id, &hash)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(|| instance_unknown(instance_id))?;
+    check_prefix(token)?;
+    require(access_of(state, instance, token, hash, stored)?, permission)
 }
 
 /// [`authorize`] for operations on one object whose spec page answers an unknown

@@ -7,7 +7,10 @@
 //! outcome and the next due time. A failing or hanging program only delays its own
 //! report: runs are separate tasks, each bounded by the generator's `TIMEOUT`.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use tokio::{task::JoinSet, time::sleep};
 
@@ -23,17 +26,36 @@ const TICK: Duration = Duration::from_millis(200);
 /// Reports claimed per tick at most.
 const BATCH: u32 = 32;
 
+/// The leases this server took and may still hold (their `lease_until_us` values).
+pub type Leases = Arc<Mutex<Vec<i64>>>;
+
 /// Runs the scheduler until the returned task is aborted (which also stops the runs
-/// in progress; their reports are taken up again when their lease expires).
-pub fn spawn(state: State) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// in progress; their reports are taken up again when their lease expires, or at once
+/// when the server releases its leases on shutdown).
+pub fn spawn(state: State) -> (tokio::task::JoinHandle<()>, Leases) {
+    let leases = Leases::default();
+    let held = leases.clone();
+    let task = tokio::spawn(async move {
         let mut runs = JoinSet::new();
         loop {
             while runs.try_join_next().is_some() {}
-            tick(&state, &mut runs).await;
+            tick(&state, &mut runs, &held).await;
             sleep(TICK).await;
         }
-    })
+    });
+    (task, leases)
+}
+
+/// Gives back the leases of runs a stopping server will not finish, so another server
+/// (or this one, restarted) takes their reports up at once.
+pub async fn release(state: &State, leases: &Leases) {
+    let held: Vec<i64> = std::mem::take(&mut *leases.lock().unwrap_or_else(|e| e.into_inner()));
+    let now = now_us();
+    for lease in held.into_iter().filter(|l| *l > now) {
+        if let Err(e) = store::release_lease(&state.db, lease).await {
+            tracing::warn!(error = %e, "cannot release a report lease");
+        }
+    }
 }
 
 /// How long a server may hold a report: fetching plus the slowest generator, plus slack.
@@ -48,9 +70,16 @@ fn lease_us(state: &State) -> i64 {
     ((reports::FETCH_TIMEOUT.as_secs() + slowest + 30) * 1_000_000) as i64
 }
 
-async fn tick(state: &State, runs: &mut JoinSet<()>) {
+async fn tick(state: &State, runs: &mut JoinSet<()>, held: &Leases) {
     let now = now_us();
-    let lease = now + lease_us(state);
+    // A few random microseconds keep two servers' leases apart.
+    let jitter = i64::from(u16::from_le_bytes(crate::taler::secret::random_bytes::<2>()));
+    let lease = now + lease_us(state) + jitter;
+    {
+        let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|l| *l > now);
+        held.push(lease);
+    }
     match store::claim_due(&state.db, now, lease, BATCH).await {
         Ok(due) => {
             for report in due {

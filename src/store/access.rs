@@ -62,10 +62,42 @@ pub async fn fetch<E: EntityTrait>(
 where
     E::Column: Iden + 'static,
 {
+    let mut q = instance_and_token(instance_id, token_hash);
+    select_prefixed::<E>(&mut q, OBJECT, "o_");
+    q.join_as(
+        JoinType::LeftJoin,
+        E::default(),
+        Alias::new(OBJECT),
+        col(OBJECT, instance_column)
+            .equals((
+                Alias::new(INSTANCE),
+                merchant_instances::Column::InstanceSerial,
+            ))
+            .and(col(OBJECT, key).eq(key_value.into())),
+    );
+    extra(&mut q);
+    let statement = db.get_database_backend().build(&q);
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let (instance, token) = read_instance_and_token(&row, token_hash.is_some())?;
+    let object = E::Model::from_query_result_optional(&row, "o_")?;
+    Ok(Some(Found {
+        instance,
+        token,
+        object,
+        row,
+    }))
+}
+
+/// The select of instance `instance_id` (not deleted) with the token of digest
+/// `token_hash`, if given: the start of every joined read.
+fn instance_and_token(instance_id: &str, token_hash: Option<&[u8]>) -> SelectStatement {
     let mut q = Query::select();
     select_prefixed::<merchant_instances::Entity>(&mut q, INSTANCE, "i_");
-    select_prefixed::<E>(&mut q, OBJECT, "o_");
-    q.from_as(merchant_instances::Entity, Alias::new(INSTANCE));
+    q.from_as(merchant_instances::Entity, Alias::new(INSTANCE))
+        .and_where(col(INSTANCE, merchant_instances::Column::InstanceId).eq(instance_id))
+        .and_where(col(INSTANCE, merchant_instances::Column::Deleted).eq(false));
     if let Some(hash) = token_hash {
         q.expr_as(
             col(TOKEN, merchant_tokens::Column::Scope),
@@ -87,29 +119,17 @@ where
                 ))),
         );
     }
-    q.join_as(
-        JoinType::LeftJoin,
-        E::default(),
-        Alias::new(OBJECT),
-        col(OBJECT, instance_column)
-            .equals((
-                Alias::new(INSTANCE),
-                merchant_instances::Column::InstanceSerial,
-            ))
-            .and(col(OBJECT, key).eq(key_value.into())),
-    )
-    .and_where(col(INSTANCE, merchant_instances::Column::InstanceId).eq(instance_id))
-    .and_where(col(INSTANCE, merchant_instances::Column::Deleted).eq(false));
-    extra(&mut q);
-    let statement = db.get_database_backend().build(&q);
-    let Some(row) = db.query_one_raw(statement).await? else {
-        return Ok(None);
-    };
-    let instance = Instance::from_query_result(&row, "i_")?;
-    let object = E::Model::from_query_result_optional(&row, "o_")?;
-    let token = match token_hash {
-        None => None,
-        Some(_) => match row.try_get::<Option<String>>("", "t_scope")? {
+    q
+}
+
+fn read_instance_and_token(
+    row: &QueryResult,
+    with_token: bool,
+) -> Result<(Instance, Option<TokenRow>), DbErr> {
+    let instance = Instance::from_query_result(row, "i_")?;
+    let token = match with_token {
+        false => None,
+        true => match row.try_get::<Option<String>>("", "t_scope")? {
             Some(scope) => Some(TokenRow {
                 scope,
                 expiration: row.try_get::<i64>("", "t_expiration")?,
@@ -117,12 +137,24 @@ where
             None => None,
         },
     };
-    Ok(Some(Found {
-        instance,
-        token,
-        object,
-        row,
-    }))
+    Ok((instance, token))
+}
+
+/// Instance `instance_id` (not deleted) and the token of digest `token_hash`: one
+/// query, for operations on the instance as a whole (lists, creates, changes).
+pub async fn instance_with_token(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: &[u8],
+) -> Result<Option<(Instance, Option<TokenRow>)>, DbErr> {
+    let q = instance_and_token(instance_id, Some(token_hash));
+    match db
+        .query_one_raw(db.get_database_backend().build(&q))
+        .await?
+    {
+        Some(row) => read_instance_and_token(&row, true).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// A LEFT JOIN of `E` (as `alias`) on `on_column` = the object's `object_column`, with

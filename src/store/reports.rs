@@ -124,6 +124,19 @@ pub async fn find_with_access(
     .await
 }
 
+/// Frees the reports held under `lease_until_us` (their server is stopping).
+pub async fn release_lease(db: &impl ConnectionTrait, lease_until_us: i64) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(
+            Column::LeaseUntilUs,
+            sea_orm::sea_query::Expr::value(Option::<i64>::None),
+        )
+        .filter(Column::LeaseUntilUs.eq(lease_until_us))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// How many reports an instance has (for the per-instance cap).
 pub async fn count_of_instance(
     db: &impl ConnectionTrait,

@@ -153,7 +153,7 @@ impl TestServer {
     /// Stops the server and starts a new one on the same database.
     pub async fn restart(self) -> TestServer {
         let db = self.db.clone();
-        self.server.stop();
+        self.server.shutdown().await;
         Self::start_with(db, &self.extra).await
     }
 
