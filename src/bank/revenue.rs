@@ -17,7 +17,7 @@ use crate::{
         notifier::EVERYONE,
     },
     error_responses,
-    store::bank::{self as store, Account, Creditor, Transaction},
+    store::bank::{self as store, Account, Transaction},
     taler::{
         Amount, ApiError, Timestamp,
         pagination::{Page, PageLimit},
@@ -152,7 +152,14 @@ impl RevenueApi {
         #[oai(deprecated)]
         long_poll_ms: Query<Option<u64>>,
     ) -> Result<HistoryResponse, HistoryErrors> {
-        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0));
+        let account = Box::pin(auth::authorize(
+            &self.0,
+            &username,
+            &credentials,
+            Need::Revenue,
+        ))
+        .await?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let timeout = timeout_ms
             .0
             .or(long_poll_ms.0)
@@ -160,26 +167,8 @@ impl RevenueApi {
             .min(MAX_TIMEOUT_MS);
         // Subscribe before the first look, so a transfer in between is not missed.
         let mut wake = self.0.incoming.subscribe();
-        // The first look runs beside the credential check (its rows are dropped unless
-        // the check passes): one round trip of latency instead of two.
-        let (account, first) = tokio::join!(
-            Box::pin(auth::authorize(
-                &self.0,
-                &username,
-                &credentials,
-                Need::Revenue,
-            )),
-            async {
-                match page {
-                    Ok(page) => Some(self.look(Creditor::Username(&username), page).await),
-                    Err(_) => None,
-                }
-            }
-        );
-        let account = account?;
-        let page = page?;
         let id = account.account_id;
-        let mut found = first.expect("a valid page was looked at")?;
+        let mut found = self.look(id, page).await?;
         if found.is_empty() && page.ascending && timeout > 0 {
             let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
             loop {
@@ -190,9 +179,9 @@ impl RevenueApi {
                             // Every poller of this page woken by this wake shares one look.
                             Ok(w) => {
                                 let key = (id, page.offset, page.count, w.seq);
-                                self.0.history_looks.get(key, || self.look(Creditor::Id(id), page)).await?
+                                self.0.history_looks.get(key, || self.look(id, page)).await?
                             }
-                            Err(RecvError::Lagged(_)) => self.look(Creditor::Id(id), page).await?,
+                            Err(RecvError::Lagged(_)) => self.look(id, page).await?,
                             Err(RecvError::Closed) => break,
                         };
                         if !found.is_empty() {
@@ -216,7 +205,7 @@ impl RevenueApi {
 impl RevenueApi {
     /// One page of `account`'s history. Boxed: the query's state lives on the heap only
     /// while it runs, so a waiting poller's future stays small.
-    async fn look(&self, account: Creditor<'_>, page: Page) -> SharedPage {
+    async fn look(&self, account: i64, page: Page) -> SharedPage {
         let rows = Box::pin(store::incoming(&self.0.db, account, page))
             .await
             .map_err(ApiError::db_fetch)?;

@@ -178,19 +178,11 @@ pub async fn transfer(
     }
 }
 
-/// Whose history: an account by id, or by user name (so the page can be read while
-/// the credentials are still being checked).
-#[derive(Debug, Clone, Copy)]
-pub enum Creditor<'a> {
-    Id(i64),
-    Username(&'a str),
-}
-
 /// One page of the transfers into an account, by row id, each with its debtor's
 /// account: one query.
 pub async fn incoming(
     db: &impl ConnectionTrait,
-    creditor: Creditor<'_>,
+    creditor: i64,
     page: Page,
 ) -> Result<Vec<(Transaction, Account)>, DbErr> {
     use bank_transactions::Column;
@@ -210,22 +202,8 @@ pub async fn incoming(
             Alias::new("d"),
             col("d", bank_accounts::Column::AccountId)
                 .equals((Alias::new("t"), Column::DebtorAccountId)),
-        );
-    match creditor {
-        Creditor::Id(id) => {
-            q.and_where(col("t", Column::CreditorAccountId).eq(id));
-        }
-        Creditor::Username(username) => {
-            q.join_as(
-                JoinType::InnerJoin,
-                bank_accounts::Entity,
-                Alias::new("c"),
-                col("c", bank_accounts::Column::AccountId)
-                    .equals((Alias::new("t"), Column::CreditorAccountId))
-                    .and(col("c", bank_accounts::Column::Username).eq(username)),
-            );
-        }
-    }
+        )
+        .and_where(col("t", Column::CreditorAccountId).eq(creditor));
     if page.ascending {
         q.and_where(col("t", Column::RowId).gt(page.offset))
             .order_by((Alias::new("t"), Column::RowId), Order::Asc);
