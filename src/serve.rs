@@ -8,15 +8,16 @@
 //! - at most `max_connections` connections are open at once; further ones wait in the
 //!   kernel's backlog until one closes.
 //!
+//! It speaks HTTP/1.1 only, the protocol reverse proxies use towards their backends:
+//! HTTP/2 over cleartext would cost every connection memory for nothing (about 10 KiB
+//! of each idle long poller).
+//!
 //! The body timeout is the HTTP edge's (`crate::http`), where it becomes an
 //! `ErrorDetail`.
 
 use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
 
-use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::conn::auto,
-};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use poem::{
     Addr, Endpoint, EndpointExt,
     http::uri::Scheme,
@@ -168,13 +169,12 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
             Ok::<_, Infallible>(hyper::Response::<BoxBody>::from(resp))
         }
     });
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     if let Err(e) = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(stream), service)
         .await
     {
         tracing::debug!(error = %e, %remote, "connection closed");
