@@ -114,7 +114,7 @@ def merchant_flow():
                                      body=mm.PotModifyRequest.from_dict(change)), 204, "fill pot")
     error_code(m_pot_patch.sync_detailed("cafe", pot, client=cafe,
                                          body=mm.PotModifyRequest.from_dict(change)),
-               409, 2671, "stale pot update")
+               409, 2691, "stale pot update")
     got = expect(m_pot_get.sync_detailed("cafe", pot, client=cafe), 200, "get pot")
     assert got.pot_totals == [f"{currency}:5.25"], got.pot_totals
     expect(m_pot_delete.sync_detailed("cafe", pot, client=cafe), 204, "delete pot")

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 // Provisional numbers (see `taler::error::PROVISIONAL`); the hint names the code too.
 const POT_UNKNOWN: u64 = 2035;
-const CONFLICTING_NAME: u64 = 2670;
-const CONFLICTING_TOTAL: u64 = 2671;
+const CONFLICTING_NAME: u64 = 2690;
+const CONFLICTING_TOTAL: u64 = 2691;
 const PARAMETER_MALFORMED: u64 = 26;
 
 async fn create_pot(s: &TestServer, base: &str, token: &str, name: &str) -> u64 {

@@ -5,7 +5,8 @@ use poem::{IntoResponse, Response, error::ResponseError, http::StatusCode};
 use poem_openapi::Object;
 
 /// `TALER_EC_*` codes used by this server, with their numbers from the GANA registry
-/// (gnu-taler-error-codes). Never invent a number: look the name up in the registry.
+/// (gnu-taler-error-codes). Never invent a number: look the name up in the registry; a
+/// name no registry copy has goes into `PROVISIONAL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     GenericTokenPermissionInsufficient,
@@ -38,6 +39,10 @@ pub enum ErrorCode {
     MerchantGenericReportUnknown,
     MerchantGenericReportGeneratorUnconfigured,
     MerchantGenericCategoryUnknown,
+    MerchantGenericProductUnknown,
+    MerchantPrivatePatchProductsTotalLostReduced,
+    MerchantPrivatePatchProductsTotalLostExceedsStocks,
+    MerchantPrivatePatchProductsTotalStockedReduced,
     MerchantGenericTemplateUnknown,
     MerchantGenericOtpDeviceUnknown,
     MerchantPrivatePostProductsConflictProductExists,
@@ -56,22 +61,71 @@ pub enum ErrorCode {
     BankUnknownCreditor,
 }
 
-/// Codes the spec names whose numbers could not be found in any stored copy of the
-/// GANA registry (it predates them). Their numbers are provisional and must be
-/// checked against the registry; `hint` always carries the `TALER_EC_*` name as well.
-pub const PROVISIONAL: &[ErrorCode] = &[
-    ErrorCode::MerchantGenericMoneyPotUnknown,
-    ErrorCode::MerchantPrivateMoneyPotConflictingName,
-    ErrorCode::MerchantPrivateMoneyPotConflictingTotal,
-    ErrorCode::MerchantGenericReportUnknown,
-    ErrorCode::MerchantGenericReportGeneratorUnconfigured,
-    ErrorCode::DonauCharityPubExists,
+/// A code the pages name whose number no registry copy we could find assigns. The
+/// number is ours until GANA assigns one; it never equals a number any registry copy
+/// gives another name (checked by `provisional_numbers_collide_with_no_assigned_one`),
+/// and `hint` always carries the `TALER_EC_*` name so a client can tell the condition
+/// apart if the number changes.
+pub struct Provisional {
+    pub code: ErrorCode,
+    pub number: u32,
+    pub name: &'static str,
+}
+
+/// Every provisional code, in one place.
+pub const PROVISIONAL: &[Provisional] = &[
+    Provisional {
+        code: ErrorCode::MerchantGenericMoneyPotUnknown,
+        number: 2035,
+        name: "MERCHANT_GENERIC_MONEY_POT_UNKNOWN",
+    },
+    Provisional {
+        code: ErrorCode::MerchantGenericReportUnknown,
+        number: 2036,
+        name: "MERCHANT_GENERIC_REPORT_UNKNOWN",
+    },
+    Provisional {
+        code: ErrorCode::MerchantGenericReportGeneratorUnconfigured,
+        number: 2037,
+        name: "MERCHANT_GENERIC_REPORT_GENERATOR_UNCONFIGURED",
+    },
+    // 2670 (used here until 2026-11) is MERCHANT_PRIVATE_POST_PRODUCTS_LOCK_INSUFFICIENT_STOCKS.
+    Provisional {
+        code: ErrorCode::MerchantPrivateMoneyPotConflictingName,
+        number: 2690,
+        name: "MERCHANT_PRIVATE_MONEY_POT_CONFLICTING_NAME",
+    },
+    Provisional {
+        code: ErrorCode::MerchantPrivateMoneyPotConflictingTotal,
+        number: 2691,
+        name: "MERCHANT_PRIVATE_MONEY_POT_CONFLICTING_TOTAL",
+    },
+    Provisional {
+        code: ErrorCode::DonauCharityPubExists,
+        number: 8618,
+        name: "DONAU_CHARITY_PUB_EXISTS",
+    },
 ];
+
+/// The entry of `PROVISIONAL` for `code`, if it is provisional.
+const fn provisional(code: ErrorCode) -> Option<&'static Provisional> {
+    let mut i = 0;
+    while i < PROVISIONAL.len() {
+        if PROVISIONAL[i].code as u32 == code as u32 {
+            return Some(&PROVISIONAL[i]);
+        }
+        i += 1;
+    }
+    None
+}
 
 impl ErrorCode {
     /// The numeric code of the registry.
     pub const fn number(self) -> u32 {
         use ErrorCode::*;
+        if let Some(p) = provisional(self) {
+            return p.number;
+        }
         match self {
             GenericTokenPermissionInsufficient => 16,
             GenericMethodInvalid => 20,
@@ -97,14 +151,11 @@ impl ErrorCode {
             MerchantGenericInstanceUnknown => 2000,
             MerchantPrivatePostInstancesAlreadyExists => 2600,
             MerchantPrivatePostInstancesPurgeRequired => 2603,
-            // PROVISIONAL (see `PROVISIONAL`).
-            MerchantGenericMoneyPotUnknown => 2035,
-            MerchantPrivateMoneyPotConflictingName => 2670,
-            MerchantPrivateMoneyPotConflictingTotal => 2671,
-            // PROVISIONAL (see `PROVISIONAL`).
-            MerchantGenericReportUnknown => 2036,
-            MerchantGenericReportGeneratorUnconfigured => 2037,
             MerchantGenericCategoryUnknown => 2003,
+            MerchantGenericProductUnknown => 2006,
+            MerchantPrivatePatchProductsTotalLostReduced => 2660,
+            MerchantPrivatePatchProductsTotalLostExceedsStocks => 2661,
+            MerchantPrivatePatchProductsTotalStockedReduced => 2662,
             MerchantGenericTemplateUnknown => 2018,
             MerchantGenericOtpDeviceUnknown => 2021,
             MerchantPrivatePostProductsConflictProductExists => 2650,
@@ -112,8 +163,6 @@ impl ErrorCode {
             MerchantPrivatePostTemplatesConflictTemplateExists => 2850,
             MerchantPrivatePostOtpDevicesConflictOtpDeviceExists => 2851,
             DonauCharityNotFound => 8609,
-            // PROVISIONAL (see `PROVISIONAL`).
-            DonauCharityPubExists => 8618,
             BankSameAccount => 5101,
             BankUnallowedDebit => 5102,
             BankUnknownAccount => 5106,
@@ -122,24 +171,21 @@ impl ErrorCode {
             BankRegisterUsernameReuse => 5121,
             BankRegisterPaytoUriReuse => 5122,
             BankUnknownCreditor => 5124,
+            // Provisional: answered from `PROVISIONAL` above.
+            MerchantGenericMoneyPotUnknown
+            | MerchantPrivateMoneyPotConflictingName
+            | MerchantPrivateMoneyPotConflictingTotal
+            | MerchantGenericReportUnknown
+            | MerchantGenericReportGeneratorUnconfigured
+            | DonauCharityPubExists => 0,
         }
     }
 
-    /// The registry name, without the `TALER_EC_` prefix (only provisional codes need it).
+    /// The registry name without the `TALER_EC_` prefix (kept for provisional codes only).
     pub const fn name(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            MerchantGenericMoneyPotUnknown => "MERCHANT_GENERIC_MONEY_POT_UNKNOWN",
-            MerchantPrivateMoneyPotConflictingName => "MERCHANT_PRIVATE_MONEY_POT_CONFLICTING_NAME",
-            MerchantPrivateMoneyPotConflictingTotal => {
-                "MERCHANT_PRIVATE_MONEY_POT_CONFLICTING_TOTAL"
-            }
-            MerchantGenericReportUnknown => "MERCHANT_GENERIC_REPORT_UNKNOWN",
-            MerchantGenericReportGeneratorUnconfigured => {
-                "MERCHANT_GENERIC_REPORT_GENERATOR_UNCONFIGURED"
-            }
-            DonauCharityPubExists => "DONAU_CHARITY_PUB_EXISTS",
-            _ => "",
+        match provisional(self) {
+            Some(p) => p.name,
+            None => "",
         }
     }
 
@@ -153,6 +199,7 @@ impl ErrorCode {
             | MerchantGenericInstanceUnknown
             | MerchantGenericMoneyPotUnknown
             | MerchantGenericCategoryUnknown
+            | MerchantGenericProductUnknown
             | MerchantGenericReportUnknown
             | MerchantGenericTemplateUnknown
             | MerchantGenericOtpDeviceUnknown
@@ -181,6 +228,9 @@ impl ErrorCode {
             | MerchantPrivateMoneyPotConflictingName
             | MerchantPrivateMoneyPotConflictingTotal
             | MerchantPrivatePostProductsConflictProductExists
+            | MerchantPrivatePatchProductsTotalLostReduced
+            | MerchantPrivatePatchProductsTotalLostExceedsStocks
+            | MerchantPrivatePatchProductsTotalStockedReduced
             | MerchantPrivatePostCategoriesConflictCategoryExists
             | MerchantPrivatePostTemplatesConflictTemplateExists
             | MerchantPrivatePostOtpDevicesConflictOtpDeviceExists
@@ -257,7 +307,7 @@ impl ApiError {
     /// An error whose status differs from the registry's (the spec page decides).
     pub fn with_status(status: StatusCode, code: ErrorCode, hint: impl Into<String>) -> Self {
         let mut hint = hint.into();
-        if PROVISIONAL.contains(&code) {
+        if provisional(code).is_some() {
             // A client can still tell the condition apart if the number changes.
             hint = format!("TALER_EC_{}: {hint}", code.name());
         }
@@ -460,6 +510,406 @@ mod tests {
         assert_eq!(ErrorCode::DonauCharityNotFound.number(), 8609);
         assert_eq!(ErrorCode::BankUnknownAccount.number(), 5106);
         assert_eq!(ErrorCode::BankUnknownCreditor.number(), 5124);
+    }
+
+    /// Numbers the registry assigns in the ranges our provisional numbers live in
+    /// (merchant 2000-2999, Donau 8600-8699), from the newest copy found: taler-android
+    /// `wallet/src/main/java/net/taler/wallet/backend/TalerErrorCode.kt`, GitHub
+    /// MyOralVillage/OIM-Taler-Wallet @ff48c55 (2025-10-24; it contains everything the
+    /// GANA `registry.rec` of Pandapip1/gana @233cb2d and libeufin's `TalerErrorCode.kt`
+    /// of stanisci/libeufin @0595ddd assign in these ranges).
+    const ASSIGNED: &[(u32, &str)] = &[
+        (2000, "MERCHANT_GENERIC_INSTANCE_UNKNOWN"),
+        (2001, "MERCHANT_GENERIC_HOLE_IN_WIRE_FEE_STRUCTURE"),
+        (2002, "MERCHANT_GENERIC_EXCHANGE_WIRE_REQUEST_FAILED"),
+        (2003, "MERCHANT_GENERIC_CATEGORY_UNKNOWN"),
+        (2005, "MERCHANT_GENERIC_ORDER_UNKNOWN"),
+        (2006, "MERCHANT_GENERIC_PRODUCT_UNKNOWN"),
+        (2007, "MERCHANT_GENERIC_REWARD_ID_UNKNOWN"),
+        (2008, "MERCHANT_GENERIC_DB_CONTRACT_CONTENT_INVALID"),
+        (2009, "MERCHANT_GENERIC_CONTRACT_HASH_DOES_NOT_MATCH_ORDER"),
+        (2010, "MERCHANT_GENERIC_EXCHANGE_KEYS_FAILURE"),
+        (2011, "MERCHANT_GENERIC_EXCHANGE_TIMEOUT"),
+        (2012, "MERCHANT_GENERIC_EXCHANGE_CONNECT_FAILURE"),
+        (2013, "MERCHANT_GENERIC_EXCHANGE_REPLY_MALFORMED"),
+        (2014, "MERCHANT_GENERIC_EXCHANGE_UNEXPECTED_STATUS"),
+        (2015, "MERCHANT_GENERIC_UNAUTHORIZED"),
+        (2016, "MERCHANT_GENERIC_INSTANCE_DELETED"),
+        (2017, "MERCHANT_GENERIC_TRANSFER_UNKNOWN"),
+        (2018, "MERCHANT_GENERIC_TEMPLATE_UNKNOWN"),
+        (2019, "MERCHANT_GENERIC_WEBHOOK_UNKNOWN"),
+        (2020, "MERCHANT_GENERIC_PENDING_WEBHOOK_UNKNOWN"),
+        (2021, "MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN"),
+        (2022, "MERCHANT_GENERIC_ACCOUNT_UNKNOWN"),
+        (2023, "MERCHANT_GENERIC_H_WIRE_MALFORMED"),
+        (2024, "MERCHANT_GENERIC_CURRENCY_MISMATCH"),
+        (2025, "MERCHANT_GENERIC_EXCHANGE_UNTRUSTED"),
+        (2026, "MERCHANT_GENERIC_TOKEN_FAMILY_UNKNOWN"),
+        (2027, "MERCHANT_GENERIC_TOKEN_KEY_UNKNOWN"),
+        (2028, "MERCHANT_GENERIC_DONAU_NOT_CONFIGURED"),
+        (2100, "MERCHANT_GET_ORDERS_EXCHANGE_TRACKING_FAILURE"),
+        (2103, "MERCHANT_GET_ORDERS_ID_EXCHANGE_REQUEST_FAILURE"),
+        (2104, "MERCHANT_GET_ORDERS_ID_EXCHANGE_LOOKUP_START_FAILURE"),
+        (2105, "MERCHANT_GET_ORDERS_ID_INVALID_TOKEN"),
+        (2106, "MERCHANT_GET_ORDERS_ID_INVALID_CONTRACT_HASH"),
+        (2107, "MERCHANT_GET_ORDERS_ID_INVALID_CONTRACT_VERSION"),
+        (2150, "MERCHANT_POST_ORDERS_ID_PAY_INSUFFICIENT_FUNDS"),
+        (
+            2151,
+            "MERCHANT_POST_ORDERS_ID_PAY_DENOMINATION_KEY_NOT_FOUND",
+        ),
+        (
+            2152,
+            "MERCHANT_POST_ORDERS_ID_PAY_DENOMINATION_KEY_AUDITOR_FAILURE",
+        ),
+        (2153, "MERCHANT_POST_ORDERS_ID_PAY_AMOUNT_OVERFLOW"),
+        (2154, "MERCHANT_POST_ORDERS_ID_PAY_FEES_EXCEED_PAYMENT"),
+        (2155, "MERCHANT_POST_ORDERS_ID_PAY_INSUFFICIENT_DUE_TO_FEES"),
+        (2156, "MERCHANT_POST_ORDERS_ID_PAY_PAYMENT_INSUFFICIENT"),
+        (2157, "MERCHANT_POST_ORDERS_ID_PAY_COIN_SIGNATURE_INVALID"),
+        (2158, "MERCHANT_POST_ORDERS_ID_PAY_EXCHANGE_LOOKUP_FAILED"),
+        (
+            2159,
+            "MERCHANT_POST_ORDERS_ID_PAY_REFUND_DEADLINE_PAST_WIRE_TRANSFER_DEADLINE",
+        ),
+        (2160, "MERCHANT_POST_ORDERS_ID_PAY_ALREADY_PAID"),
+        (2161, "MERCHANT_POST_ORDERS_ID_PAY_OFFER_EXPIRED"),
+        (2162, "MERCHANT_POST_ORDERS_ID_PAY_MERCHANT_FIELD_MISSING"),
+        (2163, "MERCHANT_POST_ORDERS_ID_PAY_WIRE_HASH_UNKNOWN"),
+        (
+            2165,
+            "MERCHANT_POST_ORDERS_ID_PAY_DENOMINATION_DEPOSIT_EXPIRED",
+        ),
+        (
+            2166,
+            "MERCHANT_POST_ORDERS_ID_PAY_EXCHANGE_WIRE_FEE_ADDITION_FAILED",
+        ),
+        (2167, "MERCHANT_POST_ORDERS_ID_PAY_REFUNDED"),
+        (2168, "MERCHANT_POST_ORDERS_ID_PAY_REFUNDS_EXCEED_PAYMENTS"),
+        (
+            2169,
+            "DEAD_QQQ_PAY_MERCHANT_POST_ORDERS_ID_ABORT_REFUND_REFUSED_PAYMENT_COMPLETE",
+        ),
+        (2170, "MERCHANT_POST_ORDERS_ID_PAY_EXCHANGE_FAILED"),
+        (2171, "MERCHANT_POST_ORDERS_ID_PAY_AGE_COMMITMENT_MISSING"),
+        (
+            2172,
+            "MERCHANT_POST_ORDERS_ID_PAY_AGE_COMMITMENT_SIZE_MISMATCH",
+        ),
+        (2173, "MERCHANT_POST_ORDERS_ID_PAY_AGE_VERIFICATION_FAILED"),
+        (
+            2174,
+            "MERCHANT_POST_ORDERS_ID_PAY_AGE_COMMITMENT_HASH_MISSING",
+        ),
+        (2175, "MERCHANT_POST_ORDERS_ID_PAY_WIRE_METHOD_UNSUPPORTED"),
+        (2176, "MERCHANT_POST_ORDERS_ID_PAY_CHOICE_INDEX_MISSING"),
+        (
+            2177,
+            "MERCHANT_POST_ORDERS_ID_PAY_CHOICE_INDEX_OUT_OF_BOUNDS",
+        ),
+        (2178, "MERCHANT_POST_ORDERS_ID_PAY_INPUT_TOKENS_MISMATCH"),
+        (2179, "MERCHANT_POST_ORDERS_ID_PAY_TOKEN_ISSUE_SIG_INVALID"),
+        (2180, "MERCHANT_POST_ORDERS_ID_PAY_TOKEN_USE_SIG_INVALID"),
+        (2181, "MERCHANT_POST_ORDERS_ID_PAY_TOKEN_COUNT_MISMATCH"),
+        (
+            2182,
+            "MERCHANT_POST_ORDERS_ID_PAY_TOKEN_ENVELOPE_COUNT_MISMATCH",
+        ),
+        (2183, "MERCHANT_POST_ORDERS_ID_PAY_TOKEN_INVALID"),
+        (
+            2184,
+            "MERCHANT_POST_ORDERS_ID_PAY_EXCHANGE_TRANSACTION_LIMIT_VIOLATION",
+        ),
+        (2200, "MERCHANT_POST_ORDERS_ID_PAID_CONTRACT_HASH_MISMATCH"),
+        (2201, "MERCHANT_POST_ORDERS_ID_PAID_COIN_SIGNATURE_INVALID"),
+        (2225, "MERCHANT_POST_TOKEN_FAMILY_CONFLICT"),
+        (2226, "MERCHANT_PATCH_TOKEN_FAMILY_NOT_FOUND"),
+        (2251, "MERCHANT_POST_ORDERS_ID_ABORT_EXCHANGE_REFUND_FAILED"),
+        (2252, "MERCHANT_POST_ORDERS_ID_ABORT_EXCHANGE_LOOKUP_FAILED"),
+        (2253, "MERCHANT_POST_ORDERS_ID_ABORT_CONTRACT_NOT_FOUND"),
+        (
+            2254,
+            "MERCHANT_POST_ORDERS_ID_ABORT_REFUND_REFUSED_PAYMENT_COMPLETE",
+        ),
+        (
+            2255,
+            "MERCHANT_POST_ORDERS_ID_ABORT_CONTRACT_HASH_MISSMATCH",
+        ),
+        (2256, "MERCHANT_POST_ORDERS_ID_ABORT_COINS_ARRAY_EMPTY"),
+        (2258, "MERCHANT_EXCHANGE_TRANSFERS_AWAITING_KEYS"),
+        (2259, "MERCHANT_EXCHANGE_TRANSFERS_AWAITING_LIST"),
+        (2260, "MERCHANT_EXCHANGE_TRANSFERS_FATAL_NO_EXCHANGE"),
+        (2261, "MERCHANT_EXCHANGE_TRANSFERS_FATAL_NOT_FOUND"),
+        (2262, "MERCHANT_EXCHANGE_TRANSFERS_RATE_LIMITED"),
+        (2263, "MERCHANT_EXCHANGE_TRANSFERS_TRANSIENT_FAILURE"),
+        (2264, "MERCHANT_EXCHANGE_TRANSFERS_HARD_FAILURE"),
+        (2300, "MERCHANT_POST_ORDERS_ID_CLAIM_NOT_FOUND"),
+        (2301, "MERCHANT_POST_ORDERS_ID_CLAIM_ALREADY_CLAIMED"),
+        (
+            2302,
+            "MERCHANT_POST_ORDERS_ID_CLAIM_CLIENT_INTERNAL_FAILURE",
+        ),
+        (2350, "MERCHANT_POST_ORDERS_ID_REFUND_SIGNATURE_FAILED"),
+        (2400, "MERCHANT_REWARD_PICKUP_UNBLIND_FAILURE"),
+        (2403, "MERCHANT_REWARD_PICKUP_EXCHANGE_ERROR"),
+        (2404, "MERCHANT_REWARD_PICKUP_SUMMATION_FAILED"),
+        (2405, "MERCHANT_REWARD_PICKUP_HAS_EXPIRED"),
+        (
+            2406,
+            "MERCHANT_REWARD_PICKUP_AMOUNT_EXCEEDS_REWARD_REMAINING",
+        ),
+        (2407, "MERCHANT_REWARD_PICKUP_DENOMINATION_UNKNOWN"),
+        (
+            2500,
+            "MERCHANT_PRIVATE_POST_ORDERS_INSTANCE_CONFIGURATION_LACKS_WIRE",
+        ),
+        (2501, "MERCHANT_PRIVATE_POST_ORDERS_NO_LOCALTIME"),
+        (2502, "MERCHANT_PRIVATE_POST_ORDERS_PROPOSAL_PARSE_ERROR"),
+        (2503, "MERCHANT_PRIVATE_POST_ORDERS_ALREADY_EXISTS"),
+        (
+            2504,
+            "MERCHANT_PRIVATE_POST_ORDERS_REFUND_AFTER_WIRE_DEADLINE",
+        ),
+        (2505, "MERCHANT_PRIVATE_POST_ORDERS_DELIVERY_DATE_IN_PAST"),
+        (2506, "MERCHANT_PRIVATE_POST_ORDERS_WIRE_DEADLINE_IS_NEVER"),
+        (2507, "MERCHANT_PRIVATE_POST_ORDERS_PAY_DEADLINE_IN_PAST"),
+        (2508, "MERCHANT_PRIVATE_POST_ORDERS_REFUND_DEADLINE_IN_PAST"),
+        (
+            2509,
+            "MERCHANT_PRIVATE_POST_ORDERS_NO_EXCHANGES_FOR_WIRE_METHOD",
+        ),
+        (
+            2510,
+            "MERCHANT_PRIVATE_PATCH_ORDERS_ID_FORGET_PATH_SYNTAX_INCORRECT",
+        ),
+        (
+            2511,
+            "MERCHANT_PRIVATE_PATCH_ORDERS_ID_FORGET_PATH_NOT_FORGETTABLE",
+        ),
+        (
+            2512,
+            "MERCHANT_POST_ORDERS_ID_REFUND_EXCHANGE_TRANSACTION_LIMIT_VIOLATION",
+        ),
+        (
+            2513,
+            "MERCHANT_PRIVATE_POST_ORDERS_AMOUNT_EXCEEDS_LEGAL_LIMITS",
+        ),
+        (
+            2514,
+            "MERCHANT_PRIVATE_POST_ORDERS_NO_EXCHANGE_FOR_CURRENCY",
+        ),
+        (2520, "MERCHANT_PRIVATE_DELETE_ORDERS_AWAITING_PAYMENT"),
+        (2521, "MERCHANT_PRIVATE_DELETE_ORDERS_ALREADY_PAID"),
+        (
+            2530,
+            "MERCHANT_PRIVATE_POST_ORDERS_ID_REFUND_INCONSISTENT_AMOUNT",
+        ),
+        (2531, "MERCHANT_PRIVATE_POST_ORDERS_ID_REFUND_ORDER_UNPAID"),
+        (
+            2532,
+            "MERCHANT_PRIVATE_POST_ORDERS_ID_REFUND_NOT_ALLOWED_BY_CONTRACT",
+        ),
+        (
+            2533,
+            "MERCHANT_PRIVATE_POST_ORDERS_TOKEN_FAMILY_SLUG_UNKNOWN",
+        ),
+        (2534, "MERCHANT_PRIVATE_POST_ORDERS_TOKEN_FAMILY_NOT_VALID"),
+        (2550, "MERCHANT_PRIVATE_POST_TRANSFERS_EXCHANGE_UNKNOWN"),
+        (2551, "MERCHANT_PRIVATE_POST_TRANSFERS_REQUEST_ERROR"),
+        (
+            2552,
+            "MERCHANT_PRIVATE_POST_TRANSFERS_CONFLICTING_TRANSFERS",
+        ),
+        (2553, "MERCHANT_PRIVATE_POST_TRANSFERS_CONFLICTING_REPORTS"),
+        (2554, "MERCHANT_PRIVATE_POST_TRANSFERS_BAD_WIRE_FEE"),
+        (2555, "MERCHANT_PRIVATE_POST_TRANSFERS_ACCOUNT_NOT_FOUND"),
+        (2556, "MERCHANT_PRIVATE_DELETE_TRANSFERS_ALREADY_CONFIRMED"),
+        (
+            2557,
+            "MERCHANT_PRIVATE_POST_TRANSFERS_CONFLICTING_SUBMISSION",
+        ),
+        (2563, "MERCHANT_EXCHANGE_TRANSFERS_CONFLICTING_TRANSFERS"),
+        (2600, "MERCHANT_PRIVATE_POST_INSTANCES_ALREADY_EXISTS"),
+        (2601, "MERCHANT_PRIVATE_POST_INSTANCES_BAD_AUTH"),
+        (2602, "MERCHANT_PRIVATE_POST_INSTANCE_AUTH_BAD_AUTH"),
+        (2603, "MERCHANT_PRIVATE_POST_INSTANCES_PURGE_REQUIRED"),
+        (2625, "MERCHANT_PRIVATE_PATCH_INSTANCES_PURGE_REQUIRED"),
+        (2626, "MERCHANT_PRIVATE_ACCOUNT_DELETE_UNKNOWN_ACCOUNT"),
+        (2627, "MERCHANT_PRIVATE_ACCOUNT_EXISTS"),
+        (
+            2650,
+            "MERCHANT_PRIVATE_POST_PRODUCTS_CONFLICT_PRODUCT_EXISTS",
+        ),
+        (
+            2651,
+            "MERCHANT_PRIVATE_POST_CATEGORIES_CONFLICT_CATEGORY_EXISTS",
+        ),
+        (2660, "MERCHANT_PRIVATE_PATCH_PRODUCTS_TOTAL_LOST_REDUCED"),
+        (
+            2661,
+            "MERCHANT_PRIVATE_PATCH_PRODUCTS_TOTAL_LOST_EXCEEDS_STOCKS",
+        ),
+        (
+            2662,
+            "MERCHANT_PRIVATE_PATCH_PRODUCTS_TOTAL_STOCKED_REDUCED",
+        ),
+        (2663, "MERCHANT_PRIVATE_PATCH_PRODUCTS_TOTAL_SOLD_REDUCED"),
+        (
+            2670,
+            "MERCHANT_PRIVATE_POST_PRODUCTS_LOCK_INSUFFICIENT_STOCKS",
+        ),
+        (2680, "MERCHANT_PRIVATE_DELETE_PRODUCTS_CONFLICTING_LOCK"),
+        (
+            2700,
+            "MERCHANT_PRIVATE_POST_RESERVES_UNSUPPORTED_WIRE_METHOD",
+        ),
+        (2701, "MERCHANT_PRIVATE_POST_RESERVES_REWARDS_NOT_ALLOWED"),
+        (2710, "MERCHANT_PRIVATE_DELETE_RESERVES_NO_SUCH_RESERVE"),
+        (
+            2750,
+            "MERCHANT_PRIVATE_POST_REWARD_AUTHORIZE_RESERVE_EXPIRED",
+        ),
+        (
+            2751,
+            "MERCHANT_PRIVATE_POST_REWARD_AUTHORIZE_RESERVE_UNKNOWN",
+        ),
+        (
+            2752,
+            "MERCHANT_PRIVATE_POST_REWARD_AUTHORIZE_INSUFFICIENT_FUNDS",
+        ),
+        (
+            2753,
+            "MERCHANT_PRIVATE_POST_REWARD_AUTHORIZE_RESERVE_NOT_FOUND",
+        ),
+        (
+            2800,
+            "MERCHANT_PRIVATE_GET_ORDERS_ID_AMOUNT_ARITHMETIC_FAILURE",
+        ),
+        (
+            2850,
+            "MERCHANT_PRIVATE_POST_TEMPLATES_CONFLICT_TEMPLATE_EXISTS",
+        ),
+        (
+            2851,
+            "MERCHANT_PRIVATE_POST_OTP_DEVICES_CONFLICT_OTP_DEVICE_EXISTS",
+        ),
+        (
+            2860,
+            "MERCHANT_POST_USING_TEMPLATES_AMOUNT_CONFLICT_TEMPLATES_CONTRACT_AMOUNT",
+        ),
+        (
+            2861,
+            "MERCHANT_POST_USING_TEMPLATES_SUMMARY_CONFLICT_TEMPLATES_CONTRACT_SUBJECT",
+        ),
+        (2862, "MERCHANT_POST_USING_TEMPLATES_NO_AMOUNT"),
+        (2863, "MERCHANT_POST_USING_TEMPLATES_NO_SUMMARY"),
+        (
+            2900,
+            "MERCHANT_PRIVATE_POST_WEBHOOKS_CONFLICT_WEBHOOK_EXISTS",
+        ),
+        (
+            2910,
+            "MERCHANT_PRIVATE_POST_PENDING_WEBHOOKS_CONFLICT_PENDING_WEBHOOK_EXISTS",
+        ),
+        (8607, "DONAU_GENERIC_KEYS_MISSING"),
+        (8608, "DONAU_CHARITY_SIGNATURE_INVALID"),
+        (8609, "DONAU_CHARITY_NOT_FOUND"),
+        (8610, "DONAU_EXCEEDING_DONATION_LIMIT"),
+        (8611, "DONAU_GENERIC_DONATION_UNIT_UNKNOWN"),
+        (8612, "DONAU_DONATION_UNIT_HELPER_UNAVAILABLE"),
+        (8613, "DONAU_SIGNKEY_HELPER_UNAVAILABLE"),
+        (8614, "DONAU_SIGNKEY_HELPER_BUG"),
+        (8615, "DONAU_GENERIC_WRONG_NUMBER_OF_SEGMENTS"),
+        (8616, "DONAU_DONATION_RECEIPT_SIGNATURE_INVALID"),
+        (8617, "DONAU_DONOR_IDENTIFIER_NONCE_REUSE"),
+    ];
+
+    #[test]
+    fn provisional_numbers_collide_with_no_assigned_one() {
+        for p in PROVISIONAL {
+            assert_eq!(p.code.number(), p.number);
+            assert_eq!(p.code.name(), p.name);
+            if let Some((_, other)) = ASSIGNED.iter().find(|(n, _)| *n == p.number) {
+                panic!(
+                    "{} uses {}, which the registry gives {other}",
+                    p.name, p.number
+                );
+            }
+            assert!(
+                !ASSIGNED.iter().any(|(_, name)| *name == p.name),
+                "{} is assigned now: use the registry's number",
+                p.name
+            );
+            let others = PROVISIONAL.iter().filter(|q| q.number == p.number).count();
+            assert_eq!(others, 1, "{} shares its number", p.name);
+        }
+    }
+
+    #[test]
+    fn assigned_numbers_we_use_match_the_registry() {
+        use ErrorCode::*;
+        for (code, name) in [
+            (
+                MerchantGenericInstanceUnknown,
+                "MERCHANT_GENERIC_INSTANCE_UNKNOWN",
+            ),
+            (
+                MerchantGenericCategoryUnknown,
+                "MERCHANT_GENERIC_CATEGORY_UNKNOWN",
+            ),
+            (
+                MerchantGenericProductUnknown,
+                "MERCHANT_GENERIC_PRODUCT_UNKNOWN",
+            ),
+            (
+                MerchantGenericTemplateUnknown,
+                "MERCHANT_GENERIC_TEMPLATE_UNKNOWN",
+            ),
+            (
+                MerchantGenericOtpDeviceUnknown,
+                "MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN",
+            ),
+            (
+                MerchantPrivatePostInstancesAlreadyExists,
+                "MERCHANT_PRIVATE_POST_INSTANCES_ALREADY_EXISTS",
+            ),
+            (
+                MerchantPrivatePostInstancesPurgeRequired,
+                "MERCHANT_PRIVATE_POST_INSTANCES_PURGE_REQUIRED",
+            ),
+            (
+                MerchantPrivatePostProductsConflictProductExists,
+                "MERCHANT_PRIVATE_POST_PRODUCTS_CONFLICT_PRODUCT_EXISTS",
+            ),
+            (
+                MerchantPrivatePostCategoriesConflictCategoryExists,
+                "MERCHANT_PRIVATE_POST_CATEGORIES_CONFLICT_CATEGORY_EXISTS",
+            ),
+            (
+                MerchantPrivatePatchProductsTotalLostReduced,
+                "MERCHANT_PRIVATE_PATCH_PRODUCTS_TOTAL_LOST_REDUCED",
+            ),
+            (
+                MerchantPrivatePatchProductsTotalLostExceedsStocks,
+                "MERCHANT_PRIVATE_PATCH_PRODUCTS_TOTAL_LOST_EXCEEDS_STOCKS",
+            ),
+            (
+                MerchantPrivatePatchProductsTotalStockedReduced,
+                "MERCHANT_PRIVATE_PATCH_PRODUCTS_TOTAL_STOCKED_REDUCED",
+            ),
+            (
+                MerchantPrivatePostTemplatesConflictTemplateExists,
+                "MERCHANT_PRIVATE_POST_TEMPLATES_CONFLICT_TEMPLATE_EXISTS",
+            ),
+            (
+                MerchantPrivatePostOtpDevicesConflictOtpDeviceExists,
+                "MERCHANT_PRIVATE_POST_OTP_DEVICES_CONFLICT_OTP_DEVICE_EXISTS",
+            ),
+            (DonauCharityNotFound, "DONAU_CHARITY_NOT_FOUND"),
+        ] {
+            let found = ASSIGNED.iter().find(|(_, n)| *n == name).map(|(n, _)| *n);
+            assert_eq!(Some(code.number()), found, "{name}");
+        }
     }
 
     #[test]
