@@ -26,6 +26,19 @@ async fn config_lists_currency_and_report_generators() {
             body["report_generators"]["report-generator-mailer"],
             "Sends reports by mail"
         );
+        // The rest of `MerchantVersionResponse` (get-config.rst, v25+).
+        assert_eq!(body["exchanges"], json!([]));
+        assert_eq!(body["have_self_provisioning"], false);
+        assert_eq!(body["have_donau"], false);
+        assert_eq!(body["payment_target_types"], "*");
+        assert_eq!(body["default_pay_delay"]["d_us"], 86_400_000_000u64);
+        assert_eq!(body["default_refund_delay"]["d_us"], 15 * 86_400_000_000u64);
+        assert_eq!(
+            body["default_wire_transfer_delay"]["d_us"],
+            7 * 86_400_000_000u64
+        );
+        assert_eq!(body["default_wire_transfer_rounding_interval"], "NONE");
+        assert!(body.get("mandatory_tan_channels").is_none());
         let (status, body) = s
             .call(
                 Method::GET,

@@ -518,7 +518,7 @@ async fn racing_template_creates_have_one_winner() {
 }
 
 #[tokio::test]
-async fn otp_device_lifecycle_and_deletion_while_in_use() {
+async fn otp_device_lifecycle_codes_and_deletion_while_in_use() {
     for b in backends() {
         let s = TestServer::start(&b).await;
         let (status, body) = post(&s, "/merchant/private/otp-devices", otp_device("till1")).await;
@@ -557,12 +557,28 @@ async fn otp_device_lifecycle_and_deletion_while_in_use() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        // TOTP codes (HMAC-SHA1, 30 s, 8 digits) of the step and two on either side,
+        // computed independently with Python's hmac module.
         assert_eq!(
             body,
-            json!({ "device_description": "till till1", "otp_algorithm": 1, "otp_timestamp": 1700000000u64 })
+            json!({
+                "device_description": "till till1",
+                "otp_algorithm": 1,
+                "otp_timestamp": 1700000000u64,
+                "otp_code": "8968785\n14822542\n2324550\n2367665\n41870960",
+            })
         );
-        let (status, body) = get(&s, "/merchant/private/otp-devices/till1?price=KUDOS:x").await;
-        assert_error(status, &body, 400, PARAMETER_MALFORMED);
+        // Unusable or unused arguments are not an error (get-private-otp-devices-DEVICE_ID).
+        for query in [
+            "price=KUDOS:x",
+            "faketime=yesterday",
+            "faketime=-5&price=EUR:1",
+        ] {
+            let (status, body) =
+                get(&s, &format!("/merchant/private/otp-devices/till1?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            assert_eq!(body["otp_code"].as_str().unwrap().lines().count(), 5);
+        }
 
         let (status, body) = s
             .call(
@@ -577,37 +593,28 @@ async fn otp_device_lifecycle_and_deletion_while_in_use() {
         assert_eq!(body["device_description"], "front till");
         assert_eq!(body["otp_algorithm"], 2);
         assert_eq!(body["otp_ctr"], 5);
+        // TOTP with price: the code depends on the price; without one there is none.
+        assert!(body.get("otp_code").is_none(), "{body}");
+        let (_, one) = get(
+            &s,
+            "/merchant/private/otp-devices/till1?faketime=60&price=KUDOS:1",
+        )
+        .await;
+        let (_, two) = get(
+            &s,
+            "/merchant/private/otp-devices/till1?faketime=60&price=KUDOS:2",
+        )
+        .await;
+        assert_eq!(one["otp_code"].as_str().unwrap().lines().count(), 5);
+        assert_ne!(one["otp_code"], two["otp_code"]);
 
-        // A template uses the device: deleting it is refused and names the template.
+        // A template uses the device: deleting the device detaches it, the template stays.
         let mut t = template("espresso", json!({ "amount": "KUDOS:2" }));
         t["otp_id"] = json!("till1");
         let (status, _) = post(&s, "/merchant/private/templates", t).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-        let (status, body) = s
-            .call(
-                Method::DELETE,
-                "/merchant/private/otp-devices/till1",
-                Some(ADMIN_TOKEN),
-                None,
-            )
-            .await;
-        assert_error(status, &body, 409, OTP_DEVICE_EXISTS);
-        assert!(
-            body["hint"].as_str().unwrap().contains("espresso"),
-            "{body}"
-        );
         let (_, body) = get(&s, "/merchant/private/templates/espresso").await;
         assert_eq!(body["otp_id"], "till1");
-
-        let (status, _) = s
-            .call(
-                Method::DELETE,
-                "/merchant/private/templates/espresso",
-                Some(ADMIN_TOKEN),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
         let (status, _) = s
             .call(
                 Method::DELETE,
@@ -628,6 +635,9 @@ async fn otp_device_lifecycle_and_deletion_while_in_use() {
             let (status, body) = s.call(method, path, Some(ADMIN_TOKEN), None).await;
             assert_error(status, &body, 404, OTP_DEVICE_UNKNOWN);
         }
+        let (status, body) = get(&s, "/merchant/private/templates/espresso").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.get("otp_id").is_none(), "{body}");
         let (status, body) = s
             .call(
                 Method::PATCH,

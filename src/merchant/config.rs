@@ -4,13 +4,18 @@ use std::collections::BTreeMap;
 
 use poem_openapi::{Object, OpenApi, payload::Json};
 
-use crate::{State, merchant::ApiTags, taler::currency::CurrencySpecification};
+use crate::{
+    State,
+    merchant::{ApiTags, instances::InstanceSettings},
+    taler::{EddsaPublicKey, RelativeTime, currency::CurrencySpecification},
+};
 
 /// Protocol version (libtool `current:revision:age`) this backend speaks.
 pub const PROTOCOL_VERSION: &str = "29:0:0";
 
-/// `MerchantVersionResponse`: protocol version and currencies of the backend.
+/// `MerchantVersionResponse`: protocol version, currencies and defaults of the backend.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct MerchantVersionResponse {
     /// libtool-style protocol version, "current:revision:age".
     pub version: String,
@@ -26,6 +31,40 @@ pub struct MerchantVersionResponse {
     pub currencies: BTreeMap<String, CurrencySpecification>,
     /// Report generator configuration sections and their descriptions.
     pub report_generators: BTreeMap<String, String>,
+    /// Posix regular expression for allowed phone numbers, if the backend restricts them.
+    pub phone_regex: Option<String>,
+    /// Exchanges the backend trusts. This backend talks to no exchange yet: empty.
+    pub exchanges: Vec<ExchangeConfigInfo>,
+    /// Whether merchants may create their own instances (`POST /instances`): no.
+    pub have_self_provisioning: bool,
+    /// Whether the backend supports Donau donation receipts: no.
+    pub have_donau: bool,
+    /// TAN channels that must be validated for self-provisioning (none here).
+    pub mandatory_tan_channels: Option<Vec<String>>,
+    /// Space-separated payto target types instances may use; "*" for any.
+    pub payment_target_types: String,
+    /// Regular expression payto URIs of instance accounts must match, if restricted.
+    pub payment_target_regex: Option<String>,
+    /// Default payment deadline of new instances.
+    pub default_pay_delay: RelativeTime,
+    /// Default refund period of new instances.
+    pub default_refund_delay: RelativeTime,
+    /// Default wire transfer delay of new instances.
+    pub default_wire_transfer_delay: RelativeTime,
+    /// Default rounding of wire transfer deadlines: "NONE", "SECOND", "MINUTE", "HOUR",
+    /// "DAY", "WEEK", "MONTH", "QUARTER" or "YEAR".
+    pub default_wire_transfer_rounding_interval: String,
+}
+
+/// `ExchangeConfigInfo`: an exchange the backend trusts.
+#[derive(Object)]
+pub struct ExchangeConfigInfo {
+    /// Base URL of the exchange.
+    pub base_url: String,
+    /// Currency the exchange works with.
+    pub currency: String,
+    /// Offline master public key of the exchange.
+    pub master_pub: EddsaPublicKey,
 }
 
 pub struct ConfigApi(pub State);
@@ -34,11 +73,13 @@ pub struct ConfigApi(pub State);
 impl ConfigApi {
     /// Protocol version and currencies
     ///
-    /// Returns the protocol version, the default currency with its rendering hints, and
-    /// the report generators configured (sections `[report-generator-*]`).
+    /// Returns the protocol version, the default currency with its rendering hints, the
+    /// report generators configured (sections `[report-generator-*]`) and the defaults
+    /// new instances get.
     #[oai(path = "/config", method = "get", operation_id = "merchant_get_config")]
     async fn get_config(&self) -> Json<MerchantVersionResponse> {
         let config = &self.0.config;
+        let defaults = InstanceSettings::defaults();
         Json(MerchantVersionResponse {
             version: PROTOCOL_VERSION.to_owned(),
             name: "taler-merchant".to_owned(),
@@ -51,6 +92,17 @@ impl ConfigApi {
                 .iter()
                 .map(|(section, g)| (section.clone(), g.description.clone()))
                 .collect(),
+            phone_regex: None,
+            exchanges: vec![],
+            have_self_provisioning: false,
+            have_donau: false,
+            mandatory_tan_channels: None,
+            payment_target_types: "*".to_owned(),
+            payment_target_regex: None,
+            default_pay_delay: defaults.default_pay_delay,
+            default_refund_delay: defaults.default_refund_delay,
+            default_wire_transfer_delay: defaults.default_wire_transfer_delay,
+            default_wire_transfer_rounding_interval: "NONE".to_owned(),
         })
     }
 }

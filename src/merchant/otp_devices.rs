@@ -7,7 +7,7 @@ use poem_openapi::{
     param::{Path, Query},
     payload::Json,
     registry::{MetaSchema, MetaSchemaRef, Registry},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+    types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type},
 };
 use serde_json::{Value, json};
 
@@ -20,9 +20,13 @@ use crate::{
     },
     store::{
         CreateOutcome,
-        otp_devices::{self, DeleteOutcome, OtpSettings},
+        otp_devices::{self, OtpSettings},
     },
-    taler::{Amount, ApiError, ErrorCode, time::MAX_SAFE_INTEGER},
+    taler::{
+        Amount, ApiError, ErrorCode,
+        otp::{self, Algorithm},
+        time::MAX_SAFE_INTEGER,
+    },
 };
 
 const OTP_READ: Permission = "otp-devices-read";
@@ -36,6 +40,14 @@ const ALGORITHMS: [&str; 3] = ["NONE", "TOTP_WITHOUT_PRICE", "TOTP_WITH_PRICE"];
 pub struct OtpAlgorithm(pub u8);
 
 impl OtpAlgorithm {
+    fn confirmation(self) -> Algorithm {
+        match self.0 {
+            1 => Algorithm::TotpWithoutPrice,
+            2 => Algorithm::TotpWithPrice,
+            _ => Algorithm::None,
+        }
+    }
+
     fn from_number(n: u64) -> Result<Self, String> {
         if (n as usize) < ALGORITHMS.len() {
             Ok(OtpAlgorithm(n as u8))
@@ -180,9 +192,52 @@ pub struct OtpDeviceDetails {
     /// Current time for time-based OTP devices: the `faketime` argument if given,
     /// otherwise the backend's time (seconds since the epoch).
     pub otp_timestamp: u64,
-    /// Current OTP confirmation string of the device. This backend does not compute
-    /// confirmations yet, so it is always omitted (the spec allows omitting it).
+    /// Current POS confirmation of the device: the 8-digit TOTP codes (HMAC-SHA1,
+    /// 30-second steps) of the current step and the two before and after it, one per
+    /// line. With `TOTP_WITH_PRICE` the key is first derived from `price`. Absent for
+    /// `NONE`, and for `TOTP_WITH_PRICE` without a usable `price`.
     pub otp_code: Option<String>,
+}
+
+/// A query argument that is used when it parses and ignored when it does not: the OTP
+/// device page says unusable arguments are not an error.
+pub struct Lenient<T>(pub Option<T>);
+
+impl<T: Type> Type for Lenient<T> {
+    const IS_REQUIRED: bool = T::IS_REQUIRED;
+    type RawValueType = T::RawValueType;
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry)
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_ref().and_then(|v| v.as_raw_value())
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match &self.0 {
+            Some(v) => v.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+impl<T: ParseFromParameter> ParseFromParameter for Lenient<T> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(Lenient(T::parse_from_parameter(value).ok()))
+    }
 }
 
 fn check_ctr(ctr: Option<u64>) -> Result<Option<i64>, ApiError> {
@@ -234,7 +289,6 @@ error_responses!(ListOtpErrors {
 });
 
 error_responses!(GetOtpErrors {
-    400 => "`faketime` or `price` is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
     401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token lacks `otp-devices-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The OTP device or instance is unknown (`TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`).",
@@ -254,7 +308,6 @@ error_responses!(DeleteOtpErrors {
     401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token lacks `otp-devices-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The OTP device or instance is unknown (`TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`).",
-    409 => "Templates still use the device; the hint names them. Delete them or point them to another device first (`TALER_EC_MERCHANT_PRIVATE_POST_OTP_DEVICES_CONFLICT_OTP_DEVICE_EXISTS`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
 });
 
@@ -348,13 +401,13 @@ impl OtpDevicesApi {
         instance: Path<String>,
         /// The device's `otp_device_id`.
         device_id: Path<String>,
-        /// Time in seconds since the epoch to compute the code for.
-        faketime: Query<Option<u64>>,
-        /// Price to compute the code for (TOTP with price).
-        price: Query<Option<Amount>>,
+        /// Time in seconds since the epoch to compute the code for (default: now).
+        /// Ignored when unusable.
+        faketime: Query<Option<Lenient<u64>>>,
+        /// Price to compute a `TOTP_WITH_PRICE` code for. Ignored when unusable or in
+        /// another currency (then no code is returned).
+        price: Query<Option<Lenient<Amount>>>,
     ) -> Result<OtpDeviceFound, GetOtpErrors> {
-        // Validated (400 when malformed) but unused until codes are computed.
-        let _ = price;
         let (_, device, _) = auth::authorize_found(
             &self.0,
             &token,
@@ -366,12 +419,22 @@ impl OtpDevicesApi {
         )
         .await?;
         let now = crate::taler::time::unix_seconds(std::time::SystemTime::now());
+        let timestamp = faketime
+            .0
+            .and_then(|t| t.0)
+            .filter(|t| *t <= MAX_SAFE_INTEGER)
+            .unwrap_or(now);
+        let price = price
+            .0
+            .and_then(|p| p.0)
+            .filter(|p| p.currency() == self.0.config.currency);
+        let algorithm = OtpAlgorithm(device.otp_algorithm as u8).confirmation();
         Ok(OtpDeviceFound::Ok(Json(OtpDeviceDetails {
+            otp_code: otp::pos_confirmation(&device.otp_key, algorithm, price.as_ref(), timestamp),
             device_description: device.otp_description,
             otp_algorithm: device.otp_algorithm as u64,
             otp_ctr: device.otp_ctr.map(|c| c as u64),
-            otp_timestamp: faketime.0.unwrap_or(now),
-            otp_code: None,
+            otp_timestamp: timestamp,
         })))
     }
 
@@ -419,7 +482,8 @@ impl OtpDevicesApi {
 
     /// Delete an OTP device
     ///
-    /// Refused with 409 while templates use the device. Requires `otp-devices-write`.
+    /// Templates that used the device keep working without one: their `otp_id`
+    /// becomes absent. Requires `otp-devices-write`.
     #[oai(
         path = "/instances/:instance/private/otp-devices/:device_id",
         method = "delete",
@@ -437,22 +501,13 @@ impl OtpDevicesApi {
             otp_unknown(&device_id)
         })
         .await?;
-        match otp_devices::delete(&self.0.db, access.instance.instance_serial, &device_id)
+        if otp_devices::delete(&self.0.db, access.instance.instance_serial, &device_id)
             .await
             .map_err(ApiError::db_store)?
         {
-            DeleteOutcome::Deleted => Ok(NoContent::Done),
-            DeleteOutcome::Unknown => Err(otp_unknown(&device_id).into()),
-            DeleteOutcome::InUse(templates) => Err(ApiError::new(
-                ErrorCode::MerchantPrivatePostOtpDevicesConflictOtpDeviceExists,
-                format!(
-                    "OTP device `{}` is used by templates [{}]; delete them or point them to \
-                     another device first",
-                    &*device_id,
-                    templates.join(", ")
-                ),
-            )
-            .into()),
+            Ok(NoContent::Done)
+        } else {
+            Err(otp_unknown(&device_id).into())
         }
     }
 }

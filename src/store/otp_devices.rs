@@ -6,7 +6,7 @@ use entities::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    Set, TransactionTrait,
 };
 
 use super::{CreateOutcome, is_foreign_key_violation, is_unique_violation};
@@ -135,37 +135,38 @@ pub async fn update(
     Ok(result.rows_affected > 0)
 }
 
-pub enum DeleteOutcome {
-    Deleted,
-    Unknown,
-    /// Templates (by id) still use the device.
-    InUse(Vec<String>),
-}
-
+/// Deletes a device; templates that used it keep working without one (their `otp_id`
+/// becomes absent), in the same transaction. False when the device is unknown.
 pub async fn delete(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     instance_serial: i64,
     otp_id: &str,
-) -> Result<DeleteOutcome, DbErr> {
-    let Some(device) = find(db, instance_serial, otp_id).await? else {
-        return Ok(DeleteOutcome::Unknown);
-    };
-    let users: Vec<String> = merchant_templates::Entity::find()
-        .select_only()
-        .column(merchant_templates::Column::TemplateId)
-        .filter(merchant_templates::Column::OtpSerial.eq(device.otp_serial))
-        .order_by_asc(merchant_templates::Column::TemplateId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if !users.is_empty() {
-        return Ok(DeleteOutcome::InUse(users));
+) -> Result<bool, DbErr> {
+    // A template that starts using the device between the two statements makes the
+    // foreign key refuse the delete: detach again.
+    for _ in 0..3 {
+        let txn = db.begin().await?;
+        let Some(device) = find(&txn, instance_serial, otp_id).await? else {
+            return Ok(false);
+        };
+        merchant_templates::Entity::update_many()
+            .col_expr(
+                merchant_templates::Column::OtpSerial,
+                sea_orm::sea_query::Expr::value(Option::<i64>::None),
+            )
+            .filter(merchant_templates::Column::OtpSerial.eq(device.otp_serial))
+            .exec(&txn)
+            .await?;
+        match Entity::delete_by_id(device.otp_serial).exec(&txn).await {
+            Ok(r) => {
+                txn.commit().await?;
+                return Ok(r.rows_affected > 0);
+            }
+            Err(err) if is_foreign_key_violation(&err) => continue,
+            Err(err) => return Err(err),
+        }
     }
-    // A template created meanwhile makes the foreign key refuse the delete.
-    match Entity::delete_by_id(device.otp_serial).exec(db).await {
-        Ok(r) if r.rows_affected > 0 => Ok(DeleteOutcome::Deleted),
-        Ok(_) => Ok(DeleteOutcome::Unknown),
-        Err(err) if is_foreign_key_violation(&err) => Ok(DeleteOutcome::InUse(vec![])),
-        Err(err) => Err(err),
-    }
+    Err(DbErr::Custom(
+        "OTP device kept being attached to new templates".to_owned(),
+    ))
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod keys;
 pub mod limits;
 pub mod login;
+pub mod otp;
 pub mod pagination;
 pub mod password;
 pub mod secret;
