@@ -165,6 +165,13 @@ fn published_limits_come_from_the_limits_module() {
         request["properties"]["logo"]["maxLength"],
         limits::MAX_IMAGE_CHARS as u64
     );
+    for product in ["ProductAddDetailRequest", "ProductPatchDetailRequest"] {
+        assert_eq!(
+            merchant["components"]["schemas"][product]["properties"]["image"]["maxLength"],
+            limits::MAX_IMAGE_CHARS as u64,
+            "{product}"
+        );
+    }
     assert_eq!(
         request["properties"]["name"]["maxLength"],
         limits::MAX_TEXT_CHARS as u64

@@ -10,6 +10,10 @@ pub struct Model {
     pub product_id: String,
     /// The validated `ProductAddDetailRequest` as JSON.
     pub product_details: String,
+    /// Units sold so far (`DecimalQuantity`).
+    pub total_sold: String,
+    /// Units lost so far (`DecimalQuantity`).
+    pub total_lost: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

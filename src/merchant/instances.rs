@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// A postal location, as put into contracts (`Location`).
-#[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Object, Serialize, Deserialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct Location {
     /// Nation with its own government.

@@ -1,11 +1,13 @@
 //! The merchant backend: one module per API family.
 
 pub mod auth;
+pub mod categories;
 pub mod config;
 pub mod instances;
 pub mod inventory;
 pub mod otp_devices;
 pub mod pots;
+pub mod products;
 pub mod report_scheduler;
 pub mod reports;
 pub mod template_contract;
@@ -36,7 +38,7 @@ pub enum ApiTags {
     Templates,
     /// OTP devices that confirm payments at a point of sale.
     OtpDevices,
-    /// Products and categories (as far as inventory-cart templates need them).
+    /// Products and their categories.
     Inventory,
 }
 
@@ -47,7 +49,8 @@ pub type Api = (
     pots::PotsApi,
     templates::TemplatesApi,
     otp_devices::OtpDevicesApi,
-    inventory::InventoryApi,
+    products::ProductsApi,
+    categories::CategoriesApi,
     reports::ReportsApi,
 );
 
@@ -59,7 +62,8 @@ pub fn api(state: &State) -> Api {
         pots::PotsApi(state.clone()),
         templates::TemplatesApi(state.clone()),
         otp_devices::OtpDevicesApi(state.clone()),
-        inventory::InventoryApi(state.clone()),
+        products::ProductsApi(state.clone()),
+        categories::CategoriesApi(state.clone()),
         reports::ReportsApi(state.clone()),
     )
 }

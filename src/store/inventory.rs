@@ -6,8 +6,8 @@ use entities::{
     merchant_products::{self, Column as ProductColumn, Entity as Products},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use super::{CreateOutcome, is_unique_violation};
@@ -45,6 +45,85 @@ pub async fn categories(
         .order_by_asc(CategoryColumn::CategorySerial)
         .all(db)
         .await
+}
+
+pub async fn find_category(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    category_serial: i64,
+) -> Result<Option<Category>, DbErr> {
+    Categories::find_by_id(category_serial)
+        .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
+        .one(db)
+        .await
+}
+
+pub enum CategoryUpdate {
+    Updated,
+    Unknown,
+    /// Another category of the instance has that name.
+    NameTaken,
+}
+
+pub async fn update_category(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    category_serial: i64,
+    name: String,
+    name_i18n: Option<String>,
+) -> Result<CategoryUpdate, DbErr> {
+    let result = Categories::update_many()
+        .col_expr(CategoryColumn::CategoryName, name.into())
+        .col_expr(CategoryColumn::CategoryNameI18n, name_i18n.into())
+        .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
+        .filter(CategoryColumn::CategorySerial.eq(category_serial))
+        .exec(db)
+        .await;
+    match result {
+        Ok(r) if r.rows_affected > 0 => Ok(CategoryUpdate::Updated),
+        Ok(_) => Ok(CategoryUpdate::Unknown),
+        Err(err) if is_unique_violation(&err) => Ok(CategoryUpdate::NameTaken),
+        Err(err) => Err(err),
+    }
+}
+
+/// Deletes a category and takes it out of its products' `categories`, in one
+/// transaction. False when the category is unknown.
+pub async fn delete_category(
+    db: &DatabaseConnection,
+    instance_serial: i64,
+    category_serial: i64,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let deleted = Categories::delete_many()
+        .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
+        .filter(CategoryColumn::CategorySerial.eq(category_serial))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if deleted == 0 {
+        return Ok(false);
+    }
+    for product in products(&txn, instance_serial).await? {
+        let Ok(mut details) = serde_json::from_str::<serde_json::Value>(&product.product_details)
+        else {
+            continue;
+        };
+        let Some(list) = details.get_mut("categories").and_then(|c| c.as_array_mut()) else {
+            continue;
+        };
+        let before = list.len();
+        list.retain(|c| c.as_i64() != Some(category_serial));
+        if list.len() != before {
+            Products::update_many()
+                .col_expr(ProductColumn::ProductDetails, details.to_string().into())
+                .filter(ProductColumn::ProductSerial.eq(product.product_serial))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// The first of `ids` that is not a category of the instance.
@@ -96,16 +175,91 @@ pub async fn create_product(
     }
 }
 
-/// One page of the instance's products, by serial.
-pub async fn product_page(
+/// The instance's products after `page.offset` in the page's direction, every one of
+/// them (the caller filters, then takes `page.count`).
+pub async fn products_from(
     db: &impl ConnectionTrait,
     instance_serial: i64,
     page: Page,
 ) -> Result<Vec<Product>, DbErr> {
     let query = Products::find().filter(ProductColumn::InstanceSerial.eq(instance_serial));
-    super::paged(query, ProductColumn::ProductSerial, page)
-        .all(db)
+    let query = if page.ascending {
+        query
+            .filter(ProductColumn::ProductSerial.gt(page.offset))
+            .order_by_asc(ProductColumn::ProductSerial)
+    } else {
+        query
+            .filter(ProductColumn::ProductSerial.lt(page.offset))
+            .order_by_desc(ProductColumn::ProductSerial)
+    };
+    query.all(db).await
+}
+
+pub async fn find_product(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    product_id: &str,
+) -> Result<Option<Product>, DbErr> {
+    Products::find()
+        .filter(ProductColumn::InstanceSerial.eq(instance_serial))
+        .filter(ProductColumn::ProductId.eq(product_id))
+        .one(db)
         .await
+}
+
+/// The product with the instance and the presented token's row, in one query (for an
+/// authorized read; see `store::access`).
+pub async fn find_product_with_access(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: Option<&[u8]>,
+    product_id: &str,
+) -> Result<Option<super::access::Found<Product>>, DbErr> {
+    super::access::fetch::<Products>(
+        db,
+        instance_id,
+        token_hash,
+        ProductColumn::InstanceSerial,
+        ProductColumn::ProductId,
+        product_id,
+        |_| {},
+    )
+    .await
+}
+
+/// Replaces a product's details and lost count if they are still `seen` (compare and
+/// swap: a concurrent change makes this return false and the caller look again).
+pub async fn replace_product(
+    db: &impl ConnectionTrait,
+    seen: &Product,
+    details: String,
+    total_lost: String,
+) -> Result<bool, DbErr> {
+    let result = Products::update_many()
+        .col_expr(ProductColumn::ProductDetails, details.into())
+        .col_expr(ProductColumn::TotalLost, total_lost.into())
+        .filter(ProductColumn::ProductSerial.eq(seen.product_serial))
+        .filter(ProductColumn::ProductDetails.eq(seen.product_details.clone()))
+        .filter(ProductColumn::TotalLost.eq(seen.total_lost.clone()))
+        .filter(ProductColumn::TotalSold.eq(seen.total_sold.clone()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// False when the instance has no such product.
+pub async fn delete_product(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    product_id: &str,
+) -> Result<bool, DbErr> {
+    Ok(Products::delete_many()
+        .filter(ProductColumn::InstanceSerial.eq(instance_serial))
+        .filter(ProductColumn::ProductId.eq(product_id))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
 }
 
 /// Every product of the instance, by serial.

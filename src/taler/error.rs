@@ -40,6 +40,7 @@ pub enum ErrorCode {
     MerchantGenericReportGeneratorUnconfigured,
     MerchantGenericCategoryUnknown,
     MerchantGenericProductUnknown,
+    MerchantGenericProductGroupUnknown,
     MerchantPrivatePatchProductsTotalLostReduced,
     MerchantPrivatePatchProductsTotalLostExceedsStocks,
     MerchantPrivatePatchProductsTotalStockedReduced,
@@ -88,6 +89,11 @@ pub const PROVISIONAL: &[Provisional] = &[
         code: ErrorCode::MerchantGenericReportGeneratorUnconfigured,
         number: 2037,
         name: "MERCHANT_GENERIC_REPORT_GENERATOR_UNCONFIGURED",
+    },
+    Provisional {
+        code: ErrorCode::MerchantGenericProductGroupUnknown,
+        number: 2038,
+        name: "MERCHANT_GENERIC_PRODUCT_GROUP_UNKNOWN",
     },
     // 2670 (used here until 2026-11) is MERCHANT_PRIVATE_POST_PRODUCTS_LOCK_INSUFFICIENT_STOCKS.
     Provisional {
@@ -177,6 +183,7 @@ impl ErrorCode {
             | MerchantPrivateMoneyPotConflictingTotal
             | MerchantGenericReportUnknown
             | MerchantGenericReportGeneratorUnconfigured
+            | MerchantGenericProductGroupUnknown
             | DonauCharityPubExists => 0,
         }
     }
@@ -200,6 +207,7 @@ impl ErrorCode {
             | MerchantGenericMoneyPotUnknown
             | MerchantGenericCategoryUnknown
             | MerchantGenericProductUnknown
+            | MerchantGenericProductGroupUnknown
             | MerchantGenericReportUnknown
             | MerchantGenericTemplateUnknown
             | MerchantGenericOtpDeviceUnknown

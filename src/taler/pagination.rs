@@ -83,7 +83,16 @@ impl Page {
     /// Checks `limit` and `offset`: a limit of zero or a negative offset is
     /// 400 `TALER_EC_GENERIC_PARAMETER_MALFORMED`.
     pub fn new(limit: Option<PageLimit>, offset: Option<i64>) -> Result<Page, ApiError> {
-        let limit = limit.map_or(DEFAULT_LIMIT, |l| l.0);
+        Page::with_default(limit, offset, DEFAULT_LIMIT)
+    }
+
+    /// As `new`, for listings whose page names another default limit.
+    pub fn with_default(
+        limit: Option<PageLimit>,
+        offset: Option<i64>,
+        default: i64,
+    ) -> Result<Page, ApiError> {
+        let limit = limit.map_or(default, |l| l.0);
         if limit == 0 {
             return Err(ApiError::malformed("limit", "limit must not be zero"));
         }

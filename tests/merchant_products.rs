@@ -1,0 +1,437 @@
+//! Products and categories over HTTP: read, modify and delete one, the list's filters
+//! and default page, and the stock rules of an update.
+
+mod common;
+
+use common::{ADMIN_TOKEN, TestServer, assert_error, backends};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PARAMETER_MALFORMED: u64 = 26;
+const CURRENCY_MISMATCH: u64 = 30;
+const CATEGORY_UNKNOWN: u64 = 2003;
+const PRODUCT_UNKNOWN: u64 = 2006;
+const CATEGORY_EXISTS: u64 = 2651;
+const TOTAL_LOST_REDUCED: u64 = 2660;
+const TOTAL_LOST_EXCEEDS_STOCKS: u64 = 2661;
+const TOTAL_STOCKED_REDUCED: u64 = 2662;
+// Provisional numbers (see `taler::error::PROVISIONAL`).
+const MONEY_POT_UNKNOWN: u64 = 2035;
+const PRODUCT_GROUP_UNKNOWN: u64 = 2038;
+
+async fn call(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    s.call(method, path, Some(ADMIN_TOKEN), body).await
+}
+
+fn product(id: &str, extra: Value) -> Value {
+    let mut p = json!({
+        "product_id": id,
+        "product_name": format!("{id} name"),
+        "description": format!("{id} description"),
+        "unit": "piece",
+        "unit_price": ["KUDOS:1.5"],
+        "unit_total_stock": "10",
+    });
+    p.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    p
+}
+
+/// The patch body for `product`: the same without `product_id`.
+fn patch_of(product: &Value, extra: Value) -> Value {
+    let mut p = product.clone();
+    p.as_object_mut().unwrap().remove("product_id");
+    p.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    p
+}
+
+#[tokio::test]
+async fn product_read_modify_delete_with_stock_rules() {
+    for b in backends() {
+        let mut s = TestServer::start(&b).await;
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/pots",
+            Some(json!({ "description": "cakes", "pot_name": "cakes" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let pot = body["pot_serial_id"].as_u64().unwrap();
+        let cake = product(
+            "cake",
+            json!({
+                "image": "data:image/png;base64,AAAA",
+                "taxes": [{ "name": "VAT", "tax": "KUDOS:0.2" }],
+                "price_is_net": false,
+                "address": { "town": "Bern" },
+                "next_restock": { "t_s": 1800000000u64 },
+                "minimum_age": 16,
+                "money_pot_id": pot,
+            }),
+        );
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/products",
+            Some(cake.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+        // What the instance stores survives a restart.
+        s = s.restart().await;
+        let (status, body) = call(&s, Method::GET, "/merchant/private/products/cake", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({
+                "product_name": "cake name",
+                "description": "cake description",
+                "description_i18n": {},
+                "unit": "piece",
+                "unit_allow_fraction": false,
+                "unit_precision_level": 0,
+                "categories": [],
+                "unit_price": ["KUDOS:1.5"],
+                "price": "KUDOS:1.5",
+                "image": "data:image/png;base64,AAAA",
+                "taxes": [{ "name": "VAT", "tax": "KUDOS:0.2" }],
+                "price_is_net": false,
+                "total_stock": 10,
+                "unit_total_stock": "10",
+                "total_sold": 0,
+                "unit_total_sold": "0",
+                "total_lost": 0,
+                "unit_total_lost": "0",
+                "address": { "town": "Bern" },
+                "next_restock": { "t_s": 1800000000u64 },
+                "minimum_age": 16,
+                "money_pot_id": pot,
+            })
+        );
+
+        // More stock and some lost: fine; read back.
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            "/merchant/private/products/cake",
+            Some(patch_of(
+                &cake,
+                json!({ "unit_total_stock": "12.5", "unit_total_lost": "2", "description": "new" }),
+            )),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (_, body) = call(&s, Method::GET, "/merchant/private/products/cake", None).await;
+        assert_eq!(
+            (
+                &body["unit_total_stock"],
+                &body["total_stock"],
+                &body["unit_total_lost"],
+                &body["description"]
+            ),
+            (&json!("12.5"), &json!(12), &json!("2"), &json!("new"))
+        );
+        // The stock may not shrink, nor the lost units; no more may be lost than there is.
+        for (extra, code) in [
+            (json!({ "unit_total_stock": "12" }), TOTAL_STOCKED_REDUCED),
+            (
+                json!({ "unit_total_stock": "12.5", "unit_total_lost": "1" }),
+                TOTAL_LOST_REDUCED,
+            ),
+            (
+                json!({ "unit_total_stock": "12.5", "unit_total_lost": "13" }),
+                TOTAL_LOST_EXCEEDS_STOCKS,
+            ),
+            (json!({ "categories": [77] }), CATEGORY_UNKNOWN),
+            (json!({ "money_pot_id": 999 }), MONEY_POT_UNKNOWN),
+            (json!({ "product_group_id": 5 }), PRODUCT_GROUP_UNKNOWN),
+        ] {
+            let mut body = patch_of(&cake, json!({ "unit_total_stock": "12.5" }));
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let (status, answer) = call(
+                &s,
+                Method::PATCH,
+                "/merchant/private/products/cake",
+                Some(body),
+            )
+            .await;
+            let expected = if code == TOTAL_LOST_REDUCED
+                || code == TOTAL_LOST_EXCEEDS_STOCKS
+                || code == TOTAL_STOCKED_REDUCED
+            {
+                409
+            } else {
+                404
+            };
+            assert_error(status, &answer, expected, code);
+        }
+        // Unlimited stock is an increase; nothing changed by the refused updates.
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            "/merchant/private/products/cake",
+            Some(patch_of(
+                &cake,
+                json!({ "unit_total_stock": "-1", "unit_total_lost": "2" }),
+            )),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (_, body) = call(&s, Method::GET, "/merchant/private/products/cake", None).await;
+        assert_eq!(
+            (&body["total_stock"], &body["unit_total_lost"]),
+            (&json!(-1), &json!("2"))
+        );
+
+        // Bad bodies are 400 and change nothing.
+        for bad in [
+            json!({ "unit_price": ["EUR:1"] }),
+            json!({ "unit_total_lost": "-1" }),
+            json!({ "image": "http://example.com/x.png" }),
+        ] {
+            let (status, body) = call(
+                &s,
+                Method::PATCH,
+                "/merchant/private/products/cake",
+                Some(patch_of(&cake, bad.clone())),
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        }
+
+        // An unknown product is 404 before anything about the body (order of checks).
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            "/merchant/private/products/pie",
+            Some(patch_of(&cake, json!({ "unit_price": ["EUR:1"] }))),
+        )
+        .await;
+        assert_error(status, &body, 404, PRODUCT_UNKNOWN);
+
+        let (status, _) = call(&s, Method::DELETE, "/merchant/private/products/cake", None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        for method in [Method::GET, Method::DELETE] {
+            let (status, body) = call(&s, method, "/merchant/private/products/cake", None).await;
+            assert_error(status, &body, 404, PRODUCT_UNKNOWN);
+        }
+        let (status, body) = call(
+            &s,
+            Method::GET,
+            "/merchant/instances/nobody/private/products/cake",
+            None,
+        )
+        .await;
+        assert_error(status, &body, 404, PRODUCT_UNKNOWN);
+        // Posting again after the delete starts afresh.
+        let (status, _) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/products",
+            Some(product("cake", json!({}))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/products",
+            Some(product(
+                "tart",
+                json!({ "taxes": [{ "name": "VAT", "tax": "EUR:1" }] }),
+            )),
+        )
+        .await;
+        assert_error(status, &body, 400, CURRENCY_MISMATCH);
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn product_list_defaults_to_twenty_ascending_and_filters() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/categories",
+            Some(json!({ "name": "Hot Drinks" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let drinks = body["category_id"].as_u64().unwrap();
+        for i in 0..25 {
+            let extra = if i % 5 == 0 {
+                json!({ "categories": [drinks], "description": format!("a HOT one {i}") })
+            } else {
+                json!({})
+            };
+            let (status, body) = call(
+                &s,
+                Method::POST,
+                "/merchant/private/products",
+                Some(product(&format!("p{i:02}"), extra)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        let ids = |body: &Value| -> Vec<String> {
+            body["products"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["product_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (status, body) = call(&s, Method::GET, "/merchant/private/products", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let all = ids(&body);
+        assert_eq!(all.len(), 20);
+        assert_eq!((all[0].as_str(), all[19].as_str()), ("p00", "p19"));
+        let (_, body) = call(&s, Method::GET, "/merchant/private/products?limit=-2", None).await;
+        assert_eq!(ids(&body), ["p24", "p23"]);
+        for (query, expected) in [
+            (
+                "category_filter=hot%20d",
+                vec!["p00", "p05", "p10", "p15", "p20"],
+            ),
+            ("description_filter=HOT&limit=2", vec!["p00", "p05"]),
+            ("name_filter=P1&limit=3", vec!["p10", "p11", "p12"]),
+            ("name_filter=P1&description_filter=hot", vec!["p10", "p15"]),
+            ("category_filter=cold", vec![]),
+        ] {
+            let (status, body) = call(
+                &s,
+                Method::GET,
+                &format!("/merchant/private/products?{query}"),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            assert_eq!(ids(&body), expected, "{query}");
+        }
+        let offset = body_serial(&s, "p15").await;
+        let (_, body) = call(
+            &s,
+            Method::GET,
+            &format!("/merchant/private/products?category_filter=hot&offset={offset}"),
+            None,
+        )
+        .await;
+        assert_eq!(ids(&body), ["p20"]);
+        s.finish().await;
+    }
+}
+
+async fn body_serial(s: &TestServer, id: &str) -> u64 {
+    let (_, body) = call(s, Method::GET, "/merchant/private/products?limit=100", None).await;
+    body["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["product_id"] == id)
+        .unwrap()["product_serial"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn category_read_rename_delete() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let mut ids = vec![];
+        for name in ["drinks", "food"] {
+            let (status, body) = call(
+                &s,
+                Method::POST,
+                "/merchant/private/categories",
+                Some(json!({ "name": name })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            ids.push(body["category_id"].as_u64().unwrap());
+        }
+        let (drinks, food) = (ids[0], ids[1]);
+        for (id, categories) in [("tea", json!([drinks])), ("soup", json!([food, drinks]))] {
+            let (status, _) = call(
+                &s,
+                Method::POST,
+                "/merchant/private/products",
+                Some(product(id, json!({ "categories": categories }))),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+        }
+        let path = format!("/merchant/private/categories/{drinks}");
+        let (status, body) = call(&s, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({ "name": "drinks", "products": [{ "product_id": "tea" }, { "product_id": "soup" }] })
+        );
+
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            &path,
+            Some(json!({ "name": "beverages", "name_i18n": { "de": "Getränke" } })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (_, body) = call(&s, Method::GET, &path, None).await;
+        assert_eq!(
+            (&body["name"], &body["name_i18n"]["de"]),
+            (&json!("beverages"), &json!("Getränke"))
+        );
+        let (status, body) = call(&s, Method::PATCH, &path, Some(json!({ "name": "food" }))).await;
+        assert_error(status, &body, 409, CATEGORY_EXISTS);
+
+        let (status, _) = call(&s, Method::DELETE, &path, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        // The products stay, without the category.
+        let (_, body) = call(&s, Method::GET, "/merchant/private/products/soup", None).await;
+        assert_eq!(body["categories"], json!([food]));
+        let (_, body) = call(&s, Method::GET, "/merchant/private/categories", None).await;
+        assert_eq!(
+            body,
+            json!({ "categories": [{ "category_id": food, "name": "food", "product_count": 1 }] })
+        );
+        for method in [Method::GET, Method::DELETE] {
+            let (status, body) = call(&s, method, &path, None).await;
+            assert_error(status, &body, 404, CATEGORY_UNKNOWN);
+        }
+        let (status, body) = call(&s, Method::PATCH, &path, Some(json!({ "name": "x" }))).await;
+        assert_error(status, &body, 404, CATEGORY_UNKNOWN);
+        for bad in ["abc", "-1"] {
+            let (status, body) = call(
+                &s,
+                Method::GET,
+                &format!("/merchant/private/categories/{bad}"),
+                None,
+            )
+            .await;
+            assert_error(status, &body, 400, PARAMETER_MALFORMED);
+        }
+        let (status, body) = call(
+            &s,
+            Method::GET,
+            "/merchant/private/categories/99999999999999999999",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        s.finish().await;
+    }
+}
