@@ -454,3 +454,157 @@ async fn instances_and_tokens_survive_a_restart() {
         s.finish().await;
     }
 }
+
+/// `GET`, `PATCH` and `DELETE [/instances/$INSTANCE]/private` with the instance's own
+/// token, and `PATCH /management/instances/$INSTANCE` with the administrator's.
+#[tokio::test]
+async fn instance_reads_reconfigures_and_deletes_itself() {
+    for b in backends() {
+        let mut s = TestServer::start(&b).await;
+        let token = s.instance_with_token("shop", "all").await;
+        let readonly = s.login("shop", "pw-secret", "readonly").await;
+        let own = "/merchant/instances/shop/private";
+
+        let (status, body) = s.call(Method::GET, own, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["name"], "Shop shop");
+        assert_eq!(body["address"]["town"], "Biel");
+        assert!(body.get("email_validated").is_none(), "{body}");
+        let (_, by_admin) = s
+            .call(
+                Method::GET,
+                &format!("{MGMT}/shop"),
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(body, by_admin);
+
+        let reconfigured = json!({
+            "name": "The Shop",
+            "email": "shop@example.com",
+            "address": { "town": "Bern" },
+            "jurisdiction": { "country": "CH" },
+            "use_stefan": false,
+            "default_pay_delay": { "d_us": 3_600_000_000u64 },
+        });
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                own,
+                Some(&readonly),
+                Some(reconfigured.clone()),
+            )
+            .await;
+        assert_error(status, &body, 403, 16);
+        let (status, body) = s
+            .call(Method::PATCH, own, Some(&token), Some(reconfigured.clone()))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        s = s.restart().await;
+        let (_, body) = s.call(Method::GET, own, Some(&token), None).await;
+        assert_eq!(
+            (
+                &body["name"],
+                &body["email"],
+                &body["email_validated"],
+                &body["address"]["town"]
+            ),
+            (
+                &json!("The Shop"),
+                &json!("shop@example.com"),
+                &json!(false),
+                &json!("Bern")
+            )
+        );
+        assert_eq!(body["use_stefan"], false);
+        assert_eq!(body["default_pay_delay"]["d_us"], 3_600_000_000u64);
+        // Absent delays keep their values; "forever" is refused and changes nothing.
+        assert_eq!(body["default_refund_delay"]["d_us"], 15 * 86_400_000_000u64);
+        let mut forever = reconfigured.clone();
+        forever["default_refund_delay"] = json!({ "d_us": "forever" });
+        forever["name"] = json!("Other");
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("{MGMT}/shop"),
+                Some(ADMIN_TOKEN),
+                Some(forever),
+            )
+            .await;
+        assert_error(status, &body, 400, 26);
+        let mut renamed = reconfigured.clone();
+        renamed["name"] = json!("Renamed by admin");
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("{MGMT}/shop"),
+                Some(ADMIN_TOKEN),
+                Some(renamed.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (_, body) = s.call(Method::GET, own, Some(&token), None).await;
+        assert_eq!(body["name"], "Renamed by admin");
+        // An instance token opens only its own instance.
+        let (status, _) = s
+            .call(
+                Method::PATCH,
+                &format!("{MGMT}/shop"),
+                Some(&token),
+                Some(renamed.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("{MGMT}/nobody"),
+                Some(ADMIN_TOKEN),
+                Some(renamed.clone()),
+            )
+            .await;
+        assert_error(status, &body, 404, 2000);
+
+        // The instance deletes itself; then only the administrator can purge it.
+        let (status, body) = s.call(Method::DELETE, own, Some(&readonly), None).await;
+        assert_error(status, &body, 403, 16);
+        let (status, body) = s.call(Method::DELETE, own, Some(&token), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, _) = s.call(Method::GET, own, Some(&token), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("{MGMT}/shop"),
+                Some(ADMIN_TOKEN),
+                Some(renamed.clone()),
+            )
+            .await;
+        assert_error(status, &body, 409, 2625);
+        let (status, _) = s
+            .call(
+                Method::DELETE,
+                &format!("{MGMT}/shop?purge=YES"),
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("{MGMT}/shop"),
+                Some(ADMIN_TOKEN),
+                Some(renamed),
+            )
+            .await;
+        assert_error(status, &body, 404, 2000);
+        // The default instance cannot delete itself either.
+        let (status, body) = s
+            .call(Method::DELETE, "/merchant/private", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_error(status, &body, 403, 44);
+        s.finish().await;
+    }
+}

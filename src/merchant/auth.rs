@@ -48,12 +48,15 @@ pub type Permission = &'static str;
 
 pub const INSTANCES_READ: Permission = "instances-read";
 pub const INSTANCES_WRITE: Permission = "instances-write";
+/// What patch-management-instances-INSTANCE requires to reconfigure an instance.
+pub const INSTANCES_TOKEN_WRITE: Permission = "instances-token-write";
 pub const TOKEN_REFRESH: Permission = "token-refresh";
 
 /// Every permission the scope grammar knows, for scope-subset checks.
 const ALL_PERMISSIONS: &[Permission] = &[
     INSTANCES_READ,
     INSTANCES_WRITE,
+    INSTANCES_TOKEN_WRITE,
     TOKEN_REFRESH,
     "pots-read",
     "pots-write",

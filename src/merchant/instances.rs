@@ -13,9 +13,12 @@ use crate::{
     http::JsonBody,
     merchant::{
         ApiTags,
-        auth::{self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_WRITE, MerchantToken},
+        auth::{
+            self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_TOKEN_WRITE, INSTANCES_WRITE,
+            MerchantToken,
+        },
     },
-    store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance},
+    store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance, UpdateOutcome},
     taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, secret},
 };
 
@@ -145,6 +148,37 @@ impl InstanceSettings {
     }
 }
 
+/// `InstanceReconfigurationMessage`: an instance's new configuration. Absent optional
+/// texts are cleared; absent delays keep their previous values.
+#[derive(Debug, Clone, Object)]
+pub struct InstanceReconfigurationMessage {
+    /// Merchant name corresponding to this instance.
+    #[oai(validator(pattern = r"\S"))]
+    pub name: String,
+    /// Merchant email for customer contact and password reset.
+    pub email: Option<String>,
+    /// Merchant phone number for password reset (2-FA).
+    pub phone_number: Option<String>,
+    /// Merchant public website.
+    pub website: Option<String>,
+    /// Merchant logo, an image `data:` URL.
+    // `limits::MAX_IMAGE_CHARS`; a spec test checks the two agree.
+    #[oai(validator(pattern = r"^data:image/", max_length = 262144))]
+    pub logo: Option<String>,
+    /// The merchant's physical address (to be put into contracts).
+    pub address: Location,
+    /// The jurisdiction under which the merchant conducts its business.
+    pub jurisdiction: Location,
+    /// Use STEFAN curves to determine default fees?
+    pub use_stefan: bool,
+    /// Default payment deadline of offers; "forever" is not allowed. Kept when absent.
+    pub default_pay_delay: Option<RelativeTime>,
+    /// Default refund period; "forever" is not allowed. Kept when absent.
+    pub default_refund_delay: Option<RelativeTime>,
+    /// Default wire transfer delay; "forever" is not allowed. Kept when absent.
+    pub default_wire_transfer_delay: Option<RelativeTime>,
+}
+
 /// `Instance`: one entry of the instance list.
 #[derive(Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -180,8 +214,13 @@ pub struct QueryInstancesResponse {
     pub name: String,
     /// Merchant email for customer contact and password reset.
     pub email: Option<String>,
+    /// Whether `email` was validated; this backend validates no addresses (present,
+    /// false, when there is an email).
+    pub email_validated: Option<bool>,
     /// Merchant phone number for password reset (2-FA).
     pub phone_number: Option<String>,
+    /// Whether `phone_number` was validated (present, false, when there is one).
+    pub phone_validated: Option<bool>,
     /// Merchant public website.
     pub website: Option<String>,
     /// Merchant logo.
@@ -225,9 +264,26 @@ error_responses!(GetInstanceErrors {
     500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
 });
 
+error_responses!(GetOwnInstanceErrors {
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `instances-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+error_responses!(PatchInstanceErrors {
+    400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED` or `TALER_EC_GENERIC_PARAMETER_MISSING`).",
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `instances-token-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    409 => "The instance was deleted and must be purged before its id can be configured again (`TALER_EC_MERCHANT_PRIVATE_PATCH_INSTANCES_PURGE_REQUIRED`; management path only).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
 error_responses!(DeleteInstanceErrors {
     400 => "`purge` is neither YES nor NO (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`). A deleted instance can only be purged with the administrator's credentials, on the management path.",
     403 => "The token lacks `instances-write`, or the instance is the default `admin` instance, which cannot be deleted (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`, `TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -321,21 +377,89 @@ impl InstancesApi {
     ) -> Result<Json<QueryInstancesResponse>, GetInstanceErrors> {
         auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_READ).await?;
         let row = auth::instance(&self.0, &instance.0).await?;
-        let s = settings_of(&row)?;
-        Ok(Json(QueryInstancesResponse {
-            name: row.name.clone(),
-            email: s.email,
-            phone_number: s.phone_number,
-            website: s.website,
-            logo: s.logo,
-            merchant_pub: merchant_pub_of(&row.merchant_pub)?,
-            address: s.address,
-            jurisdiction: s.jurisdiction,
-            use_stefan: s.use_stefan,
-            default_pay_delay: s.default_pay_delay,
-            default_refund_delay: s.default_refund_delay,
-            default_wire_transfer_delay: s.default_wire_transfer_delay,
-        }))
+        Ok(Json(query_response(&row)?))
+    }
+
+    /// Get the instance itself
+    ///
+    /// The instance's configuration, with its own credentials. Requires `instances-read`.
+    #[oai(
+        path = "/instances/:instance/private",
+        method = "get",
+        operation_id = "merchant_get_private"
+    )]
+    async fn get_own_instance(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+    ) -> Result<Json<QueryInstancesResponse>, GetOwnInstanceErrors> {
+        let access = auth::authorize(&self.0, &instance, &token, INSTANCES_READ).await?;
+        Ok(Json(query_response(&access.instance)?))
+    }
+
+    /// Reconfigure an instance
+    ///
+    /// Replaces its configuration (not its id or credentials). Requires a token of the
+    /// `admin` instance with `instances-token-write`.
+    #[oai(
+        path = "/management/instances/:instance",
+        method = "patch",
+        operation_id = "merchant_patch_management_instance"
+    )]
+    async fn patch_instance(
+        &self,
+        token: MerchantToken,
+        /// Instance id.
+        instance: Path<String>,
+        body: JsonBody<InstanceReconfigurationMessage>,
+    ) -> Result<NoContent, PatchInstanceErrors> {
+        auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_TOKEN_WRITE).await?;
+        reconfigure(&self.0, &instance, body.0).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Reconfigure the instance itself
+    ///
+    /// As `PATCH /management/instances/$INSTANCE`, with the instance's own credentials.
+    #[oai(
+        path = "/instances/:instance/private",
+        method = "patch",
+        operation_id = "merchant_patch_private"
+    )]
+    async fn patch_own_instance(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        body: JsonBody<InstanceReconfigurationMessage>,
+    ) -> Result<NoContent, PatchInstanceErrors> {
+        auth::authorize(&self.0, &instance, &token, INSTANCES_TOKEN_WRITE).await?;
+        reconfigure(&self.0, &instance, body.0).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Delete the instance itself
+    ///
+    /// As `DELETE /management/instances/$INSTANCE`, with the instance's own credentials.
+    /// Once deleted, only the administrator can purge it.
+    #[oai(
+        path = "/instances/:instance/private",
+        method = "delete",
+        operation_id = "merchant_delete_private"
+    )]
+    async fn delete_own_instance(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// `YES` to remove the instance and all its data for good.
+        #[oai(validator(pattern = r"^([Yy][Ee][Ss]|[Nn][Oo])$"))]
+        purge: Query<Option<String>>,
+    ) -> Result<NoContent, DeleteInstanceErrors> {
+        auth::authorize(&self.0, &instance, &token, INSTANCES_WRITE).await?;
+        delete(&self.0, &instance, purge.0.as_deref()).await?;
+        Ok(NoContent::Done)
     }
 
     /// Delete an instance
@@ -358,29 +482,122 @@ impl InstancesApi {
         purge: Query<Option<String>>,
     ) -> Result<NoContent, DeleteInstanceErrors> {
         auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_WRITE).await?;
-        let purge = match purge.0.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            None | Some("NO") => false,
-            Some("YES") => true,
-            Some(_) => return Err(ApiError::malformed("purge", "purge must be YES or NO").into()),
-        };
-        if instance.0 == DEFAULT_INSTANCE {
-            return Err(ApiError::new(
-                ErrorCode::GenericForbidden,
-                "the default instance cannot be deleted",
-            )
-            .into());
-        }
-        match instances::delete(&self.0.db, &instance.0, purge)
-            .await
-            .map_err(ApiError::db_store)?
-        {
-            DeleteOutcome::Deleted => Ok(NoContent::Done),
-            DeleteOutcome::Unknown => Err(ApiError::new(
-                ErrorCode::MerchantGenericInstanceUnknown,
-                format!("instance `{}` is unknown", instance.0),
-            )
-            .into()),
-        }
+        delete(&self.0, &instance, purge.0.as_deref()).await?;
+        Ok(NoContent::Done)
+    }
+}
+
+/// `QueryInstancesResponse` of a stored instance.
+fn query_response(row: &instances::Instance) -> Result<QueryInstancesResponse, ApiError> {
+    let s = settings_of(row)?;
+    Ok(QueryInstancesResponse {
+        name: row.name.clone(),
+        email_validated: s.email.as_ref().map(|_| false),
+        email: s.email,
+        phone_validated: s.phone_number.as_ref().map(|_| false),
+        phone_number: s.phone_number,
+        website: s.website,
+        logo: s.logo,
+        merchant_pub: merchant_pub_of(&row.merchant_pub)?,
+        address: s.address,
+        jurisdiction: s.jurisdiction,
+        use_stefan: s.use_stefan,
+        default_pay_delay: s.default_pay_delay,
+        default_refund_delay: s.default_refund_delay,
+        default_wire_transfer_delay: s.default_wire_transfer_delay,
+    })
+}
+
+fn instance_unknown(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::MerchantGenericInstanceUnknown,
+        format!("instance `{id}` is unknown"),
+    )
+}
+
+/// Replaces an instance's configuration (patch-management-instances-INSTANCE).
+async fn reconfigure(
+    state: &State,
+    instance_id: &str,
+    req: InstanceReconfigurationMessage,
+) -> Result<(), ApiError> {
+    let row = store_row(state, instance_id).await?;
+    let old = settings_of(&row)?;
+    let settings = InstanceSettings {
+        email: req.email,
+        phone_number: req.phone_number,
+        website: req.website,
+        logo: req.logo,
+        address: req.address,
+        jurisdiction: req.jurisdiction,
+        use_stefan: req.use_stefan,
+        default_pay_delay: finite_delay(
+            "default_pay_delay",
+            req.default_pay_delay,
+            old.default_pay_delay,
+        )?,
+        default_refund_delay: finite_delay(
+            "default_refund_delay",
+            req.default_refund_delay,
+            old.default_refund_delay,
+        )?,
+        default_wire_transfer_delay: finite_delay(
+            "default_wire_transfer_delay",
+            req.default_wire_transfer_delay,
+            old.default_wire_transfer_delay,
+        )?,
+    };
+    let text = serde_json::to_string(&settings).expect("settings serialize");
+    match instances::update(&state.db, instance_id, req.name, text)
+        .await
+        .map_err(ApiError::db_store)?
+    {
+        UpdateOutcome::Updated => Ok(()),
+        UpdateOutcome::Unknown => Err(instance_unknown(instance_id)),
+        UpdateOutcome::Deleted => Err(ApiError::new(
+            ErrorCode::MerchantPrivatePatchInstancesPurgeRequired,
+            "the instance was deleted; purge it before configuring this id again",
+        )),
+    }
+}
+
+/// The stored instance, deleted or not: 404 when there is none, 409 when it was
+/// deleted (a PATCH needs a purge first).
+async fn store_row(state: &State, instance_id: &str) -> Result<instances::Instance, ApiError> {
+    match instances::find_any(&state.db, instance_id)
+        .await
+        .map_err(ApiError::db_fetch)?
+    {
+        None => Err(instance_unknown(instance_id)),
+        Some(row) if row.deleted => Err(ApiError::new(
+            ErrorCode::MerchantPrivatePatchInstancesPurgeRequired,
+            "the instance was deleted; purge it before configuring this id again",
+        )),
+        Some(row) => Ok(row),
+    }
+}
+
+/// Deletes (disables) or, with `purge=YES`, purges an instance.
+async fn delete(state: &State, instance_id: &str, purge: Option<&str>) -> Result<(), ApiError> {
+    let purge = match purge.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("NO") => false,
+        Some("YES") => true,
+        Some(_) => return Err(ApiError::malformed("purge", "purge must be YES or NO")),
+    };
+    // The pages are silent; deleting the instance that holds the administrator's
+    // rights would leave nobody able to manage the backend.
+    if instance_id == DEFAULT_INSTANCE {
+        return Err(ApiError::new(
+            ErrorCode::GenericForbidden,
+            "the default instance cannot be deleted",
+        ));
+    }
+    match instances::delete(&state.db, instance_id, purge)
+        .await
+        .map_err(ApiError::db_store)?
+    {
+        DeleteOutcome::Deleted => Ok(()),
+        DeleteOutcome::Unknown => Err(instance_unknown(instance_id)),
     }
 }
 

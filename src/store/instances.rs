@@ -65,6 +65,17 @@ pub async fn find_active(
         .await
 }
 
+/// The instance with this id, deleted or not.
+pub async fn find_any(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+) -> Result<Option<Instance>, DbErr> {
+    Entity::find()
+        .filter(Column::InstanceId.eq(instance_id))
+        .one(db)
+        .await
+}
+
 /// The instance with this serial, deleted or not.
 pub async fn find_by_serial(
     db: &impl ConnectionTrait,
@@ -79,6 +90,42 @@ pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<Instance>, DbErr>
         .order_by_asc(Column::InstanceSerial)
         .all(db)
         .await
+}
+
+pub enum UpdateOutcome {
+    Updated,
+    Unknown,
+    /// Deleted but not purged.
+    Deleted,
+}
+
+/// Replaces an instance's name and settings.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    name: String,
+    settings: String,
+) -> Result<UpdateOutcome, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::Name, name.into())
+        .col_expr(Column::Settings, settings.into())
+        .filter(Column::InstanceId.eq(instance_id))
+        .filter(Column::Deleted.eq(false))
+        .exec(db)
+        .await?;
+    if result.rows_affected > 0 {
+        return Ok(UpdateOutcome::Updated);
+    }
+    let exists = Entity::find()
+        .filter(Column::InstanceId.eq(instance_id))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(if exists {
+        UpdateOutcome::Deleted
+    } else {
+        UpdateOutcome::Unknown
+    })
 }
 
 pub enum DeleteOutcome {

@@ -33,6 +33,7 @@ pub enum ErrorCode {
     MerchantGenericInstanceUnknown,
     MerchantPrivatePostInstancesAlreadyExists,
     MerchantPrivatePostInstancesPurgeRequired,
+    MerchantPrivatePatchInstancesPurgeRequired,
     MerchantGenericMoneyPotUnknown,
     MerchantPrivateMoneyPotConflictingName,
     MerchantPrivateMoneyPotConflictingTotal,
@@ -157,6 +158,7 @@ impl ErrorCode {
             MerchantGenericInstanceUnknown => 2000,
             MerchantPrivatePostInstancesAlreadyExists => 2600,
             MerchantPrivatePostInstancesPurgeRequired => 2603,
+            MerchantPrivatePatchInstancesPurgeRequired => 2625,
             MerchantGenericCategoryUnknown => 2003,
             MerchantGenericProductUnknown => 2006,
             MerchantPrivatePatchProductsTotalLostReduced => 2660,
@@ -233,6 +235,7 @@ impl ErrorCode {
             | GenericInternalInvariantFailure => StatusCode::INTERNAL_SERVER_ERROR,
             MerchantPrivatePostInstancesAlreadyExists
             | MerchantPrivatePostInstancesPurgeRequired
+            | MerchantPrivatePatchInstancesPurgeRequired
             | MerchantPrivateMoneyPotConflictingName
             | MerchantPrivateMoneyPotConflictingTotal
             | MerchantPrivatePostProductsConflictProductExists
