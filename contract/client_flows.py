@@ -136,7 +136,7 @@ def merchant_flow():
         "product_id": "espresso", "description": "Espresso", "unit": "cup",
         "unit_price": [f"{currency}:2.5"], "unit_total_stock": "-1", "categories": [category]})),
         204, "create product")
-    expect(m_tpl_post.sync_detailed("cafe", client=cafe, body=mm.TemplateAddDetails.from_dict({
+    expect(m_tpl_post.sync_detailed("cafe", client=cafe, body=mm.TemplateCreateRequest.from_dict({
         "template_id": "bar", "template_description": "The bar", "otp_id": "till",
         "template_contract": {"template_type": "inventory-cart",
                               "selected_categories": [category]}})), 204, "create template")

@@ -311,6 +311,8 @@ async fn product_list_defaults_to_twenty_ascending_and_filters() {
             ("name_filter=P1&limit=3", vec!["p10", "p11", "p12"]),
             ("name_filter=P1&description_filter=hot", vec!["p10", "p15"]),
             ("category_filter=cold", vec![]),
+            ("product_group_serial=0&limit=1", vec!["p00"]),
+            ("product_group_serial=3", vec![]),
         ] {
             let (status, body) = call(
                 &s,

@@ -147,7 +147,8 @@ fn assert_distinct(lines: &[String]) {
 async fn report_token(s: &TestServer, id: u64) -> String {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
     use sha2::Digest;
-    let token = format!("test-report-token-{id}");
+    // A `ShortHashCode`: 52 Crockford base32 characters.
+    let token = format!("{id:Z>52}");
     let row = merchant_reports::Entity::find_by_id(id as i64)
         .one(&s.server.state.db)
         .await
@@ -312,10 +313,19 @@ async fn report_family_status_codes_and_validation() {
                 Method::POST,
                 &path,
                 None,
-                Some(json!({ "report_token": "WRONG" })),
+                Some(json!({ "report_token": "Z".repeat(52) })),
             )
             .await;
         assert_error(status, &body, 404, REPORT_UNKNOWN);
+        let (status, body) = s
+            .call(
+                Method::POST,
+                &path,
+                None,
+                Some(json!({ "report_token": "WRONG" })),
+            )
+            .await;
+        assert_error(status, &body, 400, PARAMETER_MALFORMED);
         let resp = s
             .req(Method::POST, &path)
             .json(&json!({ "report_token": token }))
@@ -364,6 +374,17 @@ async fn report_family_status_codes_and_validation() {
             let (status, body) = s.call(method, &path, Some(ADMIN_TOKEN), None).await;
             assert_error(status, &body, 404, REPORT_UNKNOWN);
         }
+        // An unknown report is 404 before the body's problems (here an unconfigured
+        // generator, otherwise 501), as the page orders them.
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("/merchant/private/reports/{id}"),
+                Some(ADMIN_TOKEN),
+                Some(report("nope", &dir, day)),
+            )
+            .await;
+        assert_error(status, &body, 404, REPORT_UNKNOWN);
         let (status, body) = s
             .call(
                 Method::POST,

@@ -165,6 +165,7 @@ async fn template_lifecycle_for_each_type_round_trips() {
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["template_contract"], fixed["template_contract"]);
         assert_eq!(body["required_currency"], "KUDOS");
+        assert_eq!(body["template_type"], "fixed-order");
         let (status, body) = s
             .call(
                 Method::GET,
@@ -174,6 +175,7 @@ async fn template_lifecycle_for_each_type_round_trips() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["template_type"], "inventory-cart");
         let payload = &body["template_contract"]["inventory_payload"];
         let ids: Vec<&str> = payload["products"]
             .as_array()

@@ -598,6 +598,8 @@ impl ProductsApi {
         name_filter: Query<Option<String>>,
         /// Only products whose description contains this text.
         description_filter: Query<Option<String>>,
+        /// Only products of this product group (0: the default group, the only one).
+        product_group_serial: Query<Option<u64>>,
     ) -> Result<ProductsListed, ListProductsErrors> {
         let access = auth::authorize(&self.0, &instance, &token, PRODUCTS_READ).await?;
         let serial = access.instance.instance_serial;
@@ -634,7 +636,10 @@ impl ProductsApi {
                     .is_none_or(|f| contains_folded(&p.description, f))
                 && categories
                     .as_ref()
-                    .is_none_or(|set| p.categories.iter().flatten().any(|c| set.contains(c)));
+                    .is_none_or(|set| p.categories.iter().flatten().any(|c| set.contains(c)))
+                && product_group_serial
+                    .0
+                    .is_none_or(|g| g == p.product_group_id.unwrap_or(0));
             if wanted {
                 products.push(InventoryEntry {
                     product_id: row.product_id,

@@ -46,33 +46,63 @@ const MAX_FREQUENCY_US: u64 = 10 * 365 * 86_400 * 1_000_000;
 /// How long fetching the data source may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// `ReportAddRequest`; also the body of PATCH (`ReportPatchRequest`).
-#[derive(Object)]
-pub struct ReportAddRequest {
-    /// Description of the report. Possibly included in the report message.
-    pub description: String,
-    /// Merchant backend configuration section specifying the program to use to
-    /// transmit the report (see `report_generators` in `GET /config`).
-    pub program_section: String,
-    /// Mime-type to request from the data source. This backend's data sources produce
-    /// `application/json`.
-    pub mime_type: String,
-    /// URL under the instance to request the data from. Must start with '/'. The base
-    /// URL and the instance prefix will be prefixed to the given data source. It must
-    /// name one of the instance's own `GET /private/...` endpoints (checked after
-    /// percent-decoding; no `.` or `..` segments).
-    pub data_source: String,
-    /// Address where the report program should send the report, inside the generator's
-    /// target space: for a generator with a `TARGET_DIRECTORY`, a relative path of
-    /// letters, digits, `.`, `_` and `-` segments inside that directory (no `..`, no
-    /// absolute path, no `file://`); otherwise what its `TARGET_PATTERN` admits.
-    #[oai(validator(pattern = r"\S"))]
-    pub target_address: String,
-    /// Report frequency: finite, at least `MIN_REPORT_FREQUENCY_SECONDS` of the server's
-    /// configuration (default 60 s). An instance has at most 64 reports.
-    pub report_frequency: RelativeTime,
-    /// Report frequency shift, less than the frequency. Defaults to zero if missing.
-    pub report_frequency_shift: Option<RelativeTime>,
+/// Declares a report settings body: `ReportAddRequest` (POST) and `ReportPatchRequest`
+/// (PATCH) have the same fields under their pages' two names.
+macro_rules! report_settings_request {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Object)]
+        pub struct $name {
+            /// Description of the report. Possibly included in the report message.
+            pub description: String,
+            /// Merchant backend configuration section specifying the program to use to
+            /// transmit the report (see `report_generators` in `GET /config`).
+            pub program_section: String,
+            /// Mime-type to request from the data source. This backend's data sources produce
+            /// `application/json`.
+            pub mime_type: String,
+            /// URL under the instance to request the data from. Must start with '/'. The base
+            /// URL and the instance prefix will be prefixed to the given data source. It must
+            /// name one of the instance's own `GET /private/...` endpoints (checked after
+            /// percent-decoding; no `.` or `..` segments).
+            pub data_source: String,
+            /// Address where the report program should send the report, inside the generator's
+            /// target space: for a generator with a `TARGET_DIRECTORY`, a relative path of
+            /// letters, digits, `.`, `_` and `-` segments inside that directory (no `..`, no
+            /// absolute path, no `file://`); otherwise what its `TARGET_PATTERN` admits.
+            #[oai(validator(pattern = r"\S"))]
+            pub target_address: String,
+            /// Report frequency: finite, at least `MIN_REPORT_FREQUENCY_SECONDS` of the server's
+            /// configuration (default 60 s). An instance has at most 64 reports.
+            pub report_frequency: RelativeTime,
+            /// Report frequency shift, less than the frequency. Defaults to zero if missing.
+            pub report_frequency_shift: Option<RelativeTime>,
+        }
+    };
+}
+
+report_settings_request!(
+    /// `ReportAddRequest`: a new periodic report.
+    ReportAddRequest
+);
+
+report_settings_request!(
+    /// `ReportPatchRequest`: a report's new settings (all of them).
+    ReportPatchRequest
+);
+
+impl From<ReportPatchRequest> for ReportAddRequest {
+    fn from(p: ReportPatchRequest) -> Self {
+        ReportAddRequest {
+            description: p.description,
+            program_section: p.program_section,
+            mime_type: p.mime_type,
+            data_source: p.data_source,
+            target_address: p.target_address,
+            report_frequency: p.report_frequency,
+            report_frequency_shift: p.report_frequency_shift,
+        }
+    }
 }
 
 /// `ReportAddedResponse`.
@@ -134,7 +164,9 @@ pub struct ReportDetailResponse {
 /// `ReportGenerationRequest`.
 #[derive(Object)]
 pub struct ReportGenerationRequest {
-    /// Report token authorizing the report generation.
+    /// Report token authorizing the report generation (a `ShortHashCode`: 52
+    /// Crockford base32 characters).
+    #[oai(validator(pattern = r"^[0-9A-HJKMNP-TV-Z]{52}$"))]
     pub report_token: String,
 }
 
@@ -714,7 +746,7 @@ impl ReportsApi {
 
     /// Modify a periodic report
     ///
-    /// Replaces every setting (the body is a `ReportAddRequest`) and restarts the
+    /// Replaces every setting (a `ReportPatchRequest`) and restarts the
     /// schedule. Requires `reports-write`.
     #[oai(
         path = "/instances/:instance/private/reports/:report_id",
@@ -728,12 +760,17 @@ impl ReportsApi {
         instance: Path<String>,
         /// The report's serial (`report_serial_id`).
         report_id: Path<u64>,
-        body: JsonBody<ReportAddRequest>,
+        body: JsonBody<ReportPatchRequest>,
     ) -> Result<NoContent, PatchReportErrors> {
         let (instance_serial, serial) = self
             .authorize_report(&instance, &token, REPORTS_WRITE, report_id.0)
             .await?;
-        let settings = checked_settings(&self.0, body.0)?;
+        // The page's order: an unknown report is 404 before any problem of the body.
+        reports::find(&self.0.db, instance_serial, serial)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .ok_or_else(|| report_unknown(report_id.0))?;
+        let settings = checked_settings(&self.0, body.0.into())?;
         if reports::update(&self.0.db, instance_serial, serial, settings, now_us())
             .await
             .map_err(ApiError::db_store)?

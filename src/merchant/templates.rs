@@ -25,9 +25,10 @@ use crate::{
 const TEMPLATES_READ: Permission = "templates-read";
 const TEMPLATES_WRITE: Permission = "templates-write";
 
-/// `TemplateAddDetails`.
+/// `TemplateCreateRequest` (the newest page's name; older pages and seed 001 call it
+/// `TemplateAddDetails`, with the same fields).
 #[derive(Object)]
-pub struct TemplateAddDetails {
+pub struct TemplateCreateRequest {
     /// Template ID to use.
     #[oai(validator(min_length = 1))]
     pub template_id: String,
@@ -92,6 +93,9 @@ pub struct TemplateDetails {
 #[derive(Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct WalletTemplateDetailsRequest {
+    /// Type of the template: "fixed-order", "inventory-cart" or "paivana" (the same as
+    /// `template_contract.template_type`; the v25 page has it at the top too).
+    pub template_type: String,
     /// Hard-coded information about the contract terms for this template; for
     /// inventory-cart templates with `inventory_payload` added.
     pub template_contract: TemplateContractDetails,
@@ -152,7 +156,7 @@ error_responses!(PatchTemplateErrors {
     403 => "The token lacks `templates-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The instance, template or OTP device is unknown (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`).",
     413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
-    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`, `TALER_EC_GENERIC_DB_FETCH_FAILED`).",
 });
 
 error_responses!(DeleteTemplateErrors {
@@ -288,7 +292,7 @@ impl TemplatesApi {
         token: MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        body: JsonBody<TemplateAddDetails>,
+        body: JsonBody<TemplateCreateRequest>,
     ) -> Result<NoContent, PostTemplateErrors> {
         let access = auth::authorize(&self.0, &instance, &token, TEMPLATES_WRITE).await?;
         let body = body.0;
@@ -493,6 +497,7 @@ impl TemplatesApi {
         }
         Ok(WalletTemplateFound::Ok(Json(
             WalletTemplateDetailsRequest {
+                template_type: template_contract.template_type.as_str().to_owned(),
                 template_contract,
                 editable_defaults,
                 required_currency,
