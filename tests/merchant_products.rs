@@ -195,6 +195,29 @@ async fn product_read_modify_delete_with_stock_rules() {
             (&json!(-1), &json!("2"))
         );
 
+        // Absent stock and price keep their values.
+        let mut partial = patch_of(&cake, json!({ "description": "kept stock" }));
+        for field in ["unit_total_stock", "unit_price"] {
+            partial.as_object_mut().unwrap().remove(field);
+        }
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            "/merchant/private/products/cake",
+            Some(partial),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (_, body) = call(&s, Method::GET, "/merchant/private/products/cake", None).await;
+        assert_eq!(
+            (
+                &body["unit_total_stock"],
+                &body["unit_price"],
+                &body["description"]
+            ),
+            (&json!("-1"), &json!(["KUDOS:1.5"]), &json!("kept stock"))
+        );
+
         // Bad bodies are 400 and change nothing.
         for bad in [
             json!({ "unit_price": ["EUR:1"] }),

@@ -19,7 +19,7 @@ use crate::{
         },
     },
     store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance, UpdateOutcome},
-    taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, secret},
+    taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, secret, time::FiniteRelativeTime},
 };
 
 /// A postal location, as put into contracts (`Location`).
@@ -107,11 +107,11 @@ pub struct InstanceConfigurationRequest {
     /// Use STEFAN curves to determine default fees?
     pub use_stefan: bool,
     /// Default payment deadline of offers; "forever" is not allowed. Default: one day.
-    pub default_pay_delay: Option<RelativeTime>,
+    pub default_pay_delay: Option<FiniteRelativeTime>,
     /// Default refund period after the payment deadline; "forever" is not allowed. Default: 15 days.
-    pub default_refund_delay: Option<RelativeTime>,
+    pub default_refund_delay: Option<FiniteRelativeTime>,
     /// Default delay of wire transfers after the refund deadline; "forever" is not allowed. Default: one week.
-    pub default_wire_transfer_delay: Option<RelativeTime>,
+    pub default_wire_transfer_delay: Option<FiniteRelativeTime>,
 }
 
 /// The instance configuration as stored (everything but id, name and credentials).
@@ -172,11 +172,11 @@ pub struct InstanceReconfigurationMessage {
     /// Use STEFAN curves to determine default fees?
     pub use_stefan: bool,
     /// Default payment deadline of offers; "forever" is not allowed. Kept when absent.
-    pub default_pay_delay: Option<RelativeTime>,
+    pub default_pay_delay: Option<FiniteRelativeTime>,
     /// Default refund period; "forever" is not allowed. Kept when absent.
-    pub default_refund_delay: Option<RelativeTime>,
+    pub default_refund_delay: Option<FiniteRelativeTime>,
     /// Default wire transfer delay; "forever" is not allowed. Kept when absent.
-    pub default_wire_transfer_delay: Option<RelativeTime>,
+    pub default_wire_transfer_delay: Option<FiniteRelativeTime>,
 }
 
 /// `Instance`: one entry of the instance list.
@@ -531,21 +531,12 @@ async fn reconfigure(
         address: req.address,
         jurisdiction: req.jurisdiction,
         use_stefan: req.use_stefan,
-        default_pay_delay: finite_delay(
-            "default_pay_delay",
-            req.default_pay_delay,
-            old.default_pay_delay,
-        )?,
-        default_refund_delay: finite_delay(
-            "default_refund_delay",
-            req.default_refund_delay,
-            old.default_refund_delay,
-        )?,
+        default_pay_delay: finite_delay(req.default_pay_delay, old.default_pay_delay),
+        default_refund_delay: finite_delay(req.default_refund_delay, old.default_refund_delay),
         default_wire_transfer_delay: finite_delay(
-            "default_wire_transfer_delay",
             req.default_wire_transfer_delay,
             old.default_wire_transfer_delay,
-        )?,
+        ),
     };
     let text = serde_json::to_string(&settings).expect("settings serialize");
     match instances::update(&state.db, instance_id, req.name, text)
@@ -610,19 +601,9 @@ pub fn valid_instance_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "_.@-".contains(c))
 }
 
-fn finite_delay(
-    field: &str,
-    value: Option<RelativeTime>,
-    default: RelativeTime,
-) -> Result<RelativeTime, ApiError> {
-    match value {
-        Some(RelativeTime::Forever) => Err(ApiError::malformed(
-            field,
-            format!("`{field}` must not be \"forever\""),
-        )),
-        Some(v) => Ok(v),
-        None => Ok(default),
-    }
+/// A delay as given, else `default` (the page forbids "forever"; the type refuses it).
+fn finite_delay(value: Option<FiniteRelativeTime>, default: RelativeTime) -> RelativeTime {
+    value.map_or(default, RelativeTime::from)
 }
 
 /// Validates a creation request and prepares the row, with a fresh key pair.
@@ -661,21 +642,12 @@ async fn new_instance(
         address: req.address,
         jurisdiction: req.jurisdiction,
         use_stefan: req.use_stefan,
-        default_pay_delay: finite_delay(
-            "default_pay_delay",
-            req.default_pay_delay,
-            defaults.default_pay_delay,
-        )?,
-        default_refund_delay: finite_delay(
-            "default_refund_delay",
-            req.default_refund_delay,
-            defaults.default_refund_delay,
-        )?,
+        default_pay_delay: finite_delay(req.default_pay_delay, defaults.default_pay_delay),
+        default_refund_delay: finite_delay(req.default_refund_delay, defaults.default_refund_delay),
         default_wire_transfer_delay: finite_delay(
-            "default_wire_transfer_delay",
             req.default_wire_transfer_delay,
             defaults.default_wire_transfer_delay,
-        )?,
+        ),
     };
     let password_hash = logins.hash(&password).await?;
     Ok(instance_row(req.id, req.name, password_hash, &settings))

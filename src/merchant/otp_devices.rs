@@ -199,8 +199,9 @@ pub struct OtpDeviceDetails {
     pub otp_code: Option<String>,
 }
 
-/// A query argument that is used when it parses and ignored when it does not: the OTP
-/// device page says unusable arguments are not an error.
+/// A query argument that is used when it parses as `T` and ignored when it does not:
+/// the OTP device page says unusable arguments are not an error. Published as a plain
+/// string, since any text is accepted.
 pub struct Lenient<T>(pub Option<T>);
 
 impl<T: Type> Type for Lenient<T> {
@@ -209,16 +210,14 @@ impl<T: Type> Type for Lenient<T> {
     type RawElementValueType = T::RawElementValueType;
 
     fn name() -> Cow<'static, str> {
-        T::name()
+        Cow::Borrowed("string")
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        T::schema_ref()
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
     }
 
-    fn register(registry: &mut Registry) {
-        T::register(registry)
-    }
+    fn register(_: &mut Registry) {}
 
     fn as_raw_value(&self) -> Option<&Self::RawValueType> {
         self.0.as_ref().and_then(|v| v.as_raw_value())
@@ -401,11 +400,11 @@ impl OtpDevicesApi {
         instance: Path<String>,
         /// The device's `otp_device_id`.
         device_id: Path<String>,
-        /// Time in seconds since the epoch to compute the code for (default: now).
-        /// Ignored when unusable.
+        /// Time in seconds since the epoch (an integer) to compute the code for
+        /// (default: now). Ignored when unusable.
         faketime: Query<Option<Lenient<u64>>>,
-        /// Price to compute a `TOTP_WITH_PRICE` code for. Ignored when unusable or in
-        /// another currency (then no code is returned).
+        /// Price (an `Amount`) to compute a `TOTP_WITH_PRICE` code for. Ignored when
+        /// unusable or in another currency (then no code is returned).
         price: Query<Option<Lenient<Amount>>>,
     ) -> Result<OtpDeviceFound, GetOtpErrors> {
         let (_, device, _) = auth::authorize_found(

@@ -104,6 +104,7 @@ pub struct ProductAddDetailRequest {
 
 /// `ProductPatchDetailRequest`: the product's new state (everything but its id), plus
 /// what was lost. Stock and lost units may only grow; sold units are not patched.
+/// Absent stock, price and lost units keep their values; other absent fields clear.
 #[derive(Object, Debug, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ProductPatchDetailRequest {
@@ -124,6 +125,7 @@ pub struct ProductPatchDetailRequest {
     #[oai(validator(maximum(value = "6")))]
     pub unit_precision_level: Option<u32>,
     /// New stock (`DecimalQuantity`, "-1" for unlimited); may not be less than before.
+    /// Unchanged when both this and `total_stock` are absent.
     #[oai(validator(pattern = r"^(-1|[0-9]{1,16}(\.[0-9]{1,6})?)$"))]
     pub unit_total_stock: Option<String>,
     /// Legacy stock counter; used when `unit_total_stock` is absent.
@@ -135,7 +137,8 @@ pub struct ProductPatchDetailRequest {
     pub unit_total_lost: Option<String>,
     /// Legacy lost counter; used when `unit_total_lost` is absent.
     pub total_lost: Option<u64>,
-    /// Price per unit, at most one amount per currency.
+    /// Price per unit, at most one amount per currency. Unchanged when both this and
+    /// `price` are absent.
     pub unit_price: Option<Vec<Amount>>,
     /// Legacy price per unit.
     pub price: Option<Amount>,
@@ -741,7 +744,15 @@ impl ProductsApi {
             .await
             .map_err(ApiError::db_fetch)?
             .ok_or_else(|| product_unknown(&product_id))?;
-        let (details, lost) = body.0.into_details(product_id.0.clone());
+        let (mut details, lost) = body.0.into_details(product_id.0.clone());
+        // What the body leaves out of stock and price stays as it was.
+        let stored = stored_product(&current)?;
+        if details.unit_total_stock.is_none() && details.total_stock.is_none() {
+            details.unit_total_stock = Some(stored.stock());
+        }
+        if details.unit_price.as_ref().is_none_or(Vec::is_empty) && details.price.is_none() {
+            details.unit_price = Some(stored.prices());
+        }
         details.check(&self.0.config.currency)?;
         let new_lost = match &lost {
             Some(text) => Some(

@@ -361,3 +361,67 @@ mod tests {
         );
     }
 }
+
+/// A `RelativeTime` whose page forbids "forever" (an instance's default delays): the
+/// spec publishes the finite form only, so a client cannot be misled into sending it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FiniteRelativeTime(pub u64);
+
+impl From<FiniteRelativeTime> for RelativeTime {
+    fn from(t: FiniteRelativeTime) -> Self {
+        RelativeTime::Micros(t.0)
+    }
+}
+
+impl Type for FiniteRelativeTime {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("RelativeTime(finite)")
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some("A `RelativeTime` in microseconds; \"forever\" is not allowed."),
+            required: vec!["d_us"],
+            max_properties: Some(1),
+            properties: vec![(
+                "d_us",
+                MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    description: Some("Duration in microseconds."),
+                    minimum: Some(0.0),
+                    maximum: Some(MAX_SAFE_INTEGER as f64),
+                    ..MetaSchema::new_with_format("integer", "int64")
+                })),
+            )],
+            ..MetaSchema::new("object")
+        }))
+    }
+
+    fn register(_: &mut Registry) {}
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromJSON for FiniteRelativeTime {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match parse_time_object::<Self>(value, "d_us", "forever")? {
+            Some(us) => Ok(FiniteRelativeTime(us)),
+            None => Err(ParseError::custom("\"forever\" is not allowed here")),
+        }
+    }
+}
+
+impl ToJSON for FiniteRelativeTime {
+    fn to_json(&self) -> Option<Value> {
+        Some(json!({ "d_us": self.0 }))
+    }
+}
