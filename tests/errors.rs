@@ -139,7 +139,7 @@ async fn missing_field_and_wrong_type_are_400_with_the_merchant_codes() {
             )
             .await;
         assert_error(status, &body, 400, 26);
-        assert_eq!(body["parameter"], "default_pay_delay");
+        assert_eq!(body["parameter"], "default_pay_delay", "{body}");
 
         // A body labelled as a form or as text (what a browser sends cross-site without
         // asking) is refused with 415 and changes nothing, however JSON it looks.

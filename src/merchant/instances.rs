@@ -531,12 +531,21 @@ async fn reconfigure(
         address: req.address,
         jurisdiction: req.jurisdiction,
         use_stefan: req.use_stefan,
-        default_pay_delay: finite_delay(req.default_pay_delay, old.default_pay_delay),
-        default_refund_delay: finite_delay(req.default_refund_delay, old.default_refund_delay),
+        default_pay_delay: finite_delay(
+            "default_pay_delay",
+            req.default_pay_delay,
+            old.default_pay_delay,
+        )?,
+        default_refund_delay: finite_delay(
+            "default_refund_delay",
+            req.default_refund_delay,
+            old.default_refund_delay,
+        )?,
         default_wire_transfer_delay: finite_delay(
+            "default_wire_transfer_delay",
             req.default_wire_transfer_delay,
             old.default_wire_transfer_delay,
-        ),
+        )?,
     };
     let text = serde_json::to_string(&settings).expect("settings serialize");
     match instances::update(&state.db, instance_id, req.name, text)
@@ -601,9 +610,20 @@ pub fn valid_instance_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "_.@-".contains(c))
 }
 
-/// A delay as given, else `default` (the page forbids "forever"; the type refuses it).
-fn finite_delay(value: Option<FiniteRelativeTime>, default: RelativeTime) -> RelativeTime {
-    value.map_or(default, RelativeTime::from)
+/// A delay as given, else `default`; "forever" is refused (the page forbids it).
+fn finite_delay(
+    field: &str,
+    value: Option<FiniteRelativeTime>,
+    default: RelativeTime,
+) -> Result<RelativeTime, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(FiniteRelativeTime(Some(us))) => Ok(RelativeTime::Micros(us)),
+        Some(FiniteRelativeTime(None)) => Err(ApiError::malformed(
+            field,
+            format!("`{field}` must not be \"forever\""),
+        )),
+    }
 }
 
 /// Validates a creation request and prepares the row, with a fresh key pair.
@@ -642,12 +662,21 @@ async fn new_instance(
         address: req.address,
         jurisdiction: req.jurisdiction,
         use_stefan: req.use_stefan,
-        default_pay_delay: finite_delay(req.default_pay_delay, defaults.default_pay_delay),
-        default_refund_delay: finite_delay(req.default_refund_delay, defaults.default_refund_delay),
+        default_pay_delay: finite_delay(
+            "default_pay_delay",
+            req.default_pay_delay,
+            defaults.default_pay_delay,
+        )?,
+        default_refund_delay: finite_delay(
+            "default_refund_delay",
+            req.default_refund_delay,
+            defaults.default_refund_delay,
+        )?,
         default_wire_transfer_delay: finite_delay(
+            "default_wire_transfer_delay",
             req.default_wire_transfer_delay,
             defaults.default_wire_transfer_delay,
-        ),
+        )?,
     };
     let password_hash = logins.hash(&password).await?;
     Ok(instance_row(req.id, req.name, password_hash, &settings))

@@ -364,14 +364,10 @@ mod tests {
 
 /// A `RelativeTime` whose page forbids "forever" (an instance's default delays): the
 /// spec publishes the finite form only, so a client cannot be misled into sending it.
+/// A "forever" that arrives anyway parses (as `None`), so the handler can refuse it
+/// with a 400 that names its field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FiniteRelativeTime(pub u64);
-
-impl From<FiniteRelativeTime> for RelativeTime {
-    fn from(t: FiniteRelativeTime) -> Self {
-        RelativeTime::Micros(t.0)
-    }
-}
+pub struct FiniteRelativeTime(pub Option<u64>);
 
 impl Type for FiniteRelativeTime {
     const IS_REQUIRED: bool = true;
@@ -413,15 +409,17 @@ impl Type for FiniteRelativeTime {
 
 impl ParseFromJSON for FiniteRelativeTime {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match parse_time_object::<Self>(value, "d_us", "forever")? {
-            Some(us) => Ok(FiniteRelativeTime(us)),
-            None => Err(ParseError::custom("\"forever\" is not allowed here")),
-        }
+        Ok(FiniteRelativeTime(parse_time_object::<Self>(
+            value, "d_us", "forever",
+        )?))
     }
 }
 
 impl ToJSON for FiniteRelativeTime {
     fn to_json(&self) -> Option<Value> {
-        Some(json!({ "d_us": self.0 }))
+        Some(match self.0 {
+            Some(us) => json!({ "d_us": us }),
+            None => json!({ "d_us": "forever" }),
+        })
     }
 }
