@@ -234,8 +234,8 @@ pub fn service_endpoint<T: OpenApi + 'static>(
 ///   poem-openapi derives requirements from the handler's signature, so an operation
 ///   without one takes no credential; the explicit empty list tells readers (and
 ///   linters) that it is public on purpose.
-/// - Unsigned integers (`uint64`, `uint32`, ...) carry `minimum: 0` and their type's
-///   maximum, which the Rust types enforce but poem-openapi does not publish.
+/// - Unsigned integers (`uint64`, `uint32`, ...) are published as `int64` with
+///   `minimum: 0` and a maximum that fits both (see `publish_unsigned_bounds`).
 /// - Schemas that nothing refers to any more (inlined everywhere) are dropped.
 /// - A described field of a named non-object type (`Amount`, an enum, a union) is
 ///   published as that schema inlined with the field's description. poem-openapi
@@ -479,18 +479,22 @@ fn drop_unreferenced_schemas(spec: &mut serde_json::Value) {
     }
 }
 
-/// An unsigned integer schema gets `minimum: 0` and its type's maximum.
+/// An unsigned integer schema is published as `int64` (OpenAPI's formats are `int32` and
+/// `int64`; generators map anything else to a 32-bit type) with `minimum: 0` and the
+/// largest value both its Rust type and an `int64` hold. The edge refuses a `uint64`
+/// above `i64::MAX` (`BodyLimits::check_scalar`), so the bound is the server's too.
 fn publish_unsigned_bounds(map: &mut serde_json::Map<String, serde_json::Value>) {
-    let max = match map.get("format").and_then(|f| f.as_str()) {
-        Some("uint64") => Some(u64::MAX),
+    let max: Option<u64> = match map.get("format").and_then(|f| f.as_str()) {
+        Some("uint64") => Some(i64::MAX as u64),
         Some("uint32") => Some(u32::MAX.into()),
         Some("uint16") => Some(u16::MAX.into()),
         Some("uint8") => Some(u8::MAX.into()),
         _ => None,
     };
     if let Some(max) = max.filter(|_| map.get("type") == Some(&serde_json::json!("integer"))) {
+        map.insert("format".to_owned(), serde_json::json!("int64"));
         map.entry("minimum").or_insert(serde_json::json!(0));
-        // An exact integer: as a float, u64::MAX would round up past the type.
+        // An exact integer: as a float, i64::MAX would round up past the type.
         map.entry("maximum").or_insert(serde_json::json!(max));
     }
 }
@@ -1170,6 +1174,15 @@ mod strict {
                 };
                 return Err(violation(path, what));
             }
+        }
+        // A `uint64` is published as a non-negative `int64` (`publish_unsigned_bounds`).
+        if schema.format == Some("uint64")
+            && value.as_u64().is_some_and(|n| n > i64::MAX as u64)
+        {
+            return Err(violation(
+                path,
+                format!("must not be above {}", i64::MAX),
+            ));
         }
         if let Some(n) = value.as_f64() {
             if let Some(min) = schema.minimum {

@@ -278,6 +278,15 @@ async fn product_read_modify_delete_with_stock_rules() {
         )
         .await;
         assert_error(status, &body, 400, CURRENCY_MISMATCH);
+        // Ids are published as non-negative int64: a larger one is malformed, not unknown.
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/products",
+            Some(product("tart", json!({ "categories": [9_223_372_036_854_775_808u64] }))),
+        )
+        .await;
+        assert_error(status, &body, 400, PARAMETER_MALFORMED);
         s.finish().await;
     }
 }

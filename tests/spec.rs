@@ -192,3 +192,41 @@ fn published_limits_come_from_the_limits_module() {
         }
     }
 }
+
+/// Every integer is published as `int32` or `int64` (the formats OpenAPI defines, which
+/// every generator maps to a type of that width) with bounds that fit it.
+#[test]
+fn integers_are_int32_or_int64_with_fitting_bounds() {
+    fn walk(value: &serde_json::Value, at: &str, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if map.get("type").and_then(|t| t.as_str()) == Some("integer") {
+                    let format = map.get("format").and_then(|f| f.as_str());
+                    let max = map.get("maximum").and_then(|m| m.as_f64());
+                    let fits = match format {
+                        Some("int64") => max.is_none_or(|m| m <= i64::MAX as f64),
+                        Some("int32") => max.is_none_or(|m| m <= i32::MAX as f64),
+                        _ => false,
+                    };
+                    if !fits {
+                        found.push(format!("{at}: {format:?} max {max:?}"));
+                    }
+                }
+                for (k, v) in map {
+                    walk(v, &format!("{at}/{k}"), found);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{at}/{i}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, spec) in all_specs() {
+        let mut found = vec![];
+        walk(&spec, name, &mut found);
+        assert!(found.is_empty(), "{found:#?}");
+    }
+}

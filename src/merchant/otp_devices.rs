@@ -81,7 +81,7 @@ impl Type for OtpAlgorithm {
             one_of: vec![
                 MetaSchemaRef::Inline(Box::new(MetaSchema {
                     enum_items: vec![json!(0), json!(1), json!(2)],
-                    ..MetaSchema::new("integer")
+                    ..MetaSchema::new_with_format("integer", "int32")
                 })),
                 MetaSchemaRef::Inline(Box::new(MetaSchema {
                     enum_items: ALGORITHMS.iter().map(|a| json!(a)).collect(),
