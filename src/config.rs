@@ -221,6 +221,15 @@ impl Config {
     /// Loads the file (if any), applies the environment, and resolves the admin token
     /// (generating and storing one on first start).
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        Config::load_with(file, &[])
+    }
+
+    /// As `load`, then `overrides` (section, key, value: command-line options) win over
+    /// both the file and the environment.
+    pub fn load_with(
+        file: Option<&Path>,
+        overrides: &[(&str, &str, String)],
+    ) -> Result<Config, String> {
         let mut ini = match file {
             Some(path) => Ini::parse_file(path)?,
             None => Ini::default(),
@@ -234,6 +243,9 @@ impl Config {
             if let Ok(value) = std::env::var(var) {
                 ini.set(section, key, &value);
             }
+        }
+        for (section, key, value) in overrides {
+            ini.set(section, key, value);
         }
         let mut config = Config::from_ini(ini)?;
         if config.admin_token.is_empty() {

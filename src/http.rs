@@ -62,6 +62,7 @@ impl<E: Endpoint> Endpoint for TalerEdgeEndpoint<E> {
             path = %req.uri().path()
         );
         let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        let started = std::time::Instant::now();
         let work = async move {
             let mut resp = match self.prepare_body(&mut req).await {
                 Ok(()) => match self.inner.call(req).await {
@@ -73,9 +74,16 @@ impl<E: Endpoint> Endpoint for TalerEdgeEndpoint<E> {
             let status = resp.status();
             if status.is_server_error() {
                 tracing::error!(status = status.as_u16(), "request failed");
-            } else {
-                tracing::debug!(status = status.as_u16(), "request done");
             }
+            // The access log: the span carries method and path (never the query, which
+            // may hold secrets) and no header is logged, so no credential reaches it.
+            tracing::info!(
+                target: "access",
+                status = status.as_u16(),
+                duration_us = started.elapsed().as_micros() as u64,
+                peer = %peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+                "request"
+            );
             if let Ok(value) = HeaderValue::from_str(&request_id) {
                 resp.headers_mut().insert("x-request-id", value);
             }
@@ -1176,13 +1184,8 @@ mod strict {
             }
         }
         // A `uint64` is published as a non-negative `int64` (`publish_unsigned_bounds`).
-        if schema.format == Some("uint64")
-            && value.as_u64().is_some_and(|n| n > i64::MAX as u64)
-        {
-            return Err(violation(
-                path,
-                format!("must not be above {}", i64::MAX),
-            ));
+        if schema.format == Some("uint64") && value.as_u64().is_some_and(|n| n > i64::MAX as u64) {
+            return Err(violation(path, format!("must not be above {}", i64::MAX)));
         }
         if let Some(n) = value.as_f64() {
             if let Some(min) = schema.minimum {

@@ -1,76 +1,120 @@
-//! `taler-openapi [-c FILE] [serve | openapi --out DIR | migrate]`
+//! The command line: `taler-openapi [OPTIONS] [serve | openapi --out DIR | migrate | keypair]`.
 
-use std::path::PathBuf;
+use std::{io::IsTerminal, path::PathBuf};
 
-use taler_openapi::Config;
+use clap::{Parser, Subcommand, ValueEnum};
+use taler_openapi::{Config, config};
 
-const USAGE: &str = "usage: taler-openapi [-c FILE] [serve | openapi --out DIR | migrate]
-
-  serve            run the server (the default); applies migrations first
-  openapi --out D  write merchant.json, bank.json and donau.json into D
-  migrate          apply database migrations and exit
-
-  -c FILE          Taler-style configuration file (see README.md)";
-
-enum Command {
-    Serve,
-    OpenApi(PathBuf),
-    Migrate,
+/// GNU Taler merchant backend, bank (Revenue API) and Donau, served OpenAPI-first.
+///
+/// Options fall back to the environment variables shown, then to the configuration
+/// file, then to the defaults (see README.md).
+#[derive(Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    /// Taler-style configuration file.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        env = "TALER_OPENAPI_CONFIG",
+        global = true
+    )]
+    config: Option<PathBuf>,
+    /// Address to listen on (`[taler-openapi] LISTEN`, default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR", env = config::ENV_LISTEN, global = true)]
+    listen: Option<String>,
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://...`
+    /// (`[taler-openapi] DATABASE_URL`, default a SQLite file in the working directory).
+    #[arg(long, value_name = "URL", env = config::ENV_DATABASE_URL, global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Currency of all three services (`[taler] CURRENCY`, default KUDOS).
+    #[arg(long, value_name = "CURRENCY", env = config::ENV_CURRENCY, global = true)]
+    currency: Option<String>,
+    /// Log lines as human-readable text (coloured on a terminal) or as JSON objects
+    /// for log shippers. Levels come from `RUST_LOG` (default `info`; `access=off`
+    /// silences the access log).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "TALER_OPENAPI_LOG_FORMAT", global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn parse_args() -> Result<(Option<PathBuf>, Command), String> {
-    let mut args = std::env::args().skip(1);
-    let (mut config, mut command, mut out) = (None, None, None);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-c" | "--config" => {
-                config = Some(PathBuf::from(args.next().ok_or("-c needs a file")?))
-            }
-            "--out" => out = Some(PathBuf::from(args.next().ok_or("--out needs a directory")?)),
-            "-h" | "--help" => return Err(String::new()),
-            "serve" | "openapi" | "migrate" if command.is_none() => command = Some(arg),
-            other => return Err(format!("unexpected argument `{other}`")),
-        }
-    }
-    let command = match command.as_deref() {
-        None | Some("serve") => Command::Serve,
-        Some("migrate") => Command::Migrate,
-        Some(_) => Command::OpenApi(out.ok_or("openapi needs --out DIR")?),
-    };
-    Ok((config, command))
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default); applies migrations first.
+    Serve,
+    /// Write merchant.json, bank.json and donau.json into a directory.
+    Openapi {
+        /// Directory to write the specs into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print a fresh EdDSA key pair in Taler's encoding (e.g. a Donau `charity_pub`).
+    Keypair,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm_migration=warn".into()),
-        )
-        .init();
-    if let Err(e) = run().await {
-        if !e.is_empty() {
-            eprintln!("error: {e}");
-        }
-        eprintln!("{USAGE}");
-        std::process::exit(2);
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
     }
 }
 
-async fn run() -> Result<(), String> {
-    let (config_file, command) = parse_args()?;
-    match command {
-        Command::OpenApi(dir) => {
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm_migration=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+    }
+}
+
+/// The command-line options that override the file and the environment.
+fn overrides(cli: &Cli) -> Vec<(&'static str, &'static str, String)> {
+    let mut list = Vec::new();
+    if let Some(v) = &cli.listen {
+        list.push(("taler-openapi", "LISTEN", v.clone()));
+    }
+    if let Some(v) = &cli.database_url {
+        list.push(("taler-openapi", "DATABASE_URL", v.clone()));
+    }
+    if let Some(v) = &cli.currency {
+        list.push(("taler", "CURRENCY", v.clone()));
+    }
+    list
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let overrides = overrides(&cli);
+    let file = cli.config.as_deref();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi { out } => {
             // The specs depend on the configuration only for base paths; no database, no token.
-            let ini = match &config_file {
-                Some(f) => taler_openapi::config::Ini::parse_file(f)?,
+            let mut ini = match file {
+                Some(f) => config::Ini::parse_file(f)?,
                 None => Default::default(),
             };
+            for (section, key, value) in &overrides {
+                ini.set(section, key, value);
+            }
             let config = Config::from_ini(ini)?;
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(&out)
+                .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
             for (name, json) in taler_openapi::specs(config) {
-                let path = dir.join(name);
+                let path = out.join(name);
                 std::fs::write(&path, json + "\n")
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 println!("wrote {}", path.display());
@@ -78,45 +122,52 @@ async fn run() -> Result<(), String> {
             Ok(())
         }
         Command::Migrate => {
-            let config = Config::load(config_file.as_deref())?;
+            let config = Config::load_with(file, &overrides)?;
             taler_openapi::store::migrate(&config)
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
             println!("database {} is up to date", config.database_url);
             Ok(())
         }
-        Command::Serve => {
-            let config = Config::load(config_file.as_deref())?;
-            let origin = config.admin_token_origin.clone();
-            let state = taler_openapi::open_state(config, None).await?;
-            let server = taler_openapi::start(state.clone())
-                .await
-                .map_err(|e| format!("cannot listen on {}: {e}", state.config.listen))?;
-            let c = &state.config;
-            let base = format!("http://{}", server.addr);
-            println!(
-                "taler-openapi {} listening on {base}",
-                taler_openapi::VERSION
-            );
-            println!("  database:    {}", c.database_url);
-            println!(
-                "  merchant:    {base}{}  (spec: {base}{}openapi.json)",
-                c.merchant_base, c.merchant_base
-            );
-            println!(
-                "  bank:        {base}{}  (spec: {base}{}openapi.json)",
-                c.bank_base, c.bank_base
-            );
-            println!(
-                "  donau:       {base}{}  (spec: {base}{}openapi.json)",
-                c.donau_base, c.donau_base
-            );
-            println!("  Swagger UI:  {base}/swagger-ui/");
-            println!("  admin token: in the {origin}");
-            tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
-            println!("shutting down");
-            server.shutdown().await;
+        Command::Keypair => {
+            let (public, private) = taler_openapi::taler::keys::generate_keypair();
+            println!("public key:  {public}");
+            println!("private key: {private}");
             Ok(())
         }
+        Command::Serve => serve(Config::load_with(file, &overrides)?).await,
     }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let origin = config.admin_token_origin.clone();
+    let state = taler_openapi::open_state(config, None).await?;
+    let server = taler_openapi::start(state.clone())
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", state.config.listen))?;
+    let c = &state.config;
+    let base = format!("http://{}", server.addr);
+    println!(
+        "taler-openapi {} listening on {base}",
+        taler_openapi::VERSION
+    );
+    println!("  database:    {}", c.database_url);
+    println!(
+        "  merchant:    {base}{}  (spec: {base}{}openapi.json)",
+        c.merchant_base, c.merchant_base
+    );
+    println!(
+        "  bank:        {base}{}  (spec: {base}{}openapi.json)",
+        c.bank_base, c.bank_base
+    );
+    println!(
+        "  donau:       {base}{}  (spec: {base}{}openapi.json)",
+        c.donau_base, c.donau_base
+    );
+    println!("  Swagger UI:  {base}/swagger-ui/");
+    println!("  admin token: in the {origin}");
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    println!("shutting down");
+    server.shutdown().await;
+    Ok(())
 }

@@ -17,24 +17,26 @@ pub fn endpoint(specs: &[(&str, String)]) -> impl Endpoint + 'static {
         })
         .collect();
     let config = Arc::new(utoipa_swagger_ui::Config::new(urls));
-    poem::Route::new()
-        .at(
-            "/",
-            poem::endpoint::make_sync(|req: Request| redirect_to_index(&req)),
-        )
-        .at(
-            "/*path",
-            poem::endpoint::make_sync(move |req: Request| {
-                serve(req.uri().path().trim_start_matches('/'), config.clone())
-            }),
-        )
+    poem::endpoint::make_sync(move |req: Request| {
+        let tail = req.uri().path().trim_start_matches('/');
+        // The UI loads its files by relative paths: served at `/swagger-ui` (no slash)
+        // they would resolve against `/` and 404, leaving a blank page.
+        if tail.is_empty() && !req.original_uri().path().ends_with('/') {
+            return redirect_to_directory(&req);
+        }
+        serve(tail, config.clone())
+    })
 }
 
-fn redirect_to_index(req: &Request) -> Response {
-    let base = req.original_uri().path().trim_end_matches('/');
+fn redirect_to_directory(req: &Request) -> Response {
+    let mut location = format!("{}/", req.original_uri().path());
+    if let Some(query) = req.original_uri().query() {
+        location.push('?');
+        location.push_str(query);
+    }
     Response::builder()
-        .status(StatusCode::FOUND)
-        .header("location", format!("{base}/index.html"))
+        .status(StatusCode::MOVED_PERMANENTLY)
+        .header("location", location)
         .finish()
 }
 

@@ -283,7 +283,10 @@ async fn product_read_modify_delete_with_stock_rules() {
             &s,
             Method::POST,
             "/merchant/private/products",
-            Some(product("tart", json!({ "categories": [9_223_372_036_854_775_808u64] }))),
+            Some(product(
+                "tart",
+                json!({ "categories": [9_223_372_036_854_775_808u64] }),
+            )),
         )
         .await;
         assert_error(status, &body, 400, PARAMETER_MALFORMED);

@@ -126,6 +126,14 @@ async fn services_serve_their_specs_and_swagger_ui_lists_them() {
         }
         let page = s.client.get(s.url("/swagger-ui/")).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
+        // Without the slash the UI's relative paths would miss: redirect to it.
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let bare = no_redirects.get(s.url("/swagger-ui")).send().await.unwrap();
+        assert_eq!(bare.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(bare.headers()["location"], "/swagger-ui/");
         assert!(page.text().await.unwrap().contains("swagger-ui"));
         let init = s
             .client
