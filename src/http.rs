@@ -518,6 +518,8 @@ struct SpecPath {
     methods: String,
     /// The query parameters any of its operations declares.
     query: Vec<String>,
+    /// The published maximum of each integer query parameter that has one.
+    query_max: Vec<(String, u64)>,
 }
 
 impl AllowedMethods {
@@ -527,6 +529,7 @@ impl AllowedMethods {
             segments: vec!["openapi.json".to_owned()],
             methods: "GET".to_owned(),
             query: vec![],
+            query_max: vec![],
         }];
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
             let operations = item.as_object().into_iter().flatten();
@@ -535,10 +538,23 @@ impl AllowedMethods {
                 .map(|(m, _)| m.to_ascii_uppercase())
                 .collect();
             methods.sort();
-            let mut query: Vec<String> = operations
+            let params: Vec<&serde_json::Value> = operations
                 .flat_map(|(_, op)| op["parameters"].as_array().into_iter().flatten())
                 .filter(|p| p["in"] == "query")
+                .collect();
+            let mut query: Vec<String> = params
+                .iter()
                 .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            let query_max = params
+                .iter()
+                .filter(|p| p["schema"]["type"] == "integer")
+                .filter_map(|p| {
+                    Some((
+                        p["name"].as_str()?.to_owned(),
+                        p["schema"]["maximum"].as_u64()?,
+                    ))
+                })
                 .collect();
             query.sort();
             query.dedup();
@@ -550,6 +566,7 @@ impl AllowedMethods {
                     .collect(),
                 methods: methods.join(", "),
                 query,
+                query_max,
             });
         }
         AllowedMethods(table)
@@ -567,9 +584,9 @@ impl AllowedMethods {
     }
 
     /// A path parameter or declared query parameter that is longer than
-    /// [`limits::MAX_TEXT_CHARS`] (as the spec publishes) or holds NUL, named as the
-    /// spec names it. Query parameters no operation declares are ignored, as the
-    /// operations ignore them.
+    /// [`limits::MAX_TEXT_CHARS`] (as the spec publishes) or holds NUL, or an integer
+    /// query parameter above its published maximum, named as the spec names it. Query
+    /// parameters no operation declares are ignored, as the operations ignore them.
     pub fn bad_parameter(&self, uri: &poem::http::Uri) -> Option<ApiError> {
         let path = uri.path();
         let spec_path = self.pattern(path)?;
@@ -598,9 +615,17 @@ impl AllowedMethods {
                 }
             }
         }
+        let above_max = |name: &str, value: &str| {
+            let (_, max) = spec_path.query_max.iter().find(|(n, _)| n == name)?;
+            // Only a well-formed integer is compared; the parser refuses the rest.
+            let n: u128 = value.parse().ok()?;
+            (n > u128::from(*max)).then(|| {
+                ApiError::malformed(name, format!("parameter `{name}` must not be above {max}"))
+            })
+        };
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
             .filter(|(k, _)| spec_path.query.iter().any(|q| q == k))
-            .find_map(|(k, v)| refuse(&k, &v))
+            .find_map(|(k, v)| refuse(&k, &v).or_else(|| above_max(&k, &v)))
     }
 
     /// The methods of the spec path that `path` matches (`{param}` matches one segment).

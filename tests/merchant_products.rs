@@ -348,6 +348,7 @@ async fn product_list_defaults_to_twenty_ascending_and_filters() {
             ("category_filter=cold", vec![]),
             ("product_group_serial=0&limit=1", vec!["p00"]),
             ("product_group_serial=3", vec![]),
+            ("product_group_serial=9223372036854775807", vec![]),
         ] {
             let (status, body) = call(
                 &s,
@@ -359,6 +360,15 @@ async fn product_list_defaults_to_twenty_ascending_and_filters() {
             assert_eq!(status, StatusCode::OK, "{query}: {body}");
             assert_eq!(ids(&body), expected, "{query}");
         }
+        // Above the published int64 maximum: malformed, not an empty page.
+        let (status, body) = call(
+            &s,
+            Method::GET,
+            "/merchant/private/products?product_group_serial=9223372036854775808",
+            None,
+        )
+        .await;
+        assert_error(status, &body, 400, 26);
         let offset = body_serial(&s, "p15").await;
         let (_, body) = call(
             &s,
