@@ -148,6 +148,27 @@ fn trim() {
     }
 }
 
+/// hyper parses the request line and headers in place: the URI and header values are
+/// slices of the connection's 8 KiB read buffer, which they keep alive for as long as the
+/// request lives, so a waiting long poll would pin that buffer while hyper allocates
+/// another to read the next request. Copying the few bytes out lets hyper reuse it.
+fn detach_from_read_buffer(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Request<hyper::body::Incoming> {
+    let (mut parts, body) = req.into_parts();
+    let mut headers = hyper::HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in parts.headers.iter() {
+        if let Ok(copy) = hyper::header::HeaderValue::from_bytes(value.as_bytes()) {
+            headers.append(name.clone(), copy);
+        }
+    }
+    parts.headers = headers;
+    if let Ok(uri) = parts.uri.to_string().parse() {
+        parts.uri = uri;
+    }
+    hyper::Request::from_parts(parts, body)
+}
+
 async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     stream: tokio::net::TcpStream,
     remote: SocketAddr,
@@ -159,6 +180,7 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
         let app = app.clone();
         let local = local.clone();
         async move {
+            let req = detach_from_read_buffer(req);
             let req = poem::Request::from((
                 req,
                 local,
