@@ -1200,7 +1200,7 @@ mod strict {
                 ));
             }
             if let Some(pattern) = schema.pattern.as_deref().filter(|p| !matches(p, text)) {
-                let what = if pattern == r"\S" {
+                let what = if pattern == limits::NOT_BLANK {
                     "must not be empty or blank".to_owned()
                 } else {
                     format!("must match {pattern}")

@@ -584,3 +584,26 @@ async fn revocation_and_instance_deletion_take_effect_at_once_on_every_server() 
         second.finish().await;
     }
 }
+
+/// "Not blank" means the same to the server as to a JSON Schema (ECMA-262) validator and
+/// a Go client: white space of either dialect (U+0085, U+FEFF included) is blank.
+#[tokio::test]
+async fn blank_names_are_refused_in_every_regex_dialect() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        for blank in [" \t", "\u{85}", "\u{feff}\u{a0}", "\u{2028}\u{3000}"] {
+            let (status, body) = s
+                .call(
+                    Method::POST,
+                    "/merchant/private/pots",
+                    Some(ADMIN_TOKEN),
+                    Some(json!({ "pot_name": blank, "description": "d" })),
+                )
+                .await;
+            assert_error(status, &body, 400, 26);
+        }
+        let id = create_pot(&s, "/merchant", ADMIN_TOKEN, "a\u{85}b").await;
+        assert!(id > 0);
+        s.finish().await;
+    }
+}

@@ -33,14 +33,18 @@ pub struct RegisterAccountRequest {
     #[oai(validator(min_length = 8))]
     pub password: String,
     /// Legal name of the account owner.
-    #[oai(validator(pattern = r"\S"))]
+    #[oai(validator(
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+    ))]
     pub name: String,
     /// Make this account visible to anyone? Defaults to false.
     pub is_public: Option<bool>,
     /// Make this account a Taler exchange account? Defaults to false.
     pub is_taler_exchange: Option<bool>,
     /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
-    #[oai(validator(pattern = r"^payto://[a-zA-Z0-9.-]+/[^\s?#]+(\?\S*)?$"))]
+    #[oai(validator(
+        pattern = "^payto://[a-zA-Z0-9.-]+/[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}?#]+([?][^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]*)?$"
+    ))]
     pub payto_uri: Option<String>,
 }
 
@@ -88,7 +92,9 @@ pub struct TokenSuccessResponse {
 #[derive(Object)]
 pub struct CreateTransactionRequest {
     /// Payto URI of the receiver, with at least the `message` query parameter.
-    #[oai(validator(pattern = r"^payto://[a-zA-Z0-9.-]+/[^\s?#]+(\?\S*)?$"))]
+    #[oai(validator(
+        pattern = "^payto://[a-zA-Z0-9.-]+/[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}?#]+([?][^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]*)?$"
+    ))]
     pub payto_uri: String,
     /// Transaction amount; the payto URI's `amount` parameter takes precedence.
     pub amount: Option<Amount>,

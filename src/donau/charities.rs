@@ -39,7 +39,9 @@ pub struct CharityRequest {
     #[oai(validator(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://"))]
     pub charity_url: String,
     /// Human-readable display name of the charity.
-    #[oai(validator(pattern = r"\S"))]
+    #[oai(validator(
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+    ))]
     pub charity_name: String,
     /// Allowed donation volume for the charity per calendar year, in the Donau's currency.
     pub max_per_year: Amount,

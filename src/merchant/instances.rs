@@ -86,7 +86,9 @@ pub struct InstanceConfigurationRequest {
     #[oai(validator(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.@-]+$", max_length = 64))]
     pub id: String,
     /// Merchant name corresponding to this instance.
-    #[oai(validator(pattern = r"\S"))]
+    #[oai(validator(
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+    ))]
     pub name: String,
     /// Merchant email for customer contact and password reset.
     pub email: Option<String>,
@@ -153,7 +155,9 @@ impl InstanceSettings {
 #[derive(Debug, Clone, Object)]
 pub struct InstanceReconfigurationMessage {
     /// Merchant name corresponding to this instance.
-    #[oai(validator(pattern = r"\S"))]
+    #[oai(validator(
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+    ))]
     pub name: String,
     /// Merchant email for customer contact and password reset.
     pub email: Option<String>,

@@ -29,7 +29,9 @@ pub struct PotAddRequest {
     /// Description of the pot. Possibly included in the pot message.
     pub description: String,
     /// Name of the pot. Must be unique per instance.
-    #[oai(validator(pattern = r"\S"))]
+    #[oai(validator(
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+    ))]
     pub pot_name: String,
 }
 
@@ -75,7 +77,9 @@ pub struct PotModifyRequest {
     /// Description of the pot. Possibly included in the pot message.
     pub description: String,
     /// Name of the pot. Must be unique per instance.
-    #[oai(validator(pattern = r"\S"))]
+    #[oai(validator(
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+    ))]
     pub pot_name: String,
     /// Expected current totals in the pot. When given and different from the stored
     /// totals (compared per currency, exactly), nothing changes and the answer is 409.
