@@ -40,7 +40,7 @@ pub struct CharityRequest {
     pub charity_url: String,
     /// Human-readable display name of the charity.
     #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
     ))]
     pub charity_name: String,
     /// Allowed donation volume for the charity per calendar year, in the Donau's currency.

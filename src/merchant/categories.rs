@@ -25,7 +25,7 @@ const CATEGORIES_WRITE: Permission = "categories-write";
 pub struct CategoryCreateRequest {
     /// Name of the category (unique per instance).
     #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
     ))]
     pub name: String,
     /// Map from IETF BCP 47 language tags to localized names.

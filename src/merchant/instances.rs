@@ -87,7 +87,7 @@ pub struct InstanceConfigurationRequest {
     pub id: String,
     /// Merchant name corresponding to this instance.
     #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
     ))]
     pub name: String,
     /// Merchant email for customer contact and password reset.
@@ -156,7 +156,7 @@ impl InstanceSettings {
 pub struct InstanceReconfigurationMessage {
     /// Merchant name corresponding to this instance.
     #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
     ))]
     pub name: String,
     /// Merchant email for customer contact and password reset.

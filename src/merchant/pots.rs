@@ -30,7 +30,7 @@ pub struct PotAddRequest {
     pub description: String,
     /// Name of the pot. Must be unique per instance.
     #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
     ))]
     pub pot_name: String,
 }
@@ -78,7 +78,7 @@ pub struct PotModifyRequest {
     pub description: String,
     /// Name of the pot. Must be unique per instance.
     #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
     ))]
     pub pot_name: String,
     /// Expected current totals in the pot. When given and different from the stored

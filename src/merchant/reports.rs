@@ -70,7 +70,7 @@ macro_rules! report_settings_request {
             /// target space: for a generator with a `TARGET_DIRECTORY`, a relative path of
             /// letters, digits, `.`, `_` and `-` segments inside that directory (no `..`, no
             /// absolute path, no `file://`); otherwise what its `TARGET_PATTERN` admits.
-            #[oai(validator(pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"))]
+            #[oai(validator(pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"))]
             pub target_address: String,
             /// Report frequency: finite, at least `MIN_REPORT_FREQUENCY_SECONDS` of the server's
             /// configuration (default 60 s). An instance has at most 64 reports.
@@ -147,7 +147,7 @@ pub struct ReportDetailResponse {
     pub data_source: String,
     /// Address where the report program should send the report.
     #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]"
+        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
     ))]
     pub target_address: String,
     /// Report frequency.

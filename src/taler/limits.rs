@@ -18,8 +18,10 @@ pub const MAX_MAP_ENTRIES: usize = 64;
 pub const MAX_IMAGE_CHARS: usize = 262_144;
 
 /// "Not blank": at least one character that is not white space. Published as a class
-/// of literal characters (the union of what ECMA-262 `\s`, which JSON Schema patterns
-/// use, and Rust's `\s` call white space), because `\S` differs between the dialects
-/// (U+0085 and U+FEFF) and Go's RE2, used by generated Go clients, knows no `\u`
-/// escapes. Every `pattern` attribute that means "not blank" spells this literal.
-pub const NOT_BLANK: &str = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]";
+/// of literal characters, because `\S` differs between ECMA-262 (JSON Schema's dialect),
+/// Rust and Go (U+0085, U+FEFF) and Go's RE2, used by generated Go clients, knows no
+/// `\u` escapes: the class is Rust's white space (which includes U+0085), read alike by
+/// all three. U+FEFF stays out: Go refuses a byte-order mark inside a source file, and
+/// generated Go clients copy patterns into their sources. Every `pattern` attribute that
+/// means "not blank" spells this literal.
+pub const NOT_BLANK: &str = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]";
