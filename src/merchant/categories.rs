@@ -86,6 +86,21 @@ fn category_unknown(id: u64) -> ApiError {
     )
 }
 
+/// Authorizes an operation on one category: an unknown instance answers with the
+/// category's 404, as for every object of an instance.
+async fn authorize_category(
+    state: &State,
+    instance: &str,
+    token: &auth::MerchantToken,
+    permission: Permission,
+    category_id: u64,
+) -> Result<(auth::Access, i64), ApiError> {
+    auth::authorize_serial(state, instance, token, permission, category_id, || {
+        category_unknown(category_id)
+    })
+    .await
+}
+
 fn name_taken() -> ApiError {
     ApiError::new(
         ErrorCode::MerchantPrivatePostCategoriesConflictCategoryExists,
@@ -265,15 +280,8 @@ impl CategoriesApi {
         /// The category's `category_id`.
         category_id: Path<u64>,
     ) -> Result<CategoryFound, GetCategoryErrors> {
-        let (access, serial) = auth::authorize_serial(
-            &self.0,
-            &instance,
-            &token,
-            CATEGORIES_READ,
-            category_id.0,
-            || category_unknown(category_id.0),
-        )
-        .await?;
+        let (access, serial) =
+            authorize_category(&self.0, &instance, &token, CATEGORIES_READ, category_id.0).await?;
         let instance_serial = access.instance.instance_serial;
         let category = inventory::find_category(&self.0.db, instance_serial, serial)
             .await
@@ -318,15 +326,8 @@ impl CategoriesApi {
         category_id: Path<u64>,
         body: JsonBody<CategoryCreateRequest>,
     ) -> Result<NoContent, PatchCategoryErrors> {
-        let (access, serial) = auth::authorize_serial(
-            &self.0,
-            &instance,
-            &token,
-            CATEGORIES_WRITE,
-            category_id.0,
-            || category_unknown(category_id.0),
-        )
-        .await?;
+        let (access, serial) =
+            authorize_category(&self.0, &instance, &token, CATEGORIES_WRITE, category_id.0).await?;
         let body = body.0;
         match inventory::update_category(
             &self.0.db,
@@ -360,15 +361,8 @@ impl CategoriesApi {
         /// The category's `category_id`.
         category_id: Path<u64>,
     ) -> Result<NoContent, DeleteCategoryErrors> {
-        let (access, serial) = auth::authorize_serial(
-            &self.0,
-            &instance,
-            &token,
-            CATEGORIES_WRITE,
-            category_id.0,
-            || category_unknown(category_id.0),
-        )
-        .await?;
+        let (access, serial) =
+            authorize_category(&self.0, &instance, &token, CATEGORIES_WRITE, category_id.0).await?;
         if inventory::delete_category(&self.0.db, access.instance.instance_serial, serial)
             .await
             .map_err(ApiError::db_store)?
