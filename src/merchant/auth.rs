@@ -165,7 +165,8 @@ pub struct Access {
     pub token_hash: Option<Vec<u8>>,
 }
 
-fn instance_unknown(instance_id: &str) -> ApiError {
+/// 404 `TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`.
+pub fn instance_unknown(instance_id: &str) -> ApiError {
     ApiError::new(
         ErrorCode::MerchantGenericInstanceUnknown,
         format!("instance `{instance_id}` is unknown"),

@@ -18,7 +18,7 @@ use crate::{
             MerchantToken,
         },
     },
-    store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance, UpdateOutcome},
+    store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance},
     taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, secret, time::FiniteRelativeTime},
 };
 
@@ -512,13 +512,6 @@ fn query_response(row: &instances::Instance) -> Result<QueryInstancesResponse, A
     })
 }
 
-fn instance_unknown(id: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::MerchantGenericInstanceUnknown,
-        format!("instance `{id}` is unknown"),
-    )
-}
-
 /// Replaces an instance's configuration (patch-management-instances-INSTANCE).
 async fn reconfigure(
     state: &State,
@@ -552,17 +545,17 @@ async fn reconfigure(
         )?,
     };
     let text = serde_json::to_string(&settings).expect("settings serialize");
-    match instances::update(&state.db, instance_id, req.name, text)
+    if instances::update(&state.db, instance_id, req.name, text)
         .await
         .map_err(ApiError::db_store)?
     {
-        UpdateOutcome::Updated => Ok(()),
-        UpdateOutcome::Unknown => Err(instance_unknown(instance_id)),
-        UpdateOutcome::Deleted => Err(ApiError::new(
-            ErrorCode::MerchantPrivatePatchInstancesPurgeRequired,
-            "the instance was deleted; purge it before configuring this id again",
-        )),
+        return Ok(());
     }
+    // Deleted or purged between the read and the write: say which, as for the read.
+    Err(store_row(state, instance_id)
+        .await
+        .err()
+        .unwrap_or_else(|| auth::instance_unknown(instance_id)))
 }
 
 /// The stored instance, deleted or not: 404 when there is none, 409 when it was
@@ -572,7 +565,7 @@ async fn store_row(state: &State, instance_id: &str) -> Result<instances::Instan
         .await
         .map_err(ApiError::db_fetch)?
     {
-        None => Err(instance_unknown(instance_id)),
+        None => Err(auth::instance_unknown(instance_id)),
         Some(row) if row.deleted => Err(ApiError::new(
             ErrorCode::MerchantPrivatePatchInstancesPurgeRequired,
             "the instance was deleted; purge it before configuring this id again",
@@ -601,7 +594,7 @@ async fn delete(state: &State, instance_id: &str, purge: Option<&str>) -> Result
         .map_err(ApiError::db_store)?
     {
         DeleteOutcome::Deleted => Ok(()),
-        DeleteOutcome::Unknown => Err(instance_unknown(instance_id)),
+        DeleteOutcome::Unknown => Err(auth::instance_unknown(instance_id)),
     }
 }
 

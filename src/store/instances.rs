@@ -92,20 +92,14 @@ pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<Instance>, DbErr>
         .await
 }
 
-pub enum UpdateOutcome {
-    Updated,
-    Unknown,
-    /// Deleted but not purged.
-    Deleted,
-}
-
-/// Replaces an instance's name and settings.
+/// Replaces the name and settings of an instance that is not deleted; false when there
+/// is none (the caller says why: unknown, or deleted meanwhile).
 pub async fn update(
     db: &impl ConnectionTrait,
     instance_id: &str,
     name: String,
     settings: String,
-) -> Result<UpdateOutcome, DbErr> {
+) -> Result<bool, DbErr> {
     let result = Entity::update_many()
         .col_expr(Column::Name, name.into())
         .col_expr(Column::Settings, settings.into())
@@ -113,19 +107,7 @@ pub async fn update(
         .filter(Column::Deleted.eq(false))
         .exec(db)
         .await?;
-    if result.rows_affected > 0 {
-        return Ok(UpdateOutcome::Updated);
-    }
-    let exists = Entity::find()
-        .filter(Column::InstanceId.eq(instance_id))
-        .one(db)
-        .await?
-        .is_some();
-    Ok(if exists {
-        UpdateOutcome::Deleted
-    } else {
-        UpdateOutcome::Unknown
-    })
+    Ok(result.rows_affected > 0)
 }
 
 pub enum DeleteOutcome {
