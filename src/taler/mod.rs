@@ -1,8 +1,10 @@
 //! Types shared by every Taler service: amounts, times, keys, errors, secrets.
 
 pub mod amount;
+pub mod contract;
 pub mod currency;
 pub mod error;
+pub mod kdf;
 pub mod keys;
 pub mod limits;
 pub mod login;

@@ -6,9 +6,11 @@
 //! extract, HMAC-SHA256 to expand).
 
 use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha512};
 
-use crate::taler::Amount;
+use crate::taler::{
+    Amount,
+    kdf::{gnunet_kdf, hmac},
+};
 
 /// How long one code is valid, in seconds.
 const STEP_SECONDS: u64 = 30;
@@ -74,45 +76,6 @@ fn amount_nbo(amount: &Amount) -> Vec<u8> {
     out
 }
 
-/// GNUnet's `GNUNET_CRYPTO_kdf` without context: HKDF-extract with HMAC-SHA512 (salt
-/// `xts`, input `skm`), HKDF-expand with HMAC-SHA256.
-fn gnunet_kdf(xts: &[u8], skm: &[u8], len: usize) -> Vec<u8> {
-    let prk = hmac::<Sha512>(xts, skm);
-    let mut out = Vec::with_capacity(len);
-    let mut block: Vec<u8> = Vec::new();
-    let mut counter = 1u8;
-    while out.len() < len {
-        let mut input = block.clone();
-        input.push(counter);
-        block = hmac::<Sha256>(&prk, &input);
-        out.extend_from_slice(&block);
-        counter += 1;
-    }
-    out.truncate(len);
-    out
-}
-
-/// HMAC (RFC 2104) over any block hash of the `digest` 0.10 family.
-fn hmac<D: Digest + sha2::digest::core_api::BlockSizeUser>(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let block = D::block_size();
-    let mut k = if key.len() > block {
-        D::digest(key).to_vec()
-    } else {
-        key.to_vec()
-    };
-    k.resize(block, 0);
-    let pad = |byte: u8| k.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
-    let inner = D::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    D::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .to_vec()
-}
-
 /// RFC 3548 base32 (A-Z, 2-7; padding ends the input), case-insensitive.
 fn rfc3548_base32_decode(text: &str) -> Option<Vec<u8>> {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -154,6 +117,7 @@ mod tests {
 
     #[test]
     fn hmac_sha256_matches_rfc_4231() {
+        use sha2::Sha256;
         // Test case 2.
         let mac = hmac::<Sha256>(b"Jefe", b"what do ya want for nothing?");
         let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
