@@ -8,6 +8,7 @@ pub mod config;
 pub mod donau;
 pub mod http;
 pub mod merchant;
+pub mod notifier;
 pub mod serve;
 pub mod store;
 pub mod swagger;
@@ -26,10 +27,12 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Config,
     /// Wakes long pollers of the bank's histories.
-    pub incoming: bank::notifier::Notifier,
+    pub incoming: notifier::Notifier,
+    /// Wakes long pollers of orders (by instance serial): a claim, a new order.
+    pub order_changes: notifier::Notifier,
     /// History pages shared by the long pollers one wake woke.
     pub history_looks:
-        bank::notifier::SharedLooks<bank::revenue::SharedPageKey, bank::revenue::SharedPage>,
+        notifier::SharedLooks<bank::revenue::SharedPageKey, bank::revenue::SharedPage>,
     /// This server's own base URL (`http://host:port`), known once it listens; the
     /// report scheduler requests data sources through it.
     pub self_url: std::sync::OnceLock<String>,
@@ -131,7 +134,8 @@ pub fn specs(config: Config) -> [(&'static str, String); 3] {
         db: DatabaseConnection::default(),
         logins: logins(&config),
         config,
-        incoming: bank::notifier::Notifier::local(),
+        incoming: notifier::Notifier::local(),
+        order_changes: notifier::Notifier::local(),
         history_looks: Default::default(),
         self_url: Default::default(),
         http: reqwest::Client::new(),
@@ -155,14 +159,18 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
     )
     .await
     .map_err(|e| format!("cannot create the default instance: {e}"))?;
-    let incoming = bank::notifier::Notifier::start(&config.database_url, schema)
+    let incoming = notifier::Notifier::start(&config.database_url, schema, "incoming")
         .await
         .map_err(|e| format!("cannot listen for bank notifications: {e}"))?;
+    let order_changes = notifier::Notifier::start(&config.database_url, schema, "orders")
+        .await
+        .map_err(|e| format!("cannot listen for order notifications: {e}"))?;
     Ok(Arc::new(AppState {
         db,
         logins: logins(&config),
         config,
         incoming,
+        order_changes,
         history_looks: Default::default(),
         self_url: Default::default(),
         http: reqwest::Client::new(),

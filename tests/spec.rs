@@ -43,7 +43,25 @@ fn every_operation_is_documented_and_its_errors_are_error_details() {
                 }
                 for (status, resp) in op["responses"].as_object().unwrap() {
                     if status.starts_with('4') || status.starts_with('5') {
-                        let schema = &resp["content"]["application/json"]["schema"]["$ref"];
+                        let content = &resp["content"];
+                        let schema = &content
+                            .get("application/json")
+                            .or_else(|| content.get("application/json; charset=utf-8"))
+                            .unwrap_or(&Value::Null)["schema"]["$ref"];
+                        // The pages give these statuses bodies of their own: 402 tells
+                        // the wallet how to pay, 410 which product ran out.
+                        let own = match status.as_str() {
+                            "402" => Some("#/components/schemas/StatusUnpaidResponse"),
+                            "410" => Some("#/components/schemas/OutOfStockResponse"),
+                            _ => None,
+                        };
+                        if let Some(own) = own.filter(|own| schema == own) {
+                            assert!(
+                                path.contains("/orders") || path.contains("/templates/"),
+                                "{at} {own}"
+                            );
+                            continue;
+                        }
                         assert_eq!(schema, "#/components/schemas/ErrorDetail", "{at} {status}");
                     }
                 }

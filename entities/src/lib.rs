@@ -7,6 +7,7 @@ pub mod donau_charities;
 pub mod merchant_categories;
 pub mod merchant_instances;
 pub mod merchant_money_pots;
+pub mod merchant_orders;
 pub mod merchant_otp_devices;
 pub mod merchant_products;
 pub mod merchant_reports;

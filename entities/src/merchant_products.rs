@@ -14,6 +14,8 @@ pub struct Model {
     pub total_sold: String,
     /// Units lost so far (`DecimalQuantity`).
     pub total_lost: String,
+    /// Units held by unpaid orders (`DecimalQuantity`).
+    pub total_locked: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

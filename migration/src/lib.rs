@@ -10,6 +10,7 @@ mod m20261123_000005_create_merchant_templates;
 mod m20261123_000006_create_merchant_reports;
 mod m20261123_000007_hash_report_tokens;
 mod m20261123_000008_product_stock_counters;
+mod m20261123_000009_create_merchant_orders;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_merchant_reports::Migration),
             Box::new(m20261123_000007_hash_report_tokens::Migration),
             Box::new(m20261123_000008_product_stock_counters::Migration),
+            Box::new(m20261123_000009_create_merchant_orders::Migration),
         ]
     }
 }

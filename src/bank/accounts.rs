@@ -403,7 +403,7 @@ impl AccountsApi {
                 if let Err(e) = self
                     .0
                     .incoming
-                    .incoming(&self.0.db, creditor.account_id)
+                    .notify(&self.0.db, creditor.account_id)
                     .await
                 {
                     // The transfer stands; pollers still see it when they time out.

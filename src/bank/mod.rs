@@ -2,7 +2,6 @@
 
 pub mod accounts;
 pub mod auth;
-pub mod notifier;
 pub mod revenue;
 
 use poem::Endpoint;

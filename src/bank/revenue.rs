@@ -14,9 +14,9 @@ use crate::{
     bank::{
         ApiTags, accounts_payto,
         auth::{self, BankCredentials, Need},
-        notifier::EVERYONE,
     },
     error_responses,
+    notifier::EVERYONE,
     store::bank::{self as store, Account, Transaction},
     taler::{
         Amount, ApiError, Timestamp,

@@ -697,14 +697,14 @@ pub fn instance_row(
     }
 }
 
-fn settings_of(row: &instances::Instance) -> Result<InstanceSettings, ApiError> {
+pub fn settings_of(row: &instances::Instance) -> Result<InstanceSettings, ApiError> {
     serde_json::from_str(&row.settings).map_err(|e| {
         tracing::error!(instance = %row.instance_id, error = %e, "stored instance settings are unreadable");
         ApiError::new(ErrorCode::GenericDbFetchFailed, "stored instance settings are unreadable")
     })
 }
 
-fn merchant_pub_of(s: &str) -> Result<EddsaPublicKey, ApiError> {
+pub fn merchant_pub_of(s: &str) -> Result<EddsaPublicKey, ApiError> {
     s.parse().map_err(|_| {
         ApiError::new(
             ErrorCode::GenericDbFetchFailed,

@@ -5,6 +5,7 @@ pub mod categories;
 pub mod config;
 pub mod instances;
 pub mod inventory;
+pub mod orders;
 pub mod otp_devices;
 pub mod pots;
 pub mod products;
@@ -40,6 +41,8 @@ pub enum ApiTags {
     OtpDevices,
     /// Products and their categories.
     Inventory,
+    /// Orders: created by the merchant or from a template, claimed by wallets.
+    Orders,
 }
 
 pub type Api = (
@@ -52,6 +55,7 @@ pub type Api = (
     products::ProductsApi,
     categories::CategoriesApi,
     reports::ReportsApi,
+    orders::OrdersApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -65,6 +69,7 @@ pub fn api(state: &State) -> Api {
         products::ProductsApi(state.clone()),
         categories::CategoriesApi(state.clone()),
         reports::ReportsApi(state.clone()),
+        orders::OrdersApi(state.clone()),
     )
 }
 

@@ -99,6 +99,7 @@ pub mod bank;
 pub mod charities;
 pub mod instances;
 pub mod inventory;
+pub mod orders;
 pub mod otp_devices;
 pub mod pots;
 pub mod reports;

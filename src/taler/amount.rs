@@ -119,6 +119,17 @@ impl Amount {
         Amount::new(&self.currency, value, fraction - other.fraction).ok()
     }
 
+    /// The price of `millionths` millionths of a unit at `self` per unit, rounded up to
+    /// the next 10^-8 (a quantity has six fraction digits, a price eight, so the exact
+    /// product may have fourteen); `None` beyond Taler's limits.
+    pub fn times_millionths(&self, millionths: u128) -> Option<Amount> {
+        let units = u128::from(self.value) * u128::from(FRACTION_BASE) + u128::from(self.fraction);
+        let total = units.checked_mul(millionths)?.div_ceil(1_000_000);
+        let base = u128::from(FRACTION_BASE);
+        let value = u64::try_from(total / base).ok()?;
+        Amount::new(&self.currency, value, (total % base) as u32).ok()
+    }
+
     /// Compares two amounts of the same currency; `None` across currencies.
     pub fn cmp_same_currency(&self, other: &Amount) -> Option<Ordering> {
         (self.currency == other.currency)

@@ -51,6 +51,29 @@ pub enum ErrorCode {
     MerchantPrivatePostCategoriesConflictCategoryExists,
     MerchantPrivatePostTemplatesConflictTemplateExists,
     MerchantPrivatePostOtpDevicesConflictOtpDeviceExists,
+    MerchantGenericOrderUnknown,
+    MerchantGenericCurrencyMismatch,
+    MerchantGetOrdersIdInvalidToken,
+    MerchantGetOrdersIdInvalidContractHash,
+    MerchantPostOrdersIdClaimNotFound,
+    MerchantPostOrdersIdClaimAlreadyClaimed,
+    MerchantPrivatePostOrdersProposalParseError,
+    MerchantPrivatePostOrdersAlreadyExists,
+    MerchantPrivatePostOrdersRefundAfterWireDeadline,
+    MerchantPrivatePostOrdersDeliveryDateInPast,
+    MerchantPrivatePostOrdersWireDeadlineIsNever,
+    MerchantPrivatePostOrdersPayDeadlineInPast,
+    MerchantPrivatePostOrdersRefundDeadlineInPast,
+    MerchantPrivatePatchOrdersIdForgetPathSyntaxIncorrect,
+    MerchantPrivatePatchOrdersIdForgetPathNotForgettable,
+    MerchantPrivateDeleteOrdersAwaitingPayment,
+    MerchantPostUsingTemplatesAmountConflictTemplatesContractAmount,
+    MerchantPostUsingTemplatesSummaryConflictTemplatesContractSubject,
+    MerchantPostUsingTemplatesNoAmount,
+    MerchantPostUsingTemplatesNoSummary,
+    MerchantPostUsingTemplatesNoCurrency,
+    MerchantPostUsingTemplatesWrongProduct,
+    MerchantPostUsingTemplatesWrongType,
     DonauCharityNotFound,
     DonauCharityPubExists,
     BankSameAccount,
@@ -106,6 +129,21 @@ pub const PROVISIONAL: &[Provisional] = &[
         code: ErrorCode::MerchantPrivateMoneyPotConflictingTotal,
         number: 2691,
         name: "MERCHANT_PRIVATE_MONEY_POT_CONFLICTING_TOTAL",
+    },
+    Provisional {
+        code: ErrorCode::MerchantPostUsingTemplatesNoCurrency,
+        number: 2864,
+        name: "MERCHANT_POST_USING_TEMPLATES_NO_CURRENCY",
+    },
+    Provisional {
+        code: ErrorCode::MerchantPostUsingTemplatesWrongProduct,
+        number: 2865,
+        name: "MERCHANT_POST_USING_TEMPLATES_WRONG_PRODUCT",
+    },
+    Provisional {
+        code: ErrorCode::MerchantPostUsingTemplatesWrongType,
+        number: 2866,
+        name: "MERCHANT_POST_USING_TEMPLATES_WRONG_TYPE",
     },
     Provisional {
         code: ErrorCode::DonauCharityPubExists,
@@ -170,6 +208,26 @@ impl ErrorCode {
             MerchantPrivatePostCategoriesConflictCategoryExists => 2651,
             MerchantPrivatePostTemplatesConflictTemplateExists => 2850,
             MerchantPrivatePostOtpDevicesConflictOtpDeviceExists => 2851,
+            MerchantGenericOrderUnknown => 2005,
+            MerchantGenericCurrencyMismatch => 2024,
+            MerchantGetOrdersIdInvalidToken => 2105,
+            MerchantGetOrdersIdInvalidContractHash => 2106,
+            MerchantPostOrdersIdClaimNotFound => 2300,
+            MerchantPostOrdersIdClaimAlreadyClaimed => 2301,
+            MerchantPrivatePostOrdersProposalParseError => 2502,
+            MerchantPrivatePostOrdersAlreadyExists => 2503,
+            MerchantPrivatePostOrdersRefundAfterWireDeadline => 2504,
+            MerchantPrivatePostOrdersDeliveryDateInPast => 2505,
+            MerchantPrivatePostOrdersWireDeadlineIsNever => 2506,
+            MerchantPrivatePostOrdersPayDeadlineInPast => 2507,
+            MerchantPrivatePostOrdersRefundDeadlineInPast => 2508,
+            MerchantPrivatePatchOrdersIdForgetPathSyntaxIncorrect => 2510,
+            MerchantPrivatePatchOrdersIdForgetPathNotForgettable => 2511,
+            MerchantPrivateDeleteOrdersAwaitingPayment => 2520,
+            MerchantPostUsingTemplatesAmountConflictTemplatesContractAmount => 2860,
+            MerchantPostUsingTemplatesSummaryConflictTemplatesContractSubject => 2861,
+            MerchantPostUsingTemplatesNoAmount => 2862,
+            MerchantPostUsingTemplatesNoSummary => 2863,
             DonauCharityNotFound => 8609,
             BankSameAccount => 5101,
             BankUnallowedDebit => 5102,
@@ -186,6 +244,9 @@ impl ErrorCode {
             | MerchantGenericReportUnknown
             | MerchantGenericReportGeneratorUnconfigured
             | MerchantGenericProductGroupUnknown
+            | MerchantPostUsingTemplatesNoCurrency
+            | MerchantPostUsingTemplatesWrongProduct
+            | MerchantPostUsingTemplatesWrongType
             | DonauCharityPubExists => 0,
         }
     }
@@ -253,6 +314,31 @@ impl ErrorCode {
             | BankRegisterUsernameReuse
             | BankRegisterPaytoUriReuse
             | BankUnknownCreditor => StatusCode::CONFLICT,
+            MerchantGenericOrderUnknown | MerchantPostOrdersIdClaimNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            MerchantGenericCurrencyMismatch
+            | MerchantPostOrdersIdClaimAlreadyClaimed
+            | MerchantPrivatePostOrdersAlreadyExists
+            | MerchantPrivatePatchOrdersIdForgetPathNotForgettable
+            | MerchantPrivateDeleteOrdersAwaitingPayment => StatusCode::CONFLICT,
+            MerchantGetOrdersIdInvalidToken | MerchantGetOrdersIdInvalidContractHash => {
+                StatusCode::FORBIDDEN
+            }
+            MerchantPrivatePostOrdersProposalParseError
+            | MerchantPrivatePostOrdersRefundAfterWireDeadline
+            | MerchantPrivatePostOrdersDeliveryDateInPast
+            | MerchantPrivatePostOrdersWireDeadlineIsNever
+            | MerchantPrivatePostOrdersPayDeadlineInPast
+            | MerchantPrivatePostOrdersRefundDeadlineInPast
+            | MerchantPrivatePatchOrdersIdForgetPathSyntaxIncorrect
+            | MerchantPostUsingTemplatesAmountConflictTemplatesContractAmount
+            | MerchantPostUsingTemplatesSummaryConflictTemplatesContractSubject
+            | MerchantPostUsingTemplatesNoAmount
+            | MerchantPostUsingTemplatesNoSummary
+            | MerchantPostUsingTemplatesNoCurrency
+            | MerchantPostUsingTemplatesWrongProduct
+            | MerchantPostUsingTemplatesWrongType => StatusCode::BAD_REQUEST,
         }
     }
 }

@@ -1,4 +1,6 @@
-//! Wakes long pollers when a transfer reaches an account.
+//! Wakes long pollers when something they wait for changed: a transfer reaching a
+//! bank account, an order of a merchant instance being created or claimed. One
+//! notifier per topic; wakes carry the key (account or instance serial) they concern.
 //!
 //! Waiters hold a broadcast receiver, not a thread or a database connection, so
 //! thousands of them are cheap. On SQLite the inserting request notifies directly;
@@ -71,12 +73,12 @@ impl Notifier {
     }
 
     /// Listens on PostgreSQL when the URL is one; `schema` keeps test schemas apart.
-    pub async fn start(url: &str, schema: Option<&str>) -> Result<Notifier, DbErr> {
+    pub async fn start(url: &str, schema: Option<&str>, topic: &str) -> Result<Notifier, DbErr> {
         let mut notifier = Notifier::local();
         if !url.starts_with("postgres") {
             return Ok(notifier);
         }
-        let channel = format!("taler_openapi_incoming_{}", schema.unwrap_or("public"));
+        let channel = format!("taler_openapi_{topic}_{}", schema.unwrap_or("public"));
         let mut listener = sea_orm::sqlx::postgres::PgListener::connect(url)
             .await
             .map_err(|e| DbErr::Custom(format!("LISTEN connection: {e}")))?;
@@ -107,8 +109,8 @@ impl Notifier {
         self.waker.sender.subscribe()
     }
 
-    /// Announces a committed transfer into `account_id`.
-    pub async fn incoming(&self, db: &DatabaseConnection, account_id: i64) -> Result<(), DbErr> {
+    /// Announces a committed change concerning `account_id` (an account, an instance).
+    pub async fn notify(&self, db: &DatabaseConnection, account_id: i64) -> Result<(), DbErr> {
         match &self.channel {
             Some(channel) => db
                 .execute_raw(Statement::from_sql_and_values(

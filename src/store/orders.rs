@@ -1,0 +1,360 @@
+//! Orders of merchant instances, and the product units unpaid orders hold.
+
+use entities::{
+    merchant_orders::{self, ActiveModel, Column, Entity},
+    merchant_products::{self, Column as ProductColumn, Entity as Products},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::{access, is_unique_violation};
+use crate::taler::pagination::Page;
+
+pub type Order = merchant_orders::Model;
+pub type Product = merchant_products::Model;
+
+/// One product's units an order holds, in millionths of the product's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lock {
+    pub product_serial: i64,
+    pub millionths: u128,
+}
+
+/// A new order, ready to store.
+pub struct NewOrder {
+    pub instance_serial: i64,
+    pub order_id: String,
+    pub contract_terms: String,
+    pub h_post_data: String,
+    pub claim_token_salt: Option<Vec<u8>>,
+    pub creation_time: i64,
+    pub pay_deadline: i64,
+    pub summary: String,
+    pub amount: String,
+    pub fulfillment_url: Option<String>,
+    pub session_id: Option<String>,
+    pub otp_serial: Option<i64>,
+    pub locks: Vec<Lock>,
+}
+
+/// How much of a product is still free: `Ok(None)` for unlimited, `Err` when the
+/// stored product cannot be read.
+pub type Available<'a> = &'a (dyn Fn(&Product) -> Result<Option<u128>, String> + Sync);
+
+pub enum CreateOutcome {
+    Created,
+    /// The same request was posted before under this order id.
+    Repeated(Order),
+    /// The order id is taken by another order.
+    Conflict,
+    /// A product has fewer free units than the order needs.
+    OutOfStock {
+        product: Product,
+        available: u128,
+    },
+    /// A locked product vanished (deleted concurrently).
+    ProductGone,
+}
+
+/// Stores an order and takes its product units in one transaction. The order row is
+/// written first, so that on SQLite the transaction holds the write lock before it
+/// reads stock; each product's counter is then changed by compare and swap, so racing
+/// orders on PostgreSQL cannot both take the last unit.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewOrder,
+    available: Available<'_>,
+) -> Result<CreateOutcome, DbErr> {
+    let locks =
+        (!new.locks.is_empty()).then(|| serde_json::to_string(&new.locks).expect("serializable"));
+    let row = ActiveModel {
+        instance_serial: Set(new.instance_serial),
+        order_id: Set(new.order_id.clone()),
+        contract_terms: Set(new.contract_terms),
+        h_post_data: Set(new.h_post_data.clone()),
+        claim_token_salt: Set(new.claim_token_salt),
+        creation_time: Set(new.creation_time),
+        pay_deadline: Set(new.pay_deadline),
+        summary: Set(new.summary),
+        amount: Set(new.amount),
+        fulfillment_url: Set(new.fulfillment_url),
+        session_id: Set(new.session_id),
+        otp_serial: Set(new.otp_serial),
+        inventory_locks: Set(locks),
+        ..Default::default()
+    };
+    let txn = db.begin().await?;
+    match row.insert(&txn).await {
+        Ok(_) => {}
+        Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return Ok(match find(db, new.instance_serial, &new.order_id).await? {
+                Some(existing) if existing.h_post_data == new.h_post_data => {
+                    CreateOutcome::Repeated(existing)
+                }
+                _ => CreateOutcome::Conflict,
+            });
+        }
+        Err(err) => return Err(err),
+    }
+    for lock in &new.locks {
+        match change_locked(&txn, *lock, true, available).await? {
+            Ok(()) => {}
+            Err(outcome) => {
+                txn.rollback().await?;
+                return Ok(outcome);
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(CreateOutcome::Created)
+}
+
+/// Adds (`take`) or gives back a lock's units on its product's `total_locked`.
+async fn change_locked(
+    db: &impl ConnectionTrait,
+    lock: Lock,
+    take: bool,
+    available: Available<'_>,
+) -> Result<Result<(), CreateOutcome>, DbErr> {
+    loop {
+        let Some(product) = Products::find_by_id(lock.product_serial).one(db).await? else {
+            return Ok(Err(CreateOutcome::ProductGone));
+        };
+        let locked = parse_millionths(&product.total_locked)?;
+        let new_locked = if take {
+            match available(&product).map_err(DbErr::Custom)? {
+                Some(free) if free < lock.millionths => {
+                    return Ok(Err(CreateOutcome::OutOfStock {
+                        product,
+                        available: free,
+                    }));
+                }
+                _ => locked + lock.millionths,
+            }
+        } else {
+            locked.saturating_sub(lock.millionths)
+        };
+        let swapped = Products::update_many()
+            .col_expr(
+                ProductColumn::TotalLocked,
+                format_millionths(new_locked).into(),
+            )
+            .filter(ProductColumn::ProductSerial.eq(product.product_serial))
+            .filter(ProductColumn::TotalLocked.eq(product.total_locked.clone()))
+            .filter(ProductColumn::TotalSold.eq(product.total_sold.clone()))
+            .filter(ProductColumn::TotalLost.eq(product.total_lost.clone()))
+            .filter(ProductColumn::ProductDetails.eq(product.product_details.clone()))
+            .exec(db)
+            .await?
+            .rows_affected
+            > 0;
+        if swapped {
+            return Ok(Ok(()));
+        }
+    }
+}
+
+/// `DecimalQuantity` text to millionths (the products store the same form).
+pub fn parse_millionths(text: &str) -> Result<u128, DbErr> {
+    let bad = || DbErr::Custom(format!("bad stored quantity {text}"));
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    if frac.len() > 6 {
+        return Err(bad());
+    }
+    let int: u128 = int.parse().map_err(|_| bad())?;
+    let frac: u128 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().map_err(|_| bad())?
+    };
+    Ok(int * 1_000_000 + frac)
+}
+
+pub fn format_millionths(m: u128) -> String {
+    let (int, frac) = (m / 1_000_000, m % 1_000_000);
+    if frac == 0 {
+        int.to_string()
+    } else {
+        format!("{int}.{}", format!("{frac:06}").trim_end_matches('0'))
+    }
+}
+
+/// Gives back the units of a deleted order.
+async fn release(db: &impl ConnectionTrait, order: &Order) -> Result<(), DbErr> {
+    let Some(text) = &order.inventory_locks else {
+        return Ok(());
+    };
+    let locks: Vec<Lock> =
+        serde_json::from_str(text).map_err(|e| DbErr::Custom(format!("bad locks: {e}")))?;
+    let never: Available = &|_| Ok(None);
+    for lock in locks {
+        // A product deleted meanwhile holds nothing any more.
+        let _ = change_locked(db, lock, false, never).await?;
+    }
+    Ok(())
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    order_id: &str,
+) -> Result<Option<Order>, DbErr> {
+    Entity::find()
+        .filter(Column::InstanceSerial.eq(instance_serial))
+        .filter(Column::OrderId.eq(order_id))
+        .one(db)
+        .await
+}
+
+/// The order with its instance (and the presented token's row, if any), in one query.
+pub async fn find_with_access(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: Option<&[u8]>,
+    order_id: &str,
+) -> Result<Option<access::Found<Order>>, DbErr> {
+    access::fetch::<Entity>(
+        db,
+        instance_id,
+        token_hash,
+        Column::InstanceSerial,
+        Column::OrderId,
+        order_id,
+        |_| {},
+    )
+    .await
+}
+
+pub enum ClaimOutcome {
+    Claimed,
+    /// Claimed before with this nonce: the stored terms are the answer.
+    Again(Box<Order>),
+    /// Claimed before with another nonce.
+    ClaimedByOther,
+    Unknown,
+}
+
+/// Freezes the contract terms for the wallet of `nonce`, once.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    order: &Order,
+    nonce: &str,
+    contract_terms: String,
+    h_contract_terms: String,
+) -> Result<ClaimOutcome, DbErr> {
+    let claimed = Entity::update_many()
+        .col_expr(Column::Nonce, nonce.into())
+        .col_expr(Column::ContractTerms, contract_terms.into())
+        .col_expr(Column::HContractTerms, h_contract_terms.into())
+        .filter(Column::OrderSerial.eq(order.order_serial))
+        .filter(Column::Nonce.is_null())
+        .filter(Column::ContractTerms.eq(order.contract_terms.clone()))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0;
+    if claimed {
+        return Ok(ClaimOutcome::Claimed);
+    }
+    Ok(
+        match Entity::find_by_id(order.order_serial).one(db).await? {
+            None => ClaimOutcome::Unknown,
+            Some(now) if now.nonce.as_deref() == Some(nonce) => ClaimOutcome::Again(Box::new(now)),
+            Some(now) if now.nonce.is_some() => ClaimOutcome::ClaimedByOther,
+            // Forgotten fields changed the terms before the claim: the caller retries.
+            Some(now) => ClaimOutcome::Again(Box::new(now)),
+        },
+    )
+}
+
+/// Replaces the contract terms if they are still `seen` (compare and swap).
+pub async fn replace_terms(
+    db: &impl ConnectionTrait,
+    order: &Order,
+    contract_terms: String,
+) -> Result<bool, DbErr> {
+    Ok(Entity::update_many()
+        .col_expr(Column::ContractTerms, contract_terms.into())
+        .filter(Column::OrderSerial.eq(order.order_serial))
+        .filter(Column::ContractTerms.eq(order.contract_terms.clone()))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}
+
+/// What the order list is narrowed to.
+#[derive(Default)]
+pub struct OrderFilter {
+    pub paid: Option<bool>,
+    pub refunded: Option<bool>,
+    pub wired: Option<bool>,
+    /// Only orders created at or after (ascending) / before (descending) this time.
+    pub date: Option<(i64, bool)>,
+    pub session_id: Option<String>,
+    pub fulfillment_url: Option<String>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    filter: &OrderFilter,
+    page: Page,
+) -> Result<Vec<Order>, DbErr> {
+    let mut query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
+    if let Some(paid) = filter.paid {
+        query = query.filter(Column::Paid.eq(paid));
+    }
+    if let Some(refunded) = filter.refunded {
+        query = query.filter(Column::Refunded.eq(refunded));
+    }
+    if let Some(wired) = filter.wired {
+        query = query.filter(Column::Wired.eq(wired));
+    }
+    if let Some((date, ascending)) = filter.date {
+        query = if ascending {
+            query.filter(Column::CreationTime.gte(date))
+        } else {
+            query.filter(Column::CreationTime.lte(date))
+        };
+    }
+    if let Some(session) = &filter.session_id {
+        query = query.filter(Column::SessionId.eq(session.clone()));
+    }
+    if let Some(url) = &filter.fulfillment_url {
+        query = query.filter(Column::FulfillmentUrl.eq(url.clone()));
+    }
+    super::paged(query, Column::OrderSerial, page).all(db).await
+}
+
+/// Deletes an order and gives back its units. False when it was gone already (another
+/// request or server deleted it), so units are given back exactly once.
+pub async fn delete(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let deleted = Entity::delete_many()
+        .filter(Column::OrderSerial.eq(order.order_serial))
+        .filter(Column::Paid.eq(false))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        > 0;
+    if deleted {
+        release(&txn, order).await?;
+    }
+    txn.commit().await?;
+    Ok(deleted)
+}
+
+/// Unpaid orders whose pay deadline passed before `now` (seconds), oldest first.
+pub async fn expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<Vec<Order>, DbErr> {
+    Entity::find()
+        .filter(Column::PayDeadline.lt(now))
+        .filter(Column::Paid.eq(false))
+        .order_by_asc(Column::PayDeadline)
+        .limit(batch)
+        .all(db)
+        .await
+}

@@ -1,0 +1,554 @@
+//! Orders over HTTP: the merchant's flow (create, list, long-poll for a claim, forget,
+//! delete) and the wallet's (status, claim, second claim refused).
+
+mod common;
+
+use common::{ADMIN_TOKEN, TestServer, assert_error, backends};
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use taler_openapi::taler::{contract, keys};
+
+const CURRENCY_MISMATCH: u64 = 2024;
+const ORDER_UNKNOWN: u64 = 2005;
+const PRODUCT_UNKNOWN: u64 = 2006;
+const INVALID_TOKEN: u64 = 2105;
+const INVALID_CONTRACT_HASH: u64 = 2106;
+const CLAIM_NOT_FOUND: u64 = 2300;
+const ALREADY_CLAIMED: u64 = 2301;
+const PROPOSAL_PARSE_ERROR: u64 = 2502;
+const ALREADY_EXISTS: u64 = 2503;
+const PAY_DEADLINE_IN_PAST: u64 = 2507;
+const FORGET_PATH_SYNTAX: u64 = 2510;
+const FORGET_NOT_FORGETTABLE: u64 = 2511;
+const AWAITING_PAYMENT: u64 = 2520;
+
+async fn call(s: &TestServer, m: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    s.call(m, path, Some(ADMIN_TOKEN), body).await
+}
+
+async fn public(s: &TestServer, m: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    s.call(m, path, None, body).await
+}
+
+fn nonce() -> String {
+    keys::encode(&taler_openapi::taler::secret::random_bytes::<32>())
+}
+
+/// The merchant's key, from the public instance configuration.
+async fn merchant_pub(s: &TestServer) -> VerifyingKey {
+    let (status, body) = call(s, Method::GET, "/merchant/private", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let bytes = keys::decode(body["merchant_pub"].as_str().unwrap(), 32).unwrap();
+    VerifyingKey::from_bytes(&bytes.try_into().unwrap()).unwrap()
+}
+
+fn verify_claim(key: &VerifyingKey, claim: &Value) -> [u8; 64] {
+    let h = contract::contract_hash(&claim["contract_terms"]).unwrap();
+    let sig = keys::decode(claim["sig"].as_str().unwrap(), 64).unwrap();
+    key.verify(
+        &contract::contract_purpose(&h),
+        &Signature::from_bytes(&sig.try_into().unwrap()),
+    )
+    .expect("the claim signature verifies with the instance's public key");
+    h
+}
+
+/// Wallet flow: order → status (402 with pay URI) → claim (signed) → same nonce again
+/// (same terms) → other nonce (409) → status needs the contract hash.
+#[tokio::test]
+async fn wallet_claims_an_order_once() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let key = merchant_pub(&s).await;
+        let (status, created) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(json!({
+                "order": {
+                    "amount": "KUDOS:3.5",
+                    "summary": "Three coffees",
+                    "fulfillment_url": "https://shop.example/thanks/${ORDER_ID}",
+                    "extra": { "table": 7 },
+                },
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let id = created["order_id"].as_str().unwrap().to_owned();
+        let token = created["token"].as_str().unwrap().to_owned();
+
+        // Without the token the wallet learns nothing.
+        let (status, body) = public(&s, Method::GET, &format!("/merchant/orders/{id}"), None).await;
+        assert_error(status, &body, 403, INVALID_TOKEN);
+        let (status, body) = public(
+            &s,
+            Method::GET,
+            &format!("/merchant/orders/{id}?token={token}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+        let pay_uri = body["taler_pay_uri"].as_str().unwrap();
+        assert!(
+            pay_uri.starts_with("taler+http://pay/127.0.0.1:")
+                && pay_uri.contains(&format!("/merchant/{id}/?c={token}")),
+            "{pay_uri}"
+        );
+        assert_eq!(
+            body["fulfillment_url"],
+            json!(format!("https://shop.example/thanks/{id}"))
+        );
+
+        // Claims: a wrong token is an unknown order; the right one gets signed terms.
+        let claim_path = format!("/merchant/orders/{id}/claim");
+        let wallet = nonce();
+        let (status, body) = public(
+            &s,
+            Method::POST,
+            &claim_path,
+            Some(json!({ "nonce": wallet, "token": "WRONG" })),
+        )
+        .await;
+        assert_error(status, &body, 404, CLAIM_NOT_FOUND);
+        let (status, claim) = public(
+            &s,
+            Method::POST,
+            &claim_path,
+            Some(json!({ "nonce": wallet, "token": token })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{claim}");
+        let terms = &claim["contract_terms"];
+        assert_eq!(terms["nonce"], json!(wallet));
+        assert_eq!(terms["order_id"], json!(id));
+        assert_eq!(terms["amount"], json!("KUDOS:3.5"));
+        assert_eq!(terms["max_fee"], json!("KUDOS:0"));
+        assert_eq!(terms["merchant"]["name"], json!("Default instance"));
+        assert_eq!(terms["extra"], json!({ "table": 7 }));
+        assert!(terms["pay_deadline"]["t_s"].as_u64().unwrap() > 0);
+        let h = verify_claim(&key, &claim);
+
+        // The same nonce again: the same terms. Another nonce: 409.
+        let (status, again) = public(
+            &s,
+            Method::POST,
+            &claim_path,
+            Some(json!({ "nonce": wallet, "token": token })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["contract_terms"], claim["contract_terms"]);
+        let (status, body) = public(
+            &s,
+            Method::POST,
+            &claim_path,
+            Some(json!({ "nonce": nonce(), "token": token })),
+        )
+        .await;
+        assert_error(status, &body, 409, ALREADY_CLAIMED);
+
+        // Once claimed, the status needs the contract hash; the token no longer does.
+        let status_path = format!("/merchant/orders/{id}?token={token}");
+        let (status, body) = public(&s, Method::GET, &status_path, None).await;
+        assert_error(status, &body, 403, INVALID_CONTRACT_HASH);
+        let h_contract = keys::encode(&h);
+        let (status, body) = public(
+            &s,
+            Method::GET,
+            &format!("/merchant/orders/{id}?h_contract={h_contract}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+        assert!(!body["taler_pay_uri"].as_str().unwrap().contains("?c="));
+
+        // The merchant sees the claim; the claimed order cannot be deleted yet.
+        let (status, body) = call(
+            &s,
+            Method::GET,
+            &format!("/merchant/private/orders/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["order_status"], json!("claimed"));
+        assert_eq!(body["contract_terms"], claim["contract_terms"]);
+        let (status, body) = call(
+            &s,
+            Method::DELETE,
+            &format!("/merchant/private/orders/{id}"),
+            None,
+        )
+        .await;
+        assert_error(status, &body, 409, AWAITING_PAYMENT);
+
+        // Survives a restart: the same signed terms.
+        let s = s.restart().await;
+        let (status, after) = public(
+            &s,
+            Method::POST,
+            &claim_path,
+            Some(json!({ "nonce": wallet })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{after}");
+        assert_eq!(after["contract_terms"], claim["contract_terms"]);
+        verify_claim(&key, &after);
+        s.finish().await;
+    }
+}
+
+/// Merchant flow: create with a given id (repeat is not a conflict, other details are),
+/// list with filters, long-poll the order for a claim, forget, delete.
+#[tokio::test]
+async fn merchant_creates_lists_waits_forgets_and_deletes() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let order = json!({
+            "order": {
+                "order_id": "A-1",
+                "amount": "KUDOS:10",
+                "summary": "Ten things",
+                "products": [{ "description": "a thing", "quantity": 10 }],
+                "extra": { "note": "secret", "public": 1 },
+                "$forgettable": { "extra": true },
+            },
+            "session_id": "s-1",
+            "create_token": false,
+        });
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body, json!({ "order_id": "A-1" }));
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut other = order.clone();
+        other["order"]["summary"] = json!("Eleven things");
+        let (status, body) = call(&s, Method::POST, "/merchant/private/orders", Some(other)).await;
+        assert_error(status, &body, 409, ALREADY_EXISTS);
+        for i in 2..=3 {
+            let (status, body) = call(
+                &s,
+                Method::POST,
+                "/merchant/private/orders",
+                Some(json!({ "order": {
+                    "order_id": format!("A-{i}"), "amount": "KUDOS:1", "summary": "one"
+                } })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+
+        let (status, body) = call(&s, Method::GET, "/merchant/private/orders", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let ids: Vec<&str> = body["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["order_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["A-3", "A-2", "A-1"]);
+        assert_eq!(body["orders"][2]["amount"], json!("KUDOS:10"));
+        assert_eq!(body["orders"][2]["paid"], json!(false));
+        let (_, body) = call(
+            &s,
+            Method::GET,
+            "/merchant/private/orders?limit=1&offset=1&paid=NO",
+            None,
+        )
+        .await;
+        assert_eq!(body["orders"].as_array().unwrap().len(), 1);
+        assert_eq!(body["orders"][0]["order_id"], json!("A-2"));
+        let (_, body) = call(&s, Method::GET, "/merchant/private/orders?paid=YES", None).await;
+        assert_eq!(body["orders"], json!([]));
+        let (_, body) = call(
+            &s,
+            Method::GET,
+            "/merchant/private/orders?session_id=s-1",
+            None,
+        )
+        .await;
+        assert_eq!(body["orders"].as_array().unwrap().len(), 1);
+        let (status, body) =
+            call(&s, Method::GET, "/merchant/private/orders?paid=maybe", None).await;
+        assert_error(status, &body, 400, 26);
+
+        // Long poll for new orders: woken by a creation.
+        let waiter = {
+            let req = s
+                .req(
+                    Method::GET,
+                    "/merchant/private/orders?limit=5&offset=1000000&timeout_ms=20000",
+                )
+                .bearer_auth(ADMIN_TOKEN);
+            tokio::spawn(async move { common::send(req).await })
+        };
+
+        // Long poll the order's status for a claim (lp_not_etag).
+        let resp = s
+            .req(Method::GET, "/merchant/private/orders/A-1")
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["order_status"], json!("unpaid"));
+        assert_eq!(body["summary"], json!("Ten things"));
+        assert!(
+            body["taler_pay_uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("/merchant/A-1/s-1")
+        );
+        let claim_waiter = {
+            let req = s
+                .req(
+                    Method::GET,
+                    &format!("/merchant/private/orders/A-1?timeout_ms=20000&lp_not_etag={etag}"),
+                )
+                .bearer_auth(ADMIN_TOKEN);
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                (common::send(req).await, started.elapsed())
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let (status, claim) = public(
+            &s,
+            Method::POST,
+            "/merchant/orders/A-1/claim",
+            Some(json!({ "nonce": nonce() })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{claim}");
+        let ((status, body), waited) = claim_waiter.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["order_status"], json!("claimed"));
+        assert!(waited.as_secs() < 10, "woken by the claim, not the timeout");
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(json!({ "order": { "amount": "KUDOS:2", "summary": "late" } })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, listed) = waiter.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(
+            listed["orders"],
+            json!([]),
+            "offset 1000000 is past every order"
+        );
+
+        // Forget: bad paths, unforgettable fields, then the forgettable one; the
+        // contract hash stays the same.
+        let h_before = contract::contract_hash(&claim["contract_terms"]).unwrap();
+        let forget = "/merchant/private/orders/A-1/forget";
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            forget,
+            Some(json!({ "fields": ["extra"] })),
+        )
+        .await;
+        assert_error(status, &body, 400, FORGET_PATH_SYNTAX);
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            forget,
+            Some(json!({ "fields": ["$.summary"] })),
+        )
+        .await;
+        assert_error(status, &body, 409, FORGET_NOT_FORGETTABLE);
+        let (status, _) = call(
+            &s,
+            Method::PATCH,
+            forget,
+            Some(json!({ "fields": ["$.extra", "$.nothing_here"] })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = call(
+            &s,
+            Method::PATCH,
+            forget,
+            Some(json!({ "fields": ["$.extra"] })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, body) = call(&s, Method::GET, "/merchant/private/orders/A-1", None).await;
+        let terms = &body["contract_terms"];
+        assert!(terms.get("extra").is_none(), "{terms}");
+        assert!(terms["$forgotten"]["extra"].is_string(), "{terms}");
+        assert_eq!(contract::contract_hash(terms).unwrap(), h_before);
+
+        // Delete: an unclaimed order goes; an unknown one is 404.
+        let (status, _) = call(&s, Method::DELETE, "/merchant/private/orders/A-2", None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = call(&s, Method::DELETE, "/merchant/private/orders/A-2", None).await;
+        assert_error(status, &body, 404, ORDER_UNKNOWN);
+        let (status, body) = call(&s, Method::GET, "/merchant/private/orders/A-2", None).await;
+        assert_error(status, &body, 404, ORDER_UNKNOWN);
+        s.finish().await;
+    }
+}
+
+/// Bad orders are refused with the page's codes and store nothing.
+#[tokio::test]
+async fn invalid_orders_are_refused() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let post = async |order: Value| {
+            call(&s, Method::POST, "/merchant/private/orders", Some(order)).await
+        };
+        let (status, body) = post(json!({ "order": { "amount": "EUR:1", "summary": "x" } })).await;
+        assert_error(status, &body, 409, CURRENCY_MISMATCH);
+        let (status, body) = post(json!({ "order": { "summary": "x" } })).await;
+        assert_error(status, &body, 400, PROPOSAL_PARSE_ERROR);
+        let (status, body) = post(json!({ "order": {
+            "amount": "KUDOS:1", "summary": "x", "pay_deadline": { "t_s": 1000 }
+        } }))
+        .await;
+        assert_error(status, &body, 400, PAY_DEADLINE_IN_PAST);
+        let (status, body) = post(json!({ "order": {
+            "amount": "KUDOS:1", "summary": "x", "extra": { "ratio": 0.5 }
+        } }))
+        .await;
+        assert_error(status, &body, 400, PROPOSAL_PARSE_ERROR);
+        let (status, body) = post(json!({ "order": {
+            "amount": "KUDOS:1", "summary": "x", "order_id": "no spaces"
+        } }))
+        .await;
+        assert_error(status, &body, 400, 26);
+        let (status, body) = post(json!({
+            "order": { "amount": "KUDOS:1", "summary": "x" },
+            "inventory_products": [{ "product_id": "ghost", "quantity": 1 }],
+        }))
+        .await;
+        assert_error(status, &body, 404, PRODUCT_UNKNOWN);
+        let (_, body) = call(&s, Method::GET, "/merchant/private/orders", None).await;
+        assert_eq!(body["orders"], json!([]));
+        let (status, body) = s
+            .call(Method::GET, "/merchant/private/orders", None, None)
+            .await;
+        assert_error(status, &body, 401, 40);
+        s.finish().await;
+    }
+}
+
+/// Inventory products: priced from the inventory, their units held; the last unit
+/// goes to one of two racing orders, and comes back when that order is deleted.
+#[tokio::test]
+async fn inventory_units_are_held_and_released() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/products",
+            Some(json!({
+                "product_id": "cake",
+                "product_name": "Cake",
+                "description": "a slice",
+                "unit": "slice",
+                "unit_price": ["KUDOS:1.5"],
+                "unit_total_stock": "3",
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let order = |id: &str, q: u64| {
+            json!({
+                "order": { "order_id": id, "amount": "KUDOS:3", "summary": "cake" },
+                "inventory_products": [{ "product_id": "cake", "quantity": q }],
+                "create_token": false,
+            })
+        };
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order("c1", 2)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order("c2", 2)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::GONE, "{body}");
+        assert_eq!(body["product_id"], json!("cake"));
+        assert_eq!(body["unit_requested_quantity"], json!("2"));
+        assert_eq!(body["unit_available_quantity"], json!("1"));
+
+        // Two racing orders for the last slice: one wins.
+        let (a, b2) = tokio::join!(
+            call(
+                &s,
+                Method::POST,
+                "/merchant/private/orders",
+                Some(order("r1", 1))
+            ),
+            call(
+                &s,
+                Method::POST,
+                "/merchant/private/orders",
+                Some(order("r2", 1))
+            ),
+        );
+        let mut statuses = [a.0.as_u16(), b2.0.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 410], "{a:?} {b2:?}");
+
+        let (status, claim) = public(
+            &s,
+            Method::POST,
+            "/merchant/orders/c1/claim",
+            Some(json!({ "nonce": nonce() })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{claim}");
+        let line = &claim["contract_terms"]["products"][0];
+        assert_eq!(line["product_id"], json!("cake"));
+        assert_eq!(line["price"], json!("KUDOS:3"));
+        assert_eq!(line["unit_quantity"], json!("2"));
+
+        // Deleting the winner of the race gives its slice back.
+        let winner = if a.0 == StatusCode::OK { "r1" } else { "r2" };
+        let (status, _) = call(
+            &s,
+            Method::DELETE,
+            &format!("/merchant/private/orders/{winner}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order("c3", 1)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        s.finish().await;
+    }
+}
