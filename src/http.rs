@@ -24,6 +24,9 @@ pub struct TalerEdge {
     pub max_upload_bytes: usize,
     /// How long a client may take to send a body once its headers are in.
     pub body_timeout: std::time::Duration,
+    /// The merchant's base path: its template-use operation also takes URL-encoded
+    /// forms (post-templates-TEMPLATE_ID), which the edge turns into JSON.
+    pub merchant_base: String,
 }
 
 impl<E: Endpoint> Middleware<E> for TalerEdge {
@@ -34,6 +37,7 @@ impl<E: Endpoint> Middleware<E> for TalerEdge {
             inner,
             max_upload_bytes: self.max_upload_bytes,
             body_timeout: self.body_timeout,
+            merchant_base: self.merchant_base.clone(),
         }
     }
 }
@@ -42,6 +46,7 @@ pub struct TalerEdgeEndpoint<E> {
     inner: E,
     max_upload_bytes: usize,
     body_timeout: std::time::Duration,
+    merchant_base: String,
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -106,7 +111,27 @@ fn is_json_content_type(content_type: &str) -> bool {
             && essence[essence.len() - 5..].eq_ignore_ascii_case("+json"))
 }
 
+/// Is this Content-Type a URL-encoded form?
+fn is_form_content_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
 impl<E> TalerEdgeEndpoint<E> {
+    /// `POST [/instances/$INSTANCE]/templates/$TEMPLATE_ID`: a wallet (or a plain HTML
+    /// form) creating an order from a template, which the page lets send a form.
+    fn takes_form(&self, req: &Request) -> bool {
+        let Some(rest) = req.uri().path().strip_prefix(self.merchant_base.as_str()) else {
+            return false;
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        *req.method() == Method::POST
+            && matches!(
+                segments.as_slice(),
+                ["templates", id] | ["instances", _, "templates", id] if !id.is_empty()
+            )
+    }
+
     /// Enforces the upload limit, the body timeout and a JSON Content-Type (a form or
     /// plain text is what a browser sends cross-site without asking, so it is refused),
     /// and checks the body is one well-formed JSON value: no duplicate keys, no NUL
@@ -116,8 +141,14 @@ impl<E> TalerEdgeEndpoint<E> {
         if !matches!(*req.method(), Method::POST | Method::PATCH | Method::PUT) {
             return Ok(());
         }
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|c| c.to_str().is_ok_and(is_form_content_type))
+            && self.takes_form(req);
         if let Some(content_type) = req.headers().get(header::CONTENT_TYPE)
             && !content_type.to_str().is_ok_and(is_json_content_type)
+            && !form
         {
             return Err(ApiError::with_status(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -165,6 +196,17 @@ impl<E> TalerEdgeEndpoint<E> {
                     format!("could not read the request body: {err}"),
                 ));
             }
+        };
+        let bytes = if form {
+            let value = crate::merchant::using_templates::form_to_json(&bytes).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::GenericParameterMalformed,
+                    format!("the form is malformed: {e}"),
+                )
+            })?;
+            bytes::Bytes::from(value.to_string())
+        } else {
+            bytes
         };
         if !bytes.is_empty() {
             well_formed::check(&bytes).map_err(|reason| {
@@ -940,6 +982,75 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::ApiExtra
             .into()),
             None => Err(ContentTypeError::ExpectContentType.into()),
         }
+    }
+}
+
+/// A JSON body that may also arrive URL-encoded (the edge turns such a form into JSON
+/// before the operation sees it): published with both media types, the form with the
+/// flat schema `F`.
+#[derive(Debug, Clone)]
+pub struct JsonOrFormBody<T, F>(pub T, std::marker::PhantomData<F>);
+
+impl<T: poem_openapi::types::Type, F: poem_openapi::types::Type> poem_openapi::payload::Payload
+    for JsonOrFormBody<T, F>
+{
+    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+
+    fn check_content_type(content_type: &str) -> bool {
+        is_json_content_type(content_type)
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+        F::register(registry);
+    }
+}
+
+impl<'a, T, F> poem_openapi::ApiExtractor<'a> for JsonOrFormBody<T, F>
+where
+    T: poem_openapi::types::ParseFromJSON + 'static,
+    F: poem_openapi::types::Type + Send + Sync + 'static,
+{
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <Self as poem_openapi::payload::Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![
+                poem_openapi::registry::MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: T::schema_ref(),
+                },
+                poem_openapi::registry::MetaMediaType {
+                    content_type: "application/x-www-form-urlencoded",
+                    schema: F::schema_ref(),
+                },
+            ],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut poem::RequestBody,
+        param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> Result<Self> {
+        let JsonBody(value) =
+            <JsonBody<T> as poem_openapi::ApiExtractor>::from_request(request, body, param_opts)
+                .await?;
+        Ok(JsonOrFormBody(value, std::marker::PhantomData))
     }
 }
 

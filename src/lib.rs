@@ -204,6 +204,7 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
         .with(http::TalerEdge {
             max_upload_bytes: c.max_upload_bytes,
             body_timeout: c.limits.body_timeout,
+            merchant_base: c.merchant_base.clone(),
         })
         .with(CatchPanic::new().with_handler(http::panic_response))
 }
@@ -215,6 +216,7 @@ pub struct RunningServer {
     handle: tokio::task::JoinHandle<()>,
     scheduler: tokio::task::JoinHandle<()>,
     leases: merchant::report_scheduler::Leases,
+    cleanup: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -225,6 +227,7 @@ impl RunningServer {
     pub fn stop(self) {
         self.handle.abort();
         self.scheduler.abort();
+        self.cleanup.abort();
     }
 
     /// Stops serving and scheduling, and gives back the report leases of the runs it
@@ -232,6 +235,7 @@ impl RunningServer {
     pub async fn shutdown(self) {
         self.handle.abort();
         self.scheduler.abort();
+        self.cleanup.abort();
         merchant::report_scheduler::release(&self.state, &self.leases).await;
     }
 }
@@ -240,6 +244,7 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         self.handle.abort();
         self.scheduler.abort();
+        self.cleanup.abort();
     }
 }
 
@@ -251,11 +256,13 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
     let app = build(&state);
     let handle = tokio::spawn(serve::serve(listener, app, state.config.limits.clone()));
     let (scheduler, leases) = merchant::report_scheduler::spawn(state.clone());
+    let cleanup = merchant::order_cleanup::spawn(state.clone());
     Ok(RunningServer {
         addr,
         state,
         handle,
         scheduler,
         leases,
+        cleanup,
     })
 }

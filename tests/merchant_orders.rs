@@ -552,3 +552,316 @@ async fn inventory_units_are_held_and_released() {
         s.finish().await;
     }
 }
+
+const TEMPLATE_UNKNOWN: u64 = 2018;
+const USING_AMOUNT_CONFLICT: u64 = 2860;
+const USING_SUMMARY_CONFLICT: u64 = 2861;
+const USING_NO_AMOUNT: u64 = 2862;
+const USING_NO_SUMMARY: u64 = 2863;
+const USING_NO_CURRENCY: u64 = 2864;
+const USING_WRONG_PRODUCT: u64 = 2865;
+const USING_WRONG_TYPE: u64 = 2866;
+
+async fn claim_of(s: &TestServer, created: &Value) -> Value {
+    let id = created["order_id"].as_str().unwrap();
+    let (status, claim) = public(
+        s,
+        Method::POST,
+        &format!("/merchant/orders/{id}/claim"),
+        Some(json!({ "nonce": nonce(), "token": created["token"] })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{claim}");
+    claim
+}
+
+/// A wallet turns each template type into an order; the rules between template and
+/// request give the page's codes; a form works like JSON.
+#[tokio::test]
+async fn wallets_create_orders_from_templates() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let key = merchant_pub(&s).await;
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/categories",
+            Some(json!({ "name": "drinks" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let drinks = body["category_id"].as_u64().unwrap();
+        for (id, stock, categories) in [
+            ("coffee", "-1", json!([drinks])),
+            ("tea", "-1", json!([])),
+            ("juice", "1", json!([drinks])),
+        ] {
+            let (status, body) = call(
+                &s,
+                Method::POST,
+                "/merchant/private/products",
+                Some(json!({
+                    "product_id": id, "product_name": id.to_uppercase(),
+                    "description": id, "unit": "cup", "unit_price": ["KUDOS:2.5"],
+                    "unit_total_stock": stock, "categories": categories,
+                })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        for (id, contract) in [
+            (
+                "espresso",
+                json!({ "summary": "Espresso", "amount": "KUDOS:2.5", "request_tip": true,
+                        "pay_duration": { "d_us": 600000000 } }),
+            ),
+            ("donation", json!({ "currency": "KUDOS" })),
+            (
+                "bar",
+                json!({ "template_type": "inventory-cart", "selected_categories": [drinks] }),
+            ),
+            (
+                "news",
+                json!({ "template_type": "paivana", "summary": "News",
+                        "website_regex": "^https://news\\.example/",
+                        "choices": [{ "amount": "KUDOS:0.1", "description": "one article" }] }),
+            ),
+        ] {
+            let (status, body) = call(
+                &s,
+                Method::POST,
+                "/merchant/private/templates",
+                Some(json!({
+                    "template_id": id, "template_description": id, "template_contract": contract,
+                })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        let use_template = async |id: &str, body: Value| {
+            public(
+                &s,
+                Method::POST,
+                &format!("/merchant/templates/{id}"),
+                Some(body),
+            )
+            .await
+        };
+
+        // Fixed order: the price is the template's; a tip is added as a line.
+        let (status, created) = use_template("espresso", json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let claim = claim_of(&s, &created).await;
+        verify_claim(&key, &claim);
+        let terms = &claim["contract_terms"];
+        assert_eq!(terms["amount"], json!("KUDOS:2.5"));
+        assert_eq!(terms["summary"], json!("Espresso"));
+        assert_eq!(
+            terms["pay_deadline"]["t_s"].as_u64().unwrap()
+                - terms["timestamp"]["t_s"].as_u64().unwrap(),
+            600
+        );
+        let (status, created) = use_template("espresso", json!({ "tip": "KUDOS:0.5" })).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let terms = claim_of(&s, &created).await["contract_terms"].clone();
+        assert_eq!(terms["amount"], json!("KUDOS:3"));
+        assert_eq!(terms["products"][0]["price"], json!("KUDOS:0.5"));
+        let (status, body) = use_template("espresso", json!({ "amount": "KUDOS:9" })).await;
+        assert_error(status, &body, 400, USING_AMOUNT_CONFLICT);
+        let (status, body) = use_template("espresso", json!({ "summary": "Tea" })).await;
+        assert_error(status, &body, 400, USING_SUMMARY_CONFLICT);
+        let (status, body) = use_template("espresso", json!({ "template_type": "paivana" })).await;
+        assert_error(status, &body, 400, USING_WRONG_TYPE);
+        let (status, body) = use_template("ghost", json!({})).await;
+        assert_error(status, &body, 404, TEMPLATE_UNKNOWN);
+
+        // A form works like JSON.
+        let (status, created) = common::send(
+            s.req(Method::POST, "/merchant/templates/espresso")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("tip=KUDOS%3A1"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        assert_eq!(
+            claim_of(&s, &created).await["contract_terms"]["amount"],
+            json!("KUDOS:3.5")
+        );
+
+        // Open amount: the request gives amount and summary, in the template's currency.
+        let (status, body) = use_template("donation", json!({})).await;
+        assert_error(status, &body, 400, USING_NO_AMOUNT);
+        let (status, body) = use_template("donation", json!({ "amount": "EUR:1" })).await;
+        assert_error(status, &body, 400, CURRENCY_MISMATCH);
+        let (status, body) = use_template("donation", json!({ "amount": "KUDOS:4" })).await;
+        assert_error(status, &body, 400, USING_NO_SUMMARY);
+        let (status, created) = use_template(
+            "donation",
+            json!({ "amount": "KUDOS:4", "summary": "Gift" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+
+        // Inventory cart: priced from the inventory, only what the template offers.
+        let cart = |selection: Value, amount: Option<&str>| {
+            let mut body =
+                json!({ "template_type": "inventory-cart", "inventory_selection": selection });
+            if let Some(a) = amount {
+                body["amount"] = json!(a);
+            }
+            body
+        };
+        let two_coffees = json!([{ "product_id": "coffee", "quantity": "2" }]);
+        let (status, body) = use_template("bar", cart(two_coffees.clone(), None)).await;
+        assert_error(status, &body, 400, USING_NO_CURRENCY);
+        let (status, body) = use_template("bar", cart(two_coffees.clone(), Some("KUDOS:4"))).await;
+        assert_error(status, &body, 400, USING_AMOUNT_CONFLICT);
+        let (status, body) = use_template(
+            "bar",
+            cart(
+                json!([{ "product_id": "tea", "quantity": "1" }]),
+                Some("KUDOS:2.5"),
+            ),
+        )
+        .await;
+        assert_error(status, &body, 400, USING_WRONG_PRODUCT);
+        let (status, body) = use_template(
+            "bar",
+            cart(
+                json!([{ "product_id": "ghost", "quantity": "1" }]),
+                Some("KUDOS:2.5"),
+            ),
+        )
+        .await;
+        assert_error(status, &body, 404, PRODUCT_UNKNOWN);
+        let (status, created) = use_template("bar", cart(two_coffees, Some("KUDOS:5"))).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let terms = claim_of(&s, &created).await["contract_terms"].clone();
+        assert_eq!(terms["amount"], json!("KUDOS:5"));
+        assert_eq!(terms["summary"], json!("COFFEE"));
+        assert_eq!(terms["products"][0]["unit_quantity"], json!("2"));
+        let juice = |q: &str| json!([{ "product_id": "juice", "quantity": q }]);
+        let (status, body) = use_template("bar", cart(juice("2"), Some("KUDOS:5"))).await;
+        assert_eq!(status, StatusCode::GONE, "{body}");
+        let (status, body) = use_template("bar", cart(juice("1"), Some("KUDOS:2.5"))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        // Paivana: the website becomes the fulfillment URL, the id the session.
+        let (status, body) = use_template("news", json!({ "template_type": "paivana" })).await;
+        assert_error(status, &body, 400, 26);
+        let (status, body) = use_template(
+            "news",
+            json!({ "template_type": "paivana", "website": "https://evil.example/",
+                    "paivana_id": "p1" }),
+        )
+        .await;
+        assert_error(status, &body, 400, 26);
+        let (status, created) = use_template(
+            "news",
+            json!({ "template_type": "paivana", "website": "https://news.example/a",
+                    "paivana_id": "p1" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let id = created["order_id"].as_str().unwrap();
+        let (_, status_body) = public(
+            &s,
+            Method::GET,
+            &format!(
+                "/merchant/orders/{id}?token={}",
+                created["token"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+        assert!(
+            status_body["taler_pay_uri"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("/{id}/p1?c=")),
+            "{status_body}"
+        );
+        let claim = claim_of(&s, &created).await;
+        verify_claim(&key, &claim);
+        let terms = &claim["contract_terms"];
+        assert_eq!(terms["version"], json!(1));
+        assert_eq!(terms["choices"][0]["amount"], json!("KUDOS:0.1"));
+        assert_eq!(terms["fulfillment_url"], json!("https://news.example/a"));
+        assert!(terms.get("amount").is_none());
+        s.finish().await;
+    }
+}
+
+/// Unpaid orders past their pay deadline are deleted by the background task, and their
+/// units given back exactly once, though two servers sweep the same database.
+#[tokio::test]
+async fn expired_orders_are_cleaned_up_once() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        // A second server on the same database, sweeping as fast as it can.
+        let other =
+            taler_openapi::open_state(common::test_config(&s.db, ""), s.db.schema.as_deref())
+                .await
+                .unwrap();
+        let sweeper = tokio::spawn(async move {
+            loop {
+                let _ = taler_openapi::merchant::order_cleanup::sweep(&other).await;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        });
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/products",
+            Some(json!({
+                "product_id": "bread", "description": "a loaf", "unit": "loaf",
+                "unit_price": ["KUDOS:3"], "unit_total_stock": "3",
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let order = |id: &str, deadline: Option<u64>, q: u64| {
+            let mut o = json!({
+                "order": { "order_id": id, "amount": "KUDOS:3", "summary": "bread" },
+                "inventory_products": [{ "product_id": "bread", "quantity": q }],
+            });
+            if let Some(d) = deadline {
+                o["order"]["pay_deadline"] = json!({ "t_s": d });
+            }
+            o
+        };
+        for body in [order("soon", Some(now + 2), 1), order("later", None, 1)] {
+            let (status, created) =
+                call(&s, Method::POST, "/merchant/private/orders", Some(body)).await;
+            assert_eq!(status, StatusCode::OK, "{created}");
+        }
+        let mut gone = false;
+        for _ in 0..100 {
+            let (status, _) = call(&s, Method::GET, "/merchant/private/orders/soon", None).await;
+            if status == StatusCode::NOT_FOUND {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(gone, "the expired order was not deleted");
+        let (status, body) = call(&s, Method::GET, "/merchant/private/orders/later", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // One loaf is still held by "later": two are free, not three.
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order("all", None, 3)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::GONE, "{body}");
+        assert_eq!(body["unit_available_quantity"], json!("2"));
+        sweeper.abort();
+        s.finish().await;
+    }
+}

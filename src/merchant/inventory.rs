@@ -80,6 +80,22 @@ pub fn i18n(text: &Option<String>) -> Option<BTreeMap<String, String>> {
     text.as_deref().and_then(|t| serde_json::from_str(t).ok())
 }
 
+/// Whether an inventory-cart selection offers the product: every product with
+/// `selected_all`, else those in `selected_products` or in one of `selected_categories`.
+pub fn selects(selection: &ContractFields, product_id: &str, categories: &[u64]) -> bool {
+    selection.selected_all == Some(true)
+        || selection
+            .selected_products
+            .iter()
+            .flatten()
+            .any(|p| p == product_id)
+        || selection
+            .selected_categories
+            .iter()
+            .flatten()
+            .any(|c| categories.contains(c))
+}
+
 /// The products an inventory-cart selection offers, with their categories: all of
 /// them with `selected_all`, else those in `selected_categories` or `selected_products`.
 pub async fn payload(
@@ -88,19 +104,6 @@ pub async fn payload(
     selection: &ContractFields,
 ) -> Result<InventoryPayload, ApiError> {
     let db = &state.db;
-    let all = selection.selected_all == Some(true);
-    let wanted_categories: BTreeSet<u64> = selection
-        .selected_categories
-        .iter()
-        .flatten()
-        .copied()
-        .collect();
-    let wanted_products: BTreeSet<&str> = selection
-        .selected_products
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
     let mut products = Vec::new();
     let mut used_categories = BTreeSet::new();
     for row in inventory::products(db, instance_serial)
@@ -109,10 +112,7 @@ pub async fn payload(
     {
         let p = stored_product(&row)?;
         let categories = p.categories.clone().unwrap_or_default();
-        let selected = all
-            || wanted_products.contains(p.product_id.as_str())
-            || categories.iter().any(|c| wanted_categories.contains(c));
-        if !selected {
+        if !selects(selection, &p.product_id, &categories) {
             continue;
         }
         used_categories.extend(categories.iter().copied());
@@ -122,7 +122,9 @@ pub async fn payload(
                 .clone()
                 .unwrap_or_else(|| p.product_id.clone()),
             unit_price: p.prices(),
-            remaining_stock: p.stock(),
+            remaining_stock: crate::merchant::orders::free_units(&row)
+                .map_err(ApiError::db_fetch)?
+                .map_or_else(|| "-1".to_owned(), crate::store::orders::format_millionths),
             unit_allow_fraction: p.unit_allow_fraction.unwrap_or(false),
             unit_precision_level: p.unit_precision_level.unwrap_or(0),
             categories,

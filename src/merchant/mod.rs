@@ -5,6 +5,7 @@ pub mod categories;
 pub mod config;
 pub mod instances;
 pub mod inventory;
+pub mod order_cleanup;
 pub mod orders;
 pub mod otp_devices;
 pub mod pots;
@@ -14,6 +15,7 @@ pub mod reports;
 pub mod template_contract;
 pub mod templates;
 pub mod tokens;
+pub mod using_templates;
 
 use poem::{Endpoint, EndpointExt, Request, http::Uri};
 use poem_openapi::{OpenApiService, Tags};

@@ -1069,7 +1069,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 
 /// Units of a product nobody holds: stock minus sold, lost and locked; `None` for
 /// unlimited stock.
-fn free_units(p: &store_orders::Product) -> Result<Option<u128>, String> {
+pub fn free_units(p: &store_orders::Product) -> Result<Option<u128>, String> {
     let details = crate::merchant::products::stored_product(p)
         .map_err(|_| format!("stored product {} is unreadable", p.product_id))?;
     let stock = details.stock();

@@ -3,17 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use poem::Request;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json, types::ToJSON};
 use serde_json::Value;
 
 use crate::{
     NoContent, State, error_responses,
-    http::JsonBody,
+    http::{JsonBody, JsonOrFormBody},
     merchant::{
         ApiTags,
         auth::{self, MerchantToken, Permission},
         inventory,
+        orders::{self, BaseUrl, OrderCreated},
         template_contract::{ContractFields, TemplateContractDetails, TemplateType},
+        using_templates::{self, UsingTemplateDetailsRequest, UsingTemplateFormRequest},
     },
     store::{
         CreateOutcome,
@@ -164,6 +167,14 @@ error_responses!(DeleteTemplateErrors {
     403 => "The token lacks `templates-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The instance or template is unknown (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(UseTemplateErrors {
+    400 => "The request does not fit the template (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_MERCHANT_POST_USING_TEMPLATES_NO_AMOUNT`, `..._NO_CURRENCY`, `..._NO_SUMMARY`, `..._AMOUNT_CONFLICT_TEMPLATES_CONTRACT_AMOUNT`, `..._SUMMARY_CONFLICT_TEMPLATES_CONTRACT_SUBJECT`, `..._WRONG_PRODUCT`, `..._WRONG_TYPE`, `TALER_EC_MERCHANT_GENERIC_CURRENCY_MISMATCH`), or the order it makes is refused (`TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_*`).",
+    404 => "The template, instance or a product is unknown (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_PRODUCT_UNKNOWN`).",
+    409 => "The order conflicts with the backend's currency (`TALER_EC_MERCHANT_GENERIC_CURRENCY_MISMATCH`).",
+    413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`, `TALER_EC_GENERIC_DB_STORE_FAILED`, `TALER_EC_GENERIC_INTERNAL_INVARIANT_FAILURE`).",
 });
 
 error_responses!(WalletTemplateErrors {
@@ -461,6 +472,66 @@ impl TemplatesApi {
         } else {
             Err(template_unknown(&template_id).into())
         }
+    }
+
+    /// Create an order from a template
+    ///
+    /// Public: a wallet (or a web form) instantiates the template. The template's
+    /// fixed fields win; what it leaves open comes from the request, then from its
+    /// `editable_defaults`. The answer is that of `POST .../private/orders`.
+    #[oai(
+        path = "/instances/:instance/templates/:template_id",
+        method = "post",
+        operation_id = "merchant_post_template"
+    )]
+    async fn use_template(
+        &self,
+        req: &Request,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// The template's `template_id`.
+        template_id: Path<String>,
+        body: JsonOrFormBody<UsingTemplateDetailsRequest, UsingTemplateFormRequest>,
+    ) -> Result<OrderCreated, UseTemplateErrors> {
+        let found = templates::find_with_access(&self.0.db, &instance, None, &template_id)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        let Some(found) = found else {
+            return Err(template_unknown(&template_id).into());
+        };
+        let row = found.row;
+        let (instance_row, template) = match found.object {
+            Some(t) => (found.instance, t),
+            None => return Err(template_unknown(&template_id).into()),
+        };
+        let otp_id = templates::otp_id_of(&row).map_err(ApiError::db_fetch)?;
+        let (contract, defaults, _) = stored_parts(&template)?;
+        let default_fields = match &defaults {
+            Some(map) => contract
+                .check_editable_defaults(map)
+                .map_err(ApiError::db_fetch)?,
+            None => ContractFields::default(),
+        };
+        let request = body.0;
+        let h_post_data = orders::h_post_data(&serde_json::json!({
+            "template_id": template_id.0,
+            "request": request.to_json(),
+        }));
+        let mut input = using_templates::order_input(
+            &self.0,
+            instance_row.instance_serial,
+            &template_id,
+            &contract,
+            &default_fields,
+            request,
+            h_post_data,
+        )
+        .await?;
+        input.otp_id = otp_id;
+        let base = BaseUrl::of(req, &self.0);
+        Ok(orders::create(&self.0, &instance_row, &base, input)
+            .await?
+            .into())
     }
 
     /// Get a template for a wallet
