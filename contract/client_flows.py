@@ -7,6 +7,7 @@ Usage: client_flows.py BASE_URL ADMIN_TOKEN REPORT_DIR   (PYTHONPATH holds the c
 """
 
 import base64
+import json
 import os
 import sys
 import threading
@@ -35,6 +36,9 @@ import taler_merchant.api.instances.merchant_get_management_instance as m_instan
 import taler_merchant.api.instances.merchant_post_management_instances as m_instances
 import taler_merchant.api.inventory.merchant_post_private_categories as m_categories
 import taler_merchant.api.inventory.merchant_post_private_products as m_products
+import taler_merchant.api.orders.merchant_get_order as m_order_status
+import taler_merchant.api.orders.merchant_get_private_order as m_order_get
+import taler_merchant.api.orders.merchant_post_order_claim as m_claim
 import taler_merchant.api.otp_devices.merchant_get_private_otp_device as m_otp_get
 import taler_merchant.api.otp_devices.merchant_post_private_otp_devices as m_otp_post
 import taler_merchant.api.pots.merchant_delete_private_pot as m_pot_delete
@@ -51,8 +55,10 @@ import taler_merchant.api.templates.merchant_get_private_templates as m_tpls
 import taler_merchant.api.templates.merchant_get_template as m_wallet_tpl
 import taler_merchant.api.templates.merchant_patch_private_template as m_tpl_patch
 import taler_merchant.api.templates.merchant_post_private_templates as m_tpl_post
+import taler_merchant.api.templates.merchant_post_template as m_tpl_use
 import taler_merchant.client
 import taler_merchant.models as mm
+from taler_crypto import crockford_encode, verify_contract
 
 BASE, ADMIN, REPORT_DIR = sys.argv[1], sys.argv[2], sys.argv[3]
 steps = 0
@@ -182,6 +188,56 @@ def merchant_flow():
     error_code(m_pots.sync_detailed("cafe", client=cafe), 401, 41, "revoked token")
 
 
+def wallet_flow():
+    """A wallet turns a template into an order, reads its status, claims it, and checks
+    the merchant's signature independently (contract/taler_crypto.py); a second wallet's
+    claim is refused."""
+    admin = bearer(taler_merchant, ADMIN)
+    public = taler_merchant.client.Client(base_url=f"{BASE}/merchant")
+    currency = expect(m_config.sync_detailed(client=public), 200, "GET /config").currency
+    merchant_pub = expect(m_instance.sync_detailed("admin", client=admin), 200,
+                          "get the default instance").merchant_pub
+    expect(m_tpl_post.sync_detailed("admin", client=admin, body=mm.TemplateCreateRequest.from_dict({
+        "template_id": "espresso", "template_description": "Espresso at the bar",
+        "template_contract": {"summary": "Espresso", "amount": f"{currency}:2.5",
+                              "request_tip": True}})), 204, "create template")
+    created = expect(m_tpl_use.sync_detailed("admin", "espresso", client=public,
+                                             body=mm.UsingTemplateDetailsRequest.from_dict(
+                                                 {"tip": f"{currency}:0.5"})),
+                     200, "wallet creates an order from the template")
+    order_id, token = created.order_id, created.token
+    unpaid = expect(m_order_status.sync_detailed("admin", order_id, client=public, token=token),
+                    402, "order status")
+    assert unpaid.taler_pay_uri.endswith(f"/{order_id}/?c={token}"), unpaid.taler_pay_uri
+    nonce = crockford_encode(os.urandom(32))
+    claimed = m_claim.sync_detailed("admin", order_id, client=public,
+                                    body=mm.ClaimRequest.from_dict({"nonce": nonce, "token": token}))
+    claim = expect(claimed, 200, "claim")
+    raw = json.loads(claimed.content)
+    terms = raw["contract_terms"]
+    assert (terms["amount"], terms["nonce"], terms["order_id"]) == (
+        f"{currency}:3", nonce, order_id), terms
+    valid, h = verify_contract(merchant_pub, terms, claim.sig)
+    assert valid, "the claim's signature does not verify with the instance's public key"
+    again = expect(m_claim.sync_detailed("admin", order_id, client=public,
+                                         body=mm.ClaimRequest.from_dict({"nonce": nonce})),
+                   200, "the same wallet claims again")
+    assert again.sig == claim.sig
+    error_code(m_claim.sync_detailed("admin", order_id, client=public,
+                                     body=mm.ClaimRequest.from_dict(
+                                         {"nonce": crockford_encode(os.urandom(32)),
+                                          "token": token})),
+               409, 2301, "another wallet's claim")
+    error_code(m_order_status.sync_detailed("admin", order_id, client=public, token=token),
+               403, 2106, "status without the contract hash")
+    expect(m_order_status.sync_detailed("admin", order_id, client=public,
+                                        h_contract=crockford_encode(h)),
+           402, "status with the contract hash")
+    merchant_view = expect(m_order_get.sync_detailed("admin", order_id, client=admin), 200,
+                           "the merchant sees the claim")
+    assert merchant_view.order_status == "claimed", merchant_view
+
+
 def bank_flow():
     admin = bearer(taler_bank, ADMIN)
     for user in ("grocer", "carol"):
@@ -244,7 +300,8 @@ def donau_flow():
     error_code(donau_get.sync_detailed(charity, client=admin), 404, 8609, "deleted charity")
 
 
-for name, flow in (("merchant", merchant_flow), ("bank", bank_flow), ("donau", donau_flow)):
+for name, flow in (("merchant", merchant_flow), ("wallet", wallet_flow), ("bank", bank_flow),
+                   ("donau", donau_flow)):
     before = steps
     flow()
     print(f"client flows: {name}: {steps - before} calls through the generated client, all as expected")

@@ -75,6 +75,12 @@ def main():
             "template_id": template, "template_description": template,
             "otp_id": "till1", "template_contract": contract,
         })
+    for order_id in ("order-1", "order-2"):
+        must("POST", f"{m}/orders", {
+            "order": {"order_id": order_id, "amount": "KUDOS:4", "summary": order_id,
+                      "extra": {"note": "forget me"}, "$forgettable": {"extra": True}},
+            "create_token": False,
+        })
     for description in ("Pots", "Templates"):
         must("POST", f"{m}/reports", {
             "description": description, "program_section": "report-generator-file",
@@ -97,7 +103,7 @@ def main():
             "charity_pub": pub, "charity_url": f"https://charity{n}.example",
             "charity_name": f"Charity {n}", "max_per_year": "KUDOS:1000",
         })
-    print("seed: 1 instance, 2 pots, 2 OTP devices, 2 products, 3 templates, 2 reports, "
+    print("seed: 1 instance, 2 pots, 2 OTP devices, 2 products, 3 templates, 2 orders, 2 reports, "
           "2 bank accounts with 3 transfers, 3 charities")
 
 

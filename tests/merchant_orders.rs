@@ -200,6 +200,12 @@ async fn wallet_claims_an_order_once() {
     }
 }
 
+/// The row id of the newest order.
+async fn body_newest(s: &TestServer) -> u64 {
+    let (_, body) = call(s, Method::GET, "/merchant/private/orders?limit=-1", None).await;
+    body["orders"][0]["row_id"].as_u64().unwrap()
+}
+
 /// Merchant flow: create with a given id (repeat is not a conflict, other details are),
 /// list with filters, long-poll the order for a claim, forget, delete.
 #[tokio::test]
@@ -286,15 +292,19 @@ async fn merchant_creates_lists_waits_forgets_and_deletes() {
             call(&s, Method::GET, "/merchant/private/orders?paid=maybe", None).await;
         assert_error(status, &body, 400, 26);
 
-        // Long poll for new orders: woken by a creation.
+        // Long poll for orders after the newest: woken by a creation.
+        let newest = body_newest(&s).await;
         let waiter = {
             let req = s
                 .req(
                     Method::GET,
-                    "/merchant/private/orders?limit=5&offset=1000000&timeout_ms=20000",
+                    &format!("/merchant/private/orders?limit=5&offset={newest}&timeout_ms=20000"),
                 )
                 .bearer_auth(ADMIN_TOKEN);
-            tokio::spawn(async move { common::send(req).await })
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                (common::send(req).await, started.elapsed())
+            })
         };
 
         // Long poll the order's status for a claim (lp_not_etag).
@@ -347,12 +357,12 @@ async fn merchant_creates_lists_waits_forgets_and_deletes() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let (status, listed) = waiter.await.unwrap();
+        let ((status, listed), waited) = waiter.await.unwrap();
         assert_eq!(status, StatusCode::OK, "{listed}");
-        assert_eq!(
-            listed["orders"],
-            json!([]),
-            "offset 1000000 is past every order"
+        assert_eq!(listed["orders"][0]["summary"], json!("late"), "{listed}");
+        assert!(
+            waited.as_secs() < 10,
+            "woken by the new order, not the timeout"
         );
 
         // Forget: bad paths, unforgettable fields, then the forgettable one; the
@@ -447,6 +457,23 @@ async fn invalid_orders_are_refused() {
             .call(Method::GET, "/merchant/private/orders", None, None)
             .await;
         assert_error(status, &body, 401, 40);
+        // Permissions: `readonly` reads orders but does not create them.
+        let readonly = s.instance_with_token("kiosk", "readonly").await;
+        let orders = "/merchant/instances/kiosk/private/orders";
+        let (status, body) = s.call(Method::GET, orders, Some(&readonly), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = s
+            .call(
+                Method::POST,
+                orders,
+                Some(&readonly),
+                Some(json!({ "order": { "amount": "KUDOS:1", "summary": "x" } })),
+            )
+            .await;
+        assert_error(status, &body, 403, 16);
+        let (status, body) =
+            public(&s, Method::GET, "/merchant/instances/nobody/orders/x", None).await;
+        assert_error(status, &body, 404, ORDER_UNKNOWN);
         s.finish().await;
     }
 }
@@ -549,6 +576,10 @@ async fn inventory_units_are_held_and_released() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        // Units are held: the product cannot be deleted.
+        let (status, body) =
+            call(&s, Method::DELETE, "/merchant/private/products/cake", None).await;
+        assert_error(status, &body, 409, 2680);
         s.finish().await;
     }
 }

@@ -7,10 +7,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 
 	_ "github.com/taler/bank/bank"
 	_ "github.com/taler/donau/donau"
@@ -45,6 +47,60 @@ func errorDetail(err error) *merchant.ErrorDetail {
 		}
 	}
 	return nil
+}
+
+// randomKey is 32 random bytes in Taler's Crockford base32: a wallet's nonce.
+func randomKey() string {
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		panic(err)
+	}
+	var out strings.Builder
+	bits, count := 0, 0
+	for _, b := range raw {
+		bits = bits<<8 | int(b)
+		count += 8
+		for count >= 5 {
+			count -= 5
+			out.WriteByte(alphabet[(bits>>count)&31])
+		}
+		bits &= 1<<count - 1
+	}
+	if count > 0 {
+		out.WriteByte(alphabet[(bits<<(5-count))&31])
+	}
+	return out.String()
+}
+
+// walletFlow: a wallet turns a template into an order and claims it; a second wallet's
+// claim is refused.
+func walletFlow(ctx context.Context, base, admin, currency string) {
+	before := steps
+	mgmt := client(base, "Bearer "+admin)
+	amount := currency + ":2"
+	summary := "Espresso"
+	contract := merchant.TemplateContractFixedOrderDetails{Summary: &summary}
+	contract.Amount = &amount
+	resp, err := mgmt.TemplatesAPI.MerchantPostPrivateTemplates(ctx, "admin").TemplateCreateRequest(
+		merchant.TemplateCreateRequest{TemplateId: "go-espresso", TemplateDescription: "Espresso",
+			TemplateContract: merchant.TemplateContractFixedOrderDetailsAsTemplateContractDetails(&contract)}).Execute()
+	check(err == nil && resp.StatusCode == http.StatusNoContent, "create template", err)
+	public := client(base, "")
+	order, _, err := public.TemplatesAPI.MerchantPostTemplate(ctx, "admin", "go-espresso").
+		UsingTemplateDetailsRequest(merchant.UsingTemplateDetailsRequest{}).Execute()
+	check(err == nil && order.Token != nil, "order from template", err)
+	nonce := randomKey()
+	claim, _, err := public.OrdersAPI.MerchantPostOrderClaim(ctx, "admin", order.OrderId).
+		ClaimRequest(merchant.ClaimRequest{Nonce: nonce, Token: order.Token}).Execute()
+	check(err == nil && len(claim.Sig) == 103, "claim", err)
+	other := randomKey()
+	_, resp, err = public.OrdersAPI.MerchantPostOrderClaim(ctx, "admin", order.OrderId).
+		ClaimRequest(merchant.ClaimRequest{Nonce: other, Token: order.Token}).Execute()
+	detail := errorDetail(err)
+	check(resp != nil && resp.StatusCode == http.StatusConflict && detail != nil && detail.Code == 2301,
+		"another wallet's claim", err, detail)
+	fmt.Printf("go client: wallet: %d checks through the generated client, all as expected\n", steps-before)
 }
 
 func main() {
@@ -106,4 +162,5 @@ func main() {
 		"deleted pot", err)
 
 	fmt.Printf("go client: merchant: %d checks through the generated client, all as expected\n", steps)
+	walletFlow(ctx, base, admin, currency)
 }

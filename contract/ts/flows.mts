@@ -156,6 +156,72 @@ async function bankFlow(): Promise<void> {
   );
 }
 
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/** Taler's Crockford base32 of random bytes: a wallet's nonce. */
+function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let out = "";
+  let bits = 0;
+  let count = 0;
+  for (const byte of bytes) {
+    bits = (bits << 8) | byte;
+    count += 8;
+    while (count >= 5) {
+      count -= 5;
+      out += CROCKFORD[(bits >> count) & 31];
+    }
+    bits &= (1 << count) - 1;
+  }
+  return count > 0 ? out + CROCKFORD[(bits << (5 - count)) & 31] : out;
+}
+
+// A wallet turns a template into an order, reads its 402 status, claims it; a second
+// wallet's claim is refused.
+async function walletFlow(): Promise<void> {
+  const merchant = createClient<MerchantPaths>({ baseUrl: `${base}/merchant` });
+  const config = await merchant.GET("/config");
+  check(config.data !== undefined, "GET /config", config.error);
+  const currency = config.data!.currency;
+  const template = await merchant.POST("/instances/{instance}/private/templates", {
+    params: { path: { instance: "admin" } },
+    headers: bearer(admin),
+    body: {
+      template_id: "ts-espresso",
+      template_description: "Espresso",
+      template_contract: { summary: "Espresso", amount: `${currency}:2` },
+    },
+  });
+  check(template.response.status === 204, "create template", template.error);
+  const order = await merchant.POST("/instances/{instance}/templates/{template_id}", {
+    params: { path: { instance: "admin", template_id: "ts-espresso" } },
+    body: {},
+  });
+  check(order.data !== undefined, "order from template", order.error);
+  const { order_id, token } = order.data as Merchant["schemas"]["PostOrderResponse"];
+  const status = await merchant.GET("/instances/{instance}/orders/{order_id}", {
+    params: { path: { instance: "admin", order_id }, query: { token } },
+  });
+  const unpaid = status.error as Merchant["schemas"]["StatusUnpaidResponse"] | undefined;
+  check(status.response.status === 402 && unpaid?.taler_pay_uri.includes(order_id) === true,
+    "order status", status.error);
+  const claimPath = { params: { path: { instance: "admin", order_id } } };
+  const nonce = randomKey();
+  const claim = await merchant.POST("/instances/{instance}/orders/{order_id}/claim", {
+    ...claimPath,
+    body: { nonce, token },
+  });
+  check(claim.data !== undefined && claim.data.sig.length === 103, "claim", claim.error);
+  const terms = claim.data!.contract_terms;
+  check(terms.nonce === nonce && terms.amount === `${currency}:2`, "claimed terms", terms);
+  const other = await merchant.POST("/instances/{instance}/orders/{order_id}/claim", {
+    ...claimPath,
+    body: { nonce: randomKey(), token },
+  });
+  check(other.response.status === 409 && (other.error as ErrorDetail | undefined)?.code === 2301,
+    "another wallet's claim", other.error);
+}
+
 async function donauFlow(): Promise<void> {
   const donau = createClient<DonauPaths>({ baseUrl: `${base}/donau` });
   const config = await donau.GET("/config");
@@ -179,6 +245,7 @@ async function donauFlow(): Promise<void> {
 
 for (const [name, flow] of [
   ["merchant", merchantFlow],
+  ["wallet", walletFlow],
   ["bank", bankFlow],
   ["donau", donauFlow],
 ] as const) {

@@ -1384,11 +1384,14 @@ impl OrdersApi {
         token: MerchantToken,
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
-        /// YES: only paid orders; NO: only unpaid; ALL (default): both.
+        /// YES: only paid orders; NO: only unpaid; ALL (default): both. Any case.
+        #[oai(validator(pattern = "^([Yy][Ee][Ss]|[Nn][Oo]|[Aa][Ll][Ll])$"))]
         paid: Query<Option<String>>,
-        /// YES, NO or ALL: refunded orders.
+        /// YES, NO or ALL: refunded orders. Any case.
+        #[oai(validator(pattern = "^([Yy][Ee][Ss]|[Nn][Oo]|[Aa][Ll][Ll])$"))]
         refunded: Query<Option<String>>,
-        /// YES, NO or ALL: orders whose money was wired.
+        /// YES, NO or ALL: orders whose money was wired. Any case.
+        #[oai(validator(pattern = "^([Yy][Ee][Ss]|[Nn][Oo]|[Aa][Ll][Ll])$"))]
         wired: Query<Option<String>>,
         /// Orders created at or after (ascending) / at or before (descending) this
         /// time, in seconds since the epoch.
@@ -1481,16 +1484,8 @@ impl OrdersApi {
         #[oai(validator(max_length = 64))]
         lp_not_etag: Query<Option<String>>,
     ) -> Result<MerchantOrderFound, GetOrderErrors> {
-        let (access, order, _) = auth::authorize_found(
-            &self.0,
-            &token,
-            ORDERS_READ,
-            async |hash| {
-                store_orders::find_with_access(&self.0.db, &instance, Some(&hash), &order_id).await
-            },
-            || order_unknown(&order_id),
-        )
-        .await?;
+        let (access, order) =
+            authorize_order(&self.0, &instance, &token, ORDERS_READ, &order_id).await?;
         let base = BaseUrl::of(req, &self.0);
         let instance_row = access.instance;
         let serial = instance_row.instance_serial;
@@ -1545,16 +1540,8 @@ impl OrdersApi {
         /// The order id.
         order_id: Path<String>,
     ) -> Result<crate::NoContent, DeleteOrderErrors> {
-        let (_, order, _) = auth::authorize_found(
-            &self.0,
-            &token,
-            ORDERS_WRITE,
-            async |hash| {
-                store_orders::find_with_access(&self.0.db, &instance, Some(&hash), &order_id).await
-            },
-            || order_unknown(&order_id),
-        )
-        .await?;
+        let (_, order) =
+            authorize_order(&self.0, &instance, &token, ORDERS_WRITE, &order_id).await?;
         let expired = Timestamp::from_db(order.pay_deadline) < Timestamp::now();
         if order.nonce.is_some() && !expired {
             return Err(ApiError::new(
@@ -1593,16 +1580,8 @@ impl OrdersApi {
         order_id: Path<String>,
         body: JsonBody<ForgetRequest>,
     ) -> Result<Forgotten, ForgetErrors> {
-        let (access, mut order, _) = auth::authorize_found(
-            &self.0,
-            &token,
-            ORDERS_WRITE,
-            async |hash| {
-                store_orders::find_with_access(&self.0.db, &instance, Some(&hash), &order_id).await
-            },
-            || order_unknown(&order_id),
-        )
-        .await?;
+        let (access, mut order) =
+            authorize_order(&self.0, &instance, &token, ORDERS_WRITE, &order_id).await?;
         let paths = body
             .0
             .fields
@@ -1822,6 +1801,28 @@ impl OrdersApi {
             }
         }
     }
+}
+
+/// The order with the access to it, in one query: the order's 404 for an unknown
+/// instance or order, 401 and 403 as for every private operation.
+async fn authorize_order(
+    state: &State,
+    instance: &str,
+    token: &MerchantToken,
+    permission: Permission,
+    order_id: &str,
+) -> Result<(auth::Access, StoredOrder), ApiError> {
+    let (access, order, _) = auth::authorize_found(
+        state,
+        token,
+        permission,
+        async |hash| {
+            store_orders::find_with_access(&state.db, instance, Some(&hash), order_id).await
+        },
+        || order_unknown(order_id),
+    )
+    .await?;
+    Ok((access, order))
 }
 
 /// The claim token to put into a pay URI: only while the order is unclaimed.

@@ -520,6 +520,7 @@ error_responses!(DeleteProductErrors {
     401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token lacks `products-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The product or the instance is unknown (`TALER_EC_MERCHANT_GENERIC_PRODUCT_UNKNOWN`).",
+    409 => "Unpaid orders hold units of the product (`TALER_EC_MERCHANT_PRIVATE_DELETE_PRODUCTS_CONFLICTING_LOCK`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
 });
 
@@ -792,7 +793,9 @@ impl ProductsApi {
 
     /// Delete a product
     ///
-    /// Templates that select it no longer offer it. Requires `products-write`.
+    /// Templates that select it no longer offer it. A product unpaid orders hold units
+    /// of cannot be deleted (409) until those orders are paid or deleted. Requires
+    /// `products-write`.
     #[oai(
         path = "/instances/:instance/private/products/:product_id",
         method = "delete",
@@ -810,13 +813,17 @@ impl ProductsApi {
             product_unknown(&product_id)
         })
         .await?;
-        if inventory::delete_product(&self.0.db, access.instance.instance_serial, &product_id)
+        match inventory::delete_product(&self.0.db, access.instance.instance_serial, &product_id)
             .await
             .map_err(ApiError::db_store)?
         {
-            Ok(NoContent::Done)
-        } else {
-            Err(product_unknown(&product_id).into())
+            inventory::DeleteOutcome::Deleted => Ok(NoContent::Done),
+            inventory::DeleteOutcome::Unknown => Err(product_unknown(&product_id).into()),
+            inventory::DeleteOutcome::Locked => Err(ApiError::new(
+                ErrorCode::MerchantPrivateDeleteProductsConflictingLock,
+                "unpaid orders hold units of this product",
+            )
+            .into()),
         }
     }
 }

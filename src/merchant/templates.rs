@@ -9,14 +9,14 @@ use serde_json::Value;
 
 use crate::{
     NoContent, State, error_responses,
-    http::{JsonBody, JsonOrFormBody},
+    http::JsonBody,
     merchant::{
         ApiTags,
         auth::{self, MerchantToken, Permission},
         inventory,
         orders::{self, BaseUrl, OrderCreated},
         template_contract::{ContractFields, TemplateContractDetails, TemplateType},
-        using_templates::{self, UsingTemplateDetailsRequest, UsingTemplateFormRequest},
+        using_templates::{self, UsingTemplateDetailsRequest},
     },
     store::{
         CreateOutcome,
@@ -478,7 +478,10 @@ impl TemplatesApi {
     ///
     /// Public: a wallet (or a web form) instantiates the template. The template's
     /// fixed fields win; what it leaves open comes from the request, then from its
-    /// `editable_defaults`. The answer is that of `POST .../private/orders`.
+    /// `editable_defaults`. The answer is that of `POST .../private/orders`. The body
+    /// may also be sent URL-encoded (`application/x-www-form-urlencoded`, each field a
+    /// string; `inventory_selection` only in JSON), as the page allows; only the JSON
+    /// form is published, since generated clients handle one body type per operation.
     #[oai(
         path = "/instances/:instance/templates/:template_id",
         method = "post",
@@ -491,7 +494,7 @@ impl TemplatesApi {
         instance: Path<String>,
         /// The template's `template_id`.
         template_id: Path<String>,
-        body: JsonOrFormBody<UsingTemplateDetailsRequest, UsingTemplateFormRequest>,
+        body: JsonBody<UsingTemplateDetailsRequest>,
     ) -> Result<OrderCreated, UseTemplateErrors> {
         let found = templates::find_with_access(&self.0.db, &instance, None, &template_id)
             .await

@@ -34,7 +34,7 @@ pub struct InventorySelectionEntry {
 /// `UsingTemplateDetailsRequest`: `UsingTemplateCommonRequest` with the fields of the
 /// template's type (`inventory_selection` for inventory-cart, `website` and
 /// `paivana_id` for paivana). Also accepted URL-encoded (without
-/// `inventory_selection`).
+/// `inventory_selection`): the edge turns such a form into this JSON.
 #[derive(Object, Debug, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct UsingTemplateDetailsRequest {
@@ -53,24 +53,6 @@ pub struct UsingTemplateDetailsRequest {
     pub website: Option<String>,
     /// Paivana: the client's Paivana id; becomes the session id.
     #[oai(validator(max_length = 256))]
-    pub paivana_id: Option<String>,
-}
-
-/// The URL-encoded form of the request: the flat fields only.
-#[derive(Object, Debug, Clone)]
-#[oai(skip_serializing_if_is_none)]
-pub struct UsingTemplateFormRequest {
-    /// "fixed-order" (the default), "inventory-cart" or "paivana".
-    pub template_type: Option<String>,
-    /// Summary to use in the contract, only if the template does not fix one.
-    pub summary: Option<String>,
-    /// The amount to be paid, including the tip.
-    pub amount: Option<Amount>,
-    /// Tip, if the template requests one.
-    pub tip: Option<Amount>,
-    /// Paivana: URL of the protected website.
-    pub website: Option<String>,
-    /// Paivana: the client's Paivana id.
     pub paivana_id: Option<String>,
 }
 

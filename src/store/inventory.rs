@@ -247,19 +247,38 @@ pub async fn replace_product(
     Ok(result.rows_affected > 0)
 }
 
-/// False when the instance has no such product.
+pub enum DeleteOutcome {
+    Deleted,
+    Unknown,
+    /// Unpaid orders hold units of it.
+    Locked,
+}
+
+/// Deletes a product no unpaid order holds units of (checked in the same statement,
+/// so an order taking units at the same time either finds it gone or keeps it).
 pub async fn delete_product(
     db: &impl ConnectionTrait,
     instance_serial: i64,
     product_id: &str,
-) -> Result<bool, DbErr> {
-    Ok(Products::delete_many()
+) -> Result<DeleteOutcome, DbErr> {
+    let deleted = Products::delete_many()
         .filter(ProductColumn::InstanceSerial.eq(instance_serial))
         .filter(ProductColumn::ProductId.eq(product_id))
+        .filter(ProductColumn::TotalLocked.eq("0"))
         .exec(db)
         .await?
         .rows_affected
-        > 0)
+        > 0;
+    Ok(if deleted {
+        DeleteOutcome::Deleted
+    } else if find_product(db, instance_serial, product_id)
+        .await?
+        .is_some()
+    {
+        DeleteOutcome::Locked
+    } else {
+        DeleteOutcome::Unknown
+    })
 }
 
 /// Every product of the instance, by serial.

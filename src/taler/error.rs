@@ -67,6 +67,7 @@ pub enum ErrorCode {
     MerchantPrivatePatchOrdersIdForgetPathSyntaxIncorrect,
     MerchantPrivatePatchOrdersIdForgetPathNotForgettable,
     MerchantPrivateDeleteOrdersAwaitingPayment,
+    MerchantPrivateDeleteProductsConflictingLock,
     MerchantPostUsingTemplatesAmountConflictTemplatesContractAmount,
     MerchantPostUsingTemplatesSummaryConflictTemplatesContractSubject,
     MerchantPostUsingTemplatesNoAmount,
@@ -224,6 +225,7 @@ impl ErrorCode {
             MerchantPrivatePatchOrdersIdForgetPathSyntaxIncorrect => 2510,
             MerchantPrivatePatchOrdersIdForgetPathNotForgettable => 2511,
             MerchantPrivateDeleteOrdersAwaitingPayment => 2520,
+            MerchantPrivateDeleteProductsConflictingLock => 2680,
             MerchantPostUsingTemplatesAmountConflictTemplatesContractAmount => 2860,
             MerchantPostUsingTemplatesSummaryConflictTemplatesContractSubject => 2861,
             MerchantPostUsingTemplatesNoAmount => 2862,
@@ -321,7 +323,8 @@ impl ErrorCode {
             | MerchantPostOrdersIdClaimAlreadyClaimed
             | MerchantPrivatePostOrdersAlreadyExists
             | MerchantPrivatePatchOrdersIdForgetPathNotForgettable
-            | MerchantPrivateDeleteOrdersAwaitingPayment => StatusCode::CONFLICT,
+            | MerchantPrivateDeleteOrdersAwaitingPayment
+            | MerchantPrivateDeleteProductsConflictingLock => StatusCode::CONFLICT,
             MerchantGetOrdersIdInvalidToken | MerchantGetOrdersIdInvalidContractHash => {
                 StatusCode::FORBIDDEN
             }

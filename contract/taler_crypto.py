@@ -1,0 +1,108 @@
+"""Independent checks of what the merchant signs, written from the specifications and
+not from the server's code: RFC 8032 Ed25519 verification (the reference algorithm),
+Crockford base32 as Taler uses it, and the contract hash of taler-exchange's json.c
+for contract terms without forgettable fields (SHA-512 over the compact, key-sorted
+JSON with its terminating NUL)."""
+
+import hashlib
+import json
+
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def crockford_decode(text):
+    bits, count, out = 0, 0, bytearray()
+    for c in text:
+        bits = (bits << 5) | CROCKFORD.index(c)
+        count += 5
+        if count >= 8:
+            count -= 8
+            out.append((bits >> count) & 0xFF)
+    return bytes(out)
+
+
+def crockford_encode(data):
+    bits, count, out = 0, 0, []
+    for byte in data:
+        bits = (bits << 8) | byte
+        count += 8
+        while count >= 5:
+            count -= 5
+            out.append(CROCKFORD[(bits >> count) & 31])
+    if count:
+        out.append(CROCKFORD[(bits << (5 - count)) & 31])
+    return "".join(out)
+
+
+def _add(p, q):
+    x1, y1, z1, t1 = p
+    x2, y2, z2, t2 = q
+    a = (y1 - x1) * (y2 - x2) % P
+    b = (y1 + x1) * (y2 + x2) % P
+    c = 2 * t1 * t2 * D % P
+    d = 2 * z1 * z2 % P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % P, g * h % P, f * g % P, e * h % P)
+
+
+def _mul(s, p):
+    q = (0, 1, 1, 0)
+    while s:
+        if s & 1:
+            q = _add(q, p)
+        p = _add(p, p)
+        s >>= 1
+    return q
+
+
+def _equal(p, q):
+    return (p[0] * q[2] - q[0] * p[2]) % P == 0 and (p[1] * q[2] - q[1] * p[2]) % P == 0
+
+
+def _decompress(s):
+    y = int.from_bytes(s, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    if y >= P:
+        return None
+    x2 = (y * y - 1) * pow(D * y * y + 1, P - 2, P) % P
+    x = pow(x2, (P + 3) // 8, P)
+    if (x * x - x2) % P:
+        x = x * SQRT_M1 % P
+    if (x * x - x2) % P or (x == 0 and sign):
+        return None
+    if x & 1 != sign:
+        x = P - x
+    return (x, y, 1, x * y % P)
+
+
+_GY = 4 * pow(5, P - 2, P) % P
+BASE = _decompress(_GY.to_bytes(32, "little"))
+
+
+def ed25519_verify(public, message, signature):
+    """RFC 8032 section 5.1.7."""
+    a = _decompress(public)
+    r = _decompress(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= L:
+        return False
+    k = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % L
+    return _equal(_mul(s, BASE), _add(r, _mul(k, a)))
+
+
+def contract_hash(terms):
+    """TALER_JSON_contract_hash for terms without `$forgettable` fields."""
+    assert "$forgettable" not in json.dumps(terms), "forgettable fields need the KDF"
+    canonical = json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha512(canonical.encode() + b"\0").digest()
+
+
+def verify_contract(merchant_pub, terms, sig):
+    """The merchant's signature over TALER_ProposalDataPS (purpose 1101)."""
+    h = contract_hash(terms)
+    message = (8 + 64).to_bytes(4, "big") + (1101).to_bytes(4, "big") + h
+    return ed25519_verify(crockford_decode(merchant_pub), message, crockford_decode(sig)), h
