@@ -78,6 +78,15 @@ async fn wallet_claims_an_order_once() {
         assert_eq!(status, StatusCode::OK, "{created}");
         let id = created["order_id"].as_str().unwrap().to_owned();
         let token = created["token"].as_str().unwrap().to_owned();
+        // A generated id: year, day of the year, 13 random characters.
+        let (year_day, random) = id.split_once('-').unwrap();
+        let (year, day) = year_day.split_once('.').unwrap();
+        assert!(
+            year.parse::<i32>().unwrap() >= 2026
+                && (1..=366).contains(&day.parse::<u32>().unwrap()),
+            "{id}"
+        );
+        assert_eq!(random.len(), 13, "{id}");
 
         // Without the token the wallet learns nothing.
         let (status, body) = public(&s, Method::GET, &format!("/merchant/orders/{id}"), None).await;

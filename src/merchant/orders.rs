@@ -655,20 +655,16 @@ fn token_matches(instance: &Instance, order: &StoredOrder, presented: Option<&st
     }
 }
 
-/// A new order id: the day it was made and 13 random Crockford characters.
+/// A new order id: the year and day of the year it was made, and 13 random Crockford
+/// characters (`2026.327-...`).
 fn generate_order_id(now: Timestamp) -> String {
     let seconds = match now {
         Timestamp::Seconds(s) => s,
         Timestamp::Never => 0,
     };
-    let days = seconds / 86_400;
+    let (year, day) = crate::taler::time::utc_year_and_day(seconds);
     let random = keys::encode(&secret::random_bytes::<8>());
-    format!(
-        "{}.{:03}-{}",
-        crate::taler::time::utc_year(seconds),
-        days % 1000,
-        &random[..13]
-    )
+    format!("{year}.{day:03}-{}", &random[..13])
 }
 
 /// What a new order is made of, whoever asked for it (the merchant or a wallet through
@@ -1616,6 +1612,12 @@ impl OrdersApi {
                 .await
                 .map_err(ApiError::db_store)?
             {
+                // Long pollers of a claimed order see its terms change.
+                self.0
+                    .order_changes
+                    .notify(&self.0.db, access.instance.instance_serial)
+                    .await
+                    .map_err(ApiError::db_store)?;
                 return Ok(Forgotten::Ok);
             }
             order = store_orders::find(&self.0.db, access.instance.instance_serial, &order_id)

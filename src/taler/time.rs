@@ -54,6 +54,23 @@ pub fn utc_year(unix_seconds: u64) -> i32 {
     (yoe + era * 400 + i64::from(month <= 2)) as i32
 }
 
+/// Days since the epoch of 1 January of `year` (Howard Hinnant's days-from-civil).
+fn days_to_new_year(year: i32) -> i64 {
+    let y = i64::from(year) - 1;
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    // 1 January is day 306 of the March-based year before it.
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + 306;
+    era * 146_097 + doe - 719_468
+}
+
+/// The calendar year and the day of the year (1 to 366), UTC.
+pub fn utc_year_and_day(unix_seconds: u64) -> (i32, u32) {
+    let year = utc_year(unix_seconds);
+    let day = (unix_seconds / 86_400) as i64 - days_to_new_year(year) + 1;
+    (year, day as u32)
+}
+
 /// The current calendar year (UTC).
 pub fn current_year() -> i32 {
     utc_year(unix_seconds(SystemTime::now()))
@@ -284,6 +301,14 @@ serde_via_json!(Timestamp);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_days_of_the_year() {
+        assert_eq!(utc_year_and_day(0), (1970, 1));
+        assert_eq!(utc_year_and_day(1_795_458_251), (2026, 327));
+        assert_eq!(utc_year_and_day(951_782_400), (2000, 60)); // 29 February 2000
+        assert_eq!(utc_year_and_day(978_220_800), (2000, 366)); // 31 December 2000
+    }
 
     #[test]
     fn utc_years() {
