@@ -275,13 +275,27 @@ async fn merchant_creates_lists_waits_forgets_and_deletes() {
             .iter()
             .map(|o| o["order_id"].as_str().unwrap())
             .collect();
+        assert_eq!(
+            ids,
+            ["A-1", "A-2", "A-3"],
+            "the page's default: 20, ascending"
+        );
+        let (status, body) =
+            call(&s, Method::GET, "/merchant/private/orders?limit=-20", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let ids: Vec<&str> = body["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["order_id"].as_str().unwrap())
+            .collect();
         assert_eq!(ids, ["A-3", "A-2", "A-1"]);
         assert_eq!(body["orders"][2]["amount"], json!("KUDOS:10"));
         assert_eq!(body["orders"][2]["paid"], json!(false));
         let (_, body) = call(
             &s,
             Method::GET,
-            "/merchant/private/orders?limit=1&offset=1&paid=NO",
+            "/merchant/private/orders?limit=1&offset=1&paid=no",
             None,
         )
         .await;

@@ -1364,11 +1364,11 @@ impl OrdersApi {
 
     /// List orders
     ///
-    /// Row-id pagination (`limit` default -20, `offset` the row id to start after),
-    /// narrowed by `paid`, `refunded`, `wired` (YES, NO or ALL), `date_s` (seconds:
-    /// orders from then on when ascending, until then when descending), `session_id`
-    /// and `fulfillment_url`. With `timeout_ms` and a positive `limit`, waits for a
-    /// matching order if there is none yet. Requires `orders-read`.
+    /// Row-id pagination (`limit` default 20, ascending; `offset` the row id to start
+    /// after), narrowed by `paid`, `refunded`, `wired` (YES, NO or ALL), `date_s`
+    /// (orders created after it), `session_id` and `fulfillment_url`. With `timeout_ms`
+    /// and a positive `limit`, waits for a matching order if there is none yet.
+    /// Requires `orders-read`.
     #[oai(
         path = "/instances/:instance/private/orders",
         method = "get",
@@ -1389,15 +1389,20 @@ impl OrdersApi {
         /// YES, NO or ALL: orders whose money was wired. Any case.
         #[oai(validator(pattern = "^([Yy][Ee][Ss]|[Nn][Oo]|[Aa][Ll][Ll])$"))]
         wired: Query<Option<String>>,
-        /// Orders created at or after (ascending) / at or before (descending) this
-        /// time, in seconds since the epoch.
+        /// Only orders created after this time, in seconds since the epoch.
         #[oai(validator(maximum(value = "9007199254740991")))]
         date_s: Query<Option<u64>>,
-        /// At most this many orders; negative for descending by row id. Default -20.
+        /// At most this many orders; negative for descending by row id. Default 20.
         limit: Query<Option<PageLimit>>,
         /// Row id to start after.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
+        /// Deprecated since v12: use `limit`.
+        #[oai(deprecated)]
+        delta: Query<Option<PageLimit>>,
+        /// Deprecated since v12: use `offset`.
+        #[oai(deprecated, validator(minimum(value = "0")))]
+        start: Query<Option<i64>>,
         /// Long polling: milliseconds to wait for a matching order (positive `limit`).
         timeout_ms: Query<Option<u64>>,
         /// Only orders of this session.
@@ -1408,14 +1413,16 @@ impl OrdersApi {
         fulfillment_url: Query<Option<String>>,
     ) -> Result<OrdersListed, ListOrdersErrors> {
         let access = auth::authorize(&self.0, &instance, &token, ORDERS_READ).await?;
-        let page = Page::with_default(limit.0, offset.0, -20)?;
+        // The page: default 20 (ascending); the deprecated `delta` defaulted to -20.
+        let page = match (limit.0, delta.0) {
+            (None, Some(delta)) => Page::with_default(Some(delta), offset.0.or(start.0), -20)?,
+            (limit, _) => Page::with_default(limit, offset.0.or(start.0), 20)?,
+        };
         let filter = store_orders::OrderFilter {
             paid: tri_state("paid", &paid.0)?,
             refunded: tri_state("refunded", &refunded.0)?,
             wired: tri_state("wired", &wired.0)?,
-            date: date_s
-                .0
-                .map(|d| (Timestamp::Seconds(d).to_db(), page.ascending)),
+            created_after: date_s.0.map(|d| Timestamp::Seconds(d).to_db()),
             session_id: session_id.0.clone(),
             fulfillment_url: fulfillment_url.0.clone(),
         };

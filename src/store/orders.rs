@@ -292,8 +292,8 @@ pub struct OrderFilter {
     pub paid: Option<bool>,
     pub refunded: Option<bool>,
     pub wired: Option<bool>,
-    /// Only orders created at or after (ascending) / before (descending) this time.
-    pub date: Option<(i64, bool)>,
+    /// Only orders created after this time (seconds).
+    pub created_after: Option<i64>,
     pub session_id: Option<String>,
     pub fulfillment_url: Option<String>,
 }
@@ -314,12 +314,8 @@ pub async fn list(
     if let Some(wired) = filter.wired {
         query = query.filter(Column::Wired.eq(wired));
     }
-    if let Some((date, ascending)) = filter.date {
-        query = if ascending {
-            query.filter(Column::CreationTime.gte(date))
-        } else {
-            query.filter(Column::CreationTime.lte(date))
-        };
+    if let Some(after) = filter.created_after {
+        query = query.filter(Column::CreationTime.gt(after));
     }
     if let Some(session) = &filter.session_id {
         query = query.filter(Column::SessionId.eq(session.clone()));
