@@ -36,6 +36,7 @@ import taler_merchant.api.instances.merchant_get_management_instance as m_instan
 import taler_merchant.api.instances.merchant_post_management_instances as m_instances
 import taler_merchant.api.inventory.merchant_post_private_categories as m_categories
 import taler_merchant.api.inventory.merchant_post_private_products as m_products
+import taler_merchant.api.accounts.merchant_post_private_accounts as m_account
 import taler_merchant.api.orders.merchant_get_order as m_order_status
 import taler_merchant.api.orders.merchant_get_private_order as m_order_get
 import taler_merchant.api.orders.merchant_post_order_claim as m_claim
@@ -58,7 +59,7 @@ import taler_merchant.api.templates.merchant_post_private_templates as m_tpl_pos
 import taler_merchant.api.templates.merchant_post_template as m_tpl_use
 import taler_merchant.client
 import taler_merchant.models as mm
-from taler_crypto import crockford_encode, verify_contract
+from taler_crypto import crockford_decode, crockford_encode, merchant_wire_hash, verify_contract
 
 BASE, ADMIN, REPORT_DIR = sys.argv[1], sys.argv[2], sys.argv[3]
 steps = 0
@@ -197,6 +198,12 @@ def wallet_flow():
     currency = expect(m_config.sync_detailed(client=public), 200, "GET /config").currency
     merchant_pub = expect(m_instance.sync_detailed("admin", client=admin), 200,
                           "get the default instance").merchant_pub
+    payto = "payto://x-taler-bank/localhost/admin?receiver-name=Admin"
+    account = expect(m_account.sync_detailed("admin", client=admin,
+                                             body=mm.AccountAddDetails.from_dict(
+                                                 {"payto_uri": payto})), 200, "add bank account")
+    assert crockford_encode(merchant_wire_hash(payto, crockford_decode(account.salt))) == \
+        account.h_wire, "h_wire is not the salted hash of the payto URI"
     expect(m_tpl_post.sync_detailed("admin", client=admin, body=mm.TemplateCreateRequest.from_dict({
         "template_id": "espresso", "template_description": "Espresso at the bar",
         "template_contract": {"summary": "Espresso", "amount": f"{currency}:2.5",
@@ -215,8 +222,9 @@ def wallet_flow():
     claim = expect(claimed, 200, "claim")
     raw = json.loads(claimed.content)
     terms = raw["contract_terms"]
-    assert (terms["amount"], terms["nonce"], terms["order_id"]) == (
-        f"{currency}:3", nonce, order_id), terms
+    assert (terms["amount"], terms["nonce"], terms["order_id"], terms["h_wire"],
+            terms["wire_method"]) == (f"{currency}:3", nonce, order_id, account.h_wire,
+                                      "x-taler-bank"), terms
     valid, h = verify_contract(merchant_pub, terms, claim.sig)
     assert valid, "the claim's signature does not verify with the instance's public key"
     again = expect(m_claim.sync_detailed("admin", order_id, client=public,

@@ -75,6 +75,7 @@ def main():
             "template_id": template, "template_description": template,
             "otp_id": "till1", "template_contract": contract,
         })
+    must("POST", f"{m}/accounts", {"payto_uri": "payto://x-taler-bank/localhost/admin"})
     for order_id in ("order-1", "order-2"):
         must("POST", f"{m}/orders", {
             "order": {"order_id": order_id, "amount": "KUDOS:4", "summary": order_id,
@@ -103,7 +104,7 @@ def main():
             "charity_pub": pub, "charity_url": f"https://charity{n}.example",
             "charity_name": f"Charity {n}", "max_per_year": "KUDOS:1000",
         })
-    print("seed: 1 instance, 2 pots, 2 OTP devices, 2 products, 3 templates, 2 orders, 2 reports, "
+    print("seed: 1 instance, 2 pots, 2 OTP devices, 2 products, 3 templates, 1 bank account, 2 orders, 2 reports, "
           "2 bank accounts with 3 transfers, 3 charities")
 
 

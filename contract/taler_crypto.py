@@ -5,6 +5,7 @@ for contract terms without forgettable fields (SHA-512 over the compact, key-sor
 JSON with its terminating NUL)."""
 
 import hashlib
+import hmac
 import json
 
 P = 2**255 - 19
@@ -92,6 +93,22 @@ def ed25519_verify(public, message, signature):
         return False
     k = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % L
     return _equal(_mul(s, BASE), _add(r, _mul(k, a)))
+
+
+def gnunet_kdf(xts, skm, ctx, length):
+    """GNUNET_CRYPTO_kdf: HKDF, extract with HMAC-SHA512, expand with HMAC-SHA256."""
+    prk = hmac.new(xts, skm, hashlib.sha512).digest()
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + ctx + bytes([counter]), hashlib.sha256).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+def merchant_wire_hash(payto_uri, salt):
+    """TALER_merchant_wire_signature_hash: h_wire of a merchant account."""
+    return gnunet_kdf(salt, payto_uri.encode() + b"\0", b"merchant-wire-signature", 64)
 
 
 def contract_hash(terms):

@@ -31,6 +31,21 @@ async fn public(s: &TestServer, m: Method, path: &str, body: Option<Value>) -> (
     s.call(m, path, None, body).await
 }
 
+const ACCOUNT: &str = "payto://x-taler-bank/bank.example/shop?receiver-name=Shop";
+
+/// Gives the default instance a bank account (orders need one) and returns its `h_wire`.
+async fn add_account(s: &TestServer) -> String {
+    let (status, body) = call(
+        s,
+        Method::POST,
+        "/merchant/private/accounts",
+        Some(json!({ "payto_uri": ACCOUNT })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["h_wire"].as_str().unwrap().to_owned()
+}
+
 fn nonce() -> String {
     keys::encode(&taler_openapi::taler::secret::random_bytes::<32>())
 }
@@ -60,6 +75,7 @@ fn verify_claim(key: &VerifyingKey, claim: &Value) -> [u8; 64] {
 async fn wallet_claims_an_order_once() {
     for b in backends() {
         let s = TestServer::start(&b).await;
+        add_account(&s).await;
         let key = merchant_pub(&s).await;
         let (status, created) = call(
             &s,
@@ -136,6 +152,8 @@ async fn wallet_claims_an_order_once() {
         assert_eq!(terms["max_fee"], json!("KUDOS:0"));
         assert_eq!(terms["merchant"]["name"], json!("Default instance"));
         assert_eq!(terms["extra"], json!({ "table": 7 }));
+        assert_eq!(terms["wire_method"], json!("x-taler-bank"));
+        assert!(terms["h_wire"].as_str().unwrap().len() == 103, "{terms}");
         assert!(terms["pay_deadline"]["t_s"].as_u64().unwrap() > 0);
         let h = verify_claim(&key, &claim);
 
@@ -221,6 +239,7 @@ async fn body_newest(s: &TestServer) -> u64 {
 async fn merchant_creates_lists_waits_forgets_and_deletes() {
     for b in backends() {
         let s = TestServer::start(&b).await;
+        add_account(&s).await;
         let order = json!({
             "order": {
                 "order_id": "A-1",
@@ -446,6 +465,7 @@ async fn merchant_creates_lists_waits_forgets_and_deletes() {
 async fn invalid_orders_are_refused() {
     for b in backends() {
         let s = TestServer::start(&b).await;
+        add_account(&s).await;
         let post = async |order: Value| {
             call(&s, Method::POST, "/merchant/private/orders", Some(order)).await
         };
@@ -507,6 +527,7 @@ async fn invalid_orders_are_refused() {
 async fn inventory_units_are_held_and_released() {
     for b in backends() {
         let s = TestServer::start(&b).await;
+        add_account(&s).await;
         let (status, body) = call(
             &s,
             Method::POST,
@@ -635,6 +656,7 @@ async fn claim_of(s: &TestServer, created: &Value) -> Value {
 async fn wallets_create_orders_from_templates() {
     for b in backends() {
         let s = TestServer::start(&b).await;
+        add_account(&s).await;
         let key = merchant_pub(&s).await;
         let (status, body) = call(
             &s,
@@ -852,6 +874,7 @@ async fn wallets_create_orders_from_templates() {
 async fn expired_orders_are_cleaned_up_once() {
     for b in backends() {
         let s = TestServer::start(&b).await;
+        add_account(&s).await;
         // A second server on the same database, sweeping as fast as it can.
         let other =
             taler_openapi::open_state(common::test_config(&s.db, ""), s.db.schema.as_deref())
@@ -916,6 +939,123 @@ async fn expired_orders_are_cleaned_up_once() {
         assert_eq!(status, StatusCode::GONE, "{body}");
         assert_eq!(body["unit_available_quantity"], json!("2"));
         sweeper.abort();
+        s.finish().await;
+    }
+}
+
+/// Bank accounts: h_wire from the salt, idempotent add, 409 for other settings,
+/// deletion deactivates, orders need an active account (of the preferred method).
+#[tokio::test]
+async fn accounts_and_the_orders_that_name_them() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let order = json!({ "order": { "amount": "KUDOS:1", "summary": "x" } });
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order.clone()),
+        )
+        .await;
+        assert_error(status, &body, 404, 2500);
+
+        let (status, added) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/accounts",
+            Some(json!({ "payto_uri": ACCOUNT, "extra_subject": "shop" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{added}");
+        let h_wire = added["h_wire"].as_str().unwrap().to_owned();
+        let salt: [u8; 16] = keys::decode(added["salt"].as_str().unwrap(), 16)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            keys::encode(&contract::merchant_wire_hash(ACCOUNT, &salt)),
+            h_wire
+        );
+        let (status, again) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/accounts",
+            Some(json!({ "payto_uri": ACCOUNT, "extra_subject": "shop" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again, added);
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/accounts",
+            Some(json!({ "payto_uri": ACCOUNT, "extra_subject": "other" })),
+        )
+        .await;
+        assert_error(status, &body, 409, 2627);
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/accounts",
+            Some(json!({ "payto_uri": "payto://nothing" })),
+        )
+        .await;
+        assert_error(status, &body, 400, 26);
+
+        let (status, body) = call(
+            &s,
+            Method::GET,
+            &format!("/merchant/private/accounts/{h_wire}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["payto_uri"], json!(ACCOUNT));
+        assert_eq!(body["extra_subject"], json!("shop"));
+
+        let (status, created) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let mut iban = order.clone();
+        iban["payment_target"] = json!("iban");
+        let (status, body) = call(&s, Method::POST, "/merchant/private/orders", Some(iban)).await;
+        assert_error(status, &body, 404, 2500);
+
+        let path = format!("/merchant/private/accounts/{h_wire}");
+        let (status, _) = call(&s, Method::DELETE, &path, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = call(&s, Method::DELETE, &path, None).await;
+        assert_error(status, &body, 404, 2626);
+        let (_, listed) = call(&s, Method::GET, "/merchant/private/accounts", None).await;
+        assert_eq!(
+            listed["accounts"],
+            json!([{ "payto_uri": ACCOUNT, "h_wire": h_wire, "active": false }])
+        );
+        let (status, body) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/orders",
+            Some(order.clone()),
+        )
+        .await;
+        assert_error(status, &body, 404, 2500);
+        // Added again: reactivated, the same h_wire.
+        let (status, back) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/accounts",
+            Some(json!({ "payto_uri": ACCOUNT })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{back}");
+        assert_eq!(back["h_wire"], json!(h_wire));
+        let (status, body) = call(&s, Method::POST, "/merchant/private/orders", Some(order)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         s.finish().await;
     }
 }

@@ -78,6 +78,9 @@ func randomKey() string {
 func walletFlow(ctx context.Context, base, admin, currency string) {
 	before := steps
 	mgmt := client(base, "Bearer "+admin)
+	added, _, err := mgmt.AccountsAPI.MerchantPostPrivateAccounts(ctx, "admin").AccountAddDetails(
+		merchant.AccountAddDetails{PaytoUri: "payto://x-taler-bank/localhost/admin-go"}).Execute()
+	check(err == nil && len(added.HWire) == 103, "add bank account", err)
 	amount := currency + ":2"
 	summary := "Espresso"
 	contract := merchant.TemplateContractFixedOrderDetails{Summary: &summary}

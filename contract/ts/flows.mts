@@ -183,6 +183,12 @@ async function walletFlow(): Promise<void> {
   const config = await merchant.GET("/config");
   check(config.data !== undefined, "GET /config", config.error);
   const currency = config.data!.currency;
+  const account = await merchant.POST("/instances/{instance}/private/accounts", {
+    params: { path: { instance: "admin" } },
+    headers: bearer(admin),
+    body: { payto_uri: "payto://x-taler-bank/localhost/admin-ts" },
+  });
+  check(account.data !== undefined && account.data.h_wire.length === 103, "add bank account", account.error);
   const template = await merchant.POST("/instances/{instance}/private/templates", {
     params: { path: { instance: "admin" } },
     headers: bearer(admin),

@@ -4,6 +4,7 @@ pub mod bank_accounts;
 pub mod bank_tokens;
 pub mod bank_transactions;
 pub mod donau_charities;
+pub mod merchant_accounts;
 pub mod merchant_categories;
 pub mod merchant_instances;
 pub mod merchant_money_pots;

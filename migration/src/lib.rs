@@ -11,6 +11,7 @@ mod m20261123_000006_create_merchant_reports;
 mod m20261123_000007_hash_report_tokens;
 mod m20261123_000008_product_stock_counters;
 mod m20261123_000009_create_merchant_orders;
+mod m20261123_000010_create_merchant_accounts;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_hash_report_tokens::Migration),
             Box::new(m20261123_000008_product_stock_counters::Migration),
             Box::new(m20261123_000009_create_merchant_orders::Migration),
+            Box::new(m20261123_000010_create_merchant_accounts::Migration),
         ]
     }
 }

@@ -72,6 +72,8 @@ const ALL_PERMISSIONS: &[Permission] = &[
     "categories-write",
     "orders-read",
     "orders-write",
+    "accounts-read",
+    "accounts-write",
     "orders-refund",
     "inventory-lock",
 ];

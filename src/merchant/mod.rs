@@ -1,5 +1,6 @@
 //! The merchant backend: one module per API family.
 
+pub mod accounts;
 pub mod auth;
 pub mod categories;
 pub mod config;
@@ -45,6 +46,8 @@ pub enum ApiTags {
     Inventory,
     /// Orders: created by the merchant or from a template, claimed by wallets.
     Orders,
+    /// Bank accounts of an instance, named by the contracts of its orders.
+    Accounts,
 }
 
 pub type Api = (
@@ -58,6 +61,7 @@ pub type Api = (
     categories::CategoriesApi,
     reports::ReportsApi,
     orders::OrdersApi,
+    accounts::AccountsApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -72,6 +76,7 @@ pub fn api(state: &State) -> Api {
         categories::CategoriesApi(state.clone()),
         reports::ReportsApi(state.clone()),
         orders::OrdersApi(state.clone()),
+        accounts::AccountsApi(state.clone()),
     )
 }
 

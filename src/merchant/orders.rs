@@ -162,7 +162,9 @@ pub struct PostOrderRequest {
     pub order: Order,
     /// Refund deadline = order time + this delay (instance default if absent).
     pub refund_delay: Option<RelativeTime>,
-    /// Payment target preferred by the client (ignored: instances have no accounts yet).
+    /// Wire method preferred by the client (`iban`, `x-taler-bank`, ...): the order is
+    /// paid into an active account of that method.
+    #[oai(validator(max_length = 64))]
     pub payment_target: Option<String>,
     /// The session for which the payment is made.
     pub session_id: Option<String>,
@@ -265,6 +267,10 @@ struct ContractTermsSchema {
     merchant_base_url: String,
     /// The merchant.
     merchant: ContractMerchant,
+    /// Hash of the bank account the money goes to (salted payto URI).
+    h_wire: String,
+    /// Wire method of that account (`iban`, `x-taler-bank`, ...).
+    wire_method: String,
     /// Exchanges the merchant accepts (none configured yet).
     exchanges: Vec<Value>,
     /// Delivery location for all products.
@@ -484,7 +490,7 @@ error_responses!(PostOrderErrors {
     400 => "The order is malformed or its deadlines are impossible (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_PROPOSAL_PARSE_ERROR`, `..._PAY_DEADLINE_IN_PAST`, `..._DELIVERY_DATE_IN_PAST`, `..._REFUND_DEADLINE_IN_PAST`, `..._WIRE_DEADLINE_IS_NEVER`, `..._REFUND_AFTER_WIRE_DEADLINE`).",
     401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token lacks `orders-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
-    404 => "The instance, an inventory product or the OTP device is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_PRODUCT_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`).",
+    404 => "The instance, an inventory product or the OTP device is unknown, or the instance has no active bank account (of the `payment_target` method) (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_PRODUCT_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`, `TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_INSTANCE_CONFIGURATION_LACKS_WIRE`).",
     409 => "Another order has this id, or the currency is not the backend's (`TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_ALREADY_EXISTS`, `TALER_EC_MERCHANT_GENERIC_CURRENCY_MISMATCH`).",
     413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`, `TALER_EC_GENERIC_DB_FETCH_FAILED`).",
@@ -672,6 +678,8 @@ fn generate_order_id(now: Timestamp) -> String {
 pub struct OrderInput {
     pub order: Order,
     pub refund_delay: Option<RelativeTime>,
+    /// The wire method the client prefers (`payment_target`).
+    pub payment_target: Option<String>,
     pub session_id: Option<String>,
     pub inventory: Vec<MinimalInventoryProduct>,
     pub create_token: bool,
@@ -834,6 +842,30 @@ pub async fn create(
         products.push(line.product);
     }
 
+    // The account the money goes to: the oldest active one (of the preferred method).
+    let account = store::accounts::list(&state.db, instance.instance_serial)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .into_iter()
+        .filter(|a| a.active)
+        .find_map(|a| {
+            let method = crate::merchant::accounts::wire_method(&a.payto_uri)?;
+            input
+                .payment_target
+                .as_deref()
+                .is_none_or(|t| t.eq_ignore_ascii_case(&method))
+                .then_some((a, method))
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersInstanceConfigurationLacksWire,
+                match &input.payment_target {
+                    Some(t) => format!("the instance has no active bank account for `{t}`"),
+                    None => "the instance has no active bank account to be paid into".to_owned(),
+                },
+            )
+        })?;
+
     let otp_serial = match &input.otp_id {
         Some(otp_id) => Some(
             store::otp_devices::find(&state.db, instance.instance_serial, otp_id)
@@ -937,6 +969,8 @@ pub async fn create(
     put("merchant_pub", Some(json!(instance.merchant_pub)));
     put("merchant_base_url", Some(json!(merchant_base_url)));
     put("merchant", Some(Value::Object(merchant)));
+    put("h_wire", Some(json!(account.0.h_wire)));
+    put("wire_method", Some(json!(account.1)));
     put("exchanges", Some(json!([])));
     put(
         "delivery_location",
@@ -1349,6 +1383,7 @@ impl OrdersApi {
         let input = OrderInput {
             order: body.order,
             refund_delay: body.refund_delay,
+            payment_target: body.payment_target,
             session_id: body.session_id,
             inventory: body.inventory_products.unwrap_or_default(),
             create_token: body.create_token.unwrap_or(true),

@@ -379,6 +379,7 @@ pub async fn order_input(
     Ok(OrderInput {
         order,
         refund_delay: None,
+        payment_target: None,
         session_id,
         inventory,
         create_token: true,

@@ -95,6 +95,7 @@ fn make_private(url: &str) -> std::io::Result<()> {
 }
 
 pub mod access;
+pub mod accounts;
 pub mod bank;
 pub mod charities;
 pub mod instances;

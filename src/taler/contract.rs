@@ -16,7 +16,10 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha512};
 
-use crate::taler::{kdf::gnunet_kdf, keys, secret};
+use crate::taler::{
+    kdf::{gnunet_kdf, gnunet_kdf_with_context},
+    keys, secret,
+};
 
 /// `TALER_SIGNATURE_MERCHANT_CONTRACT`.
 const PURPOSE_MERCHANT_CONTRACT: u32 = 1101;
@@ -219,6 +222,17 @@ pub fn forget_field(object: &mut Map<String, Value>, field: &str) -> Result<Forg
         f.insert(field.to_owned(), Value::String(keys::encode(&hash)));
     }
     Ok(Forgot::Now)
+}
+
+/// `TALER_merchant_wire_signature_hash`: `h_wire` of a merchant account, the KDF of
+/// the payto URI (with its NUL) under the account's 16-byte salt, with the context
+/// "merchant-wire-signature".
+pub fn merchant_wire_hash(payto_uri: &str, salt: &[u8; 16]) -> [u8; 64] {
+    let mut skm = payto_uri.as_bytes().to_vec();
+    skm.push(0);
+    gnunet_kdf_with_context(salt, &skm, b"merchant-wire-signature", 64)
+        .try_into()
+        .expect("64 bytes")
 }
 
 /// `TALER_merchant_contract_sign`: the instance's Ed25519 signature over

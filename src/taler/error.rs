@@ -51,6 +51,10 @@ pub enum ErrorCode {
     MerchantPrivatePostCategoriesConflictCategoryExists,
     MerchantPrivatePostTemplatesConflictTemplateExists,
     MerchantPrivatePostOtpDevicesConflictOtpDeviceExists,
+    MerchantGenericAccountUnknown,
+    MerchantPrivateAccountDeleteUnknownAccount,
+    MerchantPrivateAccountExists,
+    MerchantPrivatePostOrdersInstanceConfigurationLacksWire,
     MerchantGenericOrderUnknown,
     MerchantGenericCurrencyMismatch,
     MerchantGetOrdersIdInvalidToken,
@@ -209,6 +213,10 @@ impl ErrorCode {
             MerchantPrivatePostCategoriesConflictCategoryExists => 2651,
             MerchantPrivatePostTemplatesConflictTemplateExists => 2850,
             MerchantPrivatePostOtpDevicesConflictOtpDeviceExists => 2851,
+            MerchantGenericAccountUnknown => 2022,
+            MerchantPrivateAccountDeleteUnknownAccount => 2626,
+            MerchantPrivateAccountExists => 2627,
+            MerchantPrivatePostOrdersInstanceConfigurationLacksWire => 2500,
             MerchantGenericOrderUnknown => 2005,
             MerchantGenericCurrencyMismatch => 2024,
             MerchantGetOrdersIdInvalidToken => 2105,
@@ -316,6 +324,10 @@ impl ErrorCode {
             | BankRegisterUsernameReuse
             | BankRegisterPaytoUriReuse
             | BankUnknownCreditor => StatusCode::CONFLICT,
+            MerchantGenericAccountUnknown
+            | MerchantPrivateAccountDeleteUnknownAccount
+            | MerchantPrivatePostOrdersInstanceConfigurationLacksWire => StatusCode::NOT_FOUND,
+            MerchantPrivateAccountExists => StatusCode::CONFLICT,
             MerchantGenericOrderUnknown | MerchantPostOrdersIdClaimNotFound => {
                 StatusCode::NOT_FOUND
             }

@@ -6,12 +6,19 @@ use sha2::{Digest, Sha256, Sha512};
 /// GNUnet's `GNUNET_CRYPTO_kdf` without context: HKDF-extract with HMAC-SHA512 (salt
 /// `xts`, input `skm`), HKDF-expand with HMAC-SHA256.
 pub fn gnunet_kdf(xts: &[u8], skm: &[u8], len: usize) -> Vec<u8> {
+    gnunet_kdf_with_context(xts, skm, b"", len)
+}
+
+/// `GNUNET_CRYPTO_kdf` with context `ctx` (the concatenated context arguments): each
+/// expand block is HMAC-SHA256(PRK, previous block | ctx | counter), as RFC 5869 says.
+pub fn gnunet_kdf_with_context(xts: &[u8], skm: &[u8], ctx: &[u8], len: usize) -> Vec<u8> {
     let prk = hmac::<Sha512>(xts, skm);
     let mut out = Vec::with_capacity(len);
     let mut block: Vec<u8> = Vec::new();
     let mut counter = 1u8;
     while out.len() < len {
         let mut input = block.clone();
+        input.extend_from_slice(ctx);
         input.push(counter);
         block = hmac::<Sha256>(&prk, &input);
         out.extend_from_slice(&block);
