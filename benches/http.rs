@@ -275,6 +275,7 @@ async fn main() {
         format!(
             "[taler-openapi]\nLISTEN = 127.0.0.1:{port}\nDATABASE_URL = {database}\nADMIN_TOKEN = {ADMIN}\n\
              MAX_CONNECTIONS = 30000\n\
+             [bank]\nDEFAULT_DEBIT_THRESHOLD = KUDOS:1000000\n\
              [report-generator-file]\nBINARY = /bin/true\nTARGET_DIRECTORY = {}/reports\n",
             dir.display()
         ),

@@ -14,6 +14,7 @@ import threading
 import time
 from http import HTTPStatus
 
+import taler_bank.api.accounts.bank_get_account as bank_account
 import taler_bank.api.accounts.bank_post_account_token as bank_token
 import taler_bank.api.accounts.bank_post_account_transactions as bank_transfer
 import taler_bank.api.accounts.bank_post_accounts as bank_accounts
@@ -283,6 +284,11 @@ def bank_flow():
     assert [t.amount for t in history.incoming_transactions] == [
         f"{config.currency}:2.5", f"{config.currency}:1.5"], history
     assert "/localhost/carol" in history.incoming_transactions[0].debit_account, history
+    # Balances: what carol paid, grocer has.
+    for user, indicator in (("carol", "debit"), ("grocer", "credit")):
+        data = expect(bank_account.sync_detailed(user, client=admin), 200, f"read {user}")
+        assert (data.balance.amount, data.balance.credit_debit_indicator) == (
+            f"{config.currency}:4", indicator), data.balance
 
 
 def donau_flow():

@@ -181,6 +181,12 @@ pub struct Config {
     pub report_generators: BTreeMap<String, ReportGenerator>,
     /// `[bank] CREDIT_FEE`: what the bank keeps of each incoming transfer, if anything.
     pub bank_credit_fee: Option<crate::taler::Amount>,
+    /// `[bank] DEFAULT_DEBIT_THRESHOLD`: how far new accounts may go below zero
+    /// (zero unless configured, as in libeufin-bank).
+    pub bank_default_debit_threshold: crate::taler::Amount,
+    /// `[bank] REGISTRATION_BONUS`: what the administrator's account gives each new
+    /// account, if anything.
+    pub bank_registration_bonus: Option<crate::taler::Amount>,
     pub ini: Ini,
 }
 
@@ -266,18 +272,26 @@ impl Config {
     pub fn from_ini(ini: Ini) -> Result<Config, String> {
         let currency = ini.get("taler", "CURRENCY").unwrap_or("KUDOS").to_owned();
         check_currency(&currency).map_err(|e| format!("[taler] CURRENCY `{currency}`: {e}"))?;
-        let bank_credit_fee = match ini.get("bank", "CREDIT_FEE") {
-            None => None,
-            Some(text) => {
-                let fee: crate::taler::Amount = text
-                    .parse()
-                    .map_err(|e| format!("[bank] CREDIT_FEE `{text}`: {e}"))?;
-                if fee.currency() != currency {
-                    return Err(format!("[bank] CREDIT_FEE `{text}` is not in {currency}"));
+        let bank_amount = |key: &str| -> Result<Option<crate::taler::Amount>, String> {
+            match ini.get("bank", key) {
+                None => Ok(None),
+                Some(text) => {
+                    let amount: crate::taler::Amount = text
+                        .parse()
+                        .map_err(|e| format!("[bank] {key} `{text}`: {e}"))?;
+                    if amount.currency() != currency {
+                        return Err(format!("[bank] {key} `{text}` is not in {currency}"));
+                    }
+                    Ok(Some(amount))
                 }
-                Some(fee)
             }
         };
+        let bank_credit_fee = bank_amount("CREDIT_FEE")?;
+        let bank_default_debit_threshold = match bank_amount("DEFAULT_DEBIT_THRESHOLD")? {
+            Some(a) => a,
+            None => crate::taler::Amount::zero(&currency).map_err(|e| e.to_string())?,
+        };
+        let bank_registration_bonus = bank_amount("REGISTRATION_BONUS")?.filter(|a| !a.is_zero());
         let spec_section = format!("currency-{}", currency.to_ascii_lowercase());
         let currency_spec = CurrencySpec {
             name: ini
@@ -372,6 +386,8 @@ impl Config {
             donau_base: base_path(ini.get(SECTION, "DONAU_BASE").unwrap_or("/donau/"))?,
             report_generators,
             bank_credit_fee,
+            bank_default_debit_threshold,
+            bank_registration_bonus,
             ini,
         })
     }

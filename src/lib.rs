@@ -159,6 +159,9 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
     )
     .await
     .map_err(|e| format!("cannot create the default instance: {e}"))?;
+    bank::ensure_admin_account(&db)
+        .await
+        .map_err(|e| format!("cannot create the bank's administrator account: {e}"))?;
     let incoming = notifier::Notifier::start(&config.database_url, schema, "incoming")
         .await
         .map_err(|e| format!("cannot listen for bank notifications: {e}"))?;

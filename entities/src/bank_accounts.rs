@@ -16,6 +16,14 @@ pub struct Model {
     pub payto_key: String,
     pub is_public: bool,
     pub is_taler_exchange: bool,
+    /// The balance's magnitude: integer part and 10^-8 fraction.
+    pub balance_value: i64,
+    pub balance_frac: i32,
+    /// Whether the balance is a debt (below zero).
+    pub has_debt: bool,
+    /// How far below zero the balance may go.
+    pub debit_threshold_value: i64,
+    pub debit_threshold_frac: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261123_000007_hash_report_tokens;
 mod m20261123_000008_product_stock_counters;
 mod m20261123_000009_create_merchant_orders;
 mod m20261123_000010_create_merchant_accounts;
+mod m20261123_000011_bank_balances;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_product_stock_counters::Migration),
             Box::new(m20261123_000009_create_merchant_orders::Migration),
             Box::new(m20261123_000010_create_merchant_accounts::Migration),
+            Box::new(m20261123_000011_bank_balances::Migration),
         ]
     }
 }

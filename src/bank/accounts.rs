@@ -41,6 +41,8 @@ pub struct RegisterAccountRequest {
     pub is_public: Option<bool>,
     /// Make this account a Taler exchange account? Defaults to false.
     pub is_taler_exchange: Option<bool>,
+    /// How far below zero the account may go (the bank's default if absent).
+    pub debit_threshold: Option<Amount>,
     /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
     #[oai(validator(
         pattern = "^payto://[a-zA-Z0-9.-]+/[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}?#]+([?][^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*)?$"
@@ -109,6 +111,77 @@ pub struct CreateTransactionResponse {
     pub row_id: u64,
 }
 
+/// `Balance`: an amount and whether it is owed to the account or by it.
+#[derive(Object)]
+pub struct Balance {
+    /// The balance's magnitude.
+    pub amount: Amount,
+    /// "credit" (zero or above) or "debit" (below zero).
+    pub credit_debit_indicator: String,
+}
+
+/// `AccountData`.
+#[derive(Object)]
+pub struct AccountData {
+    /// Legal name of the account owner.
+    pub name: String,
+    /// Available balance on the account.
+    pub balance: Balance,
+    /// Payto URI of the account.
+    pub payto_uri: String,
+    /// How far below zero the balance may go.
+    pub debit_threshold: Amount,
+    /// Is this account visible to anyone?
+    pub is_public: bool,
+    /// Is this a Taler exchange account?
+    pub is_taler_exchange: bool,
+    /// "active" (deleted accounts are not served).
+    pub status: String,
+}
+
+/// `Config` of the core bank API (the fields this bank serves).
+#[derive(Object)]
+pub struct BankConfig {
+    /// Name of the API.
+    pub name: String,
+    /// libtool-style version of the API this bank implements.
+    pub version: String,
+    /// Currency of the bank.
+    pub currency: String,
+    /// How wallets and frontends should render the currency.
+    pub currency_specification: crate::taler::currency::CurrencySpecification,
+    /// Whether cashin and cashout are served (never here).
+    pub allow_conversion: bool,
+    /// Whether anyone may register (here only the administrator creates accounts).
+    pub allow_registrations: bool,
+    /// Whether accounts may delete themselves.
+    pub allow_deletions: bool,
+    /// Whether account owners may change their legal name.
+    pub allow_edit_name: bool,
+    /// Whether account owners may change their cashout account.
+    pub allow_edit_cashout_payto_uri: bool,
+    /// Debit threshold of new accounts.
+    pub default_debit_threshold: Amount,
+    /// Wire transfer type of the bank's payto URIs.
+    pub wire_type: String,
+}
+
+#[derive(ApiResponse)]
+pub enum AccountFound {
+    /// The account's data.
+    #[oai(status = 200)]
+    Ok(Json<AccountData>),
+}
+
+error_responses!(GetAccountErrors {
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+});
+
 #[derive(ApiResponse)]
 pub enum AccountRegistered {
     /// The account was created.
@@ -154,7 +227,7 @@ error_responses!(PostTransactionErrors {
     401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token's scope does not allow transfers (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Same account, unknown creditor, amount below the credit fee, or reused request uid (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`).",
+    409 => "Same account, unknown creditor, amount below the credit fee, a balance that would go below the debit threshold, or a reused request uid (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -222,8 +295,16 @@ impl AccountsApi {
             Some(text) => Payto::parse(text)?.key,
             None => format!("payto://x-taler-bank/{PAYTO_HOST}/{}", req.username),
         };
+        let debit_threshold = match &req.debit_threshold {
+            Some(t) => {
+                require_currency(t, &self.0.config.currency, "debit_threshold")?;
+                t.clone()
+            }
+            None => self.0.config.bank_default_debit_threshold.clone(),
+        };
         let password_hash = self.0.logins.hash(&req.password).await?;
         let internal_payto_uri = super::payto_with_name(&payto_key, &req.name);
+        let username = req.username.clone();
         match store::create_account(
             &self.0.db,
             NewAccount {
@@ -233,14 +314,20 @@ impl AccountsApi {
                 payto_key,
                 is_public: req.is_public.unwrap_or(false),
                 is_taler_exchange: req.is_taler_exchange.unwrap_or(false),
+                debit_threshold: super::units(&debit_threshold),
             },
         )
         .await
         .map_err(ApiError::db_store)?
         {
-            CreateOutcome::Created => Ok(AccountRegistered::Ok(Json(RegisterAccountResponse {
-                internal_payto_uri,
-            }))),
+            CreateOutcome::Created => {
+                if let Some(bonus) = &self.0.config.bank_registration_bonus {
+                    super::registration_bonus(&self.0, &username, bonus).await?;
+                }
+                Ok(AccountRegistered::Ok(Json(RegisterAccountResponse {
+                    internal_payto_uri,
+                })))
+            }
             CreateOutcome::UsernameTaken => Err(ApiError::new(
                 ErrorCode::BankRegisterUsernameReuse,
                 "the username is taken",
@@ -300,6 +387,60 @@ impl AccountsApi {
         Ok(TokenCreated::Ok(Json(TokenSuccessResponse {
             expiration,
             access_token,
+        })))
+    }
+
+    /// Bank configuration
+    ///
+    /// The currency, how to render it, and what this bank allows.
+    #[oai(path = "/config", method = "get", operation_id = "bank_get_config")]
+    async fn get_config(&self) -> Json<BankConfig> {
+        let c = &self.0.config;
+        Json(BankConfig {
+            name: "libeufin-bank".to_owned(),
+            version: "9:0:0".to_owned(),
+            currency: c.currency.clone(),
+            currency_specification: (&c.currency_spec).into(),
+            allow_conversion: false,
+            allow_registrations: false,
+            allow_deletions: false,
+            allow_edit_name: false,
+            allow_edit_cashout_payto_uri: false,
+            default_debit_threshold: c.bank_default_debit_threshold.clone(),
+            wire_type: "x-taler-bank".to_owned(),
+        })
+    }
+
+    /// Get an account
+    ///
+    /// Its balance, debit threshold and settings. The account itself (password, or a
+    /// `readonly` or `readwrite` token) or the administrator.
+    #[oai(
+        path = "/accounts/:USERNAME",
+        method = "get",
+        operation_id = "bank_get_account"
+    )]
+    async fn get_account(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+    ) -> Result<AccountFound, GetAccountErrors> {
+        let a = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let currency = &self.0.config.currency;
+        let balance = store::balance_of(&a);
+        Ok(AccountFound::Ok(Json(AccountData {
+            payto_uri: super::accounts_payto(&a),
+            balance: Balance {
+                amount: super::amount_of(currency, balance),
+                credit_debit_indicator: if balance < 0 { "debit" } else { "credit" }.to_owned(),
+            },
+            debit_threshold: super::amount_of(currency, store::threshold_of(&a)),
+            name: a.name,
+            is_public: a.is_public,
+            is_taler_exchange: a.is_taler_exchange,
+            status: "active".to_owned(),
         })))
     }
 
@@ -384,13 +525,22 @@ impl AccountsApi {
             Some(fee) => Some(fee.to_string()),
             None => None,
         };
+        let fee_units = self
+            .0
+            .config
+            .bank_credit_fee
+            .as_ref()
+            .map_or(0, super::units);
         let outcome = store::transfer(
             &self.0.db,
             NewTransfer {
                 debtor: debtor.account_id,
                 creditor: creditor.account_id,
                 amount: amount.to_string(),
+                amount_units: super::units(&amount),
                 credit_fee,
+                fee_units,
+                fee_account: Some(super::admin_account(&self.0).await?.account_id),
                 subject,
                 date: Timestamp::now().to_db(),
                 request_uid: req.request_uid,
@@ -416,6 +566,11 @@ impl AccountsApi {
             TransferOutcome::RequestUidReused => Err(ApiError::new(
                 ErrorCode::BankTransferRequestUidReused,
                 "request_uid was used for a different transfer",
+            )
+            .into()),
+            TransferOutcome::UnallowedDebit => Err(ApiError::new(
+                ErrorCode::BankUnallowedDebit,
+                "the transfer would take the account below its debit threshold",
             )
             .into()),
         }

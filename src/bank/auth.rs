@@ -37,12 +37,15 @@ pub enum Need {
     Revenue,
     /// Moving money: `readwrite`.
     ReadWrite,
+    /// Reading the account's data and history: `readonly` or `readwrite`.
+    Read,
 }
 
 fn scope_allows(scope: &str, need: Need) -> bool {
     match need {
         Need::Revenue => matches!(scope, "revenue" | "readonly" | "readwrite"),
         Need::ReadWrite => scope == "readwrite",
+        Need::Read => matches!(scope, "readonly" | "readwrite"),
     }
 }
 
@@ -95,6 +98,18 @@ pub async fn authorize(
             let account = account(state, username).await?;
             check_password(state, &account, &basic.0).await?;
             Ok(account)
+        }
+        BankCredentials::Token(token)
+            if secret::is_configured_token(&token.0.token, state.config.bank_admin_token()) =>
+        {
+            // The administrator reads every account and moves its own account's money.
+            if need == Need::ReadWrite && username != crate::bank::ADMIN_ACCOUNT {
+                return Err(ApiError::new(
+                    ErrorCode::GenericForbidden,
+                    "the administrator moves money from its own account only",
+                ));
+            }
+            account(state, username).await
         }
         BankCredentials::Token(token) => {
             let token = &token.0.token;

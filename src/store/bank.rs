@@ -2,7 +2,8 @@
 
 use entities::{bank_accounts, bank_tokens, bank_transactions};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
 };
 
 use crate::taler::pagination::Page;
@@ -18,6 +19,33 @@ pub struct NewAccount {
     pub payto_key: String,
     pub is_public: bool,
     pub is_taler_exchange: bool,
+    /// How far below zero the balance may go, in units of 10^-8.
+    pub debit_threshold: i128,
+}
+
+/// Units of 10^-8 per currency unit.
+const FRACTION_BASE: i128 = 100_000_000;
+
+/// A signed amount in units of 10^-8 as stored: magnitude (value, fraction) and sign.
+fn signed(value: i64, frac: i32, negative: bool) -> i128 {
+    let magnitude = i128::from(value) * FRACTION_BASE + i128::from(frac);
+    if negative { -magnitude } else { magnitude }
+}
+
+/// The stored form of a magnitude in units of 10^-8.
+fn parts(magnitude: i128) -> (i64, i32) {
+    let m = magnitude.unsigned_abs() as i128;
+    ((m / FRACTION_BASE) as i64, (m % FRACTION_BASE) as i32)
+}
+
+/// An account's balance in units of 10^-8 (negative for a debt).
+pub fn balance_of(a: &Account) -> i128 {
+    signed(a.balance_value, a.balance_frac, a.has_debt)
+}
+
+/// How far below zero an account may go, in units of 10^-8.
+pub fn threshold_of(a: &Account) -> i128 {
+    signed(a.debit_threshold_value, a.debit_threshold_frac, false)
 }
 
 pub enum CreateOutcome {
@@ -31,6 +59,7 @@ pub async fn create_account(
     new: NewAccount,
 ) -> Result<CreateOutcome, DbErr> {
     let username = new.username.clone();
+    let (threshold_value, threshold_frac) = parts(new.debit_threshold);
     let row = bank_accounts::ActiveModel {
         username: Set(new.username),
         password_hash: Set(new.password_hash),
@@ -38,6 +67,8 @@ pub async fn create_account(
         payto_key: Set(new.payto_key),
         is_public: Set(new.is_public),
         is_taler_exchange: Set(new.is_taler_exchange),
+        debit_threshold_value: Set(threshold_value),
+        debit_threshold_frac: Set(threshold_frac),
         ..Default::default()
     };
     match row.insert(db).await {
@@ -126,7 +157,13 @@ pub struct NewTransfer {
     pub debtor: i64,
     pub creditor: i64,
     pub amount: String,
+    /// The amount in units of 10^-8.
+    pub amount_units: i128,
     pub credit_fee: Option<String>,
+    /// The fee in units of 10^-8 (0 without one).
+    pub fee_units: i128,
+    /// Who receives the fee (the bank's administrator account).
+    pub fee_account: Option<i64>,
     pub subject: String,
     pub date: i64,
     pub request_uid: Option<String>,
@@ -137,33 +174,41 @@ pub enum TransferOutcome {
     Done(i64),
     /// The request uid was used before for a different transfer.
     RequestUidReused,
+    /// The debtor would go below its debit threshold.
+    UnallowedDebit,
 }
 
-/// Records a transfer; a repeated `request_uid` with the same details answers the
-/// first transfer's row id.
-pub async fn transfer(
-    db: &impl ConnectionTrait,
-    new: NewTransfer,
-) -> Result<TransferOutcome, DbErr> {
+/// Records a transfer and moves the money, in one database transaction: the debtor's
+/// balance down (refused below its debit threshold), the creditor's up (minus the
+/// fee), the fee to the fee account. A repeated `request_uid` with the same details
+/// answers the first transfer's row id and moves nothing.
+///
+/// The transfer row is written first, so that on SQLite the transaction holds the
+/// write lock before it reads balances. Balances change by compare and swap, in
+/// account order, so concurrent transfers on PostgreSQL neither lose an update nor
+/// deadlock.
+pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<TransferOutcome, DbErr> {
     let row = bank_transactions::ActiveModel {
         debtor_account_id: Set(new.debtor),
         creditor_account_id: Set(new.creditor),
         amount: Set(new.amount.clone()),
-        credit_fee: Set(new.credit_fee),
+        credit_fee: Set(new.credit_fee.clone()),
         subject: Set(new.subject.clone()),
         date: Set(new.date),
         request_uid: Set(new.request_uid.clone()),
         ..Default::default()
     };
-    match row.insert(db).await {
-        Ok(t) => Ok(TransferOutcome::Done(t.row_id)),
+    let txn = db.begin().await?;
+    let row_id = match row.insert(&txn).await {
+        Ok(t) => t.row_id,
         Err(err) if super::is_unique_violation(&err) => {
+            txn.rollback().await?;
             let previous = bank_transactions::Entity::find()
                 .filter(bank_transactions::Column::DebtorAccountId.eq(new.debtor))
                 .filter(bank_transactions::Column::RequestUid.eq(new.request_uid))
                 .one(db)
                 .await?;
-            Ok(match previous {
+            return Ok(match previous {
                 Some(p)
                     if p.creditor_account_id == new.creditor
                         && p.amount == new.amount
@@ -172,9 +217,66 @@ pub async fn transfer(
                     TransferOutcome::Done(p.row_id)
                 }
                 _ => TransferOutcome::RequestUidReused,
-            })
+            });
         }
-        Err(err) => Err(err),
+        Err(err) => return Err(err),
+    };
+    let mut deltas: Vec<(i64, i128)> = vec![
+        (new.debtor, -new.amount_units),
+        (new.creditor, new.amount_units - new.fee_units),
+    ];
+    if new.fee_units > 0 {
+        let fee_account = new.fee_account.unwrap_or(new.debtor);
+        match deltas.iter_mut().find(|(a, _)| *a == fee_account) {
+            Some(entry) => entry.1 += new.fee_units,
+            None => deltas.push((fee_account, new.fee_units)),
+        }
+    }
+    deltas.sort();
+    for (account, delta) in deltas {
+        if !change_balance(&txn, account, delta, account == new.debtor).await? {
+            txn.rollback().await?;
+            return Ok(TransferOutcome::UnallowedDebit);
+        }
+    }
+    txn.commit().await?;
+    Ok(TransferOutcome::Done(row_id))
+}
+
+/// Adds `delta` to an account's balance by compare and swap; false (nothing changed)
+/// when `checked` and the balance would go below the account's debit threshold.
+async fn change_balance(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    delta: i128,
+    checked: bool,
+) -> Result<bool, DbErr> {
+    use bank_accounts::Column;
+    loop {
+        let account = bank_accounts::Entity::find_by_id(account_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("bank account {account_id}")))?;
+        let balance = balance_of(&account) + delta;
+        if checked && delta < 0 && balance < -threshold_of(&account) {
+            return Ok(false);
+        }
+        let (value, frac) = parts(balance);
+        let swapped = bank_accounts::Entity::update_many()
+            .col_expr(Column::BalanceValue, value.into())
+            .col_expr(Column::BalanceFrac, frac.into())
+            .col_expr(Column::HasDebt, (balance < 0).into())
+            .filter(Column::AccountId.eq(account_id))
+            .filter(Column::BalanceValue.eq(account.balance_value))
+            .filter(Column::BalanceFrac.eq(account.balance_frac))
+            .filter(Column::HasDebt.eq(account.has_debt))
+            .exec(db)
+            .await?
+            .rows_affected
+            > 0;
+        if swapped {
+            return Ok(true);
+        }
     }
 }
 

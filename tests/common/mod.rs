@@ -115,7 +115,9 @@ impl TestDb {
 /// The configuration tests use; `extra` is appended INI text.
 pub fn test_config(db: &TestDb, extra: &str) -> Config {
     let text = format!(
-        "[taler]\nCURRENCY = KUDOS\n[taler-openapi]\nLISTEN = 127.0.0.1:0\nDATABASE_URL = {}\n\
+        // Accounts may go KUDOS:1000 into debt, so transfers need no funding first.
+        "[taler]\nCURRENCY = KUDOS\n[bank]\nDEFAULT_DEBIT_THRESHOLD = KUDOS:1000\n\
+         [taler-openapi]\nLISTEN = 127.0.0.1:0\nDATABASE_URL = {}\n\
          ADMIN_TOKEN = {ADMIN_TOKEN}\nMAX_UPLOAD_BYTES = 65536\n{extra}",
         db.url
     );

@@ -1,0 +1,271 @@
+//! Bank balances and debit thresholds over HTTP: money moves between two balances in
+//! one transaction, never below a debit threshold, and all balances sum to zero.
+
+mod common;
+
+use common::{ADMIN_TOKEN, TestDb, TestServer, assert_error, backends, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "password-123";
+const UNALLOWED_DEBIT: u64 = 5102;
+
+async fn account(s: &TestServer, username: &str, threshold: Option<&str>) {
+    let mut body = json!({ "username": username, "password": PASSWORD, "name": username });
+    if let Some(t) = threshold {
+        body["debit_threshold"] = json!(t);
+    }
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/bank/accounts",
+            Some(ADMIN_TOKEN),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn transfer(s: &TestServer, from: &str, to: &str, amount: &str) -> (StatusCode, Value) {
+    let req = s
+        .req(Method::POST, &format!("/bank/accounts/{from}/transactions"))
+        .json(&json!({
+            "payto_uri": format!("payto://x-taler-bank/localhost/{to}?message=pay"),
+            "amount": amount,
+        }));
+    let req = if from == "admin" {
+        req.bearer_auth(ADMIN_TOKEN)
+    } else {
+        req.basic_auth(from, Some(PASSWORD))
+    };
+    send(req).await
+}
+
+/// The balance in units of 10^-8, negative for a debt (read as the administrator).
+async fn balance(s: &TestServer, user: &str) -> i128 {
+    let (status, body) = s
+        .call(
+            Method::GET,
+            &format!("/bank/accounts/{user}"),
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let amount = body["balance"]["amount"].as_str().unwrap();
+    let (_, number) = amount.split_once(':').unwrap();
+    let (value, frac) = number.split_once('.').unwrap_or((number, ""));
+    let units = value.parse::<i128>().unwrap() * 100_000_000
+        + format!("{frac:0<8}").parse::<i128>().unwrap();
+    match body["balance"]["credit_debit_indicator"].as_str().unwrap() {
+        "debit" => -units,
+        _ => units,
+    }
+}
+
+const KUDOS: i128 = 100_000_000;
+
+#[tokio::test]
+async fn transfers_move_balances_within_debit_thresholds() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        account(&s, "alice", None).await;
+        account(&s, "bob", Some("KUDOS:10")).await;
+
+        // The administrator's account funds alice.
+        let (status, body) = transfer(&s, "admin", "alice", "KUDOS:100").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(balance(&s, "alice").await, 100 * KUDOS);
+        assert_eq!(balance(&s, "admin").await, -100 * KUDOS);
+
+        // bob may go ten below zero, not more; a refused transfer changes nothing.
+        let (status, body) = transfer(&s, "bob", "alice", "KUDOS:10.5").await;
+        assert_error(status, &body, 409, UNALLOWED_DEBIT);
+        assert_eq!(balance(&s, "bob").await, 0);
+        let (status, body) = transfer(&s, "bob", "alice", "KUDOS:10").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(balance(&s, "bob").await, -10 * KUDOS);
+        let (status, body) = transfer(&s, "bob", "alice", "KUDOS:0.01").await;
+        assert_error(status, &body, 409, UNALLOWED_DEBIT);
+
+        // The account's own view: balance, threshold, payto URI.
+        let req = s
+            .req(Method::GET, "/bank/accounts/bob")
+            .basic_auth("bob", Some(PASSWORD));
+        let (status, body) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["balance"],
+            json!({ "amount": "KUDOS:10", "credit_debit_indicator": "debit" })
+        );
+        assert_eq!(body["debit_threshold"], json!("KUDOS:10"));
+        assert_eq!(
+            body["payto_uri"],
+            json!("payto://x-taler-bank/localhost/bob?receiver-name=bob")
+        );
+        // Another account's password does not read bob; the administrator may not
+        // move bob's money.
+        let req = s
+            .req(Method::GET, "/bank/accounts/bob")
+            .basic_auth("alice", Some(PASSWORD));
+        let (status, body) = send(req).await;
+        assert_error(status, &body, 401, 40);
+        let req = s
+            .req(Method::POST, "/bank/accounts/bob/transactions")
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({
+                "payto_uri": "payto://x-taler-bank/localhost/alice?message=x",
+                "amount": "KUDOS:1",
+            }));
+        let (status, body) = send(req).await;
+        assert_error(status, &body, 403, 44);
+
+        let (status, config) = s.call(Method::GET, "/bank/config", None, None).await;
+        assert_eq!(status, StatusCode::OK, "{config}");
+        assert_eq!(config["currency"], json!("KUDOS"));
+        assert_eq!(config["default_debit_threshold"], json!("KUDOS:1000"));
+
+        // Survives a restart.
+        let s = s.restart().await;
+        assert_eq!(balance(&s, "alice").await, 110 * KUDOS);
+        s.finish().await;
+    }
+}
+
+/// Many concurrent transfers among a few accounts near their thresholds: every
+/// balance stays within its threshold and all balances, the administrator's
+/// included, sum to zero.
+#[tokio::test]
+async fn concurrent_transfers_never_drift() {
+    for b in backends() {
+        let s = TestServer::start_with(
+            TestDb::new(&b).await,
+            "[bank]\nDEFAULT_DEBIT_THRESHOLD = KUDOS:3\nCREDIT_FEE = KUDOS:0.01\n",
+        )
+        .await;
+        let users = ["u0", "u1", "u2", "u3"];
+        // Tokens, not passwords: password checks are deliberately few at a time.
+        let mut tokens = Vec::new();
+        for u in users {
+            account(&s, u, None).await;
+            let req = s
+                .req(Method::POST, &format!("/bank/accounts/{u}/token"))
+                .basic_auth(u, Some(PASSWORD))
+                .json(&json!({ "scope": "readwrite" }));
+            let (status, body) = send(req).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            tokens.push(body["access_token"].as_str().unwrap().to_owned());
+        }
+        let mut tasks = Vec::new();
+        for i in 0..80usize {
+            let from = users[i % 4];
+            let to = users[(i * 7 + 1) % 4];
+            if from == to {
+                continue;
+            }
+            let req = s
+                .req(Method::POST, &format!("/bank/accounts/{from}/transactions"))
+                .bearer_auth(&tokens[i % 4])
+                .json(&json!({
+                    "payto_uri": format!("payto://x-taler-bank/localhost/{to}?message=m{i}"),
+                    "amount": format!("KUDOS:{}.{:02}", 1 + i % 2, i % 100),
+                }));
+            tasks.push(tokio::spawn(send(req)));
+        }
+        let (mut ok, mut refused) = (0, 0);
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            match status.as_u16() {
+                200 => ok += 1,
+                409 => {
+                    assert_eq!(body["code"], json!(UNALLOWED_DEBIT), "{body}");
+                    refused += 1;
+                }
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert!(ok > 0 && refused > 0, "{ok} done, {refused} refused");
+        let mut sum = balance(&s, "admin").await;
+        for u in users {
+            let b = balance(&s, u).await;
+            assert!(b >= -3 * KUDOS, "{u} is below its threshold: {b}");
+            sum += b;
+        }
+        assert_eq!(sum, 0, "balances drifted");
+        s.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn new_accounts_get_the_registration_bonus() {
+    for b in backends() {
+        let s = TestServer::start_with(
+            TestDb::new(&b).await,
+            "[bank]\nREGISTRATION_BONUS = KUDOS:50\n",
+        )
+        .await;
+        account(&s, "carol", None).await;
+        assert_eq!(balance(&s, "carol").await, 50 * KUDOS);
+        assert_eq!(balance(&s, "admin").await, -50 * KUDOS);
+        let req = s
+            .req(Method::GET, "/bank/accounts/carol/taler-revenue/history")
+            .basic_auth("carol", Some(PASSWORD));
+        let (status, body) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["incoming_transactions"][0]["subject"],
+            json!("Registration bonus.")
+        );
+        s.finish().await;
+    }
+}
+
+/// Transfers recorded before balances existed are replayed into them by the migration
+/// that adds balances (SQLite; the migration is the same SQL on PostgreSQL).
+#[tokio::test]
+async fn the_balance_migration_replays_earlier_transfers() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let dir = std::env::temp_dir().join(format!("taler-openapi-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/db.sqlite?mode=rwc", dir.display());
+    let db = Database::connect(&url).await.unwrap();
+    // Every migration before balances (000011 is the eleventh).
+    Migrator::up(&db, Some(10)).await.unwrap();
+    let backend = db.get_database_backend();
+    for sql in [
+        "INSERT INTO bank_accounts (account_id, username, password_hash, name, payto_key, \
+         is_public, is_taler_exchange) VALUES \
+         (1, 'a', 'x', 'a', 'payto://x-taler-bank/localhost/a', false, false), \
+         (2, 'b', 'x', 'b', 'payto://x-taler-bank/localhost/b', false, false)",
+        "INSERT INTO bank_transactions (debtor_account_id, creditor_account_id, amount, \
+         credit_fee, subject, date) VALUES \
+         (1, 2, 'KUDOS:5.5', NULL, 's', 0), (2, 1, 'KUDOS:1.25', 'KUDOS:0.25', 's', 0)",
+    ] {
+        db.execute_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+    }
+    Migrator::up(&db, None).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT balance_value, balance_frac, has_debt FROM bank_accounts ORDER BY account_id",
+        ))
+        .await
+        .unwrap();
+    let balances: Vec<(i64, i32, bool)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "balance_value").unwrap(),
+                r.try_get("", "balance_frac").unwrap(),
+                r.try_get("", "has_debt").unwrap(),
+            )
+        })
+        .collect();
+    // a: -5.5 + 1.0 (1.25 minus the 0.25 fee) = -4.5; b: +5.5 - 1.25 = 4.25.
+    assert_eq!(balances, [(4, 50_000_000, true), (4, 25_000_000, false)]);
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}
