@@ -120,6 +120,86 @@ async fn transfers_move_balances_within_debit_thresholds() {
         let (status, body) = send(req).await;
         assert_error(status, &body, 403, 44);
 
+        // bob's history: the one transfer out; alice's: both in, the newest first.
+        let req = s
+            .req(Method::GET, "/bank/accounts/bob/transactions")
+            .basic_auth("bob", Some(PASSWORD));
+        let (status, body) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let bob_out = &body["transactions"][0];
+        assert_eq!(bob_out["direction"], json!("debit"));
+        assert_eq!(bob_out["amount"], json!("KUDOS:10"));
+        assert_eq!(
+            bob_out["creditor_payto_uri"],
+            json!("payto://x-taler-bank/localhost/alice?receiver-name=alice")
+        );
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/alice/transactions",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let directions: Vec<&str> = body["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["direction"].as_str().unwrap())
+            .collect();
+        assert_eq!(directions, ["credit", "credit"]);
+        let row = bob_out["row_id"].as_u64().unwrap();
+        let (status, one) = s
+            .call(
+                Method::GET,
+                &format!("/bank/accounts/alice/transactions/{row}"),
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{one}");
+        assert_eq!(one["direction"], json!("credit"));
+        account(&s, "dave", None).await;
+        let (status, body) = s
+            .call(
+                Method::GET,
+                &format!("/bank/accounts/dave/transactions/{row}"),
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 404, 5107);
+        let (status, _) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/dave/transactions",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        // A long poll on dave's history is woken by dave's own outgoing transfer.
+        let waiter = {
+            let req = s
+                .req(
+                    Method::GET,
+                    "/bank/accounts/dave/transactions?limit=5&timeout_ms=20000",
+                )
+                .bearer_auth(ADMIN_TOKEN);
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                (send(req).await, started.elapsed())
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let (status, body) = transfer(&s, "dave", "alice", "KUDOS:1").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let ((status, body), waited) = waiter.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["transactions"][0]["direction"], json!("debit"));
+        assert!(waited.as_secs() < 10);
+
         let (status, config) = s.call(Method::GET, "/bank/config", None, None).await;
         assert_eq!(status, StatusCode::OK, "{config}");
         assert_eq!(config["currency"], json!("KUDOS"));
@@ -127,7 +207,7 @@ async fn transfers_move_balances_within_debit_thresholds() {
 
         // Survives a restart.
         let s = s.restart().await;
-        assert_eq!(balance(&s, "alice").await, 110 * KUDOS);
+        assert_eq!(balance(&s, "alice").await, 111 * KUDOS);
         s.finish().await;
     }
 }

@@ -550,14 +550,12 @@ impl AccountsApi {
         .map_err(ApiError::db_store)?;
         match outcome {
             TransferOutcome::Done(row_id) => {
-                if let Err(e) = self
-                    .0
-                    .incoming
-                    .notify(&self.0.db, creditor.account_id)
-                    .await
-                {
-                    // The transfer stands; pollers still see it when they time out.
-                    tracing::warn!(error = %e, "could not notify long pollers");
+                // Both histories changed; the transfer stands even if a notification
+                // fails (pollers still see it when they time out).
+                for account in [creditor.account_id, debtor.account_id] {
+                    if let Err(e) = self.0.incoming.notify(&self.0.db, account).await {
+                        tracing::warn!(error = %e, "could not notify long pollers");
+                    }
                 }
                 Ok(TransactionCreated::Ok(Json(CreateTransactionResponse {
                     row_id: row_id as u64,

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod history;
 pub mod revenue;
 
 use poem::Endpoint;
@@ -20,12 +21,17 @@ pub enum ApiTags {
     Accounts,
 }
 
-pub type Api = (revenue::RevenueApi, accounts::AccountsApi);
+pub type Api = (
+    revenue::RevenueApi,
+    accounts::AccountsApi,
+    history::HistoryApi,
+);
 
 pub fn api(state: &State) -> Api {
     (
         revenue::RevenueApi(state.clone()),
         accounts::AccountsApi(state.clone()),
+        history::HistoryApi(state.clone()),
     )
 }
 

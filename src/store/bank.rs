@@ -325,3 +325,68 @@ pub async fn incoming(
         })
         .collect()
 }
+
+/// One transfer with both its accounts.
+pub type Movement = (Transaction, Account, Account);
+
+/// One page of the transfers into or out of an account (by row id), each with its
+/// debtor's and creditor's accounts: one query. With `row_id`, only that transfer.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    account: i64,
+    page: Page,
+    row_id: Option<i64>,
+) -> Result<Vec<Movement>, DbErr> {
+    use bank_transactions::Column;
+    use sea_orm::{
+        FromQueryResult,
+        sea_query::{Alias, Cond, ExprTrait, JoinType, Order, Query},
+    };
+
+    use super::access::{col, select_prefixed};
+    let mut q = Query::select();
+    select_prefixed::<bank_transactions::Entity>(&mut q, "t", "t_");
+    select_prefixed::<bank_accounts::Entity>(&mut q, "d", "d_");
+    select_prefixed::<bank_accounts::Entity>(&mut q, "c", "c_");
+    q.from_as(bank_transactions::Entity, Alias::new("t"))
+        .join_as(
+            JoinType::InnerJoin,
+            bank_accounts::Entity,
+            Alias::new("d"),
+            col("d", bank_accounts::Column::AccountId)
+                .equals((Alias::new("t"), Column::DebtorAccountId)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            bank_accounts::Entity,
+            Alias::new("c"),
+            col("c", bank_accounts::Column::AccountId)
+                .equals((Alias::new("t"), Column::CreditorAccountId)),
+        )
+        .cond_where(
+            Cond::any()
+                .add(col("t", Column::DebtorAccountId).eq(account))
+                .add(col("t", Column::CreditorAccountId).eq(account)),
+        );
+    if let Some(id) = row_id {
+        q.and_where(col("t", Column::RowId).eq(id));
+    } else if page.ascending {
+        q.and_where(col("t", Column::RowId).gt(page.offset))
+            .order_by((Alias::new("t"), Column::RowId), Order::Asc);
+    } else {
+        q.and_where(col("t", Column::RowId).lt(page.offset))
+            .order_by((Alias::new("t"), Column::RowId), Order::Desc);
+    }
+    q.limit(page.count);
+    db.query_all_raw(db.get_database_backend().build(&q))
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                Transaction::from_query_result(row, "t_")?,
+                Account::from_query_result(row, "d_")?,
+                Account::from_query_result(row, "c_")?,
+            ))
+        })
+        .collect()
+}

@@ -89,6 +89,7 @@ pub enum ErrorCode {
     BankRegisterUsernameReuse,
     BankRegisterPaytoUriReuse,
     BankUnknownCreditor,
+    BankTransactionNotFound,
 }
 
 /// A code the pages name whose number no registry copy we could find assigns. The
@@ -247,6 +248,7 @@ impl ErrorCode {
             BankRegisterUsernameReuse => 5121,
             BankRegisterPaytoUriReuse => 5122,
             BankUnknownCreditor => 5124,
+            BankTransactionNotFound => 5107,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
             | MerchantPrivateMoneyPotConflictingName
@@ -285,7 +287,8 @@ impl ErrorCode {
             | MerchantGenericTemplateUnknown
             | MerchantGenericOtpDeviceUnknown
             | DonauCharityNotFound
-            | BankUnknownAccount => StatusCode::NOT_FOUND,
+            | BankUnknownAccount
+            | BankTransactionNotFound => StatusCode::NOT_FOUND,
             GenericJsonInvalid
             | GenericHttpHeadersMalformed
             | GenericParameterMissing

@@ -1,0 +1,263 @@
+//! Account history of the core bank API: `/accounts/$USERNAME/transactions[/$ID]`,
+//! every transfer into or out of the account, with row-id pages and long polling.
+
+use std::time::Duration;
+
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{
+    State,
+    bank::{
+        ApiTags, accounts_payto,
+        auth::{self, BankCredentials, Need},
+    },
+    error_responses,
+    notifier::EVERYONE,
+    store::bank::{self as store, Movement},
+    taler::{
+        Amount, ApiError, ErrorCode, Timestamp,
+        pagination::{Page, PageLimit},
+    },
+};
+
+/// Long polls wait at most ten minutes.
+const MAX_TIMEOUT_MS: u64 = 600_000;
+
+/// `BankAccountTransactionInfo`.
+#[derive(Object, Clone)]
+pub struct BankAccountTransactionInfo {
+    /// Full payto URI of the creditor.
+    pub creditor_payto_uri: String,
+    /// Full payto URI of the debtor.
+    pub debtor_payto_uri: String,
+    /// The amount transferred.
+    pub amount: Amount,
+    /// "debit" (out of the account) or "credit" (into it).
+    pub direction: String,
+    /// The wire transfer subject.
+    pub subject: String,
+    /// Transaction unique ID (the row id of the histories).
+    pub row_id: u64,
+    /// Date of the transaction.
+    pub date: Timestamp,
+}
+
+/// `BankAccountTransactionsResponse`.
+#[derive(Object)]
+pub struct BankAccountTransactionsResponse {
+    /// The transfers, in the direction of `limit`.
+    pub transactions: Vec<BankAccountTransactionInfo>,
+}
+
+#[derive(ApiResponse)]
+pub enum TransactionsListed {
+    /// Transfers of the account.
+    #[oai(status = 200)]
+    Ok(Json<BankAccountTransactionsResponse>),
+    /// No transfers match (after waiting `timeout_ms`, if given).
+    #[oai(status = 204)]
+    Empty,
+}
+
+#[derive(ApiResponse)]
+pub enum TransactionFound {
+    /// The transfer.
+    #[oai(status = 200)]
+    Ok(Json<BankAccountTransactionInfo>),
+}
+
+error_responses!(TransactionsErrors {
+    400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+});
+
+error_responses!(TransactionErrors {
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The account or the transfer (of this account) was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`, `TALER_EC_BANK_TRANSACTION_NOT_FOUND`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+});
+
+fn info(
+    account: i64,
+    (t, debtor, creditor): Movement,
+) -> Result<BankAccountTransactionInfo, ApiError> {
+    Ok(BankAccountTransactionInfo {
+        creditor_payto_uri: accounts_payto(&creditor),
+        debtor_payto_uri: accounts_payto(&debtor),
+        amount: t
+            .amount
+            .parse()
+            .map_err(|e| ApiError::db_fetch(format!("stored amount: {e}")))?,
+        direction: if t.debtor_account_id == account {
+            "debit"
+        } else {
+            "credit"
+        }
+        .to_owned(),
+        subject: t.subject,
+        row_id: t.row_id as u64,
+        date: Timestamp::from_db(t.date),
+    })
+}
+
+/// Waits (up to `timeout_ms`) until `look` finds something, looking again whenever a
+/// transfer touches `account` (on any server sharing the database).
+pub async fn long_poll<T: Default + IsEmpty, F: Future<Output = Result<T, ApiError>>>(
+    state: &State,
+    account: i64,
+    timeout_ms: u64,
+    mut look: impl FnMut() -> F,
+) -> Result<T, ApiError> {
+    // Subscribe before the first look, so a transfer in between is not missed.
+    let mut wake = state.incoming.subscribe();
+    let mut found = look().await?;
+    if !found.is_empty() || timeout_ms == 0 {
+        return Ok(found);
+    }
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(timeout_ms.min(MAX_TIMEOUT_MS));
+    loop {
+        tokio::select! {
+            woke = wake.recv() => match woke {
+                Ok(w) if w.account != account && w.account != EVERYONE => continue,
+                Ok(_) | Err(RecvError::Lagged(_)) => {
+                    found = look().await?;
+                    if !found.is_empty() {
+                        return Ok(found);
+                    }
+                }
+                Err(RecvError::Closed) => return Ok(found),
+            },
+            _ = tokio::time::sleep_until(deadline) => return Ok(found),
+        }
+    }
+}
+
+/// What a long poll waits to be non-empty.
+pub trait IsEmpty {
+    fn is_empty(&self) -> bool;
+}
+
+impl<T> IsEmpty for Vec<T> {
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
+}
+
+pub struct HistoryApi(pub State);
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl HistoryApi {
+    /// Transfers of an account
+    ///
+    /// Into and out of the account. Row-id pagination: `limit` > 0 ascending, < 0
+    /// descending (default -20), `offset` the row id to start after. With `timeout_ms`
+    /// and a positive `limit`, waits for a transfer after `offset`. The account itself
+    /// (password, `readonly` or `readwrite` token) or the administrator.
+    #[oai(
+        path = "/accounts/:USERNAME/transactions",
+        method = "get",
+        operation_id = "bank_get_account_transactions"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        /// At most this many transfers; negative for descending by row id. Default -20.
+        limit: Query<Option<PageLimit>>,
+        /// Row id to start after.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// Long polling: milliseconds to wait for a transfer (positive `limit`).
+        timeout_ms: Query<Option<u64>>,
+        /// Deprecated: use `limit`.
+        #[oai(deprecated)]
+        delta: Query<Option<PageLimit>>,
+        /// Deprecated: use `offset`.
+        #[oai(deprecated, validator(minimum(value = "0")))]
+        start: Query<Option<i64>>,
+        /// Deprecated: use `timeout_ms`.
+        #[oai(deprecated)]
+        long_poll_ms: Query<Option<u64>>,
+    ) -> Result<TransactionsListed, TransactionsErrors> {
+        let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
+        let id = account.account_id;
+        let timeout = if page.ascending {
+            timeout_ms.0.or(long_poll_ms.0).unwrap_or(0)
+        } else {
+            0
+        };
+        let db = &self.0.db;
+        let rows = long_poll(&self.0, id, timeout, || async move {
+            store::history(db, id, page, None)
+                .await
+                .map_err(ApiError::db_fetch)
+        })
+        .await?;
+        if rows.is_empty() {
+            return Ok(TransactionsListed::Empty);
+        }
+        let transactions = rows
+            .into_iter()
+            .map(|m| info(id, m))
+            .collect::<Result<_, _>>()?;
+        Ok(TransactionsListed::Ok(Json(
+            BankAccountTransactionsResponse { transactions },
+        )))
+    }
+
+    /// One transfer of an account
+    ///
+    /// The account itself or the administrator.
+    #[oai(
+        path = "/accounts/:USERNAME/transactions/:transaction_id",
+        method = "get",
+        operation_id = "bank_get_account_transaction"
+    )]
+    async fn get(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        /// The transfer's row id.
+        transaction_id: Path<u64>,
+    ) -> Result<TransactionFound, TransactionErrors> {
+        let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let not_found = || {
+            ApiError::new(
+                ErrorCode::BankTransactionNotFound,
+                format!(
+                    "account `{}` has no transfer {}",
+                    username.0, transaction_id.0
+                ),
+            )
+        };
+        let row_id = i64::try_from(transaction_id.0).map_err(|_| not_found())?;
+        let page = Page::new(None, None)?;
+        let found = store::history(&self.0.db, account.account_id, page, Some(row_id))
+            .await
+            .map_err(ApiError::db_fetch)?
+            .into_iter()
+            .next()
+            .ok_or_else(not_found)?;
+        Ok(TransactionFound::Ok(Json(info(account.account_id, found)?)))
+    }
+}
