@@ -16,6 +16,14 @@ pub struct Model {
     /// Seconds since the epoch.
     pub date: i64,
     pub request_uid: Option<String>,
+    /// Wire Gateway transfers of an exchange: the wire transfer identifier.
+    pub wtid: Option<String>,
+    /// Wire Gateway transfers of an exchange: the exchange's base URL.
+    pub exchange_base_url: Option<String>,
+    /// Incoming reserve transfers to an exchange: the reserve public key.
+    pub reserve_pub: Option<String>,
+    /// Incoming KYC authentication transfers to an exchange: the account key.
+    pub account_pub: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod m20261123_000008_product_stock_counters;
 mod m20261123_000009_create_merchant_orders;
 mod m20261123_000010_create_merchant_accounts;
 mod m20261123_000011_bank_balances;
+mod m20261123_000012_wire_gateway;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_create_merchant_orders::Migration),
             Box::new(m20261123_000010_create_merchant_accounts::Migration),
             Box::new(m20261123_000011_bank_balances::Migration),
+            Box::new(m20261123_000012_wire_gateway::Migration),
         ]
     }
 }

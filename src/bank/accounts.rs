@@ -235,13 +235,13 @@ error_responses!(PostTransactionErrors {
 });
 
 /// A payto URI split into the account key (no query) and its query parameters.
-struct Payto {
-    key: String,
+pub struct Payto {
+    pub key: String,
     params: Vec<(String, String)>,
 }
 
 impl Payto {
-    fn parse(text: &str) -> Result<Payto, ApiError> {
+    pub fn parse(text: &str) -> Result<Payto, ApiError> {
         let bad = || ApiError::malformed("payto_uri", "payto_uri is not a payto:// URI");
         let url = url::Url::parse(text).map_err(|_| bad())?;
         if url.scheme() != "payto" || !url.has_host() || url.path().len() < 2 {
@@ -531,6 +531,20 @@ impl AccountsApi {
             .bank_credit_fee
             .as_ref()
             .map_or(0, super::units);
+        // A transfer to an exchange whose subject names a reserve (or KYC) key is
+        // an incoming Wire Gateway transfer; a key used before is not twice.
+        let mut taler = if creditor.is_taler_exchange {
+            super::wire_gateway::incoming_metadata(&subject)
+        } else {
+            Default::default()
+        };
+        if let Some(key) = &taler.reserve_pub
+            && store::reserve_pub_used(&self.0.db, creditor.account_id, key)
+                .await
+                .map_err(ApiError::db_fetch)?
+        {
+            taler = Default::default();
+        }
         let outcome = store::transfer(
             &self.0.db,
             NewTransfer {
@@ -544,12 +558,13 @@ impl AccountsApi {
                 subject,
                 date: Timestamp::now().to_db(),
                 request_uid: req.request_uid,
+                taler,
             },
         )
         .await
         .map_err(ApiError::db_store)?;
         match outcome {
-            TransferOutcome::Done(row_id) => {
+            TransferOutcome::Done(row_id, _) => {
                 // Both histories changed; the transfer stands even if a notification
                 // fails (pollers still see it when they time out).
                 for account in [creditor.account_id, debtor.account_id] {
@@ -569,6 +584,13 @@ impl AccountsApi {
             TransferOutcome::UnallowedDebit => Err(ApiError::new(
                 ErrorCode::BankUnallowedDebit,
                 "the transfer would take the account below its debit threshold",
+            )
+            .into()),
+            // Not for core transfers (no wtid; a used reserve key was dropped above),
+            // unless a concurrent transfer took the key meanwhile.
+            TransferOutcome::WtidReused | TransferOutcome::ReservePubReused => Err(ApiError::new(
+                ErrorCode::BankDuplicateReservePubSubject,
+                "a concurrent transfer used this reserve public key",
             )
             .into()),
         }

@@ -39,6 +39,18 @@ pub enum Need {
     ReadWrite,
     /// Reading the account's data and history: `readonly` or `readwrite`.
     Read,
+    /// Moving an exchange's money through the Wire Gateway: `wiregateway` or `readwrite`.
+    WireGateway,
+    /// Reading the Wire Gateway's histories: `wiregateway`, `readonly` or `readwrite`.
+    WireGatewayRead,
+}
+
+impl Need {
+    /// Whether the operation moves money (which the administrator does only from its
+    /// own account).
+    fn moves_money(self) -> bool {
+        matches!(self, Need::ReadWrite | Need::WireGateway)
+    }
 }
 
 fn scope_allows(scope: &str, need: Need) -> bool {
@@ -46,6 +58,8 @@ fn scope_allows(scope: &str, need: Need) -> bool {
         Need::Revenue => matches!(scope, "revenue" | "readonly" | "readwrite"),
         Need::ReadWrite => scope == "readwrite",
         Need::Read => matches!(scope, "readonly" | "readwrite"),
+        Need::WireGateway => matches!(scope, "wiregateway" | "readwrite"),
+        Need::WireGatewayRead => matches!(scope, "wiregateway" | "readonly" | "readwrite"),
     }
 }
 
@@ -103,7 +117,7 @@ pub async fn authorize(
             if secret::is_configured_token(&token.0.token, state.config.bank_admin_token()) =>
         {
             // The administrator reads every account and moves its own account's money.
-            if need == Need::ReadWrite && username != crate::bank::ADMIN_ACCOUNT {
+            if need.moves_money() && username != crate::bank::ADMIN_ACCOUNT {
                 return Err(ApiError::new(
                     ErrorCode::GenericForbidden,
                     "the administrator moves money from its own account only",

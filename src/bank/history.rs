@@ -18,7 +18,7 @@ use crate::{
     },
     error_responses,
     notifier::EVERYONE,
-    store::bank::{self as store, Movement},
+    store::bank::{self as store, HistoryKind, Movement},
     taler::{
         Amount, ApiError, ErrorCode, Timestamp,
         pagination::{Page, PageLimit},
@@ -206,7 +206,7 @@ impl HistoryApi {
         };
         let db = &self.0.db;
         let rows = long_poll(&self.0, id, timeout, || async move {
-            store::history(db, id, page, None)
+            store::history(db, id, HistoryKind::All, page, None)
                 .await
                 .map_err(ApiError::db_fetch)
         })
@@ -252,12 +252,18 @@ impl HistoryApi {
         };
         let row_id = i64::try_from(transaction_id.0).map_err(|_| not_found())?;
         let page = Page::new(None, None)?;
-        let found = store::history(&self.0.db, account.account_id, page, Some(row_id))
-            .await
-            .map_err(ApiError::db_fetch)?
-            .into_iter()
-            .next()
-            .ok_or_else(not_found)?;
+        let found = store::history(
+            &self.0.db,
+            account.account_id,
+            HistoryKind::All,
+            page,
+            Some(row_id),
+        )
+        .await
+        .map_err(ApiError::db_fetch)?
+        .into_iter()
+        .next()
+        .ok_or_else(not_found)?;
         Ok(TransactionFound::Ok(Json(info(account.account_id, found)?)))
     }
 }

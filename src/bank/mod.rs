@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod history;
 pub mod revenue;
+pub mod wire_gateway;
 
 use poem::Endpoint;
 use poem_openapi::{OpenApiService, Tags};
@@ -19,12 +20,15 @@ pub enum ApiTags {
     Revenue,
     /// Accounts, tokens and transfers (a subset of the core bank API).
     Accounts,
+    /// The Taler Wire Gateway of an exchange's account.
+    WireGateway,
 }
 
 pub type Api = (
     revenue::RevenueApi,
     accounts::AccountsApi,
     history::HistoryApi,
+    wire_gateway::WireGatewayApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -32,6 +36,7 @@ pub fn api(state: &State) -> Api {
         revenue::RevenueApi(state.clone()),
         accounts::AccountsApi(state.clone()),
         history::HistoryApi(state.clone()),
+        wire_gateway::WireGatewayApi(state.clone()),
     )
 }
 
@@ -120,6 +125,7 @@ pub async fn registration_bonus(
             subject: "Registration bonus.".to_owned(),
             date: crate::taler::Timestamp::now().to_db(),
             request_uid: None,
+            taler: Default::default(),
         },
     )
     .await

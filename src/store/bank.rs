@@ -167,13 +167,28 @@ pub struct NewTransfer {
     pub subject: String,
     pub date: i64,
     pub request_uid: Option<String>,
+    /// Taler metadata (Wire Gateway).
+    pub taler: TalerMetadata,
+}
+
+/// What the Wire Gateway records of a transfer.
+#[derive(Debug, Clone, Default)]
+pub struct TalerMetadata {
+    pub wtid: Option<String>,
+    pub exchange_base_url: Option<String>,
+    pub reserve_pub: Option<String>,
+    pub account_pub: Option<String>,
 }
 
 pub enum TransferOutcome {
-    /// The transfer's row id (also for an idempotent repeat).
-    Done(i64),
+    /// The transfer's row id and date (also for an idempotent repeat).
+    Done(i64, i64),
     /// The request uid was used before for a different transfer.
     RequestUidReused,
+    /// The exchange used this wire transfer identifier before.
+    WtidReused,
+    /// The creditor received a transfer with this reserve public key before.
+    ReservePubReused,
     /// The debtor would go below its debit threshold.
     UnallowedDebit,
 }
@@ -196,6 +211,10 @@ pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<Trans
         subject: Set(new.subject.clone()),
         date: Set(new.date),
         request_uid: Set(new.request_uid.clone()),
+        wtid: Set(new.taler.wtid.clone()),
+        exchange_base_url: Set(new.taler.exchange_base_url.clone()),
+        reserve_pub: Set(new.taler.reserve_pub.clone()),
+        account_pub: Set(new.taler.account_pub.clone()),
         ..Default::default()
     };
     let txn = db.begin().await?;
@@ -203,21 +222,7 @@ pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<Trans
         Ok(t) => t.row_id,
         Err(err) if super::is_unique_violation(&err) => {
             txn.rollback().await?;
-            let previous = bank_transactions::Entity::find()
-                .filter(bank_transactions::Column::DebtorAccountId.eq(new.debtor))
-                .filter(bank_transactions::Column::RequestUid.eq(new.request_uid))
-                .one(db)
-                .await?;
-            return Ok(match previous {
-                Some(p)
-                    if p.creditor_account_id == new.creditor
-                        && p.amount == new.amount
-                        && p.subject == new.subject =>
-                {
-                    TransferOutcome::Done(p.row_id)
-                }
-                _ => TransferOutcome::RequestUidReused,
-            });
+            return repeated(db, &new).await;
         }
         Err(err) => return Err(err),
     };
@@ -240,7 +245,63 @@ pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<Trans
         }
     }
     txn.commit().await?;
-    Ok(TransferOutcome::Done(row_id))
+    Ok(TransferOutcome::Done(row_id, new.date))
+}
+
+/// Why a transfer's row collided with an earlier one: the same request again (its
+/// first answer), or a reused request uid, wire transfer identifier or reserve key.
+async fn repeated(db: &DatabaseConnection, new: &NewTransfer) -> Result<TransferOutcome, DbErr> {
+    use bank_transactions::Column;
+    if let Some(uid) = &new.request_uid
+        && let Some(p) = bank_transactions::Entity::find()
+            .filter(Column::DebtorAccountId.eq(new.debtor))
+            .filter(Column::RequestUid.eq(uid.clone()))
+            .one(db)
+            .await?
+    {
+        let same = p.creditor_account_id == new.creditor
+            && p.amount == new.amount
+            && p.subject == new.subject
+            && p.wtid == new.taler.wtid
+            && p.exchange_base_url == new.taler.exchange_base_url;
+        return Ok(if same {
+            TransferOutcome::Done(p.row_id, p.date)
+        } else {
+            TransferOutcome::RequestUidReused
+        });
+    }
+    if let Some(wtid) = &new.taler.wtid
+        && bank_transactions::Entity::find()
+            .filter(Column::DebtorAccountId.eq(new.debtor))
+            .filter(Column::Wtid.eq(wtid.clone()))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Ok(TransferOutcome::WtidReused);
+    }
+    if let Some(reserve_pub) = &new.taler.reserve_pub
+        && reserve_pub_used(db, new.creditor, reserve_pub).await?
+    {
+        return Ok(TransferOutcome::ReservePubReused);
+    }
+    Err(DbErr::Custom(
+        "a transfer collided with no earlier one".to_owned(),
+    ))
+}
+
+/// Whether `creditor` received a transfer with this reserve public key.
+pub async fn reserve_pub_used(
+    db: &impl ConnectionTrait,
+    creditor: i64,
+    reserve_pub: &str,
+) -> Result<bool, DbErr> {
+    Ok(bank_transactions::Entity::find()
+        .filter(bank_transactions::Column::CreditorAccountId.eq(creditor))
+        .filter(bank_transactions::Column::ReservePub.eq(reserve_pub))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Adds `delta` to an account's balance by compare and swap; false (nothing changed)
@@ -329,11 +390,23 @@ pub async fn incoming(
 /// One transfer with both its accounts.
 pub type Movement = (Transaction, Account, Account);
 
-/// One page of the transfers into or out of an account (by row id), each with its
-/// debtor's and creditor's accounts: one query. With `row_id`, only that transfer.
+/// Which transfers of an account a history lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryKind {
+    /// Into and out of the account.
+    All,
+    /// Into it, with a reserve or KYC key (the Wire Gateway's incoming history).
+    TalerIncoming,
+    /// Out of it through the Wire Gateway (with a `wtid`).
+    TalerOutgoing,
+}
+
+/// One page of the transfers of an account (by row id), each with its debtor's and
+/// creditor's accounts: one query. With `row_id`, only that transfer.
 pub async fn history(
     db: &impl ConnectionTrait,
     account: i64,
+    kind: HistoryKind,
     page: Page,
     row_id: Option<i64>,
 ) -> Result<Vec<Movement>, DbErr> {
@@ -363,11 +436,21 @@ pub async fn history(
             col("c", bank_accounts::Column::AccountId)
                 .equals((Alias::new("t"), Column::CreditorAccountId)),
         )
-        .cond_where(
-            Cond::any()
+        .cond_where(match kind {
+            HistoryKind::All => Cond::any()
                 .add(col("t", Column::DebtorAccountId).eq(account))
                 .add(col("t", Column::CreditorAccountId).eq(account)),
-        );
+            HistoryKind::TalerIncoming => Cond::all()
+                .add(col("t", Column::CreditorAccountId).eq(account))
+                .add(
+                    Cond::any()
+                        .add(col("t", Column::ReservePub).is_not_null())
+                        .add(col("t", Column::AccountPub).is_not_null()),
+                ),
+            HistoryKind::TalerOutgoing => Cond::all()
+                .add(col("t", Column::DebtorAccountId).eq(account))
+                .add(col("t", Column::Wtid).is_not_null()),
+        });
     if let Some(id) = row_id {
         q.and_where(col("t", Column::RowId).eq(id));
     } else if page.ascending {

@@ -90,6 +90,10 @@ pub enum ErrorCode {
     BankRegisterPaytoUriReuse,
     BankUnknownCreditor,
     BankTransactionNotFound,
+    BankDuplicateReservePubSubject,
+    BankUnknownDebtor,
+    BankAccountIsNotExchange,
+    BankTransferWtidReused,
 }
 
 /// A code the pages name whose number no registry copy we could find assigns. The
@@ -249,6 +253,10 @@ impl ErrorCode {
             BankRegisterPaytoUriReuse => 5122,
             BankUnknownCreditor => 5124,
             BankTransactionNotFound => 5107,
+            BankDuplicateReservePubSubject => 5114,
+            BankUnknownDebtor => 5125,
+            BankAccountIsNotExchange => 5127,
+            BankTransferWtidReused => 5154,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
             | MerchantPrivateMoneyPotConflictingName
@@ -326,7 +334,11 @@ impl ErrorCode {
             | BankReservedUsernameConflict
             | BankRegisterUsernameReuse
             | BankRegisterPaytoUriReuse
-            | BankUnknownCreditor => StatusCode::CONFLICT,
+            | BankUnknownCreditor
+            | BankDuplicateReservePubSubject
+            | BankUnknownDebtor
+            | BankAccountIsNotExchange
+            | BankTransferWtidReused => StatusCode::CONFLICT,
             MerchantGenericAccountUnknown
             | MerchantPrivateAccountDeleteUnknownAccount
             | MerchantPrivatePostOrdersInstanceConfigurationLacksWire => StatusCode::NOT_FOUND,
