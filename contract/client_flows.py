@@ -19,6 +19,10 @@ import taler_bank.api.accounts.bank_post_account_token as bank_token
 import taler_bank.api.accounts.bank_post_account_transactions as bank_transfer
 import taler_bank.api.accounts.bank_post_accounts as bank_accounts
 import taler_bank.api.revenue.bank_get_revenue_config as bank_config
+import taler_bank.api.wire_gateway.bank_get_wire_gateway_history_incoming as wg_incoming
+import taler_bank.api.wire_gateway.bank_get_wire_gateway_history_outgoing as wg_outgoing
+import taler_bank.api.wire_gateway.bank_post_wire_gateway_add_incoming as wg_add_incoming
+import taler_bank.api.wire_gateway.bank_post_wire_gateway_transfer as wg_transfer
 import taler_bank.api.revenue.bank_get_revenue_history as bank_history
 import taler_bank.client
 import taler_bank.models as bm
@@ -289,6 +293,40 @@ def bank_flow():
         data = expect(bank_account.sync_detailed(user, client=admin), 200, f"read {user}")
         assert (data.balance.amount, data.balance.credit_debit_indicator) == (
             f"{config.currency}:4", indicator), data.balance
+
+    # An exchange: carol funds a reserve through the Wire Gateway, the exchange pays
+    # grocer; both gateway histories and the balances tell it.
+    expect(bank_accounts.sync_detailed(client=admin, body=bm.RegisterAccountRequest.from_dict({
+        "username": "wg-exchange", "password": "password-wg-exchange", "name": "Exchange",
+        "is_taler_exchange": True})), 200, "create exchange account")
+    exchange = basic(taler_bank, "wg-exchange", "password-wg-exchange")
+    reserve_pub = crockford_encode(os.urandom(32))
+    expect(wg_add_incoming.sync_detailed("wg-exchange", client=exchange,
+                                         body=bm.AddIncomingRequest.from_dict({
+                                             "amount": f"{config.currency}:10",
+                                             "reserve_pub": reserve_pub,
+                                             "debit_account": "payto://x-taler-bank/localhost/carol"})),
+           200, "add incoming")
+    wtid = crockford_encode(os.urandom(32))
+    paid = expect(wg_transfer.sync_detailed("wg-exchange", client=exchange,
+                                            body=bm.TransferRequest.from_dict({
+                                                "request_uid": crockford_encode(os.urandom(64)),
+                                                "amount": f"{config.currency}:7",
+                                                "exchange_base_url": "https://exchange.example/",
+                                                "wtid": wtid,
+                                                "credit_account":
+                                                    "payto://x-taler-bank/localhost/grocer"})),
+                  200, "exchange pays grocer")
+    incoming = expect(wg_incoming.sync_detailed("wg-exchange", client=exchange), 200,
+                      "incoming history")
+    assert [t.reserve_pub for t in incoming.incoming_transactions] == [reserve_pub], incoming
+    outgoing = expect(wg_outgoing.sync_detailed("wg-exchange", client=exchange), 200,
+                      "outgoing history")
+    assert [(t.row_id, t.wtid) for t in outgoing.outgoing_transactions] == [
+        (paid.row_id, wtid)], outgoing
+    for user, amount in (("wg-exchange", 3), ("grocer", 11)):
+        data = expect(bank_account.sync_detailed(user, client=admin), 200, f"read {user}")
+        assert data.balance.amount == f"{config.currency}:{amount}", (user, data.balance)
 
 
 def donau_flow():

@@ -89,10 +89,15 @@ def main():
             "target_address": "seed", "report_frequency": {"d_us": 3_600_000_000},
         })
 
-    for user in ("shop", "alice"):
+    for user in ("shop", "alice", "exchange"):
         must("POST", "/bank/accounts", {
             "username": user, "password": f"password-{user}", "name": user,
+            "is_taler_exchange": user == "exchange",
         })
+    must("POST", "/bank/accounts/exchange/taler-wire-gateway/admin/add-incoming", {
+        "amount": "KUDOS:10", "debit_account": "payto://x-taler-bank/localhost/alice",
+        "reserve_pub": CHARITY_PUBS[0],
+    }, auth=basic("exchange"))
     for n in range(3):
         must("POST", "/bank/accounts/alice/transactions", {
             "payto_uri": f"payto://x-taler-bank/localhost/shop?message=order-{n}",
@@ -105,7 +110,7 @@ def main():
             "charity_name": f"Charity {n}", "max_per_year": "KUDOS:1000",
         })
     print("seed: 1 instance, 2 pots, 2 OTP devices, 2 products, 3 templates, 1 bank account, 2 orders, 2 reports, "
-          "2 bank accounts with 3 transfers, 3 charities")
+          "3 bank accounts (one an exchange) with 4 transfers, 3 charities")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-//! Account history of the core bank API: `/accounts/$USERNAME/transactions[/$ID]`,
-//! every transfer into or out of the account, with row-id pages and long polling.
+//! Transfers of the core bank API: `/accounts/$USERNAME/transactions[/$ID]`: make
+//! one, and read the account's history (every transfer into or out of it) with
+//! row-id pages and long polling.
 
 use std::time::Duration;
 
@@ -13,14 +14,22 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::{
     State,
     bank::{
-        ApiTags, accounts_payto,
+        ApiTags,
+        accounts::{
+            CreateTransactionRequest, CreateTransactionResponse, Payto, PostTransactionErrors,
+            TransactionCreated,
+        },
+        accounts_payto,
         auth::{self, BankCredentials, Need},
     },
     error_responses,
+    http::JsonBody,
     notifier::EVERYONE,
-    store::bank::{self as store, HistoryKind, Movement},
+    store::bank::{self as store, HistoryKind, Movement, NewTransfer, TransferOutcome},
     taler::{
         Amount, ApiError, ErrorCode, Timestamp,
+        amount::require_currency,
+        keys,
         pagination::{Page, PageLimit},
     },
 };
@@ -265,5 +274,157 @@ impl HistoryApi {
         .next()
         .ok_or_else(not_found)?;
         Ok(TransactionFound::Ok(Json(info(account.account_id, found)?)))
+    }
+
+    /// Transfer money
+    ///
+    /// Debits `$USERNAME` and credits the account the payto URI names; the
+    /// `message` parameter of the payto URI is the subject. The transfer appears in
+    /// the creditor's Revenue API history and wakes its long pollers.
+    #[oai(
+        path = "/accounts/:USERNAME/transactions",
+        method = "post",
+        operation_id = "bank_post_account_transactions"
+    )]
+    async fn post_transaction(
+        &self,
+        credentials: BankCredentials,
+        /// Account name of the debtor.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        body: JsonBody<CreateTransactionRequest>,
+    ) -> Result<TransactionCreated, PostTransactionErrors> {
+        let debtor = auth::authorize(&self.0, &username, &credentials, Need::ReadWrite).await?;
+        let req = body.0;
+        let payto = Payto::parse(&req.payto_uri)?;
+        let subject = payto
+            .param("message")
+            .filter(|m| !m.trim().is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::GenericParameterMissing,
+                    "the payto URI needs a `message` parameter",
+                )
+                .parameter("payto_uri")
+            })?
+            .to_owned();
+        let amount: Amount = match payto.param("amount") {
+            Some(text) => text.parse().map_err(|e| {
+                ApiError::malformed("payto_uri", format!("amount in payto URI: {e}"))
+            })?,
+            None => req.amount.ok_or_else(|| {
+                ApiError::new(ErrorCode::GenericParameterMissing, "no amount given")
+                    .parameter("amount")
+            })?,
+        };
+        require_currency(&amount, &self.0.config.currency, "amount")?;
+        if amount.is_zero() {
+            return Err(ApiError::malformed("amount", "the amount must not be zero").into());
+        }
+        if let Some(uid) = &req.request_uid
+            && keys::decode(uid, 32).is_none()
+        {
+            return Err(ApiError::malformed(
+                "request_uid",
+                "request_uid must be a ShortHashCode (32 bytes, Crockford base32)",
+            )
+            .into());
+        }
+        let creditor = store::find_account_by_payto(&self.0.db, &payto.key)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::BankUnknownCreditor,
+                    "no account has this payto URI",
+                )
+            })?;
+        if creditor.account_id == debtor.account_id {
+            return Err(ApiError::new(
+                ErrorCode::BankSameAccount,
+                "debtor and creditor are the same account",
+            )
+            .into());
+        }
+        let credit_fee = match &self.0.config.bank_credit_fee {
+            Some(fee) if amount.cmp_same_currency(fee) != Some(std::cmp::Ordering::Greater) => {
+                return Err(ApiError::new(
+                    ErrorCode::BankUnallowedDebit,
+                    format!("the amount does not exceed the credit fee {fee}"),
+                )
+                .into());
+            }
+            Some(fee) => Some(fee.to_string()),
+            None => None,
+        };
+        let fee_units = self
+            .0
+            .config
+            .bank_credit_fee
+            .as_ref()
+            .map_or(0, super::units);
+        // A transfer to an exchange whose subject names a reserve (or KYC) key is
+        // an incoming Wire Gateway transfer; a key used before is not twice.
+        let mut taler = if creditor.is_taler_exchange {
+            super::wire_gateway::incoming_metadata(&subject)
+        } else {
+            Default::default()
+        };
+        if let Some(key) = &taler.reserve_pub
+            && store::reserve_pub_used(&self.0.db, creditor.account_id, key)
+                .await
+                .map_err(ApiError::db_fetch)?
+        {
+            taler = Default::default();
+        }
+        let outcome = store::transfer(
+            &self.0.db,
+            NewTransfer {
+                debtor: debtor.account_id,
+                creditor: creditor.account_id,
+                amount: amount.to_string(),
+                amount_units: super::units(&amount),
+                credit_fee,
+                fee_units,
+                fee_account: Some(super::admin_account(&self.0).await?.account_id),
+                subject,
+                date: Timestamp::now().to_db(),
+                request_uid: req.request_uid,
+                taler,
+            },
+        )
+        .await
+        .map_err(ApiError::db_store)?;
+        match outcome {
+            TransferOutcome::Done(row_id, _) => {
+                // Both histories changed; the transfer stands even if a notification
+                // fails (pollers still see it when they time out).
+                for account in [creditor.account_id, debtor.account_id] {
+                    if let Err(e) = self.0.incoming.notify(&self.0.db, account).await {
+                        tracing::warn!(error = %e, "could not notify long pollers");
+                    }
+                }
+                Ok(TransactionCreated::Ok(Json(CreateTransactionResponse {
+                    row_id: row_id as u64,
+                })))
+            }
+            TransferOutcome::RequestUidReused => Err(ApiError::new(
+                ErrorCode::BankTransferRequestUidReused,
+                "request_uid was used for a different transfer",
+            )
+            .into()),
+            TransferOutcome::UnallowedDebit => Err(ApiError::new(
+                ErrorCode::BankUnallowedDebit,
+                "the transfer would take the account below its debit threshold",
+            )
+            .into()),
+            // Not for core transfers (no wtid; a used reserve key was dropped above),
+            // unless a concurrent transfer took the key meanwhile.
+            TransferOutcome::WtidReused | TransferOutcome::ReservePubReused => Err(ApiError::new(
+                ErrorCode::BankDuplicateReservePubSubject,
+                "a concurrent transfer used this reserve public key",
+            )
+            .into()),
+        }
     }
 }
