@@ -349,3 +349,211 @@ async fn the_balance_migration_replays_earlier_transfers() {
     drop(db);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Managing accounts: changes (the owner's and the administrator's), passwords,
+/// deletion with a zero balance, the lists, and revoking a token.
+#[tokio::test]
+async fn accounts_are_managed() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        account(&s, "erin", None).await;
+        account(&s, "frank", None).await;
+        let as_erin = |m: Method, path: &str, body: Option<Value>| {
+            let mut req = s.req(m, path).basic_auth("erin", Some(PASSWORD));
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            send(req)
+        };
+        // The owner makes the account public; name and threshold are the admin's.
+        let (status, _) = as_erin(
+            Method::PATCH,
+            "/bank/accounts/erin",
+            Some(json!({ "is_public": true })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = as_erin(
+            Method::PATCH,
+            "/bank/accounts/erin",
+            Some(json!({ "name": "Eve" })),
+        )
+        .await;
+        assert_error(status, &body, 409, 5135);
+        let (status, body) = as_erin(
+            Method::PATCH,
+            "/bank/accounts/erin",
+            Some(json!({ "debit_threshold": "KUDOS:5000" })),
+        )
+        .await;
+        assert_error(status, &body, 409, 5136);
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                "/bank/accounts/erin",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "debit_threshold": "KUDOS:5", "name": "Erin E." })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (_, data) = s
+            .call(Method::GET, "/bank/accounts/erin", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_eq!(
+            (
+                data["debit_threshold"].clone(),
+                data["name"].clone(),
+                data["is_public"].clone()
+            ),
+            (json!("KUDOS:5"), json!("Erin E."), json!(true))
+        );
+
+        // Lists: the administrator's, and the public one.
+        let (status, listed) = s
+            .call(
+                Method::GET,
+                "/bank/accounts?filter_name=ERIN",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(listed["accounts"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["accounts"][0]["username"], json!("erin"));
+        let (status, body) = s.call(Method::GET, "/bank/accounts", None, None).await;
+        assert_error(status, &body, 401, 40);
+        let (status, public) = s
+            .call(Method::GET, "/bank/public-accounts", None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{public}");
+        let names: Vec<&str> = public["public_accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["erin"]);
+        let (status, _) = s
+            .call(
+                Method::GET,
+                "/bank/public-accounts?filter_name=nobody",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+
+        // Passwords: the owner proves the old one.
+        let change = |old: Option<&str>| {
+            let mut body = json!({ "new_password": "new-password-456" });
+            if let Some(o) = old {
+                body["old_password"] = json!(o);
+            }
+            body
+        };
+        let (status, body) = as_erin(
+            Method::PATCH,
+            "/bank/accounts/erin/auth",
+            Some(change(None)),
+        )
+        .await;
+        assert_error(status, &body, 409, 5137);
+        let (status, body) = as_erin(
+            Method::PATCH,
+            "/bank/accounts/erin/auth",
+            Some(change(Some("wrong-password"))),
+        )
+        .await;
+        assert_error(status, &body, 409, 5138);
+        let (status, _) = as_erin(
+            Method::PATCH,
+            "/bank/accounts/erin/auth",
+            Some(change(Some(PASSWORD))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = as_erin(Method::GET, "/bank/accounts/erin", None).await;
+        assert_error(status, &body, 401, 40);
+        let req = s
+            .req(Method::POST, "/bank/accounts/erin/token")
+            .basic_auth("erin", Some("new-password-456"))
+            .json(&json!({ "scope": "readwrite" }));
+        let (status, token) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        let token = token["access_token"].as_str().unwrap().to_owned();
+
+        // A token revokes itself.
+        let (status, _) = s
+            .call(Method::GET, "/bank/accounts/erin", Some(&token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = s
+            .call(
+                Method::DELETE,
+                "/bank/accounts/erin/token",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = s
+            .call(Method::GET, "/bank/accounts/erin", Some(&token), None)
+            .await;
+        assert_error(status, &body, 401, 41);
+
+        // Deletion: only with a zero balance; the administrator's account never.
+        let (status, body) = transfer(&s, "frank", "erin", "KUDOS:2").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                "/bank/accounts/erin",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 409, 5123);
+        let req = s
+            .req(Method::POST, "/bank/accounts/erin/transactions")
+            .basic_auth("erin", Some("new-password-456"))
+            .json(&json!({ "payto_uri": "payto://x-taler-bank/localhost/frank?message=back", "amount": "KUDOS:2" }));
+        let (status, body) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, _) = s
+            .call(
+                Method::DELETE,
+                "/bank/accounts/erin",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = s
+            .call(Method::GET, "/bank/accounts/erin", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_error(status, &body, 404, 5106);
+        let (status, body) = transfer(&s, "frank", "erin", "KUDOS:1").await;
+        assert_error(status, &body, 409, 5124);
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                "/bank/accounts/admin",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 409, 5120);
+        // frank's history still shows the transfers with erin.
+        let (status, history) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/frank/transactions",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{history}");
+        assert_eq!(history["transactions"].as_array().unwrap().len(), 2);
+        s.finish().await;
+    }
+}

@@ -256,3 +256,47 @@ fn integers_are_int32_or_int64_with_fitting_bounds() {
         assert!(found.is_empty(), "{found:#?}");
     }
 }
+
+/// Every operation the code declares is published: poem-openapi keeps one API's
+/// operations of a path, so a path split across two APIs would silently lose some.
+#[test]
+fn every_declared_operation_is_published() {
+    let published: std::collections::BTreeSet<String> = all_specs()
+        .iter()
+        .flat_map(|(_, spec)| {
+            spec["paths"]
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|item| item.as_object().unwrap().values())
+                .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut declared = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("operation_id = \"").skip(1) {
+                    declared.push(part.split('"').next().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    assert!(
+        declared.len() > 60,
+        "found only {} operations",
+        declared.len()
+    );
+    for id in declared {
+        assert!(
+            published.contains(&id),
+            "operation `{id}` is not in any published spec"
+        );
+    }
+}

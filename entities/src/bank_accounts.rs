@@ -24,6 +24,8 @@ pub struct Model {
     /// How far below zero the balance may go.
     pub debit_threshold_value: i64,
     pub debit_threshold_frac: i32,
+    /// Deleted: unknown to the API, kept for the other accounts' histories.
+    pub deleted: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261123_000009_create_merchant_orders;
 mod m20261123_000010_create_merchant_accounts;
 mod m20261123_000011_bank_balances;
 mod m20261123_000012_wire_gateway;
+mod m20261123_000013_bank_account_deletion;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_create_merchant_accounts::Migration),
             Box::new(m20261123_000011_bank_balances::Migration),
             Box::new(m20261123_000012_wire_gateway::Migration),
+            Box::new(m20261123_000013_bank_account_deletion::Migration),
         ]
     }
 }

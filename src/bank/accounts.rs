@@ -1,19 +1,34 @@
-//! Core bank operations we serve: account registration, tokens and transfers
-//! (`/accounts`, `/accounts/$USERNAME/token`, `/accounts/$USERNAME/transactions`).
+//! Core bank accounts: registration, reading, changing and deleting them, their
+//! passwords and tokens, and the account lists (`/accounts[/$USERNAME[/auth|/token]]`,
+//! `/public-accounts`, `/config`). Transfers are `history`'s.
 
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 
 use crate::{
-    State,
+    NoContent, State,
     bank::{
-        ApiTags,
+        ADMIN_ACCOUNT, ApiTags,
+        account_admin::{
+            AccountMinimalData, AccountPasswordChange, AccountReconfiguration, AccountsListed,
+            DeleteAccountErrors, DeleteTokenErrors, ListAccountsErrors, ListBankAccountsResponse,
+            PatchAccountErrors, PublicAccount, PublicAccountsErrors, PublicAccountsListed,
+            PublicAccountsResponse, balance, conflict,
+        },
+        accounts_payto,
         auth::{self, BankCredentials, BankPassword, BankToken, Need},
     },
     error_responses,
     http::JsonBody,
-    store::bank::{self as store, CreateOutcome, NewAccount},
+    store::bank::{self as store, AccountChanges, CreateOutcome, DeleteOutcome, NewAccount},
     taler::{
-        Amount, ApiError, ErrorCode, RelativeTime, Timestamp, amount::require_currency, secret,
+        Amount, ApiError, ErrorCode, RelativeTime, Timestamp,
+        amount::require_currency,
+        pagination::{Page, PageLimit},
+        secret,
     },
 };
 
@@ -440,6 +455,299 @@ impl AccountsApi {
             is_public: a.is_public,
             is_taler_exchange: a.is_taler_exchange,
             status: "active".to_owned(),
+        })))
+    }
+
+    /// Change an account
+    ///
+    /// The owner may make it public or private; the administrator also changes its
+    /// name, debit threshold and exchange flag.
+    #[oai(
+        path = "/accounts/:USERNAME",
+        method = "patch",
+        operation_id = "bank_patch_account"
+    )]
+    async fn patch(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        body: JsonBody<AccountReconfiguration>,
+    ) -> Result<NoContent, PatchAccountErrors> {
+        let account = auth::authorize(&self.0, &username, &credentials, Need::Manage).await?;
+        let admin = auth::is_admin(&self.0, &credentials);
+        let req = body.0;
+        if !admin && req.name.as_ref().is_some_and(|n| *n != account.name) {
+            return Err(conflict(
+                ErrorCode::BankNonAdminPatchLegalName,
+                "only the administrator changes the legal name",
+            )
+            .into());
+        }
+        let threshold = match &req.debit_threshold {
+            Some(t) => {
+                require_currency(t, &self.0.config.currency, "debit_threshold")?;
+                let units = super::units(t);
+                if !admin && units != store::threshold_of(&account) {
+                    return Err(conflict(
+                        ErrorCode::BankNonAdminPatchDebtLimit,
+                        "only the administrator changes the debit threshold",
+                    )
+                    .into());
+                }
+                Some(units)
+            }
+            None => None,
+        };
+        if let Some(exchange) = req.is_taler_exchange
+            && exchange != account.is_taler_exchange
+        {
+            if account.username == ADMIN_ACCOUNT {
+                return Err(conflict(
+                    ErrorCode::BankPatchAdminExchange,
+                    "the administrator's account cannot be an exchange",
+                )
+                .into());
+            }
+            if !admin {
+                return Err(ApiError::new(
+                    ErrorCode::GenericForbidden,
+                    "only the administrator changes the exchange flag",
+                )
+                .into());
+            }
+        }
+        let changes = AccountChanges {
+            name: req.name,
+            is_public: req.is_public,
+            is_taler_exchange: req.is_taler_exchange,
+            debit_threshold: threshold,
+            password_hash: None,
+        };
+        if store::update_account(&self.0.db, account.account_id, changes)
+            .await
+            .map_err(ApiError::db_store)?
+        {
+            Ok(NoContent::Done)
+        } else {
+            // Deleted meanwhile.
+            Err(auth::account(&self.0, &username)
+                .await
+                .err()
+                .unwrap_or_else(|| ApiError::db_store("the account changed meanwhile"))
+                .into())
+        }
+    }
+
+    /// Change an account's password
+    ///
+    /// The owner gives the current password too; the administrator does not.
+    #[oai(
+        path = "/accounts/:USERNAME/auth",
+        method = "patch",
+        operation_id = "bank_patch_account_auth"
+    )]
+    async fn patch_auth(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        body: JsonBody<AccountPasswordChange>,
+    ) -> Result<NoContent, PatchAccountErrors> {
+        let account = auth::authorize(&self.0, &username, &credentials, Need::Manage).await?;
+        let req = body.0;
+        if !auth::is_admin(&self.0, &credentials) {
+            let Some(old) = &req.old_password else {
+                return Err(conflict(
+                    ErrorCode::BankNonAdminPatchMissingOldPassword,
+                    "give the current password as old_password",
+                )
+                .into());
+            };
+            self.0
+                .logins
+                .check(
+                    "bank",
+                    &account.username,
+                    &account.username,
+                    old,
+                    &account.password_hash,
+                    || conflict(ErrorCode::BankPatchBadOldPassword, "old_password is wrong"),
+                )
+                .await?;
+        }
+        let hash = self.0.logins.hash(&req.new_password).await?;
+        let changes = AccountChanges {
+            password_hash: Some(hash),
+            ..Default::default()
+        };
+        store::update_account(&self.0.db, account.account_id, changes)
+            .await
+            .map_err(ApiError::db_store)?;
+        Ok(NoContent::Done)
+    }
+
+    /// Delete an account
+    ///
+    /// Only with a zero balance. Its transfers stay in the other accounts' histories;
+    /// its username and payto URI stay taken; its tokens stop working.
+    #[oai(
+        path = "/accounts/:USERNAME",
+        method = "delete",
+        operation_id = "bank_delete_account"
+    )]
+    async fn delete(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+    ) -> Result<NoContent, DeleteAccountErrors> {
+        let account = auth::authorize(&self.0, &username, &credentials, Need::Manage).await?;
+        if account.username == ADMIN_ACCOUNT {
+            return Err(conflict(
+                ErrorCode::BankReservedUsernameConflict,
+                "the administrator's account cannot be deleted",
+            )
+            .into());
+        }
+        match store::delete_account(&self.0.db, account.account_id)
+            .await
+            .map_err(ApiError::db_store)?
+        {
+            DeleteOutcome::Deleted => Ok(NoContent::Done),
+            DeleteOutcome::BalanceNotZero => Err(conflict(
+                ErrorCode::BankAccountBalanceNotZero,
+                "the balance must be zero",
+            )
+            .into()),
+            DeleteOutcome::Unknown => Err(auth::account(&self.0, &username)
+                .await
+                .err()
+                .unwrap_or_else(|| ApiError::db_store("the account changed meanwhile"))
+                .into()),
+        }
+    }
+
+    /// Revoke a token
+    ///
+    /// The bearer token of this request stops working.
+    #[oai(
+        path = "/accounts/:USERNAME/token",
+        method = "delete",
+        operation_id = "bank_delete_account_token"
+    )]
+    async fn delete_token(
+        &self,
+        token: BankToken,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+    ) -> Result<NoContent, DeleteTokenErrors> {
+        let credentials = BankCredentials::Token(token);
+        // A token of any scope may revoke itself.
+        let account = auth::authorize(&self.0, &username, &credentials, Need::AnyScope).await?;
+        if let BankCredentials::Token(t) = &credentials
+            && !auth::is_admin(&self.0, &credentials)
+        {
+            store::delete_token(
+                &self.0.db,
+                account.account_id,
+                &secret::token_hash(&t.0.token),
+            )
+            .await
+            .map_err(ApiError::db_store)?;
+        }
+        Ok(NoContent::Done)
+    }
+
+    /// List accounts
+    ///
+    /// The administrator only. Row-id pagination (`limit` default -20, `offset`);
+    /// `filter_name` keeps accounts whose legal name contains it (any case).
+    #[oai(path = "/accounts", method = "get", operation_id = "bank_get_accounts")]
+    async fn list(
+        &self,
+        token: BankToken,
+        /// At most this many accounts; negative for descending by row id. Default -20.
+        limit: Query<Option<PageLimit>>,
+        /// Row id to start after.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// Only accounts whose legal name contains this (any case).
+        #[oai(validator(max_length = 128))]
+        filter_name: Query<Option<String>>,
+    ) -> Result<AccountsListed, ListAccountsErrors> {
+        auth::require_admin(&self.0, &token)?;
+        let page = Page::new(limit.0, offset.0)?;
+        let rows = store::list_accounts(&self.0.db, false, filter_name.0.as_deref(), page)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        if rows.is_empty() {
+            return Ok(AccountsListed::Empty);
+        }
+        let currency = &self.0.config.currency;
+        let accounts = rows
+            .into_iter()
+            .map(|a| AccountMinimalData {
+                payto_uri: accounts_payto(&a),
+                balance: balance(currency, &a),
+                debit_threshold: super::amount_of(currency, store::threshold_of(&a)),
+                row_id: a.account_id as u64,
+                username: a.username,
+                name: a.name,
+                is_public: a.is_public,
+                is_taler_exchange: a.is_taler_exchange,
+                status: "active".to_owned(),
+            })
+            .collect();
+        Ok(AccountsListed::Ok(Json(ListBankAccountsResponse {
+            accounts,
+        })))
+    }
+
+    /// List public accounts
+    ///
+    /// Anyone. Row-id pagination (`limit` default -20, `offset`); `filter_name` keeps
+    /// accounts whose legal name contains it (any case).
+    #[oai(
+        path = "/public-accounts",
+        method = "get",
+        operation_id = "bank_get_public_accounts"
+    )]
+    async fn public(
+        &self,
+        /// At most this many accounts; negative for descending by row id. Default -20.
+        limit: Query<Option<PageLimit>>,
+        /// Row id to start after.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// Only accounts whose legal name contains this (any case).
+        #[oai(validator(max_length = 128))]
+        filter_name: Query<Option<String>>,
+    ) -> Result<PublicAccountsListed, PublicAccountsErrors> {
+        let page = Page::new(limit.0, offset.0)?;
+        let rows = store::list_accounts(&self.0.db, true, filter_name.0.as_deref(), page)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        if rows.is_empty() {
+            return Ok(PublicAccountsListed::Empty);
+        }
+        let currency = &self.0.config.currency;
+        let public_accounts = rows
+            .into_iter()
+            .map(|a| PublicAccount {
+                payto_uri: accounts_payto(&a),
+                balance: balance(currency, &a),
+                row_id: a.account_id as u64,
+                username: a.username,
+                is_taler_exchange: a.is_taler_exchange,
+            })
+            .collect();
+        Ok(PublicAccountsListed::Ok(Json(PublicAccountsResponse {
+            public_accounts,
         })))
     }
 }

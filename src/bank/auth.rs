@@ -43,6 +43,10 @@ pub enum Need {
     WireGateway,
     /// Reading the Wire Gateway's histories: `wiregateway`, `readonly` or `readwrite`.
     WireGatewayRead,
+    /// Changing or deleting the account: `readwrite` (the administrator: any account).
+    Manage,
+    /// A token of any scope (revoking itself).
+    AnyScope,
 }
 
 impl Need {
@@ -60,6 +64,8 @@ fn scope_allows(scope: &str, need: Need) -> bool {
         Need::Read => matches!(scope, "readonly" | "readwrite"),
         Need::WireGateway => matches!(scope, "wiregateway" | "readwrite"),
         Need::WireGatewayRead => matches!(scope, "wiregateway" | "readonly" | "readwrite"),
+        Need::Manage => scope == "readwrite",
+        Need::AnyScope => true,
     }
 }
 
@@ -163,6 +169,12 @@ pub async fn authorize(
             Ok(account)
         }
     }
+}
+
+/// Whether the credentials are the bank's administrator token.
+pub fn is_admin(state: &AppState, credentials: &BankCredentials) -> bool {
+    matches!(credentials, BankCredentials::Token(t)
+        if secret::is_configured_token(&t.0.token, state.config.bank_admin_token()))
 }
 
 /// The bank's administrator token, compared in constant time.

@@ -1,5 +1,6 @@
 //! The bank: the Taler Revenue API, in libeufin-bank's dialect.
 
+pub mod account_admin;
 pub mod accounts;
 pub mod auth;
 pub mod history;

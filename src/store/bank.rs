@@ -74,7 +74,11 @@ pub async fn create_account(
     match row.insert(db).await {
         Ok(_) => Ok(CreateOutcome::Created),
         Err(err) if super::is_unique_violation(&err) => {
-            Ok(match find_account(db, &username).await? {
+            let taken = bank_accounts::Entity::find()
+                .filter(bank_accounts::Column::Username.eq(username))
+                .one(db)
+                .await?;
+            Ok(match taken {
                 Some(_) => CreateOutcome::UsernameTaken,
                 None => CreateOutcome::PaytoTaken,
             })
@@ -89,6 +93,7 @@ pub async fn find_account(
 ) -> Result<Option<Account>, DbErr> {
     bank_accounts::Entity::find()
         .filter(bank_accounts::Column::Username.eq(username))
+        .filter(bank_accounts::Column::Deleted.eq(false))
         .one(db)
         .await
 }
@@ -99,6 +104,7 @@ pub async fn find_account_by_payto(
 ) -> Result<Option<Account>, DbErr> {
     bank_accounts::Entity::find()
         .filter(bank_accounts::Column::PaytoKey.eq(payto_key))
+        .filter(bank_accounts::Column::Deleted.eq(false))
         .one(db)
         .await
 }
@@ -124,7 +130,8 @@ pub async fn find_account_with_token(
     let mut q = Query::select();
     select_prefixed::<bank_accounts::Entity>(&mut q, "a", "a_");
     q.from_as(bank_accounts::Entity, Alias::new("a"))
-        .and_where(col("a", bank_accounts::Column::Username).eq(username));
+        .and_where(col("a", bank_accounts::Column::Username).eq(username))
+        .and_where(col("a", bank_accounts::Column::Deleted).eq(false));
     if let Some(hash) = token_hash {
         select_prefixed::<bank_tokens::Entity>(&mut q, "t", "t_");
         q.join_as(
@@ -472,4 +479,148 @@ pub async fn history(
             ))
         })
         .collect()
+}
+
+/// What may change of an account (`None`: unchanged).
+#[derive(Default)]
+pub struct AccountChanges {
+    pub name: Option<String>,
+    pub is_public: Option<bool>,
+    pub is_taler_exchange: Option<bool>,
+    pub debit_threshold: Option<i128>,
+    pub password_hash: Option<String>,
+}
+
+/// Applies changes to an account that is not deleted; false when there is none.
+pub async fn update_account(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    changes: AccountChanges,
+) -> Result<bool, DbErr> {
+    use bank_accounts::Column;
+    let mut update = bank_accounts::Entity::update_many()
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Deleted.eq(false));
+    let mut any = false;
+    if let Some(name) = changes.name {
+        update = update.col_expr(Column::Name, name.into());
+        any = true;
+    }
+    if let Some(p) = changes.is_public {
+        update = update.col_expr(Column::IsPublic, p.into());
+        any = true;
+    }
+    if let Some(e) = changes.is_taler_exchange {
+        update = update.col_expr(Column::IsTalerExchange, e.into());
+        any = true;
+    }
+    if let Some(t) = changes.debit_threshold {
+        let (value, frac) = parts(t);
+        update = update
+            .col_expr(Column::DebitThresholdValue, value.into())
+            .col_expr(Column::DebitThresholdFrac, frac.into());
+        any = true;
+    }
+    if let Some(h) = changes.password_hash {
+        update = update.col_expr(Column::PasswordHash, h.into());
+        any = true;
+    }
+    if !any {
+        return Ok(bank_accounts::Entity::find_by_id(account_id)
+            .filter(Column::Deleted.eq(false))
+            .one(db)
+            .await?
+            .is_some());
+    }
+    Ok(update.exec(db).await?.rows_affected > 0)
+}
+
+pub enum DeleteOutcome {
+    Deleted,
+    /// The balance is not zero.
+    BalanceNotZero,
+    Unknown,
+}
+
+/// Marks an account with a zero balance deleted (in one statement, so a transfer at
+/// the same moment either lands first and is refused, or finds the account gone) and
+/// drops its tokens.
+pub async fn delete_account(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<DeleteOutcome, DbErr> {
+    use bank_accounts::Column;
+    let deleted = bank_accounts::Entity::update_many()
+        .col_expr(Column::Deleted, true.into())
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Deleted.eq(false))
+        .filter(Column::BalanceValue.eq(0))
+        .filter(Column::BalanceFrac.eq(0))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0;
+    if deleted {
+        bank_tokens::Entity::delete_many()
+            .filter(bank_tokens::Column::AccountId.eq(account_id))
+            .exec(db)
+            .await?;
+        return Ok(DeleteOutcome::Deleted);
+    }
+    let exists = bank_accounts::Entity::find_by_id(account_id)
+        .filter(Column::Deleted.eq(false))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(if exists {
+        DeleteOutcome::BalanceNotZero
+    } else {
+        DeleteOutcome::Unknown
+    })
+}
+
+/// One page of the accounts (by id) not deleted, optionally only public ones and
+/// those whose name contains `name_filter` (case-insensitively).
+pub async fn list_accounts(
+    db: &impl ConnectionTrait,
+    public_only: bool,
+    name_filter: Option<&str>,
+    page: Page,
+) -> Result<Vec<Account>, DbErr> {
+    use bank_accounts::Column;
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    let mut query = bank_accounts::Entity::find().filter(Column::Deleted.eq(false));
+    if public_only {
+        query = query.filter(Column::IsPublic.eq(true));
+    }
+    if let Some(filter) = name_filter {
+        let pattern = format!(
+            "%{}%",
+            filter
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(Column::Name)))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+        );
+    }
+    super::paged(query, Column::AccountId, page).all(db).await
+}
+
+/// Revokes the token with this digest of the account.
+pub async fn delete_token(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    token_hash: &[u8],
+) -> Result<bool, DbErr> {
+    Ok(bank_tokens::Entity::delete_many()
+        .filter(bank_tokens::Column::AccountId.eq(account_id))
+        .filter(bank_tokens::Column::TokenHash.eq(token_hash.to_vec()))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
 }

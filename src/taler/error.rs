@@ -94,6 +94,12 @@ pub enum ErrorCode {
     BankUnknownDebtor,
     BankAccountIsNotExchange,
     BankTransferWtidReused,
+    BankAccountBalanceNotZero,
+    BankNonAdminPatchLegalName,
+    BankNonAdminPatchDebtLimit,
+    BankNonAdminPatchMissingOldPassword,
+    BankPatchBadOldPassword,
+    BankPatchAdminExchange,
 }
 
 /// A code the pages name whose number no registry copy we could find assigns. The
@@ -257,6 +263,12 @@ impl ErrorCode {
             BankUnknownDebtor => 5125,
             BankAccountIsNotExchange => 5127,
             BankTransferWtidReused => 5154,
+            BankAccountBalanceNotZero => 5123,
+            BankNonAdminPatchLegalName => 5135,
+            BankNonAdminPatchDebtLimit => 5136,
+            BankNonAdminPatchMissingOldPassword => 5137,
+            BankPatchBadOldPassword => 5138,
+            BankPatchAdminExchange => 5139,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
             | MerchantPrivateMoneyPotConflictingName
@@ -338,7 +350,13 @@ impl ErrorCode {
             | BankDuplicateReservePubSubject
             | BankUnknownDebtor
             | BankAccountIsNotExchange
-            | BankTransferWtidReused => StatusCode::CONFLICT,
+            | BankTransferWtidReused
+            | BankAccountBalanceNotZero
+            | BankNonAdminPatchLegalName
+            | BankNonAdminPatchDebtLimit
+            | BankNonAdminPatchMissingOldPassword
+            | BankPatchBadOldPassword
+            | BankPatchAdminExchange => StatusCode::CONFLICT,
             MerchantGenericAccountUnknown
             | MerchantPrivateAccountDeleteUnknownAccount
             | MerchantPrivatePostOrdersInstanceConfigurationLacksWire => StatusCode::NOT_FOUND,
