@@ -396,9 +396,26 @@ async fn accounts_are_managed() {
             )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = as_erin(
+            Method::PATCH,
+            "/bank/accounts/erin",
+            Some(json!({ "contact_data": { "email": "erin@example.org" } })),
+        )
+        .await;
+        assert_error(status, &body, 409, 5141);
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                "/bank/accounts/erin",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "contact_data": { "email": "erin@example.org" } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
         let (_, data) = s
             .call(Method::GET, "/bank/accounts/erin", Some(ADMIN_TOKEN), None)
             .await;
+        assert_eq!(data["contact_data"], json!({ "email": "erin@example.org" }));
         assert_eq!(
             (
                 data["debit_threshold"].clone(),

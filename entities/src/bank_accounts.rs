@@ -26,6 +26,8 @@ pub struct Model {
     pub debit_threshold_frac: i32,
     /// Deleted: unknown to the API, kept for the other accounts' histories.
     pub deleted: bool,
+    /// `ChallengeContactData` as JSON.
+    pub contact_data: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod m20261123_000010_create_merchant_accounts;
 mod m20261123_000011_bank_balances;
 mod m20261123_000012_wire_gateway;
 mod m20261123_000013_bank_account_deletion;
+mod m20261123_000014_bank_contact_data;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_bank_balances::Migration),
             Box::new(m20261123_000012_wire_gateway::Migration),
             Box::new(m20261123_000013_bank_account_deletion::Migration),
+            Box::new(m20261123_000014_bank_contact_data::Migration),
         ]
     }
 }

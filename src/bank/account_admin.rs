@@ -13,6 +13,20 @@ use crate::{
     taler::{Amount, ApiError, ErrorCode},
 };
 
+/// `ChallengeContactData`: how to reach the account owner.
+#[derive(Object, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ChallengeContactData {
+    /// E-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = "^[^@]+@[^@]+$", max_length = 254))]
+    pub email: Option<String>,
+    /// Phone number (E.164).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[oai(validator(pattern = "^\\+[0-9]{4,15}$"))]
+    pub phone: Option<String>,
+}
+
 /// `AccountReconfiguration`: what changes (absent fields keep their values).
 #[derive(Object)]
 pub struct AccountReconfiguration {
@@ -27,6 +41,9 @@ pub struct AccountReconfiguration {
     pub is_taler_exchange: Option<bool>,
     /// How far below zero the balance may go (the administrator only).
     pub debit_threshold: Option<Amount>,
+    /// How to reach the owner (the administrator only; this bank has no second
+    /// factor to confirm a change by the owner).
+    pub contact_data: Option<ChallengeContactData>,
 }
 
 /// `AccountPasswordChange`.
@@ -116,7 +133,7 @@ error_responses!(pub PatchAccountErrors {
     401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Only the administrator changes names, debit thresholds and the exchange flag, and the administrator's account cannot become an exchange (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`); a wrong or missing old password (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`).",
+    409 => "Only the administrator changes names, contact data, debit thresholds and the exchange flag (`TALER_EC_BANK_NON_ADMIN_PATCH_CONTACT`), and the administrator's account cannot become an exchange (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`); a wrong or missing old password (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",

@@ -14,9 +14,9 @@ use crate::{
         ADMIN_ACCOUNT, ApiTags,
         account_admin::{
             AccountMinimalData, AccountPasswordChange, AccountReconfiguration, AccountsListed,
-            DeleteAccountErrors, DeleteTokenErrors, ListAccountsErrors, ListBankAccountsResponse,
-            PatchAccountErrors, PublicAccount, PublicAccountsErrors, PublicAccountsListed,
-            PublicAccountsResponse, balance, conflict,
+            ChallengeContactData, DeleteAccountErrors, DeleteTokenErrors, ListAccountsErrors,
+            ListBankAccountsResponse, PatchAccountErrors, PublicAccount, PublicAccountsErrors,
+            PublicAccountsListed, PublicAccountsResponse, balance, conflict,
         },
         accounts_payto,
         auth::{self, BankCredentials, BankPassword, BankToken, Need},
@@ -57,6 +57,8 @@ pub struct RegisterAccountRequest {
     pub is_taler_exchange: Option<bool>,
     /// How far below zero the account may go (the bank's default if absent).
     pub debit_threshold: Option<Amount>,
+    /// How to reach the account owner.
+    pub contact_data: Option<ChallengeContactData>,
     /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
     #[oai(validator(
         pattern = "^payto://[a-zA-Z0-9.-]+/[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}?#]+([?][^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*)?$"
@@ -151,6 +153,8 @@ pub struct AccountData {
     pub is_taler_exchange: bool,
     /// "active" (deleted accounts are not served).
     pub status: String,
+    /// How to reach the account owner.
+    pub contact_data: Option<ChallengeContactData>,
 }
 
 /// `Config` of the core bank API (the fields this bank serves).
@@ -329,6 +333,10 @@ impl AccountsApi {
                 is_public: req.is_public.unwrap_or(false),
                 is_taler_exchange: req.is_taler_exchange.unwrap_or(false),
                 debit_threshold: super::units(&debit_threshold),
+                contact_data: req
+                    .contact_data
+                    .as_ref()
+                    .and_then(|c| serde_json::to_string(c).ok()),
             },
         )
         .await
@@ -455,6 +463,10 @@ impl AccountsApi {
             is_public: a.is_public,
             is_taler_exchange: a.is_taler_exchange,
             status: "active".to_owned(),
+            contact_data: a
+                .contact_data
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
         })))
     }
 
@@ -518,12 +530,24 @@ impl AccountsApi {
                 .into());
             }
         }
+        let contact = req
+            .contact_data
+            .as_ref()
+            .map(|c| serde_json::to_string(c).expect("serializable"));
+        if !admin && contact.is_some() && contact != account.contact_data {
+            return Err(conflict(
+                ErrorCode::BankNonAdminPatchContact,
+                "only the administrator changes the contact data",
+            )
+            .into());
+        }
         let changes = AccountChanges {
             name: req.name,
             is_public: req.is_public,
             is_taler_exchange: req.is_taler_exchange,
             debit_threshold: threshold,
             password_hash: None,
+            contact_data: contact.map(Some),
         };
         if store::update_account(&self.0.db, account.account_id, changes)
             .await

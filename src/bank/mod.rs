@@ -95,6 +95,7 @@ pub async fn ensure_admin_account(db: &sea_orm::DatabaseConnection) -> Result<()
             is_public: false,
             is_taler_exchange: false,
             debit_threshold: max,
+            contact_data: None,
         },
     )
     .await

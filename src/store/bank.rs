@@ -21,6 +21,8 @@ pub struct NewAccount {
     pub is_taler_exchange: bool,
     /// How far below zero the balance may go, in units of 10^-8.
     pub debit_threshold: i128,
+    /// `ChallengeContactData` as JSON.
+    pub contact_data: Option<String>,
 }
 
 /// Units of 10^-8 per currency unit.
@@ -69,6 +71,7 @@ pub async fn create_account(
         is_taler_exchange: Set(new.is_taler_exchange),
         debit_threshold_value: Set(threshold_value),
         debit_threshold_frac: Set(threshold_frac),
+        contact_data: Set(new.contact_data),
         ..Default::default()
     };
     match row.insert(db).await {
@@ -489,6 +492,8 @@ pub struct AccountChanges {
     pub is_taler_exchange: Option<bool>,
     pub debit_threshold: Option<i128>,
     pub password_hash: Option<String>,
+    /// `Some(None)` clears the contact data.
+    pub contact_data: Option<Option<String>>,
 }
 
 /// Applies changes to an account that is not deleted; false when there is none.
@@ -519,6 +524,10 @@ pub async fn update_account(
         update = update
             .col_expr(Column::DebitThresholdValue, value.into())
             .col_expr(Column::DebitThresholdFrac, frac.into());
+        any = true;
+    }
+    if let Some(c) = changes.contact_data {
+        update = update.col_expr(Column::ContactData, c.into());
         any = true;
     }
     if let Some(h) = changes.password_hash {

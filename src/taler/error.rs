@@ -100,6 +100,7 @@ pub enum ErrorCode {
     BankNonAdminPatchMissingOldPassword,
     BankPatchBadOldPassword,
     BankPatchAdminExchange,
+    BankNonAdminPatchContact,
 }
 
 /// A code the pages name whose number no registry copy we could find assigns. The
@@ -269,6 +270,7 @@ impl ErrorCode {
             BankNonAdminPatchMissingOldPassword => 5137,
             BankPatchBadOldPassword => 5138,
             BankPatchAdminExchange => 5139,
+            BankNonAdminPatchContact => 5141,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
             | MerchantPrivateMoneyPotConflictingName
@@ -356,7 +358,8 @@ impl ErrorCode {
             | BankNonAdminPatchDebtLimit
             | BankNonAdminPatchMissingOldPassword
             | BankPatchBadOldPassword
-            | BankPatchAdminExchange => StatusCode::CONFLICT,
+            | BankPatchAdminExchange
+            | BankNonAdminPatchContact => StatusCode::CONFLICT,
             MerchantGenericAccountUnknown
             | MerchantPrivateAccountDeleteUnknownAccount
             | MerchantPrivatePostOrdersInstanceConfigurationLacksWire => StatusCode::NOT_FOUND,
