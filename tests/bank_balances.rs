@@ -499,11 +499,28 @@ async fn accounts_are_managed() {
         assert_eq!(status, StatusCode::OK, "{token}");
         let token = token["access_token"].as_str().unwrap().to_owned();
 
-        // A token revokes itself.
+        // The token list, then a token revokes itself.
         let (status, _) = s
             .call(Method::GET, "/bank/accounts/erin", Some(&token), None)
             .await;
         assert_eq!(status, StatusCode::OK);
+        let (status, listed) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/erin/tokens",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(listed["tokens"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["tokens"][0]["scope"], json!("readwrite"));
+        assert!(
+            listed["tokens"][0]["creation_time"]["t_s"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
         let (status, _) = s
             .call(
                 Method::DELETE,
@@ -517,6 +534,15 @@ async fn accounts_are_managed() {
             .call(Method::GET, "/bank/accounts/erin", Some(&token), None)
             .await;
         assert_error(status, &body, 401, 41);
+        let (status, _) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/erin/tokens",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
 
         // Deletion: only with a zero balance; the administrator's account never.
         let (status, body) = transfer(&s, "frank", "erin", "KUDOS:2").await;

@@ -15,6 +15,8 @@ pub struct Model {
     pub expiration: i64,
     pub refreshable: bool,
     pub description: Option<String>,
+    /// Seconds since the epoch (0 for tokens older than this column).
+    pub creation_time: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

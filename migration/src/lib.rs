@@ -16,6 +16,7 @@ mod m20261123_000011_bank_balances;
 mod m20261123_000012_wire_gateway;
 mod m20261123_000013_bank_account_deletion;
 mod m20261123_000014_bank_contact_data;
+mod m20261123_000015_bank_token_creation;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_wire_gateway::Migration),
             Box::new(m20261123_000013_bank_account_deletion::Migration),
             Box::new(m20261123_000014_bank_contact_data::Migration),
+            Box::new(m20261123_000015_bank_token_creation::Migration),
         ]
     }
 }

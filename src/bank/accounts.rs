@@ -97,6 +97,56 @@ pub struct TokenRequest {
     pub description: Option<String>,
 }
 
+/// `TokenInfo`.
+#[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct TokenInfo {
+    /// Time when the token was created.
+    pub creation_time: Timestamp,
+    /// Expiration determined by the server.
+    pub expiration: Timestamp,
+    /// Scope of the token.
+    pub scope: String,
+    /// Is the token refreshable into a new token during its validity?
+    pub refreshable: bool,
+    /// Token description.
+    pub description: Option<String>,
+    /// When the token was last used (this bank does not record uses: its creation).
+    pub last_access: Timestamp,
+    /// ID identifying the token.
+    pub token_id: u64,
+    /// Deprecated: use `token_id`.
+    #[oai(deprecated)]
+    pub row_id: u64,
+}
+
+/// `TokenInfos`.
+#[derive(Object)]
+pub struct TokenInfos {
+    /// The account's tokens, in the direction of `limit`.
+    pub tokens: Vec<TokenInfo>,
+}
+
+#[derive(ApiResponse)]
+pub enum TokensListed {
+    /// The tokens.
+    #[oai(status = 200)]
+    Ok(Json<TokenInfos>),
+    /// No tokens (in this page).
+    #[oai(status = 204)]
+    Empty,
+}
+
+error_responses!(ListTokensErrors {
+    400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+});
+
 /// `TokenSuccessResponse`.
 #[derive(Object)]
 pub struct TokenSuccessResponse {
@@ -402,6 +452,7 @@ impl AccountsApi {
                 expiration: expiration.to_db(),
                 refreshable: body.refreshable.unwrap_or(false),
                 description: body.0.description,
+                creation_time: Timestamp::now().to_db(),
             },
         )
         .await
@@ -653,6 +704,59 @@ impl AccountsApi {
                 .unwrap_or_else(|| ApiError::db_store("the account changed meanwhile"))
                 .into()),
         }
+    }
+
+    /// List an account's tokens
+    ///
+    /// Row-id pagination by `token_id` (`limit` default -20, `offset`). The account
+    /// itself (password, `readonly` or `readwrite` token) or the administrator.
+    #[oai(
+        path = "/accounts/:USERNAME/tokens",
+        method = "get",
+        operation_id = "bank_get_account_tokens"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn list_tokens(
+        &self,
+        credentials: BankCredentials,
+        /// Account name.
+        #[oai(name = "USERNAME")]
+        username: Path<String>,
+        /// At most this many tokens; negative for descending by `token_id`. Default -20.
+        limit: Query<Option<PageLimit>>,
+        /// `token_id` to start after.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// Deprecated: use `limit`.
+        #[oai(deprecated)]
+        delta: Query<Option<PageLimit>>,
+        /// Deprecated: use `offset`.
+        #[oai(deprecated, validator(minimum(value = "0")))]
+        start: Query<Option<i64>>,
+    ) -> Result<TokensListed, ListTokensErrors> {
+        let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
+        let rows = store::list_tokens(&self.0.db, account.account_id, page)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        if rows.is_empty() {
+            return Ok(TokensListed::Empty);
+        }
+        let tokens = rows
+            .into_iter()
+            .map(|t| TokenInfo {
+                creation_time: Timestamp::from_db(t.creation_time),
+                expiration: Timestamp::from_db(t.expiration),
+                scope: t.scope,
+                refreshable: t.refreshable,
+                description: t.description,
+                // Uses are not recorded (a write per request on the hot paths).
+                last_access: Timestamp::from_db(t.creation_time),
+                token_id: t.token_serial as u64,
+                row_id: t.token_serial as u64,
+            })
+            .collect();
+        Ok(TokensListed::Ok(Json(TokenInfos { tokens })))
     }
 
     /// Revoke a token

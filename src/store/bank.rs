@@ -633,3 +633,15 @@ pub async fn delete_token(
         .rows_affected
         > 0)
 }
+
+/// One page of an account's tokens (by serial), expired ones included.
+pub async fn list_tokens(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<Token>, DbErr> {
+    let query = bank_tokens::Entity::find().filter(bank_tokens::Column::AccountId.eq(account_id));
+    super::paged(query, bank_tokens::Column::TokenSerial, page)
+        .all(db)
+        .await
+}
