@@ -188,6 +188,7 @@ pub struct Balance {
 
 /// `AccountData`.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AccountData {
     /// Legal name of the account owner.
     pub name: String,
