@@ -28,6 +28,8 @@ pub struct AppState {
     pub config: Config,
     /// Wakes long pollers of the bank's histories.
     pub incoming: notifier::Notifier,
+    /// The bank's `admin` account (its id): source of bonuses, receiver of fees.
+    pub bank_admin_account: i64,
     /// Wakes long pollers of orders (by instance serial): a claim, a new order.
     pub order_changes: notifier::Notifier,
     /// History pages shared by the long pollers one wake woke.
@@ -136,6 +138,7 @@ pub fn specs(config: Config) -> [(&'static str, String); 3] {
         config,
         incoming: notifier::Notifier::local(),
         order_changes: notifier::Notifier::local(),
+        bank_admin_account: 0,
         history_looks: Default::default(),
         self_url: Default::default(),
         http: reqwest::Client::new(),
@@ -159,7 +162,7 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
     )
     .await
     .map_err(|e| format!("cannot create the default instance: {e}"))?;
-    bank::ensure_admin_account(&db)
+    let bank_admin_account = bank::ensure_admin_account(&db)
         .await
         .map_err(|e| format!("cannot create the bank's administrator account: {e}"))?;
     let incoming = notifier::Notifier::start(&config.database_url, schema, "incoming")
@@ -174,6 +177,7 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
         config,
         incoming,
         order_changes,
+        bank_admin_account,
         history_looks: Default::default(),
         self_url: Default::default(),
         http: reqwest::Client::new(),

@@ -34,9 +34,6 @@ use crate::{
     },
 };
 
-/// Long polls wait at most ten minutes.
-const MAX_TIMEOUT_MS: u64 = 600_000;
-
 /// `BankAccountTransactionInfo`.
 #[derive(Object, Clone)]
 pub struct BankAccountTransactionInfo {
@@ -136,8 +133,8 @@ pub async fn long_poll<T: Default + IsEmpty, F: Future<Output = Result<T, ApiErr
     if !found.is_empty() || timeout_ms == 0 {
         return Ok(found);
     }
-    let deadline =
-        tokio::time::Instant::now() + Duration::from_millis(timeout_ms.min(MAX_TIMEOUT_MS));
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_millis(timeout_ms.min(crate::taler::limits::MAX_LONG_POLL_MS));
     loop {
         tokio::select! {
             woke = wake.recv() => match woke {
@@ -386,7 +383,7 @@ impl HistoryApi {
                 amount_units: super::units(&amount),
                 credit_fee,
                 fee_units,
-                fee_account: Some(super::admin_account(&self.0).await?.account_id),
+                fee_account: Some(self.0.bank_admin_account),
                 subject,
                 date: Timestamp::now().to_db(),
                 request_uid: req.request_uid,

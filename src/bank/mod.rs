@@ -60,26 +60,11 @@ pub fn amount_of(currency: &str, units: i128) -> crate::taler::Amount {
         .expect("the configured currency, within limits")
 }
 
-/// The administrator's account (created at start).
-pub async fn admin_account(
-    state: &State,
-) -> Result<crate::store::bank::Account, crate::taler::ApiError> {
-    crate::store::bank::find_account(&state.db, ADMIN_ACCOUNT)
-        .await
-        .map_err(crate::taler::ApiError::db_fetch)?
-        .ok_or_else(|| {
-            crate::taler::ApiError::db_fetch("the bank's administrator account is missing")
-        })
-}
-
-/// Creates the administrator's account if it does not exist. Its debit threshold is
-/// Taler's largest amount: it is where money comes from.
-pub async fn ensure_admin_account(db: &sea_orm::DatabaseConnection) -> Result<(), sea_orm::DbErr> {
-    if crate::store::bank::find_account(db, ADMIN_ACCOUNT)
-        .await?
-        .is_some()
-    {
-        return Ok(());
+/// Creates the administrator's account if it does not exist, and returns its id. Its
+/// debit threshold is Taler's largest amount: it is where money comes from.
+pub async fn ensure_admin_account(db: &sea_orm::DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
+    if let Some(admin) = crate::store::bank::find_account(db, ADMIN_ACCOUNT).await? {
+        return Ok(admin.account_id);
     }
     let max = i128::from(crate::taler::amount::MAX_VALUE) * 100_000_000;
     // A password nobody knows: the administrator acts with the administrator token.
@@ -98,8 +83,11 @@ pub async fn ensure_admin_account(db: &sea_orm::DatabaseConnection) -> Result<()
             contact_data: None,
         },
     )
-    .await
-    .map(|_| ())
+    .await?;
+    crate::store::bank::find_account(db, ADMIN_ACCOUNT)
+        .await?
+        .map(|a| a.account_id)
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(ADMIN_ACCOUNT.to_owned()))
 }
 
 /// Pays a new account's registration bonus from the administrator's account.
@@ -109,7 +97,6 @@ pub async fn registration_bonus(
     bonus: &crate::taler::Amount,
 ) -> Result<(), crate::taler::ApiError> {
     use crate::{store::bank as store, taler::ApiError};
-    let admin = admin_account(state).await?;
     let account = store::find_account(&state.db, username)
         .await
         .map_err(ApiError::db_fetch)?
@@ -117,7 +104,7 @@ pub async fn registration_bonus(
     store::transfer(
         &state.db,
         store::NewTransfer {
-            debtor: admin.account_id,
+            debtor: state.bank_admin_account,
             creditor: account.account_id,
             amount: bonus.to_string(),
             amount_units: units(bonus),

@@ -24,9 +24,6 @@ use crate::{
     },
 };
 
-/// The longest a history request waits for a transfer.
-const MAX_TIMEOUT_MS: u64 = 600_000;
-
 /// `RevenueIncomingHistory`.
 #[derive(Object)]
 pub struct RevenueIncomingHistory {
@@ -164,7 +161,7 @@ impl RevenueApi {
             .0
             .or(long_poll_ms.0)
             .unwrap_or(0)
-            .min(MAX_TIMEOUT_MS);
+            .min(crate::taler::limits::MAX_LONG_POLL_MS);
         // Subscribe before the first look, so a transfer in between is not missed.
         let mut wake = self.0.incoming.subscribe();
         let id = account.account_id;

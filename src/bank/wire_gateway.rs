@@ -426,7 +426,7 @@ async fn new_transfer(
         amount_units: super::units(amount),
         credit_fee: fee.map(ToString::to_string),
         fee_units: fee.map_or(0, super::units),
-        fee_account: Some(super::admin_account(state).await?.account_id),
+        fee_account: Some(state.bank_admin_account),
         subject,
         date: Timestamp::now().to_db(),
         request_uid,

@@ -50,8 +50,6 @@ use crate::{
 const ORDERS_READ: Permission = "orders-read";
 const ORDERS_WRITE: Permission = "orders-write";
 
-/// Long polls wait at most this long, whatever `timeout_ms` asks.
-pub const MAX_TIMEOUT_MS: u64 = 600_000;
 /// Nobody is older.
 const MAX_MINIMUM_AGE: u64 = 120;
 
@@ -1242,8 +1240,8 @@ async fn long_poll<T, F: Future<Output = Result<T, ApiError>>>(
     let mut wake = state.order_changes.subscribe();
     // Look once after subscribing: a change in between is not missed.
     current = look().await?;
-    let deadline =
-        tokio::time::Instant::now() + Duration::from_millis(timeout_ms.min(MAX_TIMEOUT_MS));
+    let deadline = tokio::time::Instant::now()
+        + Duration::from_millis(timeout_ms.min(crate::taler::limits::MAX_LONG_POLL_MS));
     while !done(&current) {
         tokio::select! {
             woke = wake.recv() => match woke {

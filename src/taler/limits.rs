@@ -8,6 +8,10 @@
 /// bytes) when indexed, even at four bytes a character.
 pub const MAX_TEXT_CHARS: usize = 512;
 
+/// The longest a long poll waits (`timeout_ms`), whatever the client asks: ten
+/// minutes, for every history and order status.
+pub const MAX_LONG_POLL_MS: u64 = 600_000;
+
 /// Items in an array without a limit of its own.
 pub const MAX_ITEMS: usize = 256;
 
