@@ -602,6 +602,19 @@ async fn inventory_units_are_held_and_released() {
         assert_eq!(line["price"], json!("KUDOS:3"));
         assert_eq!(line["unit_quantity"], json!("2"));
 
+        // All three slices are held: none may be marked lost.
+        let (status, body) = call(
+            &s,
+            Method::PATCH,
+            "/merchant/private/products/cake",
+            Some(json!({
+                "description": "a slice", "unit": "slice", "unit_price": ["KUDOS:1.5"],
+                "unit_total_stock": "3", "unit_total_lost": "1",
+            })),
+        )
+        .await;
+        assert_error(status, &body, 409, 2661);
+
         // Deleting the winner of the race gives its slice back.
         let winner = if a.0 == StatusCode::OK { "r1" } else { "r2" };
         let (status, _) = call(

@@ -775,9 +775,10 @@ impl ProductsApi {
             let old_stock = stored_quantity(&stored_product(&current)?.stock())?;
             let sold = stored_quantity(&current.total_sold)?;
             let old_lost = stored_quantity(&current.total_lost)?;
+            let locked = stored_quantity(&current.total_locked)?;
             let stock = stored_quantity(&details.stock())?;
             let lost = new_lost.unwrap_or(old_lost);
-            check_stock_rules(old_stock, stock, old_lost, lost, sold)?;
+            check_stock_rules(old_stock, stock, old_lost, lost, sold, locked)?;
             if inventory::replace_product(db, &current, text.clone(), lost.to_string())
                 .await
                 .map_err(ApiError::db_store)?
@@ -829,12 +830,14 @@ impl ProductsApi {
 }
 
 /// The stock rules of a product update (patch-private-products-PRODUCT_ID).
+/// Units held by unpaid orders count like sold ones: they may not be lost.
 fn check_stock_rules(
     old_stock: Quantity,
     stock: Quantity,
     old_lost: Quantity,
     lost: Quantity,
     sold: Quantity,
+    locked: Quantity,
 ) -> Result<(), ApiError> {
     if stock < old_stock {
         return Err(ApiError::new(
@@ -848,13 +851,20 @@ fn check_stock_rules(
             format!("the lost units may not shrink (from {old_lost} to {lost})"),
         ));
     }
-    if let (Quantity::Finite(stock), Quantity::Finite(sold), Quantity::Finite(lost_units)) =
-        (stock, sold, lost)
-        && sold + lost_units > stock
+    if let (
+        Quantity::Finite(stock),
+        Quantity::Finite(sold),
+        Quantity::Finite(lost_units),
+        Quantity::Finite(locked),
+    ) = (stock, sold, lost, locked)
+        && sold + lost_units + locked > stock
     {
         return Err(ApiError::new(
             ErrorCode::MerchantPrivatePatchProductsTotalLostExceedsStocks,
-            format!("{lost} lost exceeds what is left of the stock after sales"),
+            format!(
+                "{lost} lost exceeds what is left of the stock after sales and units unpaid \
+                 orders hold"
+            ),
         ));
     }
     Ok(())
@@ -891,32 +901,93 @@ mod tests {
         let q = |s| Quantity::parse(s).unwrap();
         let code = |r: Result<(), ApiError>| r.err().map(|e| e.code());
         assert_eq!(
-            code(check_stock_rules(q("5"), q("6"), q("0"), q("1"), q("0"))),
+            code(check_stock_rules(
+                q("5"),
+                q("6"),
+                q("0"),
+                q("1"),
+                q("0"),
+                q("0")
+            )),
             None
         );
         assert_eq!(
-            code(check_stock_rules(q("5"), q("4"), q("0"), q("0"), q("0"))),
+            code(check_stock_rules(
+                q("5"),
+                q("4"),
+                q("0"),
+                q("0"),
+                q("0"),
+                q("0")
+            )),
             Some(2662)
         );
         assert_eq!(
-            code(check_stock_rules(q("-1"), q("4"), q("0"), q("0"), q("0"))),
+            code(check_stock_rules(
+                q("-1"),
+                q("4"),
+                q("0"),
+                q("0"),
+                q("0"),
+                q("0")
+            )),
             Some(2662)
         );
         assert_eq!(
-            code(check_stock_rules(q("5"), q("-1"), q("0"), q("0"), q("0"))),
+            code(check_stock_rules(
+                q("5"),
+                q("-1"),
+                q("0"),
+                q("0"),
+                q("0"),
+                q("0")
+            )),
             None
         );
         assert_eq!(
-            code(check_stock_rules(q("5"), q("5"), q("2"), q("1"), q("0"))),
+            code(check_stock_rules(
+                q("5"),
+                q("5"),
+                q("2"),
+                q("1"),
+                q("0"),
+                q("0")
+            )),
             Some(2660)
         );
         assert_eq!(
-            code(check_stock_rules(q("5"), q("5"), q("0"), q("4"), q("2"))),
+            code(check_stock_rules(
+                q("5"),
+                q("5"),
+                q("0"),
+                q("4"),
+                q("2"),
+                q("0")
+            )),
             Some(2661)
         );
         assert_eq!(
-            code(check_stock_rules(q("5"), q("5"), q("0"), q("3"), q("2"))),
+            code(check_stock_rules(
+                q("5"),
+                q("5"),
+                q("0"),
+                q("3"),
+                q("2"),
+                q("0")
+            )),
             None
+        );
+        // Units held by unpaid orders may not be lost.
+        assert_eq!(
+            code(check_stock_rules(
+                q("5"),
+                q("5"),
+                q("0"),
+                q("3"),
+                q("1"),
+                q("2")
+            )),
+            Some(2661)
         );
     }
 }

@@ -242,6 +242,7 @@ pub async fn replace_product(
         .filter(ProductColumn::ProductDetails.eq(seen.product_details.clone()))
         .filter(ProductColumn::TotalLost.eq(seen.total_lost.clone()))
         .filter(ProductColumn::TotalSold.eq(seen.total_sold.clone()))
+        .filter(ProductColumn::TotalLocked.eq(seen.total_locked.clone()))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
