@@ -21,15 +21,14 @@ use crate::{
         },
         accounts_payto,
         auth::{self, BankCredentials, Need},
+        wire_gateway::{book, new_transfer},
     },
     error_responses,
     http::JsonBody,
     notifier::EVERYONE,
-    store::bank::{self as store, HistoryKind, Movement, NewTransfer, TransferOutcome},
+    store::bank::{self as store, HistoryKind, Movement},
     taler::{
-        Amount, ApiError, ErrorCode, Timestamp,
-        amount::require_currency,
-        keys,
+        Amount, ApiError, ErrorCode, Timestamp, keys,
         pagination::{Page, PageLimit},
     },
 };
@@ -314,10 +313,6 @@ impl HistoryApi {
                     .parameter("amount")
             })?,
         };
-        require_currency(&amount, &self.0.config.currency, "amount")?;
-        if amount.is_zero() {
-            return Err(ApiError::malformed("amount", "the amount must not be zero").into());
-        }
         if let Some(uid) = &req.request_uid
             && keys::decode(uid, 32).is_none()
         {
@@ -336,30 +331,6 @@ impl HistoryApi {
                     "no account has this payto URI",
                 )
             })?;
-        if creditor.account_id == debtor.account_id {
-            return Err(ApiError::new(
-                ErrorCode::BankSameAccount,
-                "debtor and creditor are the same account",
-            )
-            .into());
-        }
-        let credit_fee = match &self.0.config.bank_credit_fee {
-            Some(fee) if amount.cmp_same_currency(fee) != Some(std::cmp::Ordering::Greater) => {
-                return Err(ApiError::new(
-                    ErrorCode::BankUnallowedDebit,
-                    format!("the amount does not exceed the credit fee {fee}"),
-                )
-                .into());
-            }
-            Some(fee) => Some(fee.to_string()),
-            None => None,
-        };
-        let fee_units = self
-            .0
-            .config
-            .bank_credit_fee
-            .as_ref()
-            .map_or(0, super::units);
         // A transfer to an exchange whose subject names a reserve (or KYC) key is
         // an incoming Wire Gateway transfer; a key used before is not twice.
         let mut taler = if creditor.is_taler_exchange {
@@ -374,54 +345,19 @@ impl HistoryApi {
         {
             taler = Default::default();
         }
-        let outcome = store::transfer(
-            &self.0.db,
-            NewTransfer {
-                debtor: debtor.account_id,
-                creditor: creditor.account_id,
-                amount: amount.to_string(),
-                amount_units: super::units(&amount),
-                credit_fee,
-                fee_units,
-                fee_account: Some(self.0.bank_admin_account),
-                subject,
-                date: Timestamp::now().to_db(),
-                request_uid: req.request_uid,
-                taler,
-            },
+        let new = new_transfer(
+            &self.0,
+            &debtor,
+            &creditor,
+            &amount,
+            subject,
+            req.request_uid,
+            taler,
         )
-        .await
-        .map_err(ApiError::db_store)?;
-        match outcome {
-            TransferOutcome::Done(row_id, _) => {
-                // Both histories changed; the transfer stands even if a notification
-                // fails (pollers still see it when they time out).
-                for account in [creditor.account_id, debtor.account_id] {
-                    if let Err(e) = self.0.incoming.notify(&self.0.db, account).await {
-                        tracing::warn!(error = %e, "could not notify long pollers");
-                    }
-                }
-                Ok(TransactionCreated::Ok(Json(CreateTransactionResponse {
-                    row_id: row_id as u64,
-                })))
-            }
-            TransferOutcome::RequestUidReused => Err(ApiError::new(
-                ErrorCode::BankTransferRequestUidReused,
-                "request_uid was used for a different transfer",
-            )
-            .into()),
-            TransferOutcome::UnallowedDebit => Err(ApiError::new(
-                ErrorCode::BankUnallowedDebit,
-                "the transfer would take the account below its debit threshold",
-            )
-            .into()),
-            // Not for core transfers (no wtid; a used reserve key was dropped above),
-            // unless a concurrent transfer took the key meanwhile.
-            TransferOutcome::WtidReused | TransferOutcome::ReservePubReused => Err(ApiError::new(
-                ErrorCode::BankDuplicateReservePubSubject,
-                "a concurrent transfer used this reserve public key",
-            )
-            .into()),
-        }
+        .await?;
+        let (row_id, _) = book(&self.0, new).await?;
+        Ok(TransactionCreated::Ok(Json(CreateTransactionResponse {
+            row_id,
+        })))
     }
 }

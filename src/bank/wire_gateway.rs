@@ -355,8 +355,9 @@ fn key(text: &str) -> Result<EddsaPublicKey, ApiError> {
         .map_err(|_| ApiError::db_fetch("stored key is malformed"))
 }
 
-/// Books a transfer and maps its outcome; wakes the pollers of both accounts.
-async fn book(state: &State, new: NewTransfer) -> Result<(u64, Timestamp), ApiError> {
+/// Books a transfer and maps its outcome; wakes the pollers of both accounts. Every
+/// transfer of the bank goes through here (core, Wire Gateway).
+pub(crate) async fn book(state: &State, new: NewTransfer) -> Result<(u64, Timestamp), ApiError> {
     let (debtor, creditor) = (new.debtor, new.creditor);
     let outcome = store::transfer(&state.db, new)
         .await
@@ -390,8 +391,9 @@ async fn book(state: &State, new: NewTransfer) -> Result<(u64, Timestamp), ApiEr
     }
 }
 
-/// A transfer between two accounts of this bank, with the credit fee as configured.
-async fn new_transfer(
+/// A transfer between two accounts of this bank, with the credit fee as configured:
+/// the checks every transfer passes (currency, not zero, two accounts, above the fee).
+pub(crate) async fn new_transfer(
     state: &State,
     debtor: &Account,
     creditor: &Account,
