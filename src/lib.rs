@@ -7,6 +7,7 @@ pub mod bank;
 pub mod config;
 pub mod donau;
 pub mod http;
+pub mod longpoll;
 pub mod merchant;
 pub mod notifier;
 pub mod serve;

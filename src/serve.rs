@@ -15,7 +15,15 @@
 //! The body timeout is the HTTP edge's (`crate::http`), where it becomes an
 //! `ErrorDetail`.
 
-use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use poem::{
@@ -25,7 +33,7 @@ use poem::{
 };
 use tokio::{net::TcpListener, sync::Semaphore};
 
-use crate::config::ServerLimits;
+use crate::{config::ServerLimits, longpoll};
 
 /// File descriptors kept free of client connections (database, files, reports).
 const RESERVED_DESCRIPTORS: u64 = 128;
@@ -74,7 +82,8 @@ where
     let app = Arc::new(app.map_to_response());
     let cap = connection_cap(&limits);
     let permits = Arc::new(Semaphore::new(cap));
-    let _trimmer = TrimOnDrain::spawn(permits.clone(), cap);
+    let running = Running::default();
+    let _trimmer = TrimOnDrain::spawn(permits.clone(), cap, running.clone());
     let local = listener
         .local_addr()
         .map(|a| LocalAddr(Addr::SocketAddr(a)))
@@ -101,32 +110,61 @@ where
         let app = app.clone();
         let local = local.clone();
         let header_timeout = limits.header_timeout;
+        let running = running.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            serve_connection(stream, remote, local, app, header_timeout).await;
+            serve_connection(stream, remote, local, app, header_timeout, running).await;
         });
     }
 }
 
-/// Hands memory back to the operating system after a crowd of connections has gone
-/// (glibc keeps what it freed, so ten thousand finished long polls would otherwise hold
-/// their memory for good). Every few seconds it compares the open connections with the
-/// most seen since the last trim; when they fell by at least [`TRIM_DROP`], it trims.
+/// Counts the requests running in the application (parked long polls do not).
+#[derive(Clone, Default)]
+struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    fn enter(&self) -> RunningGuard {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        RunningGuard(self.0.clone())
+    }
+
+    fn now(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+struct RunningGuard(Arc<AtomicUsize>);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Hands memory back to the operating system after a crowd (glibc keeps what it
+/// freed): after ten thousand connections closed, or after ten thousand requests ran
+/// at once (each needs tens of KiB while it runs, which long pollers, once parked,
+/// give back). Every few seconds it compares open connections and running requests
+/// with the most seen since the last trim; when either fell by at least
+/// [`TRIM_DROP`], it trims.
 struct TrimOnDrain(tokio::task::JoinHandle<()>);
 
-/// How many connections must have closed before memory is trimmed.
+/// How many connections must have closed, or requests finished, before memory is
+/// trimmed.
 const TRIM_DROP: usize = 1000;
 
 impl TrimOnDrain {
-    fn spawn(permits: Arc<Semaphore>, cap: usize) -> TrimOnDrain {
+    fn spawn(permits: Arc<Semaphore>, cap: usize, running: Running) -> TrimOnDrain {
         TrimOnDrain(tokio::spawn(async move {
-            let mut peak = 0;
+            let (mut peak_open, mut peak_running) = (0, 0);
             loop {
                 tokio::time::sleep(Duration::from_secs(3)).await;
                 let open = cap - permits.available_permits();
-                peak = peak.max(open);
-                if peak - open >= TRIM_DROP {
-                    peak = open;
+                let busy = running.now();
+                peak_open = peak_open.max(open);
+                peak_running = peak_running.max(busy);
+                if peak_open - open >= TRIM_DROP || peak_running - busy >= TRIM_DROP {
+                    (peak_open, peak_running) = (open, busy);
                     let _ = tokio::task::spawn_blocking(trim).await;
                 }
             }
@@ -175,19 +213,30 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     local: LocalAddr,
     app: Arc<E>,
     header_timeout: Duration,
+    running: Running,
 ) {
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let app = app.clone();
         let local = local.clone();
+        let running = running.clone();
         async move {
             let req = detach_from_read_buffer(req);
-            let req = poem::Request::from((
+            let mut req = poem::Request::from((
                 req,
                 local,
                 RemoteAddr(Addr::SocketAddr(remote)),
                 Scheme::HTTP,
             ));
-            let resp = app.get_response(req).await;
+            req.extensions_mut().insert(longpoll::Parking);
+            // Both boxed, so this future, which hyper keeps for as long as the request
+            // is pending, stays small: the application's future is large and lives only
+            // while it runs; a parked long poll then waits with its own state alone.
+            let in_app = running.enter();
+            let mut resp = Box::pin(app.get_response(req)).await;
+            drop(in_app);
+            if let Some(parked) = longpoll::take_parked(&mut resp) {
+                resp = Box::pin(longpoll::answer(resp, parked)).await;
+            }
             Ok::<_, Infallible>(hyper::Response::<BoxBody>::from(resp))
         }
     });

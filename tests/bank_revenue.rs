@@ -389,6 +389,67 @@ async fn long_poll_returns_when_a_transfer_arrives() {
     }
 }
 
+/// Waiting long polls are parked with the listener (`crate::longpoll`): the answer
+/// still carries the request id the edge gave it, whether a transfer or the deadline
+/// answers, and transfers to other accounts do not answer it.
+#[tokio::test]
+async fn parked_long_polls_keep_their_request_id_and_wake_only_for_their_account() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        account(&s, "shop").await;
+        account(&s, "alice").await;
+        account(&s, "bob").await;
+        let last = pay(&s, "alice", "shop", "KUDOS:1", "before").await;
+        let poll = |offset: u64, timeout: u64| {
+            s.req(
+                Method::GET,
+                &format!(
+                    "/bank/accounts/shop/taler-revenue/history?limit=5&offset={offset}&timeout_ms={timeout}"
+                ),
+            )
+            .basic_auth("shop", Some(PASSWORD))
+            .send()
+        };
+
+        // A transfer to bob does not answer shop's poll; the deadline does.
+        let started = Instant::now();
+        let other = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            pay(&s, "alice", "bob", "KUDOS:2", "not-for-shop").await
+        };
+        let (resp, _) = tokio::join!(poll(last, 600), other);
+        let resp = resp.unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        assert!(started.elapsed() >= Duration::from_millis(600));
+        assert!(resp.headers().contains_key("x-request-id"));
+
+        // A transfer to shop answers it, with its rows and its request id.
+        let payer = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            pay(&s, "alice", "shop", "KUDOS:3", "for-shop").await
+        };
+        let (resp, row) = tokio::join!(poll(last, 20_000), payer);
+        let resp = resp.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(resp.headers().contains_key("x-request-id"));
+        assert_eq!(
+            resp.headers()["content-type"].to_str().unwrap(),
+            "application/json; charset=utf-8"
+        );
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(row_ids(&body), vec![row]);
+
+        // Pollers that gave up (closed their connection) do not hold the server up.
+        for _ in 0..20 {
+            let gone = tokio::time::timeout(Duration::from_millis(50), poll(row, 20_000)).await;
+            assert!(gone.is_err(), "the poll should still wait");
+        }
+        let (status, body) = history(&s, "shop", &format!("?limit=5&offset={last}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        s.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn long_poll_is_woken_by_another_process_on_postgres() {
     for b in backends() {

@@ -2,21 +2,22 @@
 
 use std::{sync::Arc, time::Duration};
 
+use poem::{IntoResponse, Request};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
-    State,
+    AppState, State,
     bank::{
         ApiTags, accounts_payto,
         auth::{self, BankCredentials, Need},
     },
     error_responses,
-    notifier::EVERYONE,
+    http::error_response,
+    longpoll::{self, MayPark},
     store::bank::{self as store, Account, Transaction},
     taler::{
         Amount, ApiError, Timestamp,
@@ -126,6 +127,7 @@ impl RevenueApi {
     #[allow(clippy::too_many_arguments)]
     async fn get_history(
         &self,
+        req: &Request,
         credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
@@ -148,7 +150,7 @@ impl RevenueApi {
         /// Deprecated since v1: use `timeout_ms`.
         #[oai(deprecated)]
         long_poll_ms: Query<Option<u64>>,
-    ) -> Result<HistoryResponse, HistoryErrors> {
+    ) -> Result<MayPark<HistoryResponse>, HistoryErrors> {
         let account = Box::pin(auth::authorize(
             &self.0,
             &username,
@@ -163,51 +165,59 @@ impl RevenueApi {
             .unwrap_or(0)
             .min(crate::taler::limits::MAX_LONG_POLL_MS);
         // Subscribe before the first look, so a transfer in between is not missed.
-        let mut wake = self.0.incoming.subscribe();
+        let wake = self.0.incoming.subscribe();
         let id = account.account_id;
-        let mut found = self.look(id, page).await?;
-        if found.is_empty() && page.ascending && timeout > 0 {
-            let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
-            loop {
-                tokio::select! {
-                    woke = wake.recv() => {
-                        found = match woke {
-                            Ok(w) if w.account != id && w.account != EVERYONE => continue,
-                            // Every poller of this page woken by this wake shares one look.
-                            Ok(w) => {
-                                let key = (id, page.offset, page.count, w.seq);
-                                self.0.history_looks.get(key, || self.look(id, page)).await?
-                            }
-                            Err(RecvError::Lagged(_)) => self.look(id, page).await?,
-                            Err(RecvError::Closed) => break,
-                        };
-                        if !found.is_empty() {
-                            break;
-                        }
-                    },
-                    _ = tokio::time::sleep_until(deadline) => break,
+        let credit_account = accounts_payto(&account);
+        let found = look(&self.0, id, page).await?;
+        if !found.is_empty() {
+            return Ok(MayPark::Now(history(&found, credit_account)));
+        }
+        if !page.ascending || timeout == 0 {
+            return Ok(MayPark::Now(HistoryResponse::Empty));
+        }
+        let state = self.0.clone();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
+        let again: longpoll::Look = Box::new(move |seq| {
+            let (state, credit_account) = (state.clone(), credit_account.clone());
+            Box::pin(async move {
+                // Every poller of this page woken by one wake shares one look.
+                let found = match seq {
+                    Some(seq) => {
+                        let key = (id, page.offset, page.count, seq);
+                        state
+                            .history_looks
+                            .get(key, || look(&state, id, page))
+                            .await
+                    }
+                    None => look(&state, id, page).await,
+                };
+                match found {
+                    Ok(found) if found.is_empty() => None,
+                    Ok(found) => Some(history(&found, credit_account).into_response()),
+                    Err(e) => Some(error_response(HistoryErrors(e).into())),
                 }
-            }
-        }
-        if found.is_empty() {
-            return Ok(HistoryResponse::Empty);
-        }
-        Ok(HistoryResponse::Ok(Json(RevenueIncomingHistory {
-            incoming_transactions: found.as_ref().clone(),
-            credit_account: accounts_payto(&account),
-        })))
+            })
+        });
+        let parked = longpoll::Parked::new(wake, id, deadline, again);
+        Ok(longpoll::park(req, HistoryResponse::Empty, parked).await)
     }
 }
 
-impl RevenueApi {
-    /// One page of `account`'s history. Boxed: the query's state lives on the heap only
-    /// while it runs, so a waiting poller's future stays small.
-    async fn look(&self, account: i64, page: Page) -> SharedPage {
-        let rows = Box::pin(store::incoming(&self.0.db, account, page))
-            .await
-            .map_err(ApiError::db_fetch)?;
-        Ok(Arc::new(transactions(rows)?))
-    }
+/// One page of `account`'s history. Boxed: the query's state lives on the heap only
+/// while it runs.
+async fn look(state: &AppState, account: i64, page: Page) -> SharedPage {
+    let rows = Box::pin(store::incoming(&state.db, account, page))
+        .await
+        .map_err(ApiError::db_fetch)?;
+    Ok(Arc::new(transactions(rows)?))
+}
+
+/// A found page as the answer.
+fn history(found: &[RevenueIncomingBankTransaction], credit_account: String) -> HistoryResponse {
+    HistoryResponse::Ok(Json(RevenueIncomingHistory {
+        incoming_transactions: found.to_vec(),
+        credit_account,
+    }))
 }
 
 /// A history page's rows as the Revenue API shows them.

@@ -1,0 +1,240 @@
+//! Long polls that wait in the connection, not in the request's future.
+//!
+//! A request's future holds every layer of the application on the heap (the edge,
+//! routing, the operation with its extractors and queries): about 30 KiB, kept for as
+//! long as the request is pending. So an operation that finds nothing and must wait
+//! does not wait itself: it answers with what it would answer at the deadline (a 204)
+//! and attaches a [`Parked`]: what wakes it, until when, and how to look again. The
+//! listener (`crate::serve`) lets the application's future go, waits with the parked
+//! state alone (a few hundred bytes), and sends the first look that finds something,
+//! or the deadline's answer.
+//!
+//! Served any other way (no [`Parking`] marker on the request), [`park`] waits in
+//! place, with the same [`Parked::wait`].
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex},
+};
+
+use poem::{
+    IntoResponse, Request, Response,
+    http::{HeaderName, HeaderValue},
+};
+use poem_openapi::{ApiResponse, registry::Registry};
+use tokio::{
+    sync::broadcast::{self, error::RecvError},
+    time::Instant,
+};
+
+use crate::notifier::{EVERYONE, Wake};
+
+/// Marks requests whose listener waits for parked long polls.
+#[derive(Clone, Copy)]
+pub struct Parking;
+
+/// Looks again after a wake (its sequence number; `None` after missed wakes): the
+/// answer, or `None` to go on waiting.
+pub type Look = Box<dyn FnMut(Option<u64>) -> LookFuture + Send + Sync>;
+
+pub type LookFuture = Pin<Box<dyn Future<Output = Option<Response>> + Send>>;
+
+/// A long poll waiting for a wake.
+pub struct Parked {
+    /// Subscribed before the operation's first look, so nothing in between is missed.
+    wake: broadcast::Receiver<Wake>,
+    /// The key (account, instance) whose wakes concern it.
+    key: i64,
+    deadline: Instant,
+    look: Look,
+}
+
+impl Parked {
+    pub fn new(wake: broadcast::Receiver<Wake>, key: i64, deadline: Instant, look: Look) -> Self {
+        Parked {
+            wake,
+            key,
+            deadline,
+            look,
+        }
+    }
+
+    /// Waits until a look after a wake concerning its key answers, or the deadline.
+    pub async fn wait(mut self) -> Option<Response> {
+        loop {
+            tokio::select! {
+                woke = self.wake.recv() => {
+                    let seq = match woke {
+                        Ok(w) if w.account != self.key && w.account != EVERYONE => continue,
+                        Ok(w) => Some(w.seq),
+                        Err(RecvError::Lagged(_)) => None,
+                        Err(RecvError::Closed) => return None,
+                    };
+                    if let Some(answer) = (self.look)(seq).await {
+                        return Some(answer);
+                    }
+                },
+                _ = tokio::time::sleep_until(self.deadline) => return None,
+            }
+        }
+    }
+}
+
+/// Carries a [`Parked`] out of the application on its response (extensions must be
+/// `Clone`; the first to take it waits).
+#[derive(Clone)]
+struct Slot(Arc<Mutex<Option<Parked>>>);
+
+/// An operation's answer that may wait parked. The spec shows `T`.
+pub enum MayPark<T> {
+    Now(T),
+    /// `T` is the answer at the deadline.
+    Parked(T, Parked),
+    Answered(Response),
+}
+
+impl<T: ApiResponse> ApiResponse for MayPark<T> {
+    const BAD_REQUEST_HANDLER: bool = T::BAD_REQUEST_HANDLER;
+
+    fn meta() -> poem_openapi::registry::MetaResponses {
+        T::meta()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry)
+    }
+
+    fn from_parse_request_error(err: poem::Error) -> Self {
+        MayPark::Now(T::from_parse_request_error(err))
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for MayPark<T> {
+    fn into_response(self) -> Response {
+        match self {
+            MayPark::Now(answer) => answer.into_response(),
+            MayPark::Parked(at_deadline, parked) => {
+                let mut resp = at_deadline.into_response();
+                resp.extensions_mut()
+                    .insert(Slot(Arc::new(Mutex::new(Some(parked)))));
+                resp
+            }
+            MayPark::Answered(resp) => resp,
+        }
+    }
+}
+
+/// Parks `parked` with the listener, or waits for it here when the request did not
+/// come through one. `at_deadline` answers when nothing came.
+pub async fn park<T>(req: &Request, at_deadline: T, parked: Parked) -> MayPark<T> {
+    if req.extensions().get::<Parking>().is_some() {
+        return MayPark::Parked(at_deadline, parked);
+    }
+    match parked.wait().await {
+        Some(answer) => MayPark::Answered(answer),
+        None => MayPark::Now(at_deadline),
+    }
+}
+
+/// The listener's side: the long poll parked on `resp`, if there is one.
+pub fn take_parked(resp: &mut Response) -> Option<Parked> {
+    let slot = resp.extensions_mut().remove::<Slot>()?;
+    slot.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// Waits for `parked`; `at_deadline` answers if nothing came. The answer keeps the
+/// headers the application set on `at_deadline` (the request id).
+pub async fn answer(at_deadline: Response, parked: Parked) -> Response {
+    // Kept apart while waiting: a header map reserves room for several headers, an
+    // exact list for the one or two there are.
+    let (parts, body) = at_deadline.into_parts();
+    let headers: Box<[(HeaderName, HeaderValue)]> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let (status, version) = (parts.status, parts.version);
+    let mut answer = match parked.wait().await {
+        Some(answer) => answer,
+        None => Response::from_parts(
+            poem::ResponseParts {
+                status,
+                version,
+                headers: Default::default(),
+                extensions: Default::default(),
+            },
+            body,
+        ),
+    };
+    let set_by_look: Vec<HeaderName> = answer.headers().keys().cloned().collect();
+    for (name, value) in headers.iter() {
+        if !set_by_look.contains(name) {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use poem::http::StatusCode;
+
+    use super::*;
+
+    fn parked(wake: broadcast::Receiver<Wake>, wait: Duration) -> Parked {
+        let look: Look = Box::new(|seq| {
+            Box::pin(
+                async move { seq.map(|_| Response::builder().status(StatusCode::OK).finish()) },
+            )
+        });
+        Parked::new(wake, 7, Instant::now() + wait, look)
+    }
+
+    /// Without a listener that parks (no [`Parking`] marker), the operation waits itself.
+    #[tokio::test]
+    async fn without_a_parking_listener_the_operation_waits_in_place() {
+        let (tx, rx) = broadcast::channel(8);
+        let waker = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = tx.send(Wake { account: 8, seq: 1 }); // another key: ignored
+            let _ = tx.send(Wake { account: 7, seq: 2 });
+            tx
+        });
+        let req = Request::default();
+        let answer = park(
+            &req,
+            StatusCode::NO_CONTENT,
+            parked(rx, Duration::from_secs(20)),
+        )
+        .await
+        .into_response();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let tx = waker.await.unwrap();
+
+        // Nothing for its key: the deadline answers.
+        let answer = park(
+            &req,
+            StatusCode::NO_CONTENT,
+            parked(tx.subscribe(), Duration::from_millis(30)),
+        )
+        .await
+        .into_response();
+        assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+
+        // With the marker, the response carries the parked poll for the listener.
+        let mut req = Request::default();
+        req.extensions_mut().insert(Parking);
+        let mut resp = park(
+            &req,
+            StatusCode::NO_CONTENT,
+            parked(tx.subscribe(), Duration::from_secs(20)),
+        )
+        .await
+        .into_response();
+        assert!(take_parked(&mut resp).is_some());
+        assert!(take_parked(&mut resp).is_none());
+    }
+}
