@@ -540,9 +540,101 @@ async fn main() {
             &basic_m,
             &format!("{:.0}% bearer", 100.0 * basic_m.rps / bearer.rps),
         );
+
+        // The issue's goals, as ratios of this run.
+        let verdict = |met: bool| if met { "met" } else { "NOT met" };
+        let reads = rows
+            .iter()
+            .filter(|(name, ..)| name.ends_with("instance token") && name.starts_with("GET"))
+            .map(|(_, m, _, ceiling)| m.rps / ceiling)
+            .fold(f64::INFINITY, f64::min);
+        let post = rows
+            .iter()
+            .find(|(name, ..)| name.starts_with("POST"))
+            .map(|(_, m, _, ceiling)| m.rps / ceiling)
+            .unwrap_or(0.0);
+        println!();
+        println!(
+            "goal 1, authorized reads >= 60% of the read ceiling: slowest {:.0}%, {}",
+            100.0 * reads,
+            verdict(reads >= 0.6)
+        );
+        let basic_ratio = basic_m.rps / bearer.rps;
+        println!(
+            "goal 2, HTTP Basic >= 50% of bearer on the history: {:.0}%, {}",
+            100.0 * basic_ratio,
+            verdict(basic_ratio >= 0.5)
+        );
+        println!(
+            "goal 4, history p99 < 5 ms at 16 connections: bearer {:.2} ms, {}",
+            bearer.p99_ms,
+            verdict(bearer.p99_ms < 5.0)
+        );
+        // The issue measured POST pot at the single-insert ceiling; runs vary by ~10%.
+        println!(
+            "goal 5, writes at their ratio to the insert ceiling (>= 90%): {:.0}%, {}",
+            100.0 * post,
+            verdict(post >= 0.9)
+        );
     }
 
-    // Long polling.
+    // Long polling: all pollers at once, then arriving over five seconds.
+    let mut goals_met = true;
+    for (name, batch) in [
+        ("at once", o.pollers),
+        ("over 5 s", o.pollers.div_ceil(100)),
+    ] {
+        let p = pollers(&base, &bank_bearer, pid, o.pollers, batch).await;
+        let added = p.waiting_rss - p.start_rss;
+        println!();
+        println!(
+            "long pollers, arriving {name}:   {} ({} answered with the transfer)",
+            o.pollers, p.woken
+        );
+        println!(
+            "server RSS:                    {:.0} MiB before, {:.0} MiB waiting (+{added:.0} MiB, {:.1} KiB each), {:.0} MiB 5 s after",
+            p.start_rss,
+            p.waiting_rss,
+            added * 1024.0 / o.pollers as f64,
+            p.after_rss
+        );
+        println!(
+            "wake after one transfer:       p50 {:.0} ms, p99 {:.0} ms, last {:.0} ms",
+            p.p50_ms, p.p99_ms, p.last_ms
+        );
+        // Goal 3, scaled to the pollers asked for: 200 MiB per 10,000.
+        let budget = 200.0 * o.pollers as f64 / 10_000.0;
+        let met = added < budget && p.p99_ms < 500.0 && p.after_rss < p.start_rss + 15.0;
+        goals_met &= met;
+        println!(
+            "goal: < {budget:.0} MiB, wake p99 < 500 ms, memory back within 15 MiB: {}",
+            if met { "met" } else { "NOT met" }
+        );
+    }
+    if !goals_met {
+        println!("(long-poll goal not met in this run)");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What one long-poll run measured.
+struct Pollers {
+    start_rss: f64,
+    waiting_rss: f64,
+    after_rss: f64,
+    woken: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    last_ms: f64,
+}
+
+/// `n` idle long pollers on the shop's Revenue history, started `batch` at a time
+/// (50 ms apart); after 5 s one transfer wakes them all.
+async fn pollers(base: &str, bearer: &str, pid: u32, n: usize, batch: usize) -> Pollers {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(n + 16)
+        .build()
+        .unwrap();
     let start_rss = rss_mib(pid);
     let url = format!("{base}/bank/accounts/shop/taler-revenue/history?limit=1&timeout_ms=120000");
     // Start after the newest row, so every poller waits.
@@ -550,7 +642,7 @@ async fn main() {
         .get(format!(
             "{base}/bank/accounts/shop/taler-revenue/history?limit=-1"
         ))
-        .header("Authorization", &bank_bearer)
+        .header("Authorization", bearer)
         .send()
         .await
         .unwrap()
@@ -561,10 +653,13 @@ async fn main() {
         .as_u64()
         .unwrap_or(0);
     let url = format!("{url}&offset={offset}");
-    let answered = Arc::new(std::sync::Mutex::new(Vec::with_capacity(o.pollers)));
-    let mut tasks = Vec::with_capacity(o.pollers);
-    for _ in 0..o.pollers {
-        let req = client.get(&url).header("Authorization", &bank_bearer);
+    let answered = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        if i > 0 && i % batch.max(1) == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let req = client.get(&url).header("Authorization", bearer);
         let answered = answered.clone();
         tasks.push(tokio::spawn(async move {
             if let Ok(resp) = req.send().await {
@@ -598,32 +693,25 @@ async fn main() {
         .collect();
     waits.sort();
     let woken = waits.len();
-    let pct = |p: usize| {
+    let ms = |p: usize| {
         waits
             .get((woken * p / 100).min(woken.saturating_sub(1)))
             .copied()
             .unwrap_or_default()
+            .as_secs_f64()
+            * 1e3
     };
     drop(client);
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let after_rss = rss_mib(pid);
-    println!();
-    println!(
-        "long pollers:                  {} ({woken} answered with the transfer)",
-        o.pollers
-    );
-    println!(
-        "server RSS:                    {start_rss:.0} MiB before, {waiting_rss:.0} MiB waiting (+{:.0} MiB, {:.1} KiB each), {after_rss:.0} MiB 5 s after",
-        waiting_rss - start_rss,
-        (waiting_rss - start_rss) * 1024.0 / o.pollers as f64
-    );
-    println!(
-        "wake after one transfer:       p50 {:.0} ms, p99 {:.0} ms, last {:.0} ms",
-        pct(50).as_secs_f64() * 1e3,
-        pct(99).as_secs_f64() * 1e3,
-        waits.last().copied().unwrap_or_default().as_secs_f64() * 1e3
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    Pollers {
+        start_rss,
+        waiting_rss,
+        after_rss: rss_mib(pid),
+        woken,
+        p50_ms: ms(50),
+        p99_ms: ms(99),
+        last_ms: waits.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    }
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

@@ -16,6 +16,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use poem::{
@@ -28,7 +29,11 @@ use tokio::{
     time::Instant,
 };
 
-use crate::notifier::{EVERYONE, Wake};
+use crate::{
+    http::error_response,
+    notifier::{EVERYONE, Notifier, Wake},
+    taler::ApiError,
+};
 
 /// Marks requests whose listener waits for parked long polls.
 #[derive(Clone, Copy)]
@@ -135,6 +140,48 @@ pub async fn park<T>(req: &Request, at_deadline: T, parked: Parked) -> MayPark<T
         Some(answer) => MayPark::Answered(answer),
         None => MayPark::Now(at_deadline),
     }
+}
+
+/// A long-polled read: answers what `look` finds now, or `empty` when there is
+/// nothing and no time to wait; else parks the request until a wake of `notifier`
+/// concerning `key` lets `look` find something, or `timeout_ms` passes (at most
+/// [`MAX_LONG_POLL_MS`](crate::taler::limits::MAX_LONG_POLL_MS)). `look` gets the
+/// wake's sequence number (`None` on the first look and after missed wakes), so the
+/// pollers one wake woke can share a look.
+pub async fn respond<R, E, F>(
+    notifier: &Notifier,
+    req: &Request,
+    key: i64,
+    timeout_ms: u64,
+    empty: R,
+    look: impl Fn(Option<u64>) -> F + Send + Sync + 'static,
+) -> Result<MayPark<R>, E>
+where
+    R: IntoResponse,
+    E: From<ApiError> + Into<poem::Error> + 'static,
+    F: Future<Output = Result<Option<R>, ApiError>> + Send + 'static,
+{
+    // Subscribe before the first look, so a change in between is not missed.
+    let wake = notifier.subscribe();
+    if let Some(found) = look(None).await? {
+        return Ok(MayPark::Now(found));
+    }
+    if timeout_ms == 0 {
+        return Ok(MayPark::Now(empty));
+    }
+    let deadline = Instant::now()
+        + Duration::from_millis(timeout_ms.min(crate::taler::limits::MAX_LONG_POLL_MS));
+    let again: Look = Box::new(move |seq| {
+        let found = look(seq);
+        Box::pin(async move {
+            match found.await {
+                Ok(None) => None,
+                Ok(Some(found)) => Some(found.into_response()),
+                Err(e) => Some(error_response(E::from(e).into())),
+            }
+        })
+    });
+    Ok(park(req, empty, Parked::new(wake, key, deadline, again)).await)
 }
 
 /// The listener's side: the long poll parked on `resp`, if there is one.

@@ -118,26 +118,31 @@ where
     }
 }
 
-/// Counts the requests running in the application (parked long polls do not).
+/// Counts the requests running in the application (parked long polls do not), and the
+/// most that ran at once since the trimmer last looked: a crowd comes and goes between
+/// two of its looks.
 #[derive(Clone, Default)]
-struct Running(Arc<AtomicUsize>);
+struct Running(Arc<(AtomicUsize, AtomicUsize)>);
 
 impl Running {
     fn enter(&self) -> RunningGuard {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        RunningGuard(self.0.clone())
+        let now = self.0.0.fetch_add(1, Ordering::Relaxed) + 1;
+        self.0.1.fetch_max(now, Ordering::Relaxed);
+        RunningGuard(self.clone())
     }
 
-    fn now(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
+    /// Running now, and the most since the last call.
+    fn now_and_peak(&self) -> (usize, usize) {
+        let now = self.0.0.load(Ordering::Relaxed);
+        (now, self.0.1.swap(now, Ordering::Relaxed).max(now))
     }
 }
 
-struct RunningGuard(Arc<AtomicUsize>);
+struct RunningGuard(Running);
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.0.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -160,9 +165,9 @@ impl TrimOnDrain {
             loop {
                 tokio::time::sleep(Duration::from_secs(3)).await;
                 let open = cap - permits.available_permits();
-                let busy = running.now();
+                let (busy, busiest) = running.now_and_peak();
                 peak_open = peak_open.max(open);
-                peak_running = peak_running.max(busy);
+                peak_running = peak_running.max(busiest);
                 if peak_open - open >= TRIM_DROP || peak_running - busy >= TRIM_DROP {
                     (peak_open, peak_running) = (open, busy);
                     let _ = tokio::task::spawn_blocking(trim).await;

@@ -2,14 +2,12 @@
 //! one, and read the account's history (every transfer into or out of it) with
 //! row-id pages and long polling.
 
-use std::time::Duration;
-
+use poem::Request;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     State,
@@ -25,7 +23,7 @@ use crate::{
     },
     error_responses,
     http::JsonBody,
-    notifier::EVERYONE,
+    longpoll::{self, MayPark},
     store::bank::{self as store, HistoryKind, Movement},
     taler::{
         Amount, ApiError, ErrorCode, Timestamp, keys,
@@ -118,50 +116,6 @@ fn info(
     })
 }
 
-/// Waits (up to `timeout_ms`) until `look` finds something, looking again whenever a
-/// transfer touches `account` (on any server sharing the database).
-pub async fn long_poll<T: Default + IsEmpty, F: Future<Output = Result<T, ApiError>>>(
-    state: &State,
-    account: i64,
-    timeout_ms: u64,
-    mut look: impl FnMut() -> F,
-) -> Result<T, ApiError> {
-    // Subscribe before the first look, so a transfer in between is not missed.
-    let mut wake = state.incoming.subscribe();
-    let mut found = look().await?;
-    if !found.is_empty() || timeout_ms == 0 {
-        return Ok(found);
-    }
-    let deadline = tokio::time::Instant::now()
-        + Duration::from_millis(timeout_ms.min(crate::taler::limits::MAX_LONG_POLL_MS));
-    loop {
-        tokio::select! {
-            woke = wake.recv() => match woke {
-                Ok(w) if w.account != account && w.account != EVERYONE => continue,
-                Ok(_) | Err(RecvError::Lagged(_)) => {
-                    found = look().await?;
-                    if !found.is_empty() {
-                        return Ok(found);
-                    }
-                }
-                Err(RecvError::Closed) => return Ok(found),
-            },
-            _ = tokio::time::sleep_until(deadline) => return Ok(found),
-        }
-    }
-}
-
-/// What a long poll waits to be non-empty.
-pub trait IsEmpty {
-    fn is_empty(&self) -> bool;
-}
-
-impl<T> IsEmpty for Vec<T> {
-    fn is_empty(&self) -> bool {
-        Vec::is_empty(self)
-    }
-}
-
 pub struct HistoryApi(pub State);
 
 #[OpenApi(tag = "ApiTags::Accounts")]
@@ -180,6 +134,7 @@ impl HistoryApi {
     #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
+        req: &Request,
         credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
@@ -200,7 +155,7 @@ impl HistoryApi {
         /// Deprecated: use `timeout_ms`.
         #[oai(deprecated)]
         long_poll_ms: Query<Option<u64>>,
-    ) -> Result<TransactionsListed, TransactionsErrors> {
+    ) -> Result<MayPark<TransactionsListed>, TransactionsErrors> {
         let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
         let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let id = account.account_id;
@@ -209,23 +164,33 @@ impl HistoryApi {
         } else {
             0
         };
-        let db = &self.0.db;
-        let rows = long_poll(&self.0, id, timeout, || async move {
-            store::history(db, id, HistoryKind::All, page, None)
-                .await
-                .map_err(ApiError::db_fetch)
-        })
-        .await?;
-        if rows.is_empty() {
-            return Ok(TransactionsListed::Empty);
-        }
-        let transactions = rows
-            .into_iter()
-            .map(|m| info(id, m))
-            .collect::<Result<_, _>>()?;
-        Ok(TransactionsListed::Ok(Json(
-            BankAccountTransactionsResponse { transactions },
-        )))
+        let state = self.0.clone();
+        longpoll::respond(
+            &self.0.incoming,
+            req,
+            id,
+            timeout,
+            TransactionsListed::Empty,
+            move |_| {
+                let state = state.clone();
+                async move {
+                    let rows = store::history(&state.db, id, HistoryKind::All, page, None)
+                        .await
+                        .map_err(ApiError::db_fetch)?;
+                    if rows.is_empty() {
+                        return Ok(None);
+                    }
+                    let transactions = rows
+                        .into_iter()
+                        .map(|m| info(id, m))
+                        .collect::<Result<_, _>>()?;
+                    Ok(Some(TransactionsListed::Ok(Json(
+                        BankAccountTransactionsResponse { transactions },
+                    ))))
+                }
+            },
+        )
+        .await
     }
 
     /// One transfer of an account

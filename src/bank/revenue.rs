@@ -1,8 +1,8 @@
 //! Taler Revenue API: `accounts/$USERNAME/taler-revenue/...`.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
-use poem::{IntoResponse, Request};
+use poem::Request;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
@@ -16,7 +16,6 @@ use crate::{
         auth::{self, BankCredentials, Need},
     },
     error_responses,
-    http::error_response,
     longpoll::{self, MayPark},
     store::bank::{self as store, Account, Transaction},
     taler::{
@@ -159,54 +158,46 @@ impl RevenueApi {
         ))
         .await?;
         let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
-        let timeout = timeout_ms
-            .0
-            .or(long_poll_ms.0)
-            .unwrap_or(0)
-            .min(crate::taler::limits::MAX_LONG_POLL_MS);
-        // Subscribe before the first look, so a transfer in between is not missed.
-        let wake = self.0.incoming.subscribe();
+        // Only an ascending page waits: new transfers come after the newest.
+        let timeout = if page.ascending {
+            timeout_ms.0.or(long_poll_ms.0).unwrap_or(0)
+        } else {
+            0
+        };
         let id = account.account_id;
         let credit_account = accounts_payto(&account);
-        let found = look(&self.0, id, page).await?;
-        if !found.is_empty() {
-            return Ok(MayPark::Now(history(&found, credit_account)));
-        }
-        if !page.ascending || timeout == 0 {
-            return Ok(MayPark::Now(HistoryResponse::Empty));
-        }
         let state = self.0.clone();
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout);
-        let again: longpoll::Look = Box::new(move |seq| {
-            let (state, credit_account) = (state.clone(), credit_account.clone());
-            Box::pin(async move {
-                // Every poller of this page woken by one wake shares one look.
-                let found = match seq {
-                    Some(seq) => {
-                        let key = (id, page.offset, page.count, seq);
-                        state
-                            .history_looks
-                            .get(key, || look(&state, id, page))
-                            .await
-                    }
-                    None => look(&state, id, page).await,
-                };
-                match found {
-                    Ok(found) if found.is_empty() => None,
-                    Ok(found) => Some(history(&found, credit_account).into_response()),
-                    Err(e) => Some(error_response(HistoryErrors(e).into())),
+        longpoll::respond(
+            &self.0.incoming,
+            req,
+            id,
+            timeout,
+            HistoryResponse::Empty,
+            move |wake| {
+                let (state, credit_account) = (state.clone(), credit_account.clone());
+                async move {
+                    let found = match wake {
+                        // Every poller of this page woken by one wake shares one look.
+                        Some(seq) => {
+                            let key = (id, page.offset, page.count, seq);
+                            state
+                                .history_looks
+                                .get(key, || look(&state, id, page))
+                                .await
+                        }
+                        None => look(&state, id, page).await,
+                    }?;
+                    Ok((!found.is_empty()).then(|| history(&found, credit_account)))
                 }
-            })
-        });
-        let parked = longpoll::Parked::new(wake, id, deadline, again);
-        Ok(longpoll::park(req, HistoryResponse::Empty, parked).await)
+            },
+        )
+        .await
     }
 }
 
-/// One page of `account`'s history. Boxed: the query's state lives on the heap only
-/// while it runs.
+/// One page of `account`'s history.
 async fn look(state: &AppState, account: i64, page: Page) -> SharedPage {
-    let rows = Box::pin(store::incoming(&state.db, account, page))
+    let rows = store::incoming(&state.db, account, page)
         .await
         .map_err(ApiError::db_fetch)?;
     Ok(Arc::new(transactions(rows)?))

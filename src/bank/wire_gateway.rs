@@ -5,6 +5,7 @@
 //! integration, books incoming reserve and KYC transfers (`admin/add-incoming`,
 //! `admin/add-kycauth`).
 
+use poem::Request;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
@@ -12,15 +13,15 @@ use poem_openapi::{
 };
 
 use crate::{
-    State,
+    AppState, State,
     bank::{
         ApiTags,
         accounts::Payto,
         accounts_payto,
         auth::{self, BankCredentials, Need},
-        history::long_poll,
     },
     error_responses,
+    longpoll::{self, MayPark},
     store::bank::{
         self as store, Account, HistoryKind, NewTransfer, TalerMetadata, TransferOutcome,
     },
@@ -538,9 +539,7 @@ impl WireGatewayApi {
         offset: Query<Option<i64>>,
     ) -> Result<TransfersListed, GatewayReadErrors> {
         let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
-        let rows = self
-            .outgoing(&exchange, Page::new(limit.0, offset.0)?)
-            .await?;
+        let rows = outgoing(&self.0, exchange.account_id, Page::new(limit.0, offset.0)?).await?;
         if rows.is_empty() {
             return Ok(TransfersListed::Empty);
         }
@@ -621,6 +620,7 @@ impl WireGatewayApi {
     )]
     async fn history_incoming(
         &self,
+        req: &Request,
         credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
@@ -632,7 +632,7 @@ impl WireGatewayApi {
         offset: Query<Option<i64>>,
         /// Long polling: milliseconds to wait for a transfer (positive `limit`).
         timeout_ms: Query<Option<u64>>,
-    ) -> Result<IncomingListed, GatewayReadErrors> {
+    ) -> Result<MayPark<IncomingListed>, GatewayReadErrors> {
         let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
         let page = Page::new(limit.0, offset.0)?;
         let timeout = if page.ascending {
@@ -641,14 +641,28 @@ impl WireGatewayApi {
             0
         };
         let id = exchange.account_id;
-        let rows = long_poll(&self.0, id, timeout, || self.incoming(id, page)).await?;
-        if rows.is_empty() {
-            return Ok(IncomingListed::Empty);
-        }
-        Ok(IncomingListed::Ok(Json(IncomingHistory {
-            incoming_transactions: rows,
-            credit_account: accounts_payto(&exchange),
-        })))
+        let credit_account = accounts_payto(&exchange);
+        let state = self.0.clone();
+        longpoll::respond(
+            &self.0.incoming,
+            req,
+            id,
+            timeout,
+            IncomingListed::Empty,
+            move |_| {
+                let (state, credit_account) = (state.clone(), credit_account.clone());
+                async move {
+                    let rows = incoming(&state, id, page).await?;
+                    Ok(
+                        (!rows.is_empty()).then_some(IncomingListed::Ok(Json(IncomingHistory {
+                            incoming_transactions: rows,
+                            credit_account,
+                        }))),
+                    )
+                }
+            },
+        )
+        .await
     }
 
     /// Outgoing transfers of the exchange
@@ -662,6 +676,7 @@ impl WireGatewayApi {
     )]
     async fn history_outgoing(
         &self,
+        req: &Request,
         credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
@@ -673,7 +688,7 @@ impl WireGatewayApi {
         offset: Query<Option<i64>>,
         /// Long polling: milliseconds to wait for a transfer (positive `limit`).
         timeout_ms: Query<Option<u64>>,
-    ) -> Result<OutgoingListed, GatewayReadErrors> {
+    ) -> Result<MayPark<OutgoingListed>, GatewayReadErrors> {
         let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
         let page = Page::new(limit.0, offset.0)?;
         let timeout = if page.ascending {
@@ -681,17 +696,29 @@ impl WireGatewayApi {
         } else {
             0
         };
-        let rows = long_poll(&self.0, exchange.account_id, timeout, || {
-            self.outgoing(&exchange, page)
-        })
-        .await?;
-        if rows.is_empty() {
-            return Ok(OutgoingListed::Empty);
-        }
-        Ok(OutgoingListed::Ok(Json(OutgoingHistory {
-            outgoing_transactions: rows,
-            debit_account: accounts_payto(&exchange),
-        })))
+        let id = exchange.account_id;
+        let debit_account = accounts_payto(&exchange);
+        let state = self.0.clone();
+        longpoll::respond(
+            &self.0.incoming,
+            req,
+            id,
+            timeout,
+            OutgoingListed::Empty,
+            move |_| {
+                let (state, debit_account) = (state.clone(), debit_account.clone());
+                async move {
+                    let rows = outgoing(&state, id, page).await?;
+                    Ok(
+                        (!rows.is_empty()).then_some(OutgoingListed::Ok(Json(OutgoingHistory {
+                            outgoing_transactions: rows,
+                            debit_account,
+                        }))),
+                    )
+                }
+            },
+        )
+        .await
     }
 
     /// Book an incoming reserve transfer
@@ -781,57 +808,57 @@ impl WireGatewayApi {
             row_id,
         })))
     }
+}
 
-    /// One page of the exchange's incoming reserve and KYC transfers.
-    async fn incoming(
-        &self,
-        account: i64,
-        page: Page,
-    ) -> Result<Vec<IncomingBankTransaction>, ApiError> {
-        let rows = store::history(&self.0.db, account, HistoryKind::TalerIncoming, page, None)
-            .await
-            .map_err(ApiError::db_fetch)?;
-        rows.into_iter()
-            .map(|(t, debtor, _)| {
-                Ok(IncomingBankTransaction {
-                    kind: if t.reserve_pub.is_some() {
-                        "RESERVE"
-                    } else {
-                        "KYCAUTH"
-                    }
-                    .to_owned(),
-                    row_id: t.row_id as u64,
-                    date: Timestamp::from_db(t.date),
-                    amount: amount(&t.amount)?,
-                    debit_account: accounts_payto(&debtor),
-                    reserve_pub: t.reserve_pub.as_deref().map(key).transpose()?,
-                    account_pub: t.account_pub.as_deref().map(key).transpose()?,
-                })
+/// A page of the exchange's incoming history (reserve and KYC transfers) as the Wire
+/// Gateway shows it.
+async fn incoming(
+    state: &AppState,
+    account: i64,
+    page: Page,
+) -> Result<Vec<IncomingBankTransaction>, ApiError> {
+    let rows = store::history(&state.db, account, HistoryKind::TalerIncoming, page, None)
+        .await
+        .map_err(ApiError::db_fetch)?;
+    rows.into_iter()
+        .map(|(t, debtor, _)| {
+            Ok(IncomingBankTransaction {
+                kind: if t.reserve_pub.is_some() {
+                    "RESERVE"
+                } else {
+                    "KYCAUTH"
+                }
+                .to_owned(),
+                row_id: t.row_id as u64,
+                date: Timestamp::from_db(t.date),
+                amount: amount(&t.amount)?,
+                debit_account: accounts_payto(&debtor),
+                reserve_pub: t.reserve_pub.as_deref().map(key).transpose()?,
+                account_pub: t.account_pub.as_deref().map(key).transpose()?,
             })
-            .collect()
-    }
+        })
+        .collect()
+}
 
-    /// One page of the exchange's Wire Gateway transfers.
-    async fn outgoing(
-        &self,
-        exchange: &Account,
-        page: Page,
-    ) -> Result<Vec<OutgoingBankTransaction>, ApiError> {
-        let account = exchange.account_id;
-        let rows = store::history(&self.0.db, account, HistoryKind::TalerOutgoing, page, None)
-            .await
-            .map_err(ApiError::db_fetch)?;
-        rows.into_iter()
-            .map(|(t, _, creditor)| {
-                Ok(OutgoingBankTransaction {
-                    row_id: t.row_id as u64,
-                    date: Timestamp::from_db(t.date),
-                    amount: amount(&t.amount)?,
-                    credit_account: accounts_payto(&creditor),
-                    wtid: t.wtid.unwrap_or_default(),
-                    exchange_base_url: t.exchange_base_url.unwrap_or_default(),
-                })
+/// A page of the exchange's outgoing history as the Wire Gateway shows it.
+async fn outgoing(
+    state: &AppState,
+    account: i64,
+    page: Page,
+) -> Result<Vec<OutgoingBankTransaction>, ApiError> {
+    let rows = store::history(&state.db, account, HistoryKind::TalerOutgoing, page, None)
+        .await
+        .map_err(ApiError::db_fetch)?;
+    rows.into_iter()
+        .map(|(t, _, creditor)| {
+            Ok(OutgoingBankTransaction {
+                row_id: t.row_id as u64,
+                date: Timestamp::from_db(t.date),
+                amount: amount(&t.amount)?,
+                credit_account: accounts_payto(&creditor),
+                wtid: t.wtid.unwrap_or_default(),
+                exchange_base_url: t.exchange_base_url.unwrap_or_default(),
             })
-            .collect()
-    }
+        })
+        .collect()
 }
