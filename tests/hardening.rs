@@ -136,9 +136,11 @@ async fn a_full_password_queue_answers_503_with_retry_after() {
     )
     .await;
     s.instance_with_token("shop", "readonly").await;
-    let attempts = (0..12).map(|_| {
+    // Twelve different passwords: checks of the same one at the same time share one
+    // hash (a crowd polling with one password costs one), so only distinct ones queue.
+    let attempts = (0..12).map(|i| {
         s.req(Method::POST, "/merchant/instances/shop/private/token")
-            .basic_auth("shop", Some("wrong-password"))
+            .basic_auth("shop", Some(format!("wrong-password-{i}")))
             .json(&json!({"scope": "readonly"}))
             .send()
     });

@@ -54,7 +54,13 @@ impl Logins {
         }
         let peer = current_peer();
         self.throttle.check(service, account, peer)?;
-        let valid = presented_user == account && self.pool.verify(password, phc).await?;
+        let valid = presented_user == account
+            && self
+                .verified
+                .check_once(service, account, password, phc, || {
+                    self.pool.verify(password, phc)
+                })
+                .await?;
         if valid {
             self.verified.insert(service, account, password, phc);
             Ok(())

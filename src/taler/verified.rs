@@ -8,12 +8,19 @@
 //!   server, invalidates it at once; a deleted account is not found before the cache is
 //!   asked.
 //! - Entries live [`TTL`]; only successful checks enter; the table is bounded.
+//! - Checks of the same credentials at the same time share one argon2 run
+//!   ([`VerifiedCredentials::check_once`]): a crowd of connections opening with one
+//!   password costs one hash, not a second of every core.
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+
+use tokio::sync::OnceCell;
+
+use super::password::Busy;
 
 use sha2::{Digest, Sha256};
 
@@ -25,6 +32,9 @@ const MAX_ENTRIES: usize = 10_000;
 
 type Key = [u8; 32];
 
+/// One check in progress and, once there, its answer.
+type SharedCheck = Arc<OnceCell<Result<bool, Busy>>>;
+
 struct Entry {
     phc_digest: [u8; 32],
     until: Instant,
@@ -33,6 +43,9 @@ struct Entry {
 pub struct VerifiedCredentials {
     secret: [u8; 32],
     entries: Mutex<HashMap<Key, Entry>>,
+    /// Checks in progress, by credentials and stored hash, with their shared result. An
+    /// entry per check in progress (each has a connection); the first done removes it.
+    checking: Mutex<HashMap<Key, SharedCheck>>,
 }
 
 impl Default for VerifiedCredentials {
@@ -40,6 +53,7 @@ impl Default for VerifiedCredentials {
         VerifiedCredentials {
             secret: super::secret::random_bytes::<32>(),
             entries: Mutex::new(HashMap::new()),
+            checking: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -75,6 +89,30 @@ impl VerifiedCredentials {
     }
 
     /// Remembers a credential that was just verified against `phc`.
+    /// `verify`'s answer, shared by every check of the same credentials against the same
+    /// stored hash that asks while it runs.
+    pub async fn check_once<F: Future<Output = Result<bool, Busy>>>(
+        &self,
+        service: &str,
+        account: &str,
+        password: &str,
+        phc: &str,
+        verify: impl FnOnce() -> F,
+    ) -> Result<bool, Busy> {
+        let key = digest(&[&self.key(service, account, password), phc.as_bytes()]);
+        let check = {
+            let mut checking = self.checking.lock().unwrap_or_else(|e| e.into_inner());
+            checking.entry(key).or_default().clone()
+        };
+        let answer = *check.get_or_init(verify).await;
+        // Later checks hash anew.
+        let mut checking = self.checking.lock().unwrap_or_else(|e| e.into_inner());
+        if checking.get(&key).is_some_and(|c| Arc::ptr_eq(c, &check)) {
+            checking.remove(&key);
+        }
+        answer
+    }
+
     pub fn insert(&self, service: &str, account: &str, password: &str, phc: &str) {
         let key = self.key(service, account, password);
         let now = Instant::now();
@@ -108,5 +146,32 @@ mod tests {
         assert!(!c.contains("merchant", "alice", "right", "$argon2id$old"));
         // The password changed (a new stored hash): the entry no longer counts.
         assert!(!c.contains("bank", "alice", "right", "$argon2id$new"));
+    }
+
+    #[tokio::test]
+    async fn concurrent_checks_of_the_same_credentials_share_one_run() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let c = VerifiedCredentials::default();
+        let runs = AtomicU32::new(0);
+        let verify = || async {
+            runs.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(true)
+        };
+        let same = (0..8).map(|_| c.check_once("bank", "alice", "pw", "$h", verify));
+        let answers = futures_util::future::join_all(same).await;
+        assert!(answers.iter().all(|a| *a == Ok(true)));
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
+        // Another password, or another stored hash, is its own check.
+        assert_eq!(
+            c.check_once("bank", "alice", "other", "$h", verify).await,
+            Ok(true)
+        );
+        assert_eq!(
+            c.check_once("bank", "alice", "pw", "$new", verify).await,
+            Ok(true)
+        );
+        assert_eq!(runs.load(Ordering::Relaxed), 3);
+        assert!(c.checking.lock().unwrap().is_empty());
     }
 }
