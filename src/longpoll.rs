@@ -9,8 +9,8 @@
 //! state alone (a few hundred bytes), and sends the first look that finds something,
 //! or the deadline's answer.
 //!
-//! Served any other way (no [`Parking`] marker on the request), [`park`] waits in
-//! place, with the same [`Parked::wait`].
+//! Served any other way (not inside [`with_parking`]), [`park`] waits in place, with
+//! the same [`Parked::wait`].
 
 use std::{
     future::Future,
@@ -20,7 +20,7 @@ use std::{
 };
 
 use poem::{
-    IntoResponse, Request, Response,
+    IntoResponse, Response,
     http::{HeaderName, HeaderValue},
 };
 use poem_openapi::{ApiResponse, registry::Registry};
@@ -35,9 +35,20 @@ use crate::{
     taler::ApiError,
 };
 
-/// Marks requests whose listener waits for parked long polls.
-#[derive(Clone, Copy)]
-pub struct Parking;
+tokio::task_local! {
+    /// Set while the listener that waits for parked long polls runs a request (a
+    /// task-local, not a request extension: no allocation per request).
+    static PARKING: ();
+}
+
+/// Runs `request` (the application's answer to one request) with parking on.
+pub async fn with_parking<F: Future>(request: F) -> F::Output {
+    PARKING.scope((), request).await
+}
+
+fn parking() -> bool {
+    PARKING.try_with(|_| ()).is_ok()
+}
 
 /// Looks again after a wake (its sequence number; `None` after missed wakes): the
 /// answer, or `None` to go on waiting.
@@ -132,8 +143,8 @@ impl<T: IntoResponse> IntoResponse for MayPark<T> {
 
 /// Parks `parked` with the listener, or waits for it here when the request did not
 /// come through one. `at_deadline` answers when nothing came.
-pub async fn park<T>(req: &Request, at_deadline: T, parked: Parked) -> MayPark<T> {
-    if req.extensions().get::<Parking>().is_some() {
+pub async fn park<T>(at_deadline: T, parked: Parked) -> MayPark<T> {
+    if parking() {
         return MayPark::Parked(at_deadline, parked);
     }
     match parked.wait().await {
@@ -150,7 +161,6 @@ pub async fn park<T>(req: &Request, at_deadline: T, parked: Parked) -> MayPark<T
 /// pollers one wake woke can share a look.
 pub async fn respond<R, E, F>(
     notifier: &Notifier,
-    req: &Request,
     key: i64,
     timeout_ms: u64,
     empty: R,
@@ -181,7 +191,7 @@ where
             }
         })
     });
-    Ok(park(req, empty, Parked::new(wake, key, deadline, again)).await)
+    Ok(park(empty, Parked::new(wake, key, deadline, again)).await)
 }
 
 /// The listener's side: the long poll parked on `resp`, if there is one.
@@ -240,7 +250,7 @@ mod tests {
         Parked::new(wake, 7, Instant::now() + wait, look)
     }
 
-    /// Without a listener that parks (no [`Parking`] marker), the operation waits itself.
+    /// Without a listener that parks (outside [`with_parking`]), the operation waits itself.
     #[tokio::test]
     async fn without_a_parking_listener_the_operation_waits_in_place() {
         let (tx, rx) = broadcast::channel(8);
@@ -250,20 +260,14 @@ mod tests {
             let _ = tx.send(Wake { account: 7, seq: 2 });
             tx
         });
-        let req = Request::default();
-        let answer = park(
-            &req,
-            StatusCode::NO_CONTENT,
-            parked(rx, Duration::from_secs(20)),
-        )
-        .await
-        .into_response();
+        let answer = park(StatusCode::NO_CONTENT, parked(rx, Duration::from_secs(20)))
+            .await
+            .into_response();
         assert_eq!(answer.status(), StatusCode::OK);
         let tx = waker.await.unwrap();
 
         // Nothing for its key: the deadline answers.
         let answer = park(
-            &req,
             StatusCode::NO_CONTENT,
             parked(tx.subscribe(), Duration::from_millis(30)),
         )
@@ -271,14 +275,11 @@ mod tests {
         .into_response();
         assert_eq!(answer.status(), StatusCode::NO_CONTENT);
 
-        // With the marker, the response carries the parked poll for the listener.
-        let mut req = Request::default();
-        req.extensions_mut().insert(Parking);
-        let mut resp = park(
-            &req,
+        // With the listener's parking, the response carries the parked poll for it.
+        let mut resp = with_parking(park(
             StatusCode::NO_CONTENT,
             parked(tx.subscribe(), Duration::from_secs(20)),
-        )
+        ))
         .await
         .into_response();
         assert!(take_parked(&mut resp).is_some());

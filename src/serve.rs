@@ -226,18 +226,17 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
         let running = running.clone();
         async move {
             let req = detach_from_read_buffer(req);
-            let mut req = poem::Request::from((
+            let req = poem::Request::from((
                 req,
                 local,
                 RemoteAddr(Addr::SocketAddr(remote)),
                 Scheme::HTTP,
             ));
-            req.extensions_mut().insert(longpoll::Parking);
             // Both boxed, so this future, which hyper keeps for as long as the request
             // is pending, stays small: the application's future is large and lives only
             // while it runs; a parked long poll then waits with its own state alone.
             let in_app = running.enter();
-            let mut resp = Box::pin(app.get_response(req)).await;
+            let mut resp = Box::pin(longpoll::with_parking(app.get_response(req))).await;
             drop(in_app);
             if let Some(parked) = longpoll::take_parked(&mut resp) {
                 resp = Box::pin(longpoll::answer(resp, parked)).await;

@@ -2,7 +2,6 @@
 //! one, and read the account's history (every transfer into or out of it) with
 //! row-id pages and long polling.
 
-use poem::Request;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
@@ -134,7 +133,6 @@ impl HistoryApi {
     #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
-        req: &Request,
         credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
@@ -167,7 +165,6 @@ impl HistoryApi {
         let state = self.0.clone();
         longpoll::respond(
             &self.0.incoming,
-            req,
             id,
             timeout,
             TransactionsListed::Empty,

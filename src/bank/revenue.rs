@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use poem::Request;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
@@ -14,10 +13,11 @@ use crate::{
     bank::{
         ApiTags, accounts_payto,
         auth::{self, BankCredentials, Need},
+        payto_with_name,
     },
     error_responses,
     longpoll::{self, MayPark},
-    store::bank::{self as store, Account, Transaction},
+    store::bank as store,
     taler::{
         Amount, ApiError, Timestamp,
         pagination::{Page, PageLimit},
@@ -126,7 +126,6 @@ impl RevenueApi {
     #[allow(clippy::too_many_arguments)]
     async fn get_history(
         &self,
-        req: &Request,
         credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
@@ -169,7 +168,6 @@ impl RevenueApi {
         let state = self.0.clone();
         longpoll::respond(
             &self.0.incoming,
-            req,
             id,
             timeout,
             HistoryResponse::Empty,
@@ -187,7 +185,7 @@ impl RevenueApi {
                         }
                         None => look(&state, id, page).await,
                     }?;
-                    Ok((!found.is_empty()).then(|| history(&found, credit_account)))
+                    Ok((!found.is_empty()).then(|| history(found, credit_account)))
                 }
             },
         )
@@ -203,21 +201,24 @@ async fn look(state: &AppState, account: i64, page: Page) -> SharedPage {
     Ok(Arc::new(transactions(rows)?))
 }
 
-/// A found page as the answer.
-fn history(found: &[RevenueIncomingBankTransaction], credit_account: String) -> HistoryResponse {
+/// A found page as the answer (copied only when other pollers share it).
+fn history(
+    found: Arc<Vec<RevenueIncomingBankTransaction>>,
+    credit_account: String,
+) -> HistoryResponse {
     HistoryResponse::Ok(Json(RevenueIncomingHistory {
-        incoming_transactions: found.to_vec(),
+        incoming_transactions: Arc::try_unwrap(found).unwrap_or_else(|shared| (*shared).clone()),
         credit_account,
     }))
 }
 
 /// A history page's rows as the Revenue API shows them.
 fn transactions(
-    rows: Vec<(Transaction, Account)>,
+    rows: Vec<store::IncomingRow>,
 ) -> Result<Vec<RevenueIncomingBankTransaction>, ApiError> {
     let bad = |e: String| ApiError::db_fetch(format!("stored transfer is invalid: {e}"));
     rows.into_iter()
-        .map(|(r, debtor)| {
+        .map(|r| {
             Ok(RevenueIncomingBankTransaction {
                 row_id: r.row_id as u64,
                 date: Timestamp::from_db(r.date),
@@ -226,7 +227,7 @@ fn transactions(
                     .credit_fee
                     .map(|f| f.parse().map_err(|e| bad(format!("{e}"))))
                     .transpose()?,
-                debit_account: accounts_payto(&debtor),
+                debit_account: payto_with_name(&r.debtor_payto_key, &r.debtor_name),
                 subject: r.subject,
             })
         })

@@ -5,7 +5,6 @@
 //! integration, books incoming reserve and KYC transfers (`admin/add-incoming`,
 //! `admin/add-kycauth`).
 
-use poem::Request;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
@@ -620,7 +619,6 @@ impl WireGatewayApi {
     )]
     async fn history_incoming(
         &self,
-        req: &Request,
         credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
@@ -645,7 +643,6 @@ impl WireGatewayApi {
         let state = self.0.clone();
         longpoll::respond(
             &self.0.incoming,
-            req,
             id,
             timeout,
             IncomingListed::Empty,
@@ -676,7 +673,6 @@ impl WireGatewayApi {
     )]
     async fn history_outgoing(
         &self,
-        req: &Request,
         credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
@@ -701,7 +697,6 @@ impl WireGatewayApi {
         let state = self.0.clone();
         longpoll::respond(
             &self.0.incoming,
-            req,
             id,
             timeout,
             OutgoingListed::Empty,
