@@ -6,7 +6,7 @@
 use entities::{merchant_instances, merchant_tokens};
 use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iden, IdenStatic, Iterable, QueryResult,
-    Value,
+    Statement, Value,
     sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement},
 };
 
@@ -33,6 +33,16 @@ pub const OBJECT: &str = "o";
 
 pub fn col(table: &str, column: impl Iden + 'static) -> Expr {
     Expr::col((Alias::new(table), column))
+}
+
+/// `q` built for `db` with its page size written into the SQL, not bound: SQLite plans
+/// with a bound `LIMIT`'s value, so a statement with `LIMIT ?` is prepared anew on
+/// every run (13% of a Revenue history page, by callgrind). The size is a validated
+/// number (at most 1024) and clients keep to one, so the statement cache still hits.
+pub fn build_with_limit(db: &impl ConnectionTrait, q: &SelectStatement, limit: u64) -> Statement {
+    let mut statement = db.get_database_backend().build(q);
+    statement.sql.push_str(&format!(" LIMIT {limit}"));
+    statement
 }
 
 /// Selects every column of `E` (as `alias`) named `{prefix}{column}`, which

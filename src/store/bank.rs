@@ -400,8 +400,7 @@ pub async fn incoming(
         q.and_where(col("t", Column::RowId).lt(page.offset))
             .order_by((t, Column::RowId), Order::Desc);
     }
-    q.limit(page.count);
-    db.query_all_raw(db.get_database_backend().build(&q))
+    db.query_all_raw(super::access::build_with_limit(db, &q, page.count))
         .await?
         .iter()
         .map(|row| {
@@ -491,8 +490,7 @@ pub async fn history(
         q.and_where(col("t", Column::RowId).lt(page.offset))
             .order_by((Alias::new("t"), Column::RowId), Order::Desc);
     }
-    q.limit(page.count);
-    db.query_all_raw(db.get_database_backend().build(&q))
+    db.query_all_raw(super::access::build_with_limit(db, &q, page.count))
         .await?
         .iter()
         .map(|row| {
