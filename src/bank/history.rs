@@ -157,11 +157,7 @@ impl HistoryApi {
         let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
         let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let id = account.account_id;
-        let timeout = if page.ascending {
-            timeout_ms.0.or(long_poll_ms.0).unwrap_or(0)
-        } else {
-            0
-        };
+        let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
         let state = self.0.clone();
         longpoll::respond(
             &self.0.incoming,

@@ -157,12 +157,7 @@ impl RevenueApi {
         ))
         .await?;
         let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
-        // Only an ascending page waits: new transfers come after the newest.
-        let timeout = if page.ascending {
-            timeout_ms.0.or(long_poll_ms.0).unwrap_or(0)
-        } else {
-            0
-        };
+        let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
         let id = account.account_id;
         let credit_account = accounts_payto(&account);
         let state = self.0.clone();

@@ -633,11 +633,7 @@ impl WireGatewayApi {
     ) -> Result<MayPark<IncomingListed>, GatewayReadErrors> {
         let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
         let page = Page::new(limit.0, offset.0)?;
-        let timeout = if page.ascending {
-            timeout_ms.0.unwrap_or(0)
-        } else {
-            0
-        };
+        let timeout = page.wait_ms(timeout_ms.0);
         let id = exchange.account_id;
         let credit_account = accounts_payto(&exchange);
         let state = self.0.clone();
@@ -687,11 +683,7 @@ impl WireGatewayApi {
     ) -> Result<MayPark<OutgoingListed>, GatewayReadErrors> {
         let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
         let page = Page::new(limit.0, offset.0)?;
-        let timeout = if page.ascending {
-            timeout_ms.0.unwrap_or(0)
-        } else {
-            0
-        };
+        let timeout = page.wait_ms(timeout_ms.0);
         let id = exchange.account_id;
         let debit_account = accounts_payto(&exchange);
         let state = self.0.clone();

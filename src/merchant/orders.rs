@@ -1468,11 +1468,7 @@ impl OrdersApi {
                 .map_err(ApiError::db_fetch)
         };
         let first = look().await?;
-        let timeout = if page.ascending {
-            timeout_ms.0.unwrap_or(0)
-        } else {
-            0
-        };
+        let timeout = page.wait_ms(timeout_ms.0);
         let rows = long_poll(&self.0, serial, timeout, first, |r| !r.is_empty(), look).await?;
         let orders = rows
             .iter()

@@ -86,6 +86,16 @@ impl Page {
         Page::with_default(limit, offset, DEFAULT_LIMIT)
     }
 
+    /// How long a long poll on this page may wait: only an ascending page waits (new
+    /// rows come after the newest), so a descending one answers at once.
+    pub fn wait_ms(&self, timeout_ms: Option<u64>) -> u64 {
+        if self.ascending {
+            timeout_ms.unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
     /// As `new`, for listings whose page names another default limit.
     pub fn with_default(
         limit: Option<PageLimit>,
