@@ -208,6 +208,11 @@ pub struct ServerLimits {
     /// `MAX_CONNECTIONS`: open client connections at once; more wait to be accepted
     /// (default 16384, lowered to fit the process's file-descriptor limit).
     pub max_connections: usize,
+    /// `MAX_REQUESTS_RUNNING`: requests without a body the application runs at once (default
+    /// 256); more wait, each with its connection alone, until one finishes or parks. A
+    /// running request holds tens of KiB; a crowd of long pollers arriving together would
+    /// otherwise all hold that at once, and leave the heap fragmented after.
+    pub max_requests_running: usize,
     /// `MIN_REPORT_FREQUENCY_SECONDS`: the shortest report frequency (default 60).
     pub min_report_frequency_secs: u64,
     /// `SQLITE_SYNCHRONOUS`: `FULL` (default: an acknowledged write survives a power
@@ -438,6 +443,7 @@ impl ServerLimits {
             header_timeout: secs("HEADER_TIMEOUT_SECONDS", 10)?,
             body_timeout: secs("BODY_TIMEOUT_SECONDS", 30)?,
             max_connections: ini.number(SECTION, "MAX_CONNECTIONS", 16384)?.max(1),
+            max_requests_running: ini.number(SECTION, "MAX_REQUESTS_RUNNING", 256)?.max(1),
             min_report_frequency_secs: ini
                 .number(SECTION, "MIN_REPORT_FREQUENCY_SECONDS", 60)?
                 .max(1),

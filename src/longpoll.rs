@@ -13,6 +13,7 @@
 //! the same [`Parked::wait`].
 
 use std::{
+    cell::RefCell,
     future::Future,
     pin::Pin,
     sync::{Arc, Mutex},
@@ -25,7 +26,10 @@ use poem::{
 };
 use poem_openapi::{ApiResponse, registry::Registry};
 use tokio::{
-    sync::broadcast::{self, error::RecvError},
+    sync::{
+        OwnedSemaphorePermit,
+        broadcast::{self, error::RecvError},
+    },
     time::Instant,
 };
 
@@ -37,17 +41,28 @@ use crate::{
 
 tokio::task_local! {
     /// Set while the listener that waits for parked long polls runs a request (a
-    /// task-local, not a request extension: no allocation per request).
-    static PARKING: ();
+    /// task-local, not a request extension: no allocation per request), with the
+    /// request's admission (see `crate::serve`), if it needed one.
+    static PARKING: RefCell<Option<OwnedSemaphorePermit>>;
 }
 
-/// Runs `request` (the application's answer to one request) with parking on.
-pub async fn with_parking<F: Future>(request: F) -> F::Output {
-    PARKING.scope((), request).await
+/// Runs `request` (the application's answer to one request) with parking on; the
+/// admission is given back when it finishes, or when it starts to wait inside.
+pub async fn with_parking<F: Future>(
+    admission: Option<OwnedSemaphorePermit>,
+    request: F,
+) -> F::Output {
+    PARKING.scope(RefCell::new(admission), request).await
 }
 
 fn parking() -> bool {
     PARKING.try_with(|_| ()).is_ok()
+}
+
+/// For an operation about to wait inside the application (a long poll that cannot
+/// park): it gives its admission back, so waiting requests do not hold out others.
+pub fn waiting_inside() {
+    let _ = PARKING.try_with(|admission| admission.borrow_mut().take());
 }
 
 /// Looks again after a wake (its sequence number; `None` after missed wakes): the
@@ -276,10 +291,13 @@ mod tests {
         assert_eq!(answer.status(), StatusCode::NO_CONTENT);
 
         // With the listener's parking, the response carries the parked poll for it.
-        let mut resp = with_parking(park(
-            StatusCode::NO_CONTENT,
-            parked(tx.subscribe(), Duration::from_secs(20)),
-        ))
+        let mut resp = with_parking(
+            None,
+            park(
+                StatusCode::NO_CONTENT,
+                parked(tx.subscribe(), Duration::from_secs(20)),
+            ),
+        )
         .await
         .into_response();
         assert!(take_parked(&mut resp).is_some());

@@ -83,6 +83,7 @@ where
     let cap = connection_cap(&limits);
     let permits = Arc::new(Semaphore::new(cap));
     let running = Running::default();
+    let gate = Arc::new(Semaphore::new(limits.max_requests_running));
     let _trimmer = TrimOnDrain::spawn(permits.clone(), cap, running.clone());
     let local = listener
         .local_addr()
@@ -111,9 +112,10 @@ where
         let local = local.clone();
         let header_timeout = limits.header_timeout;
         let running = running.clone();
+        let gate = gate.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            serve_connection(stream, remote, local, app, header_timeout, running).await;
+            serve_connection(stream, remote, local, app, header_timeout, running, gate).await;
         });
     }
 }
@@ -193,11 +195,15 @@ fn trim() {
 
 /// hyper parses the request line and headers in place: the URI and header values are
 /// slices of the connection's 8 KiB read buffer, which they keep alive for as long as the
-/// request lives, so a waiting long poll would pin that buffer while hyper allocates
-/// another to read the next request. Copying the few bytes out lets hyper reuse it.
+/// request lives, so a long poll that waits inside the application (an order's) would
+/// pin that buffer while hyper allocates another to read the next request. Copying the
+/// few bytes out lets hyper reuse it. Only requests that may long-poll pay for it.
 fn detach_from_read_buffer(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Request<hyper::body::Incoming> {
+    if !req.uri().query().is_some_and(|q| q.contains("timeout_ms")) {
+        return req;
+    }
     let (mut parts, body) = req.into_parts();
     let mut headers = hyper::HeaderMap::with_capacity(parts.headers.len());
     for (name, value) in parts.headers.iter() {
@@ -212,6 +218,215 @@ fn detach_from_read_buffer(
     hyper::Request::from_parts(parts, body)
 }
 
+/// A parked long poll handed from the service to its connection, which takes the
+/// socket back from hyper to wait: hyper's connection holds an 8 KiB read buffer and
+/// an 8 KiB write buffer for as long as it lives, most of what an idle poller would
+/// cost. The connection answers the poll itself, then serves the socket with hyper
+/// again.
+struct Detached {
+    at_deadline: poem::Response,
+    parked: longpoll::Parked,
+    /// HTTP/1.1 without `Connection: close`.
+    keep_alive: bool,
+}
+
+/// One per connection: where the service leaves a [`Detached`] and wakes the connection.
+#[derive(Default)]
+struct DetachSlot {
+    detached: std::sync::Mutex<Option<Detached>>,
+    ready: tokio::sync::Notify,
+}
+
+impl DetachSlot {
+    fn put(&self, d: Detached) {
+        *self.detached.lock().unwrap_or_else(|e| e.into_inner()) = Some(d);
+        self.ready.notify_one();
+    }
+
+    fn take(&self) -> Option<Detached> {
+        self.detached
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+/// Whether a request may wait detached from hyper, and if so whether the connection
+/// stays open after its answer: an HTTP/1.1 GET without a body (hyper has read all of
+/// it), so the socket holds nothing of it any more.
+fn detachable(req: &hyper::Request<hyper::body::Incoming>) -> Option<bool> {
+    use hyper::header::CONNECTION;
+    if req.method() != hyper::Method::GET
+        || req.version() != hyper::Version::HTTP_11
+        || has_body(req)
+    {
+        return None;
+    }
+    let close = req.headers().get_all(CONNECTION).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case("close"))
+        })
+    });
+    Some(!close)
+}
+
+fn has_body(req: &hyper::Request<hyper::body::Incoming>) -> bool {
+    use hyper::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+    let headers = req.headers();
+    headers.contains_key(TRANSFER_ENCODING)
+        || headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|l| l.as_bytes() != b"0")
+}
+
+/// Lets a request without a body into the application once fewer than
+/// `max_requests_running` such requests run there. Requests with a body are not held
+/// up: they wait for their body with the edge's body timeout, and a slow body must not
+/// keep others out.
+async fn admit(
+    gate: &Arc<Semaphore>,
+    req: &hyper::Request<hyper::body::Incoming>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    if has_body(req) {
+        return None;
+    }
+    match gate.clone().try_acquire_owned() {
+        Ok(permit) => Some(permit),
+        // The gate is never closed.
+        Err(_) => gate.clone().acquire_owned().await.ok(),
+    }
+}
+
+/// A socket with bytes already read from it (a pipelined request) in front.
+struct Rewound {
+    stream: tokio::net::TcpStream,
+    prefix: bytes::Bytes,
+}
+
+impl tokio::io::AsyncRead for Rewound {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix.split_to(n));
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Rewound {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// What a detached poll's client sends while it waits: nothing, or a pipelined request
+/// (kept, up to [`PIPELINED_MAX`] bytes). Returns when the client has gone.
+async fn until_client_gone(stream: &tokio::net::TcpStream, pipelined: &mut Vec<u8>) {
+    let mut chunk = [0u8; 1024];
+    while pipelined.len() < PIPELINED_MAX {
+        if stream.readable().await.is_err() {
+            return;
+        }
+        match stream.try_read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => pipelined.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+    // Enough kept: the rest waits in the socket for hyper.
+    std::future::pending().await
+}
+
+/// Pipelined bytes a detached poll keeps while it waits (hyper reads the rest later).
+const PIPELINED_MAX: usize = 8192;
+
+/// Writes `resp` as an HTTP/1.1 response, as hyper would: its headers, `date`, and
+/// `content-length` (none for 204 and 304).
+async fn write_response(
+    stream: &mut tokio::net::TcpStream,
+    resp: poem::Response,
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    use hyper::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+    use tokio::io::AsyncWriteExt;
+    let (parts, body) = resp.into_parts();
+    let body = body
+        .into_bytes()
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let status = parts.status;
+    let mut head = Vec::with_capacity(256 + body.len());
+    head.extend_from_slice(b"HTTP/1.1 ");
+    head.extend_from_slice(status.as_str().as_bytes());
+    head.push(b' ');
+    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in parts.headers.iter() {
+        if [CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, DATE].contains(name) {
+            continue;
+        }
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    let bodiless = status == hyper::StatusCode::NO_CONTENT
+        || status == hyper::StatusCode::NOT_MODIFIED
+        || status.is_informational();
+    if !bodiless {
+        head.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    }
+    head.extend_from_slice(b"date: ");
+    head.extend_from_slice(httpdate::fmt_http_date(std::time::SystemTime::now()).as_bytes());
+    head.extend_from_slice(b"\r\n");
+    if !keep_alive {
+        head.extend_from_slice(b"connection: close\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    if !bodiless {
+        head.extend_from_slice(&body);
+    }
+    stream.write_all(&head).await?;
+    stream.flush().await
+}
+
 async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     stream: tokio::net::TcpStream,
     remote: SocketAddr,
@@ -219,39 +434,93 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     app: Arc<E>,
     header_timeout: Duration,
     running: Running,
+    gate: Arc<Semaphore>,
 ) {
-    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let app = app.clone();
-        let local = local.clone();
-        let running = running.clone();
-        async move {
-            let req = detach_from_read_buffer(req);
-            let req = poem::Request::from((
-                req,
-                local,
-                RemoteAddr(Addr::SocketAddr(remote)),
-                Scheme::HTTP,
-            ));
-            // Both boxed, so this future, which hyper keeps for as long as the request
-            // is pending, stays small: the application's future is large and lives only
-            // while it runs; a parked long poll then waits with its own state alone.
-            let in_app = running.enter();
-            let mut resp = Box::pin(longpoll::with_parking(app.get_response(req))).await;
-            drop(in_app);
-            if let Some(parked) = longpoll::take_parked(&mut resp) {
-                resp = Box::pin(longpoll::answer(resp, parked)).await;
+    let slot = Arc::new(DetachSlot::default());
+    let service = {
+        let slot = slot.clone();
+        hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let app = app.clone();
+            let local = local.clone();
+            let running = running.clone();
+            let slot = slot.clone();
+            let gate = gate.clone();
+            async move {
+                let admission = admit(&gate, &req).await;
+                let detach = detachable(&req);
+                let req = detach_from_read_buffer(req);
+                let req = poem::Request::from((
+                    req,
+                    local,
+                    RemoteAddr(Addr::SocketAddr(remote)),
+                    Scheme::HTTP,
+                ));
+                // Both boxed, so this future, which hyper keeps for as long as the
+                // request is pending, stays small: the application's future is large and
+                // lives only while it runs; a parked long poll then waits with its own
+                // state alone.
+                let in_app = running.enter();
+                let mut resp =
+                    Box::pin(longpoll::with_parking(admission, app.get_response(req))).await;
+                drop(in_app);
+                if let Some(parked) = longpoll::take_parked(&mut resp) {
+                    if let Some(keep_alive) = detach {
+                        // The connection takes the socket from hyper and answers; this
+                        // future is dropped with hyper's connection.
+                        slot.put(Detached {
+                            at_deadline: resp,
+                            parked,
+                            keep_alive,
+                        });
+                        return std::future::pending().await;
+                    }
+                    resp = Box::pin(longpoll::answer(resp, parked)).await;
+                }
+                Ok::<_, Infallible>(hyper::Response::<BoxBody>::from(resp))
             }
-            Ok::<_, Infallible>(hyper::Response::<BoxBody>::from(resp))
-        }
-    });
+        })
+    };
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    if let Err(e) = builder
-        .serve_connection(TokioIo::new(stream), service)
+    let mut io = Rewound {
+        stream,
+        prefix: bytes::Bytes::new(),
+    };
+    loop {
+        let mut conn = builder.serve_connection(TokioIo::new(io), service.clone());
+        tokio::select! {
+            closed = &mut conn => {
+                if let Err(e) = closed {
+                    tracing::debug!(error = %e, %remote, "connection closed");
+                }
+                return;
+            }
+            () = slot.ready.notified() => {}
+        }
+        let Some(detached) = slot.take() else { return };
+        let parts = conn.into_parts();
+        let Rewound { mut stream, prefix } = parts.io.into_inner();
+        // What hyper had read past the request, if anything, copied out of its buffer.
+        let mut pipelined = [parts.read_buf.as_ref(), prefix.as_ref()].concat();
+        drop(parts.read_buf);
+        let answer = tokio::select! {
+            answer = Box::pin(longpoll::answer(detached.at_deadline, detached.parked)) => answer,
+            () = until_client_gone(&stream, &mut pipelined) => return,
+        };
+        match tokio::time::timeout(
+            header_timeout,
+            write_response(&mut stream, answer, detached.keep_alive),
+        )
         .await
-    {
-        tracing::debug!(error = %e, %remote, "connection closed");
+        {
+            Ok(Ok(())) if detached.keep_alive => {}
+            _ => return,
+        }
+        io = Rewound {
+            stream,
+            prefix: pipelined.into(),
+        };
     }
 }

@@ -1242,6 +1242,9 @@ async fn long_poll<T, F: Future<Output = Result<T, ApiError>>>(
     current = look().await?;
     let deadline = tokio::time::Instant::now()
         + Duration::from_millis(timeout_ms.min(crate::taler::limits::MAX_LONG_POLL_MS));
+    if !done(&current) {
+        crate::longpoll::waiting_inside();
+    }
     while !done(&current) {
         tokio::select! {
             woke = wake.recv() => match woke {
