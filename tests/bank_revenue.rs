@@ -450,6 +450,136 @@ async fn parked_long_polls_keep_their_request_id_and_wake_only_for_their_account
     }
 }
 
+/// One HTTP/1.1 response read off a raw socket: status, headers (lower-case names),
+/// body. `None` when the server closed the connection first.
+async fn read_response(
+    socket: &mut tokio::net::TcpStream,
+    buffered: &mut Vec<u8>,
+) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = socket.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            return None;
+        }
+        buffered.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8(buffered[..head_end].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (name, value) = l.split_once(": ").unwrap();
+            (name.to_ascii_lowercase(), value.to_owned())
+        })
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    buffered.drain(..head_end + 4);
+    while buffered.len() < length {
+        let n = socket.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed inside a body");
+        buffered.extend_from_slice(&chunk[..n]);
+    }
+    let body = buffered.drain(..length).collect();
+    Some((status, headers, body))
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A parked poll is answered by the listener itself (hyper lets the socket go while it
+/// waits): the answer is well-formed HTTP/1.1, a request pipelined behind the poll is
+/// answered after it, the connection stays open for more, and `Connection: close` closes
+/// it after the answer, the deadline's included.
+#[tokio::test]
+async fn a_parked_poll_keeps_its_connection_and_pipelined_requests() {
+    use tokio::io::AsyncWriteExt;
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        account(&s, "shop").await;
+        account(&s, "alice").await;
+        let last = pay(&s, "alice", "shop", "KUDOS:1", "before").await;
+        let authorization = reqwest::Client::new()
+            .get(s.url("/"))
+            .basic_auth("shop", Some(PASSWORD))
+            .build()
+            .unwrap()
+            .headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let address = s
+            .url("")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let poll = |timeout: u64, close: bool| {
+            format!(
+                "GET /bank/accounts/shop/taler-revenue/history?limit=5&offset={last}&timeout_ms={timeout} HTTP/1.1\r\n\
+                 Host: test\r\nAuthorization: {authorization}\r\n{}\r\n",
+                if close { "Connection: close\r\n" } else { "" }
+            )
+        };
+        let config = "GET /bank/config HTTP/1.1\r\nHost: test\r\n\r\n";
+
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        socket
+            .write_all(format!("{}{config}", poll(20_000, false)).as_bytes())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let row = pay(&s, "alice", "shop", "KUDOS:3", "for-shop").await;
+        let mut buffered = Vec::new();
+        let (status, headers, body) = read_response(&mut socket, &mut buffered).await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(
+            header(&headers, "content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        assert!(header(&headers, "x-request-id").is_some());
+        assert!(header(&headers, "date").is_some());
+        assert_eq!(header(&headers, "connection"), None);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(row_ids(&body), vec![row]);
+        // The pipelined request, then another on the same connection.
+        let (status, _, body) = read_response(&mut socket, &mut buffered).await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["name"],
+            "libeufin-bank"
+        );
+        socket.write_all(config.as_bytes()).await.unwrap();
+        let (status, _, _) = read_response(&mut socket, &mut buffered).await.unwrap();
+        assert_eq!(status, 200);
+
+        // `Connection: close`: the deadline's 204, then the end of the connection.
+        let offset_now = row;
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let request =
+            poll(300, true).replace(&format!("offset={last}"), &format!("offset={offset_now}"));
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut buffered = Vec::new();
+        let (status, headers, body) = read_response(&mut socket, &mut buffered).await.unwrap();
+        assert_eq!(status, 204);
+        assert_eq!(header(&headers, "connection"), Some("close"));
+        assert_eq!(header(&headers, "content-length"), None);
+        assert!(body.is_empty());
+        assert!(read_response(&mut socket, &mut buffered).await.is_none());
+        s.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn long_poll_is_woken_by_another_process_on_postgres() {
     for b in backends() {
