@@ -1,7 +1,5 @@
 //! Taler Revenue API: `accounts/$USERNAME/taler-revenue/...`.
 
-use std::sync::Arc;
-
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
@@ -20,12 +18,13 @@ use crate::{
     store::bank as store,
     taler::{
         Amount, ApiError, Timestamp,
+        json_bytes::JsonBytes,
         pagination::{Page, PageLimit},
     },
 };
 
 /// `RevenueIncomingHistory`.
-#[derive(Object)]
+#[derive(Object, serde::Serialize)]
 pub struct RevenueIncomingHistory {
     /// Array of incoming transactions.
     pub incoming_transactions: Vec<RevenueIncomingBankTransaction>,
@@ -34,7 +33,7 @@ pub struct RevenueIncomingHistory {
 }
 
 /// `RevenueIncomingBankTransaction`.
-#[derive(Object, Clone)]
+#[derive(Object, serde::Serialize)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RevenueIncomingBankTransaction {
     /// Opaque identifier of the returned record.
@@ -44,6 +43,7 @@ pub struct RevenueIncomingBankTransaction {
     /// Amount received before credit_fee.
     pub amount: Amount,
     /// Fee payed by the creditor; if present, the creditor received `amount - credit_fee`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_fee: Option<Amount>,
     /// Full payto URI to identify the sender of funds.
     pub debit_account: String,
@@ -55,7 +55,7 @@ pub struct RevenueIncomingBankTransaction {
 pub enum HistoryResponse {
     /// Transfers into the account.
     #[oai(status = 200)]
-    Ok(Json<RevenueIncomingHistory>),
+    Ok(JsonBytes<RevenueIncomingHistory>),
     /// No transfers match (after waiting `timeout_ms`, if given).
     #[oai(status = 204)]
     Empty,
@@ -169,18 +169,19 @@ impl RevenueApi {
             move |wake| {
                 let (state, credit_account) = (state.clone(), credit_account.clone());
                 async move {
-                    let found = match wake {
-                        // Every poller of this page woken by one wake shares one look.
+                    match wake {
+                        // Every poller of this page woken by one wake shares one look,
+                        // and its answer's bytes.
                         Some(seq) => {
                             let key = (id, page.offset, page.count, seq);
                             state
                                 .history_looks
-                                .get(key, || look(&state, id, page))
+                                .get(key, || look(&state, id, page, &credit_account))
                                 .await
                         }
-                        None => look(&state, id, page).await,
-                    }?;
-                    Ok((!found.is_empty()).then(|| history(found, credit_account)))
+                        None => look(&state, id, page, &credit_account).await,
+                    }
+                    .map(|found| found.map(HistoryResponse::Ok))
                 }
             },
         )
@@ -188,26 +189,20 @@ impl RevenueApi {
     }
 }
 
-/// One page of `account`'s history.
-async fn look(state: &AppState, account: i64, page: Page) -> SharedPage {
+/// The page, encoded, or `None` when it is empty.
+async fn look(state: &AppState, account: i64, page: Page, credit_account: &str) -> SharedPage {
     let rows = store::incoming(&state.db, account, page)
         .await
         .map_err(ApiError::db_fetch)?;
-    Ok(Arc::new(transactions(rows)?))
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(JsonBytes::encode(&RevenueIncomingHistory {
+        incoming_transactions: transactions(rows)?,
+        credit_account: credit_account.to_owned(),
+    })))
 }
 
-/// A found page as the answer (copied only when other pollers share it).
-fn history(
-    found: Arc<Vec<RevenueIncomingBankTransaction>>,
-    credit_account: String,
-) -> HistoryResponse {
-    HistoryResponse::Ok(Json(RevenueIncomingHistory {
-        incoming_transactions: Arc::try_unwrap(found).unwrap_or_else(|shared| (*shared).clone()),
-        credit_account,
-    }))
-}
-
-/// A history page's rows as the Revenue API shows them.
 fn transactions(
     rows: Vec<store::IncomingRow>,
 ) -> Result<Vec<RevenueIncomingBankTransaction>, ApiError> {
@@ -229,8 +224,45 @@ fn transactions(
         .collect()
 }
 
-/// A history page shared by the pollers one wake woke: account, offset, count, wake.
 pub type SharedPageKey = (i64, i64, u64, u64);
 
 /// What they share.
-pub type SharedPage = Result<Arc<Vec<RevenueIncomingBankTransaction>>, ApiError>;
+pub type SharedPage = Result<Option<JsonBytes<RevenueIncomingHistory>>, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    /// The bytes sent are those `Json<RevenueIncomingHistory>` would send.
+    #[test]
+    fn the_encoded_history_is_the_published_json() {
+        let tx = |row_id, credit_fee: Option<&str>| RevenueIncomingBankTransaction {
+            row_id,
+            date: Timestamp::from_db(1_700_000_000),
+            amount: "KUDOS:1.5".parse().unwrap(),
+            credit_fee: credit_fee.map(|f| f.parse().unwrap()),
+            debit_account: payto_with_name("payto://x-taler-bank/localhost/alice", "Alice \"A\""),
+            subject: "order 42 \u{e9}\n".to_owned(),
+        };
+        for history in [
+            RevenueIncomingHistory {
+                incoming_transactions: vec![tx(1, None), tx(2, Some("KUDOS:0.01"))],
+                credit_account: "payto://x-taler-bank/localhost/shop?receiver-name=Shop".to_owned(),
+            },
+            RevenueIncomingHistory {
+                incoming_transactions: vec![],
+                credit_account: String::new(),
+            },
+        ] {
+            let published = serde_json::to_vec(&history.to_json()).unwrap();
+            assert_eq!(
+                JsonBytes::encode(&history).as_bytes(),
+                published.as_slice(),
+                "{}",
+                String::from_utf8_lossy(&published)
+            );
+        }
+    }
+}

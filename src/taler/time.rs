@@ -285,6 +285,12 @@ macro_rules! serde_via_json {
             }
         }
 
+        deserialize_via_json!($ty);
+    };
+}
+
+macro_rules! deserialize_via_json {
+    ($ty:ty) => {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let value = <Value as serde::Deserialize>::deserialize(d)?;
@@ -296,7 +302,21 @@ macro_rules! serde_via_json {
 }
 
 serde_via_json!(RelativeTime);
-serde_via_json!(Timestamp);
+deserialize_via_json!(Timestamp);
+
+/// `{"t_s": N}` or `{"t_s": "never"}`, the form `to_json` gives, written directly: every
+/// row of a bank history has one.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(1))?;
+        match self {
+            Timestamp::Seconds(seconds) => map.serialize_entry("t_s", seconds)?,
+            Timestamp::Never => map.serialize_entry("t_s", "never")?,
+        }
+        map.end()
+    }
+}
 
 #[cfg(test)]
 mod tests {
