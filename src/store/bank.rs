@@ -124,28 +124,30 @@ pub async fn find_account_with_token(
     username: &str,
     token_hash: Option<&[u8]>,
 ) -> Result<Option<(Account, Option<Token>)>, DbErr> {
-    use sea_orm::{
-        FromQueryResult,
-        sea_query::{Alias, ExprTrait, JoinType, Query},
-    };
+    use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Query};
 
-    use super::access::{col, select_prefixed};
+    use super::access::col;
+    let (a, t) = (Alias::new("a"), Alias::new("t"));
     let mut q = Query::select();
-    select_prefixed::<bank_accounts::Entity>(&mut q, "a", "a_");
-    q.from_as(bank_accounts::Entity, Alias::new("a"))
+    for c in ACCOUNT_COLUMNS {
+        q.column((a.clone(), c));
+    }
+    q.from_as(bank_accounts::Entity, a.clone())
         .and_where(col("a", bank_accounts::Column::Username).eq(username))
         .and_where(col("a", bank_accounts::Column::Deleted).eq(false));
     if let Some(hash) = token_hash {
-        select_prefixed::<bank_tokens::Entity>(&mut q, "t", "t_");
+        for c in TOKEN_COLUMNS {
+            q.column((t.clone(), c));
+        }
         q.join_as(
             JoinType::LeftJoin,
             bank_tokens::Entity,
-            Alias::new("t"),
+            t,
             col("t", bank_tokens::Column::TokenHash)
                 .eq(hash.to_vec())
                 .and(
                     col("t", bank_tokens::Column::AccountId)
-                        .equals((Alias::new("a"), bank_accounts::Column::AccountId)),
+                        .equals((a, bank_accounts::Column::AccountId)),
                 ),
         );
     }
@@ -155,12 +157,86 @@ pub async fn find_account_with_token(
     else {
         return Ok(None);
     };
-    let account = Account::from_query_result(&row, "a_")?;
+    let account = account_at(&row, 0)?;
     let token = match token_hash {
-        Some(_) => Token::from_query_result_optional(&row, "t_")?,
+        Some(_) => token_at(&row, ACCOUNT_COLUMNS.len())?,
         None => None,
     };
     Ok(Some((account, token)))
+}
+
+// Columns are read by position: every bank request authorizes with this query, and a
+// column read by name costs a formatted name and a search. Each list is in the order
+// its reader below takes them.
+
+const ACCOUNT_COLUMNS: [bank_accounts::Column; 14] = {
+    use bank_accounts::Column::*;
+    [
+        AccountId,
+        Username,
+        PasswordHash,
+        Name,
+        PaytoKey,
+        IsPublic,
+        IsTalerExchange,
+        BalanceValue,
+        BalanceFrac,
+        HasDebt,
+        DebitThresholdValue,
+        DebitThresholdFrac,
+        Deleted,
+        ContactData,
+    ]
+};
+
+fn account_at(row: &sea_orm::QueryResult, at: usize) -> Result<Account, DbErr> {
+    Ok(Account {
+        account_id: row.try_get_by_index(at)?,
+        username: row.try_get_by_index(at + 1)?,
+        password_hash: row.try_get_by_index(at + 2)?,
+        name: row.try_get_by_index(at + 3)?,
+        payto_key: row.try_get_by_index(at + 4)?,
+        is_public: row.try_get_by_index(at + 5)?,
+        is_taler_exchange: row.try_get_by_index(at + 6)?,
+        balance_value: row.try_get_by_index(at + 7)?,
+        balance_frac: row.try_get_by_index(at + 8)?,
+        has_debt: row.try_get_by_index(at + 9)?,
+        debit_threshold_value: row.try_get_by_index(at + 10)?,
+        debit_threshold_frac: row.try_get_by_index(at + 11)?,
+        deleted: row.try_get_by_index(at + 12)?,
+        contact_data: row.try_get_by_index(at + 13)?,
+    })
+}
+
+const TOKEN_COLUMNS: [bank_tokens::Column; 8] = {
+    use bank_tokens::Column::*;
+    [
+        TokenSerial,
+        AccountId,
+        TokenHash,
+        Scope,
+        Expiration,
+        Refreshable,
+        Description,
+        CreationTime,
+    ]
+};
+
+/// `None` when the left join found no token.
+fn token_at(row: &sea_orm::QueryResult, at: usize) -> Result<Option<Token>, DbErr> {
+    let Some(token_serial) = row.try_get_by_index::<Option<i64>>(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(Token {
+        token_serial,
+        account_id: row.try_get_by_index(at + 1)?,
+        token_hash: row.try_get_by_index(at + 2)?,
+        scope: row.try_get_by_index(at + 3)?,
+        expiration: row.try_get_by_index(at + 4)?,
+        refreshable: row.try_get_by_index(at + 5)?,
+        description: row.try_get_by_index(at + 6)?,
+        creation_time: row.try_get_by_index(at + 7)?,
+    }))
 }
 
 pub struct NewTransfer {
