@@ -563,9 +563,12 @@ async fn main() {
             100.0 * basic_ratio,
             verdict(basic_ratio >= 0.5)
         );
+        // An absolute figure, unlike the others: the read ceiling's own p99 (at 32
+        // connections) shows how fast this machine is in this run.
         println!(
-            "goal 4, history p99 < 5 ms at 16 connections: bearer {:.2} ms, {}",
+            "goal 4, history p99 < 5 ms at 16 connections: bearer {:.2} ms (the read ceiling's p99: {:.2} ms), {}",
             bearer.p99_ms,
+            read.p99_ms,
             verdict(bearer.p99_ms < 5.0)
         );
         // The issue measured POST pot at the single-insert ceiling; runs vary by ~10%.
@@ -600,12 +603,12 @@ async fn main() {
             "wake after one transfer:       p50 {:.0} ms, p99 {:.0} ms, last {:.0} ms",
             p.p50_ms, p.p99_ms, p.last_ms
         );
-        // Goal 3, scaled to the pollers asked for: 200 MiB per 10,000.
-        let budget = 200.0 * o.pollers as f64 / 10_000.0;
+        // Goal 3, scaled to the pollers asked for: 200 MB (190.7 MiB) per 10,000.
+        let budget = 200e6 / (1024.0 * 1024.0) * o.pollers as f64 / 10_000.0;
         let met = added < budget && p.p99_ms < 500.0 && p.after_rss < p.start_rss + 15.0;
         goals_met &= met;
         println!(
-            "goal: < {budget:.0} MiB, wake p99 < 500 ms, memory back within 15 MiB: {}",
+            "goal: < {budget:.1} MiB, wake p99 < 500 ms, memory back within 15 MiB: {}",
             if met { "met" } else { "NOT met" }
         );
     }
