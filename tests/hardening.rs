@@ -619,3 +619,152 @@ async fn a_verified_password_stops_counting_once_the_stored_hash_changes() {
         s.finish().await;
     }
 }
+
+/// What the hot paths remember (verified Basic credentials, for a minute) and what they
+/// do not (tokens: one query per request) never outlives a revocation: two servers on
+/// one database, each credential used on the first until it is known to work there,
+/// then revoked, changed or deleted through the second, and refused on the first at
+/// once.
+#[tokio::test]
+async fn revocations_through_one_server_take_effect_at_once_on_another() {
+    for b in backends() {
+        let db = TestDb::new(&b).await;
+        let first = TestServer::start_with(db.clone(), "").await;
+        let second = TestServer::start_with(db, "").await;
+
+        // A merchant token reading a pot.
+        let token = first.instance_with_token("shop", "all").await;
+        let (status, body) = first
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/pots",
+                Some(&token),
+                Some(json!({"pot_name": "tips", "description": "Tips"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let pot = format!(
+            "/merchant/instances/shop/private/pots/{}",
+            body["pot_serial_id"]
+        );
+        for _ in 0..3 {
+            let (status, body) = first.call(Method::GET, &pot, Some(&token), None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, _) = second
+            .call(
+                Method::DELETE,
+                "/merchant/instances/shop/private/token",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = first.call(Method::GET, &pot, Some(&token), None).await;
+        assert_error(status, &body, 401, 41);
+
+        // A deleted instance takes its live tokens with it (an object's operation answers
+        // for an unknown instance with the object's own 404, as its page lists).
+        let live = first.login("shop", "pw-secret", "all").await;
+        let (status, _) = first.call(Method::GET, &pot, Some(&live), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = second
+            .call(
+                Method::DELETE,
+                "/merchant/management/instances/shop",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = first.call(Method::GET, &pot, Some(&live), None).await;
+        assert_error(status, &body, 404, 2035);
+        let (status, body) = first
+            .call(
+                Method::GET,
+                "/merchant/instances/shop/private/pots",
+                Some(&live),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 404, 2000);
+
+        // A bank password the first server has verified (and so remembers).
+        bank_account(&first, "alice", BANK_PASSWORD).await;
+        let history = "/bank/accounts/alice/taler-revenue/history";
+        let basic = |s: &TestServer, password: &str| {
+            s.req(Method::GET, history)
+                .basic_auth("alice", Some(password))
+                .send()
+        };
+        for _ in 0..3 {
+            assert_eq!(
+                basic(&first, BANK_PASSWORD).await.unwrap().status(),
+                StatusCode::NO_CONTENT
+            );
+        }
+        let req = second
+            .req(Method::PATCH, "/bank/accounts/alice/auth")
+            .basic_auth("alice", Some(BANK_PASSWORD))
+            .json(&json!({"old_password": BANK_PASSWORD, "new_password": "password-new-1"}));
+        let (status, body) = send(req).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = send(
+            first
+                .req(Method::GET, history)
+                .basic_auth("alice", Some(BANK_PASSWORD)),
+        )
+        .await;
+        assert_error(status, &body, 401, 40);
+        assert_eq!(
+            basic(&first, "password-new-1").await.unwrap().status(),
+            StatusCode::NO_CONTENT
+        );
+
+        // A bank token revoked through the second server.
+        let req = first
+            .req(Method::POST, "/bank/accounts/alice/token")
+            .basic_auth("alice", Some("password-new-1"))
+            .json(&json!({"scope": "readonly"}));
+        let (status, body) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let bank_token = body["access_token"].as_str().unwrap().to_owned();
+        let (status, _) = first
+            .call(Method::GET, history, Some(&bank_token), None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = second
+            .call(
+                Method::DELETE,
+                "/bank/accounts/alice/token",
+                Some(&bank_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = first
+            .call(Method::GET, history, Some(&bank_token), None)
+            .await;
+        assert_error(status, &body, 401, 41);
+
+        // A deleted account: its remembered password no longer opens anything.
+        let (status, body) = second
+            .call(
+                Method::DELETE,
+                "/bank/accounts/alice",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = send(
+            first
+                .req(Method::GET, history)
+                .basic_auth("alice", Some("password-new-1")),
+        )
+        .await;
+        assert_error(status, &body, 404, 5106);
+        second.server.stop();
+        first.finish().await;
+    }
+}
