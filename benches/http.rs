@@ -71,6 +71,26 @@ fn rss_mib(pid: u32) -> f64 {
         / 1024.0
 }
 
+/// The server's CPU time in clock ticks (user and system).
+fn cpu_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // The fields after the command name (in parentheses, which may hold spaces).
+            let rest = &s[s.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
+/// Whether the server used at most 2% of a core over the next half second.
+async fn server_idle(pid: u32) -> bool {
+    let before = cpu_ticks(pid);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cpu_ticks(pid) - before <= 1
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -672,7 +692,12 @@ async fn pollers(base: &str, bearer: &str, pid: u32, n: usize, batch: usize) -> 
         }));
         tokio::task::yield_now().await;
     }
+    // Five seconds, and then until the server is idle: pollers that arrived all at once
+    // may still be running their first looks (on PostgreSQL that takes longer), and a
+    // transfer before they park would time their first look, not their wake.
+    let waited = Instant::now();
     tokio::time::sleep(Duration::from_secs(5)).await;
+    while !server_idle(pid).await && waited.elapsed() < Duration::from_secs(60) {}
     let waiting_rss = rss_mib(pid);
     let sent = Instant::now();
     client

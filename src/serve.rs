@@ -518,6 +518,17 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
             Ok(Ok(())) if detached.keep_alive => {}
             _ => return,
         }
+        if pipelined.is_empty() {
+            // hyper gets the socket back when the client sends its next request (or
+            // leaves), not before: a connection kept alive after a long poll costs no
+            // buffers while idle, and a wake of thousands of pollers does not allocate
+            // thousands of them at once. An idle connection is closed after the header
+            // timeout, as hyper would.
+            match tokio::time::timeout(header_timeout, stream.readable()).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+        }
         io = Rewound {
             stream,
             prefix: pipelined.into(),
