@@ -768,3 +768,45 @@ async fn revocations_through_one_server_take_effect_at_once_on_another() {
         first.finish().await;
     }
 }
+
+/// With room for one request in the application at a time (`MAX_REQUESTS_RUNNING`),
+/// requests that wait do not keep others out: an order long poll waits inside the
+/// application and gives its place back, a Revenue long poll parks.
+#[tokio::test]
+async fn waiting_requests_give_their_place_back() {
+    for b in backends() {
+        let s = TestServer::start_with(TestDb::new(&b).await, "MAX_REQUESTS_RUNNING = 1\n").await;
+        bank_account(&s, "alice", BANK_PASSWORD).await;
+        let orders = s
+            .req(
+                Method::GET,
+                "/merchant/private/orders?limit=5&timeout_ms=3000",
+            )
+            .bearer_auth(ADMIN_TOKEN)
+            .send();
+        let revenue = s
+            .req(
+                Method::GET,
+                "/bank/accounts/alice/taler-revenue/history?limit=5&timeout_ms=3000",
+            )
+            .basic_auth("alice", Some(BANK_PASSWORD))
+            .send();
+        let others = async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let started = std::time::Instant::now();
+            for _ in 0..3 {
+                let (status, body) = s.call(Method::GET, "/merchant/config", None, None).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+            started.elapsed()
+        };
+        let started = std::time::Instant::now();
+        let (orders, revenue, others) = tokio::join!(orders, revenue, others);
+        assert!(others < Duration::from_secs(1), "{others:?}");
+        let orders = orders.unwrap();
+        assert_eq!(orders.status(), StatusCode::OK);
+        assert_eq!(revenue.unwrap().status(), StatusCode::NO_CONTENT);
+        assert!(started.elapsed() >= Duration::from_secs(3));
+        s.finish().await;
+    }
+}
