@@ -358,14 +358,15 @@ impl tokio::io::AsyncWrite for Rewound {
 /// What a detached poll's client sends while it waits: nothing, or a pipelined request
 /// (kept, up to [`PIPELINED_MAX`] bytes). Returns when the client has gone.
 async fn until_client_gone(stream: &tokio::net::TcpStream, pipelined: &mut Vec<u8>) {
-    let mut chunk = [0u8; 1024];
+    // Read into the vector itself: a buffer here would live in every connection's task.
     while pipelined.len() < PIPELINED_MAX {
         if stream.readable().await.is_err() {
             return;
         }
-        match stream.try_read(&mut chunk) {
+        pipelined.reserve(1024);
+        match stream.try_read_buf(pipelined) {
             Ok(0) => return,
-            Ok(n) => pipelined.extend_from_slice(&chunk[..n]),
+            Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(_) => return,
         }
