@@ -31,7 +31,10 @@ use poem::{
     http::uri::Scheme,
     web::{LocalAddr, RemoteAddr},
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    net::TcpListener,
+    sync::{OwnedSemaphorePermit, Semaphore},
+};
 
 use crate::{config::ServerLimits, longpoll};
 
@@ -254,12 +257,9 @@ impl DetachSlot {
 /// Whether a request may wait detached from hyper, and if so whether the connection
 /// stays open after its answer: an HTTP/1.1 GET without a body (hyper has read all of
 /// it), so the socket holds nothing of it any more.
-fn detachable(req: &hyper::Request<hyper::body::Incoming>) -> Option<bool> {
+fn detachable(req: &hyper::Request<hyper::body::Incoming>, with_body: bool) -> Option<bool> {
     use hyper::header::CONNECTION;
-    if req.method() != hyper::Method::GET
-        || req.version() != hyper::Version::HTTP_11
-        || has_body(req)
-    {
+    if req.method() != hyper::Method::GET || req.version() != hyper::Version::HTTP_11 || with_body {
         return None;
     }
     let close = req.headers().get_all(CONNECTION).iter().any(|v| {
@@ -284,18 +284,12 @@ fn has_body(req: &hyper::Request<hyper::body::Incoming>) -> bool {
 /// `max_requests_running` such requests run there. Requests with a body are not held
 /// up: they wait for their body with the edge's body timeout, and a slow body must not
 /// keep others out.
-async fn admit(
-    gate: &Arc<Semaphore>,
-    req: &hyper::Request<hyper::body::Incoming>,
-) -> Option<tokio::sync::OwnedSemaphorePermit> {
-    if has_body(req) {
+async fn admit(gate: &Arc<Semaphore>, with_body: bool) -> Option<OwnedSemaphorePermit> {
+    if with_body {
         return None;
     }
-    match gate.clone().try_acquire_owned() {
-        Ok(permit) => Some(permit),
-        // The gate is never closed.
-        Err(_) => gate.clone().acquire_owned().await.ok(),
-    }
+    // The gate is never closed.
+    gate.clone().acquire_owned().await.ok()
 }
 
 /// A socket with bytes already read from it (a pipelined request) in front.
@@ -447,8 +441,9 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
             let slot = slot.clone();
             let gate = gate.clone();
             async move {
-                let admission = admit(&gate, &req).await;
-                let detach = detachable(&req);
+                let with_body = has_body(&req);
+                let admission = admit(&gate, with_body).await;
+                let detach = detachable(&req, with_body);
                 let req = detach_from_read_buffer(req);
                 let req = poem::Request::from((
                     req,

@@ -203,6 +203,7 @@ async fn look(state: &AppState, account: i64, page: Page, credit_account: &str) 
     })))
 }
 
+/// A history page's rows as the Revenue API shows them.
 fn transactions(
     rows: Vec<store::IncomingRow>,
 ) -> Result<Vec<RevenueIncomingBankTransaction>, ApiError> {
@@ -224,9 +225,11 @@ fn transactions(
         .collect()
 }
 
+/// A history page shared by the pollers one wake woke: account, offset, count, wake.
 pub type SharedPageKey = (i64, i64, u64, u64);
 
 /// What they share.
+/// Its answer, encoded (`None`: the page is empty).
 pub type SharedPage = Result<Option<JsonBytes<RevenueIncomingHistory>>, ApiError>;
 
 #[cfg(test)]

@@ -322,6 +322,20 @@ impl serde::Serialize for Timestamp {
 mod tests {
     use super::*;
 
+    /// Serde writes timestamps directly; what it writes is still their API form.
+    #[test]
+    fn timestamps_serialize_as_their_json_form() {
+        for t in [
+            Timestamp::Seconds(0),
+            Timestamp::Seconds(1_795_458_251),
+            Timestamp::Never,
+        ] {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.to_json().unwrap());
+            let back: Timestamp = serde_json::from_value(t.to_json().unwrap()).unwrap();
+            assert_eq!(back, t);
+        }
+    }
+
     #[test]
     fn utc_days_of_the_year() {
         assert_eq!(utc_year_and_day(0), (1970, 1));
