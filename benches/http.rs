@@ -11,7 +11,8 @@
 //! Run: `cargo bench --bench http` (SQLite), or
 //! `cargo bench --bench http -- postgres://postgres@127.0.0.1:5432/bench` (an empty
 //! database). Options: `--history-rows N` (default 1,000,000), `--pollers N` (default
-//! 10,000), `--seconds N` per path (default 5).
+//! 10,000), `--seconds N` per path (default 5), `--hold` (set up, print the addresses
+//! and tokens, and wait: for profiling by hand).
 //!
 //! Nothing here is a test: it prints figures, and no test asserts a timing.
 
@@ -34,6 +35,9 @@ struct Options {
     seconds: u64,
     /// `--pollers-only`: skip the request paths (no history rows either).
     pollers_only: bool,
+    /// `--hold`: set everything up, print how to reach it, and wait (for profiling by
+    /// hand) instead of measuring.
+    hold: bool,
 }
 
 fn options() -> Options {
@@ -43,6 +47,7 @@ fn options() -> Options {
         pollers: 10_000,
         seconds: 5,
         pollers_only: false,
+        hold: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -52,6 +57,7 @@ fn options() -> Options {
             "--pollers" => o.pollers = number() as usize,
             "--seconds" => o.seconds = number(),
             "--pollers-only" => o.pollers_only = true,
+            "--hold" => o.hold = true,
             url if url.starts_with("postgres") => o.database = Some(url.to_owned()),
             _ => {} // cargo bench passes `--bench`
         }
@@ -454,6 +460,19 @@ async fn main() {
     )
     .unwrap();
     let post_script = post_script.display().to_string();
+    if o.hold {
+        println!("server pid {pid}, ceilings at {}", c("/"));
+        println!("history: {base}/bank/accounts/shop/taler-revenue/history?limit=-20");
+        println!("bearer: Authorization: {bank_bearer}");
+        println!("basic: Authorization: {basic}");
+        println!(
+            "pot: {} with Authorization: {shop}",
+            private(&format!("/pots/{pot_id}"))
+        );
+        loop {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }
 
     if !o.pollers_only {
         let s = o.seconds;

@@ -188,11 +188,30 @@ where
 {
     // Subscribe before the first look, so a change in between is not missed.
     let wake = notifier.subscribe();
-    if let Some(found) = look(None).await? {
-        return Ok(MayPark::Now(found));
+    let first = look(None).await?;
+    Ok(respond_after::<R, E, F>(wake, first, key, timeout_ms, empty, look).await)
+}
+
+/// [`respond`] after a first look the operation made itself (with a query that read
+/// more than the look), `wake` subscribed before it.
+pub async fn respond_after<R, E, F>(
+    wake: broadcast::Receiver<Wake>,
+    first: Option<R>,
+    key: i64,
+    timeout_ms: u64,
+    empty: R,
+    look: impl Fn(Option<u64>) -> F + Send + Sync + 'static,
+) -> MayPark<R>
+where
+    R: IntoResponse,
+    E: From<ApiError> + Into<poem::Error> + 'static,
+    F: Future<Output = Result<Option<R>, ApiError>> + Send + 'static,
+{
+    if let Some(found) = first {
+        return MayPark::Now(found);
     }
     if timeout_ms == 0 {
-        return Ok(MayPark::Now(empty));
+        return MayPark::Now(empty);
     }
     let deadline = Instant::now()
         + Duration::from_millis(timeout_ms.min(crate::taler::limits::MAX_LONG_POLL_MS));
@@ -206,7 +225,7 @@ where
             }
         })
     });
-    Ok(park(empty, Parked::new(wake, key, deadline, again)).await)
+    park(empty, Parked::new(wake, key, deadline, again)).await
 }
 
 /// The listener's side: the long poll parked on `resp`, if there is one.

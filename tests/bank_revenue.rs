@@ -205,6 +205,79 @@ async fn history_credentials_are_checked() {
     }
 }
 
+/// The history reads account, token and page in one round trip: the page is only shown
+/// once the credentials pass.
+#[tokio::test]
+async fn history_shows_its_page_only_to_the_account() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        account(&s, "shop").await;
+        account(&s, "alice").await;
+        let first = pay(&s, "alice", "shop", "KUDOS:3", "first").await;
+        let url = "/bank/accounts/shop/taler-revenue/history";
+        // Wrong credentials on an account with transfers: nothing of the page.
+        let wrong = s
+            .req(Method::GET, url)
+            .basic_auth("shop", Some("nope-nope"));
+        let (status, body) = send(wrong).await;
+        assert_error(status, &body, 401, 40);
+        assert!(body.get("incoming_transactions").is_none(), "{body}");
+        // Nor for an unknown token.
+        let (status, body) = s
+            .call(Method::GET, url, Some("secret-token:nonsense"), None)
+            .await;
+        assert_error(status, &body, 401, 41);
+        assert!(body.get("incoming_transactions").is_none(), "{body}");
+        // The administrator reads it; an empty page after the last transfer is a 204.
+        let (status, body) = s.call(Method::GET, url, Some(ADMIN_TOKEN), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(row_ids(&body), vec![first]);
+        let after = format!("{url}?limit=5&offset={first}");
+        let (status, _) = s.call(Method::GET, &after, Some(ADMIN_TOKEN), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        // alice's page is hers: shop's transfer is not in it, and her credentials do not
+        // open shop's.
+        let (status, _) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/alice/taler-revenue/history",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let second = pay(&s, "alice", "shop", "KUDOS:1.5", "second").await;
+        let basic = s
+            .req(Method::GET, &format!("{url}?limit=-1"))
+            .basic_auth("shop", Some(PASSWORD));
+        let (status, body) = send(basic).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(row_ids(&body), vec![second]);
+        assert_eq!(body["incoming_transactions"][0]["amount"], "KUDOS:1.5");
+        assert_eq!(
+            body["credit_account"],
+            "payto://x-taler-bank/localhost/shop?receiver-name=shop+Ltd"
+        );
+        // A deleted account's history is unknown, whoever asks.
+        account(&s, "carol").await;
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                "/bank/accounts/carol",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let gone = s
+            .req(Method::GET, "/bank/accounts/carol/taler-revenue/history")
+            .basic_auth("carol", Some(PASSWORD));
+        let (status, body) = send(gone).await;
+        assert_error(status, &body, 404, 5106);
+        s.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn accounts_and_transfers_refuse_bad_input() {
     for b in backends() {

@@ -113,12 +113,31 @@ pub async fn authorize(
     credentials: &BankCredentials,
     need: Need,
 ) -> Result<Account, ApiError> {
-    match credentials {
-        BankCredentials::Password(basic) => {
-            let account = account(state, username).await?;
-            check_password(state, &account, &basic.0).await?;
-            Ok(account)
-        }
+    let read = async |token_hash: Option<Vec<u8>>| {
+        Ok(
+            bank::find_account_with_token(&state.db, username, token_hash.as_deref())
+                .await?
+                .map(|(account, token)| (account, token, ())),
+        )
+    };
+    authorize_reading(state, username, credentials, need, read)
+        .await
+        .map(|(account, ())| account)
+}
+
+/// [`authorize`] with the query that reads the account (and, given a token's digest,
+/// that token's row) reading what the operation shows too, so both come in one round
+/// trip. What it read is the operation's only once the credentials pass.
+pub async fn authorize_reading<T>(
+    state: &AppState,
+    username: &str,
+    credentials: &BankCredentials,
+    need: Need,
+    read: impl AsyncFnOnce(
+        Option<Vec<u8>>,
+    ) -> Result<Option<(Account, Option<bank::Token>, T)>, sea_orm::DbErr>,
+) -> Result<(Account, T), ApiError> {
+    let token = match credentials {
         BankCredentials::Token(token)
             if secret::is_configured_token(&token.0.token, state.config.bank_admin_token()) =>
         {
@@ -129,46 +148,47 @@ pub async fn authorize(
                     "the administrator moves money from its own account only",
                 ));
             }
-            account(state, username).await
+            None
         }
-        BankCredentials::Token(token) => {
-            let token = &token.0.token;
-            // The account and the token in one query, by digest.
-            let (account, stored) = bank::find_account_with_token(
-                &state.db,
-                username,
-                Some(&secret::token_hash(token)),
-            )
-            .await
-            .map_err(ApiError::db_fetch)?
-            .ok_or_else(|| unknown_account(username))?;
-            if !token.starts_with(secret::TOKEN_PREFIX) {
-                return Err(ApiError::new(
-                    ErrorCode::GenericTokenMalformed,
-                    "access tokens start with `secret-token:`",
-                ));
-            }
-            let stored = stored.ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::GenericTokenUnknown,
-                    "the access token is not valid for this account",
-                )
-            })?;
-            if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
-                return Err(ApiError::new(
-                    ErrorCode::GenericTokenExpired,
-                    "the access token has expired",
-                ));
-            }
-            if !scope_allows(&stored.scope, need) {
-                return Err(ApiError::new(
-                    ErrorCode::GenericForbidden,
-                    format!("a `{}` token does not allow this operation", stored.scope),
-                ));
-            }
-            Ok(account)
-        }
+        BankCredentials::Token(token) => Some(&token.0.token),
+        BankCredentials::Password(_) => None,
+    };
+    // The account and the token in one query, by digest.
+    let (account, stored, read) = read(token.map(|t| secret::token_hash(t)))
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(|| unknown_account(username))?;
+    if let BankCredentials::Password(basic) = credentials {
+        check_password(state, &account, &basic.0).await?;
     }
+    let Some(token) = token else {
+        return Ok((account, read));
+    };
+    if !token.starts_with(secret::TOKEN_PREFIX) {
+        return Err(ApiError::new(
+            ErrorCode::GenericTokenMalformed,
+            "access tokens start with `secret-token:`",
+        ));
+    }
+    let stored = stored.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::GenericTokenUnknown,
+            "the access token is not valid for this account",
+        )
+    })?;
+    if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
+        return Err(ApiError::new(
+            ErrorCode::GenericTokenExpired,
+            "the access token has expired",
+        ));
+    }
+    if !scope_allows(&stored.scope, need) {
+        return Err(ApiError::new(
+            ErrorCode::GenericForbidden,
+            format!("a `{}` token does not allow this operation", stored.scope),
+        ));
+    }
+    Ok((account, read))
 }
 
 /// Whether the credentials are the bank's administrator token.

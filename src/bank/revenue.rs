@@ -149,20 +149,35 @@ impl RevenueApi {
         #[oai(deprecated)]
         long_poll_ms: Query<Option<u64>>,
     ) -> Result<MayPark<HistoryResponse>, HistoryErrors> {
-        let account = Box::pin(auth::authorize(
+        // The parameters' types have refused what `Page` would (before the credentials,
+        // as for every operation).
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
+        let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
+        // Subscribed before the first look, so a transfer in between is not missed.
+        let wake = self.0.incoming.subscribe();
+        // The account, the token and the first look in one query.
+        let db = &self.0.db;
+        let (account, rows) = Box::pin(auth::authorize_reading(
             &self.0,
             &username,
             &credentials,
             Need::Revenue,
+            async |token_hash| {
+                Ok(
+                    store::find_account_with_incoming(db, &username, token_hash.as_deref(), page)
+                        .await?
+                        .map(|found| (found.account, found.token, found.page)),
+                )
+            },
         ))
         .await?;
-        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
-        let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
         let id = account.account_id;
         let credit_account = accounts_payto(&account);
+        let first = encode(rows, &credit_account)?.map(HistoryResponse::Ok);
         let state = self.0.clone();
-        longpoll::respond(
-            &self.0.incoming,
+        Ok(longpoll::respond_after::<_, HistoryErrors, _>(
+            wake,
+            first,
             id,
             timeout,
             HistoryResponse::Empty,
@@ -185,7 +200,7 @@ impl RevenueApi {
                 }
             },
         )
-        .await
+        .await)
     }
 }
 
@@ -194,13 +209,23 @@ async fn look(state: &AppState, account: i64, page: Page, credit_account: &str) 
     let rows = store::incoming(&state.db, account, page)
         .await
         .map_err(ApiError::db_fetch)?;
+    encode(rows, credit_account)
+}
+
+/// A page's answer, encoded, or `None` when it is empty.
+fn encode(rows: Vec<store::IncomingRow>, credit_account: &str) -> SharedPage {
     if rows.is_empty() {
         return Ok(None);
     }
-    Ok(Some(JsonBytes::encode(&RevenueIncomingHistory {
-        incoming_transactions: transactions(rows)?,
-        credit_account: credit_account.to_owned(),
-    })))
+    // About what a transfer takes in JSON, with a debtor's payto URI and a subject.
+    let size = 64 + credit_account.len() + 256 * rows.len();
+    Ok(Some(JsonBytes::encode_sized(
+        &RevenueIncomingHistory {
+            incoming_transactions: transactions(rows)?,
+            credit_account: credit_account.to_owned(),
+        },
+        size,
+    )))
 }
 
 /// A history page's rows as the Revenue API shows them.

@@ -124,6 +124,20 @@ pub async fn find_account_with_token(
     username: &str,
     token_hash: Option<&[u8]>,
 ) -> Result<Option<(Account, Option<Token>)>, DbErr> {
+    let q = account_with_token_query(username, token_hash);
+    match db
+        .query_one_raw(db.get_database_backend().build(&q))
+        .await?
+    {
+        Some(row) => Ok(Some(account_with_token_at(&row, token_hash.is_some())?)),
+        None => Ok(None),
+    }
+}
+
+fn account_with_token_query(
+    username: &str,
+    token_hash: Option<&[u8]>,
+) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Query};
 
     use super::access::col;
@@ -151,23 +165,20 @@ pub async fn find_account_with_token(
                 ),
         );
     }
-    let Some(row) = db
-        .query_one_raw(db.get_database_backend().build(&q))
-        .await?
-    else {
-        return Ok(None);
-    };
-    let account = account_at(&row, 0)?;
-    let token = match token_hash {
-        Some(_) => token_at(&row, ACCOUNT_COLUMNS.len())?,
-        None => None,
-    };
-    Ok(Some((account, token)))
+    q
 }
 
-// Columns are read by position: every bank request authorizes with this query, and a
-// column read by name costs a formatted name and a search. Each list is in the order
-// its reader below takes them.
+fn account_with_token_at(
+    row: &sea_orm::QueryResult,
+    with_token: bool,
+) -> Result<(Account, Option<Token>), DbErr> {
+    let account = account_at(row, 0)?;
+    let token = match with_token {
+        true => token_at(row, ACCOUNT_COLUMNS.len())?,
+        false => None,
+    };
+    Ok((account, token))
+}
 
 const ACCOUNT_COLUMNS: [bank_accounts::Column; 14] = {
     use bank_accounts::Column::*;
@@ -448,6 +459,92 @@ pub async fn incoming(
     creditor: i64,
     page: Page,
 ) -> Result<Vec<IncomingRow>, DbErr> {
+    let q = incoming_query(creditor.into(), page);
+    db.query_all_raw(super::access::build_with_limit(db, &q, page.count))
+        .await?
+        .iter()
+        .map(incoming_at)
+        .collect()
+}
+
+/// What the Revenue history's first look reads: the account, the presented token's
+/// row (given its digest) and one page of the account's incoming transfers.
+pub struct AccountWithIncoming {
+    pub account: Account,
+    pub token: Option<Token>,
+    pub page: Vec<IncomingRow>,
+}
+
+/// [`find_account_with_token`] and [`incoming`] in one round trip: on SQLite both
+/// statements go to the connection's thread as one command (the page finds its
+/// creditor by name itself), and each command is a switch to that thread and back:
+/// the largest cost of a page polled all the time. One statement would carry the
+/// account's columns on every row of the page instead, which costs more than the
+/// switch. PostgreSQL's prepared statements come one at a time: two queries there.
+/// The page is read before the credentials are checked, and shown only after.
+pub async fn find_account_with_incoming(
+    db: &impl ConnectionTrait,
+    username: &str,
+    token_hash: Option<&[u8]>,
+    page: Page,
+) -> Result<Option<AccountWithIncoming>, DbErr> {
+    use sea_orm::{
+        DatabaseBackend,
+        sea_query::{Expr, Query, QueryStatementBuilder},
+    };
+
+    let backend = db.get_database_backend();
+    let account = account_with_token_query(username, token_hash);
+    if backend != DatabaseBackend::Sqlite {
+        let Some((account, token)) = find_account_with_token(db, username, token_hash).await?
+        else {
+            return Ok(None);
+        };
+        let page = incoming(db, account.account_id, page).await?;
+        return Ok(Some(AccountWithIncoming {
+            account,
+            token,
+            page,
+        }));
+    }
+    let creditor = Query::select()
+        .column(bank_accounts::Column::AccountId)
+        .from(bank_accounts::Entity)
+        .and_where(bank_accounts::Column::Username.eq(username))
+        .and_where(bank_accounts::Column::Deleted.eq(false))
+        .to_owned();
+    let transfers = incoming_query(
+        Expr::SubQuery(None, Box::new(creditor.into_sub_query_statement())),
+        page,
+    );
+    let mut both = backend.build(&account);
+    let second = super::access::build_with_limit(db, &transfers, page.count);
+    both.sql.push_str("; ");
+    both.sql.push_str(&second.sql);
+    if let (Some(values), Some(more)) = (&mut both.values, second.values) {
+        values.0.extend(more.0);
+    }
+    let rows = db.query_all_raw(both).await?;
+    // Without the account, the page finds no creditor: no rows at all.
+    let Some((first, transfers)) = rows.split_first() else {
+        return Ok(None);
+    };
+    let (account, token) = account_with_token_at(first, token_hash.is_some())?;
+    Ok(Some(AccountWithIncoming {
+        account,
+        token,
+        page: transfers
+            .iter()
+            .map(incoming_at)
+            .collect::<Result<_, _>>()?,
+    }))
+}
+
+/// The page of transfers into `creditor` (an account id, or a subquery that finds it).
+fn incoming_query(
+    creditor: sea_orm::sea_query::Expr,
+    page: Page,
+) -> sea_orm::sea_query::SelectStatement {
     use bank_transactions::Column;
     use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Order, Query};
 
@@ -476,21 +573,19 @@ pub async fn incoming(
         q.and_where(col("t", Column::RowId).lt(page.offset))
             .order_by((t, Column::RowId), Order::Desc);
     }
-    db.query_all_raw(super::access::build_with_limit(db, &q, page.count))
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(IncomingRow {
-                row_id: row.try_get_by_index(0)?,
-                date: row.try_get_by_index(1)?,
-                amount: row.try_get_by_index(2)?,
-                credit_fee: row.try_get_by_index(3)?,
-                subject: row.try_get_by_index(4)?,
-                debtor_payto_key: row.try_get_by_index(5)?,
-                debtor_name: row.try_get_by_index(6)?,
-            })
-        })
-        .collect()
+    q
+}
+
+fn incoming_at(row: &sea_orm::QueryResult) -> Result<IncomingRow, DbErr> {
+    Ok(IncomingRow {
+        row_id: row.try_get_by_index(0)?,
+        date: row.try_get_by_index(1)?,
+        amount: row.try_get_by_index(2)?,
+        credit_fee: row.try_get_by_index(3)?,
+        subject: row.try_get_by_index(4)?,
+        debtor_payto_key: row.try_get_by_index(5)?,
+        debtor_name: row.try_get_by_index(6)?,
+    })
 }
 
 /// One transfer with both its accounts.

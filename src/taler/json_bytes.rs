@@ -37,10 +37,23 @@ impl<T> Clone for JsonBytes<T> {
 
 impl<T: serde::Serialize> JsonBytes<T> {
     pub fn encode(value: &T) -> Self {
+        Self::encode_into(value, Vec::new())
+    }
+
+    /// [`encode`](Self::encode) into a buffer of about the size it will take: a page
+    /// grown from serde's 128 bytes by doubling was copied five times on the way.
+    pub fn encode_sized(value: &T, size: usize) -> Self {
+        Self::encode_into(value, Vec::with_capacity(size))
+    }
+
+    fn encode_into(value: &T, mut buffer: Vec<u8>) -> Self {
+        // Writing into a Vec fails only for a map with non-string keys, which no API
+        // type has.
+        if serde_json::to_writer(&mut buffer, value).is_err() {
+            buffer.clear();
+        }
         JsonBytes {
-            // Writing into a Vec fails only for a map with non-string keys, which no API
-            // type has.
-            bytes: serde_json::to_vec(value).unwrap_or_default().into(),
+            bytes: buffer.into(),
             of: PhantomData,
         }
     }
