@@ -170,6 +170,16 @@ struct Measured {
     p99_ms: f64,
 }
 
+/// The mean of runs taken in turn with others.
+fn mean(runs: &[Measured]) -> Measured {
+    let n = runs.len() as f64;
+    Measured {
+        rps: runs.iter().map(|m| m.rps).sum::<f64>() / n,
+        p50_ms: runs.iter().map(|m| m.p50_ms).sum::<f64>() / n,
+        p99_ms: runs.iter().map(|m| m.p99_ms).sum::<f64>() / n,
+    }
+}
+
 fn parse_ms(text: &str) -> f64 {
     let (number, unit) =
         text.split_at(text.find(|c: char| c.is_alphabetic()).unwrap_or(text.len()));
@@ -478,7 +488,23 @@ async fn main() {
         let s = o.seconds;
         let bare = wrk(&c("/bare"), 32, s, None, None);
         let read = wrk(&c(&format!("/read/{pot_id}")), 32, s, None, None);
-        let insert = wrk(&c("/insert"), 32, s, None, Some(&post_script));
+        // The same at the history's 16 connections: what its p99 compares with.
+        let read16 = wrk(&c(&format!("/read/{pot_id}")), 16, s, None, None);
+        // Writes wait for the disk's fsync, which drifts by a factor of two within a
+        // minute on these machines: the insert ceiling and POST pot are measured in
+        // turn, three times each, and averaged.
+        let (mut inserts, mut posts) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            inserts.push(wrk(&c("/insert"), 32, s, None, Some(&post_script)));
+            posts.push(wrk(
+                &private("/pots"),
+                32,
+                s,
+                Some(&shop),
+                Some(&post_script),
+            ));
+        }
+        let (insert, post) = (mean(&inserts), mean(&posts));
         let rows: Vec<(&str, Measured, &str, f64)> = vec![
             (
                 "GET pot, instance token",
@@ -535,8 +561,8 @@ async fn main() {
                 read.rps,
             ),
             (
-                "POST pot, instance token",
-                wrk(&private("/pots"), 32, s, Some(&shop), Some(&post_script)),
+                "POST pot, instance token (mean of 3)",
+                post,
                 "insert",
                 insert.rps,
             ),
@@ -566,7 +592,8 @@ async fn main() {
         };
         line("ceiling: bare poem-openapi handler", &bare, "");
         line("ceiling: + one sea-orm point read", &read, "100%");
-        line("ceiling: + one sea-orm insert", &insert, "100%");
+        line("ceiling: the same, 16 connections", &read16, "");
+        line("ceiling: + one sea-orm insert (mean of 3)", &insert, "100%");
         for (name, m, of, ceiling) in &rows {
             line(name, m, &format!("{:.0}% {of}", 100.0 * m.rps / ceiling));
         }
@@ -602,12 +629,13 @@ async fn main() {
             100.0 * basic_ratio,
             verdict(basic_ratio >= 0.5)
         );
-        // An absolute figure, unlike the others: the read ceiling's own p99 (at 32
-        // connections) shows how fast this machine is in this run.
+        // An absolute figure, unlike the others: the read ceiling's own p99 at the same
+        // 16 connections shows how fast this machine is in this run.
         println!(
-            "goal 4, history p99 < 5 ms at 16 connections: bearer {:.2} ms (the read ceiling's p99: {:.2} ms), {}",
+            "goal 4, history p99 < 5 ms at 16 connections: bearer {:.2} ms ({:.1}x the read ceiling's p99 of {:.2} ms at 16 connections), {}",
             bearer.p99_ms,
-            read.p99_ms,
+            bearer.p99_ms / read16.p99_ms,
+            read16.p99_ms,
             verdict(bearer.p99_ms < 5.0)
         );
         // The issue measured POST pot at the single-insert ceiling; runs vary by ~10%.
