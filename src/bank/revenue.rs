@@ -155,7 +155,7 @@ impl RevenueApi {
         let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
         // Subscribed before the first look, so a transfer in between is not missed.
         let wake = self.0.incoming.subscribe();
-        // The account, the token and the first look in one query.
+        // The account, the token and the first look in one round trip (on SQLite).
         let db = &self.0.db;
         let (account, rows) = Box::pin(auth::authorize_reading(
             &self.0,
