@@ -180,6 +180,9 @@ fn account_with_token_at(
     Ok((account, token))
 }
 
+// Columns are read by position: every bank request authorizes with this query, and a
+// column read by name costs a formatted name and a search. Each list is in the order
+// its reader below takes them.
 const ACCOUNT_COLUMNS: [bank_accounts::Column; 14] = {
     use bank_accounts::Column::*;
     [
@@ -494,7 +497,6 @@ pub async fn find_account_with_incoming(
     };
 
     let backend = db.get_database_backend();
-    let account = account_with_token_query(username, token_hash);
     if backend != DatabaseBackend::Sqlite {
         let Some((account, token)) = find_account_with_token(db, username, token_hash).await?
         else {
@@ -517,7 +519,7 @@ pub async fn find_account_with_incoming(
         Expr::SubQuery(None, Box::new(creditor.into_sub_query_statement())),
         page,
     );
-    let mut both = backend.build(&account);
+    let mut both = backend.build(&account_with_token_query(username, token_hash));
     let second = super::access::build_with_limit(db, &transfers, page.count);
     both.sql.push_str("; ");
     both.sql.push_str(&second.sql);
