@@ -6,6 +6,7 @@
 
 use poem_openapi::{ApiResponse, Object, payload::Json};
 
+use crate::taler::text::{Email, NotBlank, Phone, Text};
 use crate::{
     bank::accounts::Balance,
     error_responses,
@@ -19,22 +20,18 @@ use crate::{
 pub struct ChallengeContactData {
     /// E-mail address.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[oai(validator(pattern = "^[^@]+@[^@]+$", max_length = 254))]
-    pub email: Option<String>,
+    #[oai(validator(max_length = 254))]
+    pub email: Option<Text<Email>>,
     /// Phone number (E.164).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[oai(validator(pattern = "^\\+[0-9]{4,15}$"))]
-    pub phone: Option<String>,
+    pub phone: Option<Text<Phone>>,
 }
 
 /// `AccountReconfiguration`: what changes (absent fields keep their values).
 #[derive(Object)]
 pub struct AccountReconfiguration {
     /// Legal name of the account owner (the administrator only).
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub name: Option<String>,
+    pub name: Option<Text<NotBlank>>,
     /// Make this account visible to anyone?
     pub is_public: Option<bool>,
     /// Is this a Taler exchange account? (the administrator only)

@@ -8,6 +8,7 @@ use poem_openapi::{
     payload::Json,
 };
 
+use crate::taler::text::{NotBlank, PaytoUri, Text, Username};
 use crate::{
     NoContent, State,
     bank::{
@@ -41,16 +42,12 @@ const RESERVED_USERNAMES: &[&str] = &["admin", "bank"];
 #[derive(Object)]
 pub struct RegisterAccountRequest {
     /// Username of the account; must match `[a-zA-Z0-9-._~]{1,126}`.
-    #[oai(validator(pattern = r"^[a-zA-Z0-9._~-]{1,126}$"))]
-    pub username: String,
+    pub username: Text<Username>,
     /// Password of the account used for authentication (at least 8 characters).
     #[oai(validator(min_length = 8))]
     pub password: String,
     /// Legal name of the account owner.
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub name: String,
+    pub name: Text<NotBlank>,
     /// Make this account visible to anyone? Defaults to false.
     pub is_public: Option<bool>,
     /// Make this account a Taler exchange account? Defaults to false.
@@ -60,10 +57,7 @@ pub struct RegisterAccountRequest {
     /// How to reach the account owner.
     pub contact_data: Option<ChallengeContactData>,
     /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
-    #[oai(validator(
-        pattern = "^payto://[a-zA-Z0-9.-]+/[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}?#]+([?][^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*)?$"
-    ))]
-    pub payto_uri: Option<String>,
+    pub payto_uri: Option<Text<PaytoUri>>,
 }
 
 /// `RegisterAccountResponse`.
@@ -160,10 +154,7 @@ pub struct TokenSuccessResponse {
 #[derive(Object)]
 pub struct CreateTransactionRequest {
     /// Payto URI of the receiver, with at least the `message` query parameter.
-    #[oai(validator(
-        pattern = "^payto://[a-zA-Z0-9.-]+/[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}?#]+([?][^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*)?$"
-    ))]
-    pub payto_uri: String,
+    pub payto_uri: Text<PaytoUri>,
     /// Transaction amount; the payto URI's `amount` parameter takes precedence.
     pub amount: Option<Amount>,
     /// Nonce making the request idempotent (a `ShortHashCode`).
@@ -377,9 +368,9 @@ impl AccountsApi {
         match store::create_account(
             &self.0.db,
             NewAccount {
-                username: req.username,
+                username: req.username.into(),
                 password_hash,
-                name: req.name,
+                name: req.name.into(),
                 payto_key,
                 is_public: req.is_public.unwrap_or(false),
                 is_taler_exchange: req.is_taler_exchange.unwrap_or(false),
@@ -542,7 +533,7 @@ impl AccountsApi {
         let account = auth::authorize(&self.0, &username, &credentials, Need::Manage).await?;
         let admin = auth::is_admin(&self.0, &credentials);
         let req = body.0;
-        if !admin && req.name.as_ref().is_some_and(|n| *n != account.name) {
+        if !admin && req.name.as_ref().is_some_and(|n| **n != account.name) {
             return Err(conflict(
                 ErrorCode::BankNonAdminPatchLegalName,
                 "only the administrator changes the legal name",
@@ -594,7 +585,7 @@ impl AccountsApi {
             .into());
         }
         let changes = AccountChanges {
-            name: req.name,
+            name: req.name.map(String::from),
             is_public: req.is_public,
             is_taler_exchange: req.is_taler_exchange,
             debit_threshold: threshold,

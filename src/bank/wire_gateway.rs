@@ -11,6 +11,7 @@ use poem_openapi::{
     payload::Json,
 };
 
+use crate::taler::text::{Base32Crock32, Base32Crock64, Text};
 use crate::{
     AppState, State,
     bank::{
@@ -54,16 +55,14 @@ pub struct WireConfig {
 #[derive(Object)]
 pub struct TransferRequest {
     /// Nonce making the request idempotent (a `HashCode`, 64 bytes).
-    #[oai(validator(pattern = "^[0-9A-HJKMNP-TV-Z]{103}$"))]
-    pub request_uid: String,
+    pub request_uid: Text<Base32Crock64>,
     /// Amount to transfer.
     pub amount: Amount,
     /// Base URL of the exchange (part of the wire transfer subject).
     #[oai(validator(max_length = 512))]
     pub exchange_base_url: String,
     /// Wire transfer identifier chosen by the exchange (a `ShortHashCode`).
-    #[oai(validator(pattern = "^[0-9A-HJKMNP-TV-Z]{52}$"))]
-    pub wtid: String,
+    pub wtid: Text<Base32Crock32>,
     /// The account to credit (full payto URI).
     #[oai(validator(max_length = 512))]
     pub credit_account: String,
@@ -502,9 +501,9 @@ impl WireGatewayApi {
             &creditor,
             &req.amount,
             subject,
-            Some(req.request_uid),
+            Some(req.request_uid.into()),
             TalerMetadata {
-                wtid: Some(req.wtid),
+                wtid: Some(req.wtid.into()),
                 exchange_base_url: Some(req.exchange_base_url),
                 ..Default::default()
             },

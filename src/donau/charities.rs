@@ -4,6 +4,7 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi, SecurityScheme, auth::Bearer, param::Path, payload::Json,
 };
 
+use crate::taler::text::{HttpUrl, NotBlank, Text};
 use crate::{
     NoContent, State,
     donau::ApiTags,
@@ -36,13 +37,9 @@ pub struct CharityRequest {
     /// Long-term EdDSA public key that identifies the charity.
     pub charity_pub: EddsaPublicKey,
     /// Canonical URL that should be presented to donors (http or https).
-    #[oai(validator(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://"))]
-    pub charity_url: String,
+    pub charity_url: Text<HttpUrl>,
     /// Human-readable display name of the charity.
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub charity_name: String,
+    pub charity_name: Text<NotBlank>,
     /// Allowed donation volume for the charity per calendar year, in the Donau's currency.
     pub max_per_year: Amount,
 }
@@ -188,8 +185,8 @@ impl CharitiesApi {
         require_currency(&req.max_per_year, &self.0.config.currency, "max_per_year")?;
         Ok(CharityData {
             charity_pub: req.charity_pub.to_string(),
-            charity_name: req.charity_name,
-            charity_url: req.charity_url,
+            charity_name: req.charity_name.into(),
+            charity_url: req.charity_url.into(),
             max_per_year: req.max_per_year,
         })
     }

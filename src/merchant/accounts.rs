@@ -4,6 +4,7 @@
 
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
+use crate::taler::text::{AnyPaytoUri, Text};
 use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
@@ -23,8 +24,7 @@ const ACCOUNTS_WRITE: Permission = "accounts-write";
 #[oai(skip_serializing_if_is_none)]
 pub struct AccountAddDetails {
     /// Full payto:// URI of the account.
-    #[oai(validator(pattern = r"^payto://[A-Za-z0-9.+-]+/.+$"))]
-    pub payto_uri: String,
+    pub payto_uri: Text<AnyPaytoUri>,
     /// URL from where the merchant can download information about incoming wire
     /// transfers to this account (kept; this backend does not fetch from it yet).
     pub credit_facade_url: Option<String>,

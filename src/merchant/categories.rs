@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
+use crate::taler::text::{NotBlank, Text};
 use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
@@ -24,10 +25,7 @@ const CATEGORIES_WRITE: Permission = "categories-write";
 #[derive(Object)]
 pub struct CategoryCreateRequest {
     /// Name of the category (unique per instance).
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub name: String,
+    pub name: Text<NotBlank>,
     /// Map from IETF BCP 47 language tags to localized names.
     pub name_i18n: Option<BTreeMap<String, String>>,
 }
@@ -203,7 +201,7 @@ impl CategoriesApi {
         match inventory::create_category(
             &self.0.db,
             access.instance.instance_serial,
-            body.name,
+            body.name.into(),
             i18n,
         )
         .await
@@ -333,7 +331,7 @@ impl CategoriesApi {
             &self.0.db,
             access.instance.instance_serial,
             serial,
-            body.name,
+            body.name.into(),
             i18n_text(body.name_i18n),
         )
         .await

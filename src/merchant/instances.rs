@@ -8,6 +8,7 @@ use poem_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::taler::text::{ImageDataUrl, InstanceId, NotBlank, Text, YesNo};
 use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
@@ -83,13 +84,10 @@ pub struct InstanceAuthConfigurationMessage {
 pub struct InstanceConfigurationRequest {
     /// Name of the instance to create (becomes `$INSTANCE`); must match
     /// `^[A-Za-z0-9][A-Za-z0-9_.@-]+$`.
-    #[oai(validator(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.@-]+$", max_length = 64))]
-    pub id: String,
+    #[oai(validator(max_length = 64))]
+    pub id: Text<InstanceId>,
     /// Merchant name corresponding to this instance.
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub name: String,
+    pub name: Text<NotBlank>,
     /// Merchant email for customer contact and password reset.
     pub email: Option<String>,
     /// Merchant phone number for password reset (2-FA).
@@ -98,8 +96,8 @@ pub struct InstanceConfigurationRequest {
     pub website: Option<String>,
     /// Merchant logo, an image `data:` URL.
     // `limits::MAX_IMAGE_CHARS`; a spec test checks the two agree.
-    #[oai(validator(pattern = r"^data:image/", max_length = 262144))]
-    pub logo: Option<String>,
+    #[oai(validator(max_length = 262144))]
+    pub logo: Option<Text<ImageDataUrl>>,
     /// Authentication settings for this instance.
     pub auth: InstanceAuthConfigurationMessage,
     /// The merchant's physical address (to be put into contracts).
@@ -155,10 +153,7 @@ impl InstanceSettings {
 #[derive(Debug, Clone, Object)]
 pub struct InstanceReconfigurationMessage {
     /// Merchant name corresponding to this instance.
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub name: String,
+    pub name: Text<NotBlank>,
     /// Merchant email for customer contact and password reset.
     pub email: Option<String>,
     /// Merchant phone number for password reset (2-FA).
@@ -167,8 +162,8 @@ pub struct InstanceReconfigurationMessage {
     pub website: Option<String>,
     /// Merchant logo, an image `data:` URL.
     // `limits::MAX_IMAGE_CHARS`; a spec test checks the two agree.
-    #[oai(validator(pattern = r"^data:image/", max_length = 262144))]
-    pub logo: Option<String>,
+    #[oai(validator(max_length = 262144))]
+    pub logo: Option<Text<ImageDataUrl>>,
     /// The merchant's physical address (to be put into contracts).
     pub address: Location,
     /// The jurisdiction under which the merchant conducts its business.
@@ -458,8 +453,7 @@ impl InstancesApi {
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
         /// `YES` to remove the instance and all its data for good.
-        #[oai(validator(pattern = r"^([Yy][Ee][Ss]|[Nn][Oo])$"))]
-        purge: Query<Option<String>>,
+        purge: Query<Option<Text<YesNo>>>,
     ) -> Result<NoContent, DeleteInstanceErrors> {
         auth::authorize(&self.0, &instance, &token, INSTANCES_WRITE).await?;
         delete(&self.0, &instance, purge.0.as_deref()).await?;
@@ -482,8 +476,7 @@ impl InstancesApi {
         /// Instance id.
         instance: Path<String>,
         /// `YES` to remove the instance and all its data for good.
-        #[oai(validator(pattern = r"^([Yy][Ee][Ss]|[Nn][Oo])$"))]
-        purge: Query<Option<String>>,
+        purge: Query<Option<Text<YesNo>>>,
     ) -> Result<NoContent, DeleteInstanceErrors> {
         auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_WRITE).await?;
         delete(&self.0, &instance, purge.0.as_deref()).await?;
@@ -524,7 +517,7 @@ async fn reconfigure(
         email: req.email,
         phone_number: req.phone_number,
         website: req.website,
-        logo: req.logo,
+        logo: req.logo.map(String::from),
         address: req.address,
         jurisdiction: req.jurisdiction,
         use_stefan: req.use_stefan,
@@ -545,7 +538,7 @@ async fn reconfigure(
         )?,
     };
     let text = serde_json::to_string(&settings).expect("settings serialize");
-    if instances::update(&state.db, instance_id, req.name, text)
+    if instances::update(&state.db, instance_id, req.name.into(), text)
         .await
         .map_err(ApiError::db_store)?
     {
@@ -655,7 +648,7 @@ async fn new_instance(
         email: req.email,
         phone_number: req.phone_number,
         website: req.website,
-        logo: req.logo,
+        logo: req.logo.map(String::from),
         address: req.address,
         jurisdiction: req.jurisdiction,
         use_stefan: req.use_stefan,
@@ -676,7 +669,12 @@ async fn new_instance(
         )?,
     };
     let password_hash = logins.hash(&password).await?;
-    Ok(instance_row(req.id, req.name, password_hash, &settings))
+    Ok(instance_row(
+        req.id.into(),
+        req.name.into(),
+        password_hash,
+        &settings,
+    ))
 }
 
 /// A row for a new instance with a fresh Ed25519 key pair.

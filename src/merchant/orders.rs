@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::taler::text::{OrderId, Text, UnitQuantity, YesNoAll};
 use crate::{
     State, error_responses,
     http::JsonBody,
@@ -100,8 +101,7 @@ pub struct Order {
     /// Map from IETF BCP 47 language tags to localized summaries.
     pub summary_i18n: Option<BTreeMap<String, String>>,
     /// Unique identifier for the order (`A-Za-z0-9` and `.:_-`); generated if absent.
-    #[oai(validator(pattern = r"^[A-Za-z0-9.:_-]{1,64}$"))]
-    pub order_id: Option<String>,
+    pub order_id: Option<Text<OrderId>>,
     /// URL where the same contract could be ordered again.
     pub public_reorder_url: Option<String>,
     /// URL showing that the order was paid; `${ORDER_ID}` is replaced by the order id.
@@ -149,8 +149,7 @@ pub struct MinimalInventoryProduct {
     /// How many units (legacy integer form).
     pub quantity: Option<u64>,
     /// How many units, as `<integer>[.<fraction>]` (at most six fraction digits).
-    #[oai(validator(pattern = r"^[0-9]{1,16}(\.[0-9]{1,6})?$"))]
-    pub unit_quantity: Option<String>,
+    pub unit_quantity: Option<Text<UnitQuantity>>,
 }
 
 /// `PostOrderRequest`.
@@ -827,6 +826,7 @@ pub async fn create(
     let order_id = order
         .order_id
         .clone()
+        .map(String::from)
         .unwrap_or_else(|| generate_order_id(now));
 
     // Inventory products: lines of the contract, and units to hold.
@@ -1197,7 +1197,7 @@ async fn inventory_line(
         unit_quantity: Some(store_orders::format_millionths(millionths)),
         unit: Some(p.unit.clone()),
         price: Some(price),
-        image: p.image.clone().filter(|i| !i.is_empty()),
+        image: p.image.clone().map(String::from).filter(|i| !i.is_empty()),
         taxes: p.taxes.clone(),
         delivery_date: None,
     };
@@ -1342,8 +1342,8 @@ fn forget_path(value: &mut Value, steps: &[PathStep], forgot_now: &mut bool) -> 
 }
 
 /// `YES`/`NO`/`ALL` filters of the order list (case-insensitive; absent is `ALL`).
-fn tri_state(name: &str, value: &Option<String>) -> Result<Option<bool>, ApiError> {
-    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+fn tri_state(name: &str, value: Option<&str>) -> Result<Option<bool>, ApiError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
         None | Some("all") => Ok(None),
         Some("yes") => Ok(Some(true)),
         Some("no") => Ok(Some(false)),
@@ -1417,14 +1417,11 @@ impl OrdersApi {
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
         /// YES: only paid orders; NO: only unpaid; ALL (default): both. Any case.
-        #[oai(validator(pattern = "^([Yy][Ee][Ss]|[Nn][Oo]|[Aa][Ll][Ll])$"))]
-        paid: Query<Option<String>>,
+        paid: Query<Option<Text<YesNoAll>>>,
         /// YES, NO or ALL: refunded orders. Any case.
-        #[oai(validator(pattern = "^([Yy][Ee][Ss]|[Nn][Oo]|[Aa][Ll][Ll])$"))]
-        refunded: Query<Option<String>>,
+        refunded: Query<Option<Text<YesNoAll>>>,
         /// YES, NO or ALL: orders whose money was wired. Any case.
-        #[oai(validator(pattern = "^([Yy][Ee][Ss]|[Nn][Oo]|[Aa][Ll][Ll])$"))]
-        wired: Query<Option<String>>,
+        wired: Query<Option<Text<YesNoAll>>>,
         /// Only orders created after this time, in seconds since the epoch.
         #[oai(validator(maximum(value = "9007199254740991")))]
         date_s: Query<Option<u64>>,
@@ -1455,9 +1452,9 @@ impl OrdersApi {
             (limit, _) => Page::with_default(limit, offset.0.or(start.0), 20)?,
         };
         let filter = store_orders::OrderFilter {
-            paid: tri_state("paid", &paid.0)?,
-            refunded: tri_state("refunded", &refunded.0)?,
-            wired: tri_state("wired", &wired.0)?,
+            paid: tri_state("paid", paid.0.as_deref())?,
+            refunded: tri_state("refunded", refunded.0.as_deref())?,
+            wired: tri_state("wired", wired.0.as_deref())?,
             created_after: date_s.0.map(|d| Timestamp::Seconds(d).to_db()),
             session_id: session_id.0.clone(),
             fulfillment_url: fulfillment_url.0.clone(),
@@ -1971,7 +1968,7 @@ mod tests {
         let q = |unit_quantity: Option<&str>, quantity: Option<u64>| MinimalInventoryProduct {
             product_id: "p".into(),
             quantity,
-            unit_quantity: unit_quantity.map(str::to_owned),
+            unit_quantity: unit_quantity.map(|q| Text::from_stored(q.to_owned())),
         };
         assert_eq!(quantity_of(&q(None, Some(3)), false, 0).unwrap(), 3_000_000);
         assert_eq!(quantity_of(&q(None, None), false, 0).unwrap(), 1_000_000);

@@ -11,6 +11,7 @@ use poem_openapi::{
 };
 use serde_json::{Value, json};
 
+use crate::taler::text::{Base32Key, Text};
 use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
@@ -137,8 +138,8 @@ pub struct OtpDeviceAddDetails {
     /// Human-readable description for the device.
     pub otp_device_description: String,
     /// A key encoded with RFC 3548 base32 (not Taler's Crockford base32), as TOTP uses.
-    #[oai(validator(pattern = r"^[A-Z2-7]+=*$", max_length = 1024))]
-    pub otp_key: String,
+    #[oai(validator(max_length = 1024))]
+    pub otp_key: Text<Base32Key>,
     /// Algorithm for computing the POS confirmation.
     pub otp_algorithm: OtpAlgorithm,
     /// Counter for counter-based OTP devices.
@@ -152,8 +153,8 @@ pub struct OtpDevicePatchDetails {
     /// Human-readable description for the device.
     pub otp_device_description: String,
     /// A new key (RFC 3548 base32); the stored key is kept when absent.
-    #[oai(validator(pattern = r"^[A-Z2-7]+=*$", max_length = 1024))]
-    pub otp_key: Option<String>,
+    #[oai(validator(max_length = 1024))]
+    pub otp_key: Option<Text<Base32Key>>,
     /// Algorithm for computing the POS confirmation (0, 1 or 2).
     #[oai(validator(maximum(value = "2")))]
     pub otp_algorithm: u64,
@@ -334,7 +335,7 @@ impl OtpDevicesApi {
         let body = body.0;
         let settings = OtpSettings {
             description: body.otp_device_description,
-            key: body.otp_key,
+            key: body.otp_key.into(),
             algorithm: i32::from(body.otp_algorithm.0),
             ctr: check_ctr(body.otp_ctr)?,
         };
@@ -466,7 +467,7 @@ impl OtpDevicesApi {
             access.instance.instance_serial,
             &device_id,
             body.otp_device_description,
-            body.otp_key,
+            body.otp_key.map(String::from),
             i32::from(algorithm.0),
             check_ctr(body.otp_ctr)?,
         )

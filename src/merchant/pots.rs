@@ -6,6 +6,7 @@ use poem_openapi::{
     payload::Json,
 };
 
+use crate::taler::text::{NotBlank, Text};
 use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
@@ -29,10 +30,7 @@ pub struct PotAddRequest {
     /// Description of the pot. Possibly included in the pot message.
     pub description: String,
     /// Name of the pot. Must be unique per instance.
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub pot_name: String,
+    pub pot_name: Text<NotBlank>,
 }
 
 /// `PotAddedResponse`.
@@ -77,10 +75,7 @@ pub struct PotModifyRequest {
     /// Description of the pot. Possibly included in the pot message.
     pub description: String,
     /// Name of the pot. Must be unique per instance.
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub pot_name: String,
+    pub pot_name: Text<NotBlank>,
     /// Expected current totals in the pot. When given and different from the stored
     /// totals (compared per currency, exactly), nothing changes and the answer is 409.
     pub expected_pot_totals: Option<Vec<Amount>>,
@@ -218,7 +213,7 @@ impl PotsApi {
         match pots::create(
             &self.0.db,
             access.instance.instance_serial,
-            body.pot_name,
+            body.pot_name.into(),
             body.description,
         )
         .await
@@ -332,7 +327,7 @@ impl PotsApi {
         let update = PotUpdate {
             expected_totals: totals("expected_pot_totals", body.expected_pot_totals)?,
             new_totals: totals("new_pot_totals", body.new_pot_totals)?,
-            pot_name: body.pot_name,
+            pot_name: body.pot_name.into(),
             description: body.description,
         };
         match pots::modify(&self.0.db, access.instance.instance_serial, serial, update)

@@ -12,6 +12,7 @@ use poem_openapi::{
     types::{ParseFromJSON, ToJSON},
 };
 
+use crate::taler::text::{ImageDataUrl, Text, UnitQuantity, UnitStock};
 use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
@@ -71,8 +72,7 @@ pub struct ProductAddDetailRequest {
     pub unit_precision_level: Option<u32>,
     /// Stock as `<integer>[.<fraction>]` (at most six fraction digits), or "-1" for
     /// unlimited. Required unless `total_stock` is given.
-    #[oai(validator(pattern = r"^(-1|[0-9]{1,16}(\.[0-9]{1,6})?)$"))]
-    pub unit_total_stock: Option<String>,
+    pub unit_total_stock: Option<Text<UnitStock>>,
     /// Legacy stock counter: -1 for unlimited. Used when `unit_total_stock` is absent.
     #[oai(validator(minimum(value = "-1")))]
     pub total_stock: Option<i64>,
@@ -82,8 +82,8 @@ pub struct ProductAddDetailRequest {
     pub price: Option<Amount>,
     /// Product image as a data URL.
     // `limits::MAX_IMAGE_CHARS`; a spec test checks the two agree.
-    #[oai(validator(pattern = r"^data:image/", max_length = 262144))]
-    pub image: Option<String>,
+    #[oai(validator(max_length = 262144))]
+    pub image: Option<Text<ImageDataUrl>>,
     /// Taxes the merchant pays on one unit.
     pub taxes: Option<Vec<Tax>>,
     /// Whether the prices are net (true) or gross (false, the default).
@@ -126,15 +126,13 @@ pub struct ProductPatchDetailRequest {
     pub unit_precision_level: Option<u32>,
     /// New stock (`DecimalQuantity`, "-1" for unlimited); may not be less than before.
     /// Unchanged when both this and `total_stock` are absent.
-    #[oai(validator(pattern = r"^(-1|[0-9]{1,16}(\.[0-9]{1,6})?)$"))]
-    pub unit_total_stock: Option<String>,
+    pub unit_total_stock: Option<Text<UnitStock>>,
     /// Legacy stock counter; used when `unit_total_stock` is absent.
     #[oai(validator(minimum(value = "-1")))]
     pub total_stock: Option<i64>,
     /// Units lost so far (`DecimalQuantity`); may not be less than before, nor more
     /// than the stock minus what was sold. Unchanged when absent.
-    #[oai(validator(pattern = r"^[0-9]{1,16}(\.[0-9]{1,6})?$"))]
-    pub unit_total_lost: Option<String>,
+    pub unit_total_lost: Option<Text<UnitQuantity>>,
     /// Legacy lost counter; used when `unit_total_lost` is absent.
     pub total_lost: Option<u64>,
     /// Price per unit, at most one amount per currency. Unchanged when both this and
@@ -144,8 +142,8 @@ pub struct ProductPatchDetailRequest {
     pub price: Option<Amount>,
     /// Product image as a data URL.
     // `limits::MAX_IMAGE_CHARS`; a spec test checks the two agree.
-    #[oai(validator(pattern = r"^data:image/", max_length = 262144))]
-    pub image: Option<String>,
+    #[oai(validator(max_length = 262144))]
+    pub image: Option<Text<ImageDataUrl>>,
     /// Taxes the merchant pays on one unit.
     pub taxes: Option<Vec<Tax>>,
     /// Whether the prices are net.
@@ -167,7 +165,7 @@ impl ProductPatchDetailRequest {
     /// The product's new details as a create request would carry them.
     fn into_details(self, product_id: String) -> (ProductAddDetailRequest, Option<String>) {
         let lost = match (self.unit_total_lost, self.total_lost) {
-            (Some(lost), _) => Some(lost),
+            (Some(lost), _) => Some(lost.into()),
             (None, Some(lost)) => Some(lost.to_string()),
             (None, None) => None,
         };
@@ -209,7 +207,7 @@ impl ProductAddDetailRequest {
     /// The stock as `DecimalQuantity` text.
     pub fn stock(&self) -> String {
         match (&self.unit_total_stock, self.total_stock) {
-            (Some(stock), _) => stock.clone(),
+            (Some(stock), _) => stock.to_string(),
             (None, Some(total)) => total.to_string(),
             (None, None) => "0".to_owned(),
         }
@@ -698,7 +696,7 @@ impl ProductsApi {
             categories: p.categories.unwrap_or_default(),
             price: unit_price[0].clone(),
             unit_price,
-            image: p.image.unwrap_or_default(),
+            image: p.image.map(String::from).unwrap_or_default(),
             taxes: p.taxes,
             price_is_net: p.price_is_net.unwrap_or(false),
             total_stock: stock.whole(),
@@ -749,7 +747,7 @@ impl ProductsApi {
         // What the body leaves out of stock and price stays as it was.
         let stored = stored_product(&current)?;
         if details.unit_total_stock.is_none() && details.total_stock.is_none() {
-            details.unit_total_stock = Some(stored.stock());
+            details.unit_total_stock = Some(Text::from_stored(stored.stock()));
         }
         if details.unit_price.as_ref().is_none_or(Vec::is_empty) && details.price.is_none() {
             details.unit_price = Some(stored.prices());

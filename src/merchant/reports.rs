@@ -12,6 +12,7 @@ use poem_openapi::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::taler::text::{Base32Crock32, NotBlank, Text};
 use crate::{
     NoContent, State,
     config::{ReportGenerator, ReportTargets},
@@ -70,8 +71,7 @@ macro_rules! report_settings_request {
             /// target space: for a generator with a `TARGET_DIRECTORY`, a relative path of
             /// letters, digits, `.`, `_` and `-` segments inside that directory (no `..`, no
             /// absolute path, no `file://`); otherwise what its `TARGET_PATTERN` admits.
-            #[oai(validator(pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"))]
-            pub target_address: String,
+            pub target_address: Text<NotBlank>,
             /// Report frequency: finite, at least `MIN_REPORT_FREQUENCY_SECONDS` of the server's
             /// configuration (default 60 s). An instance has at most 64 reports.
             pub report_frequency: RelativeTime,
@@ -146,10 +146,7 @@ pub struct ReportDetailResponse {
     /// URL under the instance to request the data from.
     pub data_source: String,
     /// Address where the report program should send the report.
-    #[oai(validator(
-        pattern = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]"
-    ))]
-    pub target_address: String,
+    pub target_address: Text<NotBlank>,
     /// Report frequency.
     pub report_frequency: RelativeTime,
     /// Report frequency shift.
@@ -168,8 +165,7 @@ pub struct ReportDetailResponse {
 pub struct ReportGenerationRequest {
     /// Report token authorizing the report generation (a `ShortHashCode`: 52
     /// Crockford base32 characters).
-    #[oai(validator(pattern = r"^[0-9A-HJKMNP-TV-Z]{52}$"))]
-    pub report_token: String,
+    pub report_token: Text<Base32Crock32>,
 }
 
 #[derive(ApiResponse)]
@@ -321,7 +317,7 @@ fn checked_settings(state: &State, body: ReportAddRequest) -> Result<ReportSetti
         program_section: section,
         mime_type: body.mime_type,
         data_source,
-        target_address: body.target_address,
+        target_address: body.target_address.into(),
         frequency_us: frequency as i64,
         shift_us: shift as i64,
     })
@@ -608,7 +604,7 @@ fn detail_response(r: Report) -> ReportDetailResponse {
         program_section: r.program_section,
         mime_type: r.mime_type,
         data_source: r.data_source,
-        target_address: r.target_address,
+        target_address: Text::from_stored(r.target_address),
     }
 }
 

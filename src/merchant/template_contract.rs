@@ -19,6 +19,7 @@ use poem_openapi::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::taler::text::{CurrencyCode, Text};
 use crate::{
     merchant::inventory::InventoryPayload,
     taler::{Amount, RelativeTime, amount::check_currency},
@@ -108,8 +109,7 @@ pub struct TemplateContractCommon {
     summary: Option<String>,
     /// Required currency for payments to the template. Must not be present if
     /// `amount` is given.
-    #[oai(validator(pattern = r"^[A-Z]{1,11}$"))]
-    currency: Option<String>,
+    currency: Option<Text<CurrencyCode>>,
     /// The time the customer has to pay before the order is deleted (positive, finite).
     pay_duration: Option<RelativeTime>,
     /// How long customers have to access, read or pick up what they bought; forever if

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use poem::http::StatusCode;
 use poem_openapi::Object;
 
+use crate::taler::text::{Text, UnitQuantity};
 use crate::{
     State,
     merchant::{
@@ -27,8 +28,7 @@ pub struct InventorySelectionEntry {
     #[oai(validator(min_length = 1))]
     pub product_id: String,
     /// Quantity as `<integer>[.<fraction>]`, following the product's unit rules.
-    #[oai(validator(pattern = r"^[0-9]{1,16}(\.[0-9]{1,6})?$"))]
-    pub quantity: String,
+    pub quantity: Text<UnitQuantity>,
 }
 
 /// `UsingTemplateDetailsRequest`: `UsingTemplateCommonRequest` with the fields of the

@@ -13,6 +13,7 @@ pub mod otp;
 pub mod pagination;
 pub mod password;
 pub mod secret;
+pub mod text;
 pub mod throttle;
 pub mod time;
 pub mod verified;
