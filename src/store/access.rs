@@ -179,14 +179,17 @@ type ShapeKey = (
     DatabaseBackend,
 );
 
+/// The shapes built so far: a few, one per call site.
+type Shapes = RwLock<Vec<(ShapeKey, Arc<Shape>)>>;
+
 const INSTANCE_MARK: &str = "\u{1}taler-openapi instance marker";
 const TOKEN_MARK: &[u8] = b"\x01taler-openapi token marker";
 const KEY_MARK: &str = "\u{1}taler-openapi key marker";
 const KEY_MARK_NUMBER: i64 = i64::MIN + 0x7a1e;
 
 impl Shape {
-    fn cache() -> &'static RwLock<Vec<(ShapeKey, Arc<Shape>)>> {
-        static SHAPES: OnceLock<RwLock<Vec<(ShapeKey, Arc<Shape>)>>> = OnceLock::new();
+    fn cache() -> &'static Shapes {
+        static SHAPES: OnceLock<Shapes> = OnceLock::new();
         SHAPES.get_or_init(Default::default)
     }
 
