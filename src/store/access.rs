@@ -3,19 +3,16 @@
 //! joined in one query. Nothing is cached, so a revoked token, a deleted instance or a
 //! changed object is seen at once, on every server.
 
-use std::{
-    any::TypeId,
-    sync::{Arc, OnceLock, RwLock},
-};
+use std::any::TypeId;
 
 use entities::{merchant_instances, merchant_tokens};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, Iden, IdenStatic,
-    Iterable, QueryResult, Statement, Value,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Iden, IdenStatic, Iterable, QueryResult,
+    Statement, Value,
     sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement},
 };
 
-use super::instances::Instance;
+use super::{instances::Instance, shape};
 
 /// The token row's parts the authorization needs.
 pub struct TokenRow {
@@ -64,8 +61,8 @@ where
 /// Finds instance `instance_id`, the token with digest `token_hash` (if given) and the
 /// object of `E` whose `key` column equals `key_value` in that instance (its instance
 /// column is `instance_column`). `extra` may join more and select more into the row;
-/// it runs only when the statement's shape is first built (see [`Shape`]), so it must
-/// not depend on anything but the call site (a closure without captures).
+/// it runs only when the statement's shape is first built (see [`shape`]), so it must
+/// capture nothing.
 /// `None` when the instance is unknown or deleted.
 pub async fn fetch<E: EntityTrait>(
     db: &impl ConnectionTrait,
@@ -79,32 +76,30 @@ pub async fn fetch<E: EntityTrait>(
 where
     E::Column: Iden + 'static,
 {
-    // The closure's type names the call site; the columns make sure of it.
+    // `extra` runs only when the shape is built: a closure without captures (zero
+    // sized), whose type names the call site; the columns make sure of it.
+    assert_eq!(size_of_val(&extra), 0, "`extra` captures nothing");
     let site = (type_of(&extra), instance_column.as_str(), key.as_str());
-    let statement = Shape::statement(
-        db.get_database_backend(),
-        Some(site),
-        instance_id,
-        token_hash,
-        Some(key_value.into()),
-        |instance, token, key_value| {
-            let mut q = instance_and_token(instance, token);
-            select_prefixed::<E>(&mut q, OBJECT, "o_");
-            q.join_as(
-                JoinType::LeftJoin,
-                E::default(),
-                Alias::new(OBJECT),
-                col(OBJECT, instance_column)
-                    .equals((
-                        Alias::new(INSTANCE),
-                        merchant_instances::Column::InstanceSerial,
-                    ))
-                    .and(col(OBJECT, key).eq(key_value.unwrap_or(Value::Bool(None)))),
-            );
-            extra(&mut q);
-            q
-        },
-    );
+    let backend = db.get_database_backend();
+    let mut values = vec![Value::from(instance_id), key_value.into()];
+    values.extend(token_hash.map(|h| Value::from(h.to_vec())));
+    let statement = shape::statement(backend, site, token_hash.is_some().into(), values, |v| {
+        let mut q = instance_and_token(v[0].clone(), v.get(2).cloned());
+        select_prefixed::<E>(&mut q, OBJECT, "o_");
+        q.join_as(
+            JoinType::LeftJoin,
+            E::default(),
+            Alias::new(OBJECT),
+            col(OBJECT, instance_column)
+                .equals((
+                    Alias::new(INSTANCE),
+                    merchant_instances::Column::InstanceSerial,
+                ))
+                .and(col(OBJECT, key).eq(v[1].clone())),
+        );
+        extra(&mut q);
+        backend.build(&q)
+    });
     let Some(row) = db.query_one_raw(statement).await? else {
         return Ok(None);
     };
@@ -116,6 +111,10 @@ where
         object,
         row,
     }))
+}
+
+fn type_of<T: 'static>(_: &T) -> TypeId {
+    TypeId::of::<T>()
 }
 
 /// The select of instance `instance_id` (not deleted) with the token of digest
@@ -150,145 +149,6 @@ fn instance_and_token(instance_id: Value, token_hash: Option<Value>) -> SelectSt
     q
 }
 
-fn type_of<T: 'static>(_: &T) -> TypeId {
-    TypeId::of::<T>()
-}
-
-/// Where a value of a joined read goes in its statement.
-#[derive(Clone)]
-enum Slot {
-    Instance,
-    Token,
-    Key,
-    Fixed(Value),
-}
-
-/// A joined read's SQL with the places of its values, built once per call site, token
-/// or not, and engine. sea-query spent more building the statement of an authorized
-/// read (a fifth of its CPU, by callgrind) than SQLite spends running it; the text
-/// never changes, only the values do. The places are learnt by building the statement
-/// once with marker values.
-struct Shape {
-    sql: String,
-    slots: Vec<Slot>,
-}
-
-type ShapeKey = (
-    Option<(TypeId, &'static str, &'static str)>,
-    bool,
-    DatabaseBackend,
-);
-
-/// The shapes built so far: a few, one per call site.
-type Shapes = RwLock<Vec<(ShapeKey, Arc<Shape>)>>;
-
-const INSTANCE_MARK: &str = "\u{1}taler-openapi instance marker";
-const TOKEN_MARK: &[u8] = b"\x01taler-openapi token marker";
-const KEY_MARK: &str = "\u{1}taler-openapi key marker";
-const KEY_MARK_NUMBER: i64 = i64::MIN + 0x7a1e;
-
-impl Shape {
-    fn cache() -> &'static Shapes {
-        static SHAPES: OnceLock<Shapes> = OnceLock::new();
-        SHAPES.get_or_init(Default::default)
-    }
-
-    /// The statement `build` makes of these values, from the shape cached under `site`.
-    fn statement(
-        backend: DatabaseBackend,
-        site: Option<(TypeId, &'static str, &'static str)>,
-        instance_id: &str,
-        token_hash: Option<&[u8]>,
-        key_value: Option<Value>,
-        build: impl FnOnce(Value, Option<Value>, Option<Value>) -> SelectStatement,
-    ) -> Statement {
-        let cache_key = (site, token_hash.is_some(), backend);
-        let cached = Self::cache()
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(k, _)| *k == cache_key)
-            .map(|(_, shape)| shape.clone());
-        if let Some(shape) = cached {
-            return shape.fill(backend, instance_id, token_hash, key_value);
-        }
-        let key_mark = match &key_value {
-            None => None,
-            Some(Value::String(_)) => Some(Value::String(Some(KEY_MARK.to_owned()))),
-            Some(Value::BigInt(_)) => Some(Value::BigInt(Some(KEY_MARK_NUMBER))),
-            // A key of another type: built for each read.
-            Some(_) => {
-                let q = build(
-                    instance_id.into(),
-                    token_hash.map(|h| h.to_vec().into()),
-                    key_value,
-                );
-                return backend.build(&q);
-            }
-        };
-        let instance_mark = Value::from(INSTANCE_MARK);
-        let token_mark = token_hash.map(|_| Value::from(TOKEN_MARK.to_vec()));
-        let marked = backend.build(&build(
-            instance_mark.clone(),
-            token_mark.clone(),
-            key_mark.clone(),
-        ));
-        let slots: Vec<Slot> = marked
-            .values
-            .map(|v| v.0)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| {
-                if v == instance_mark {
-                    Slot::Instance
-                } else if Some(&v) == token_mark.as_ref() {
-                    Slot::Token
-                } else if Some(&v) == key_mark.as_ref() {
-                    Slot::Key
-                } else {
-                    Slot::Fixed(v)
-                }
-            })
-            .collect();
-        let count = |want: fn(&Slot) -> bool| slots.iter().filter(|s| want(s)).count();
-        assert!(
-            count(|s| matches!(s, Slot::Instance)) == 1
-                && count(|s| matches!(s, Slot::Token)) == usize::from(token_hash.is_some())
-                && count(|s| matches!(s, Slot::Key)) == usize::from(key_mark.is_some()),
-            "every value of a joined read is bound exactly once"
-        );
-        let shape = Arc::new(Shape {
-            sql: marked.sql,
-            slots,
-        });
-        Self::cache()
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((cache_key, shape.clone()));
-        shape.fill(backend, instance_id, token_hash, key_value)
-    }
-
-    fn fill(
-        &self,
-        backend: DatabaseBackend,
-        instance_id: &str,
-        token_hash: Option<&[u8]>,
-        mut key_value: Option<Value>,
-    ) -> Statement {
-        let values: Vec<Value> = self
-            .slots
-            .iter()
-            .map(|slot| match slot {
-                Slot::Instance => Value::from(instance_id),
-                Slot::Token => Value::from(token_hash.unwrap_or_default().to_vec()),
-                Slot::Key => key_value.take().unwrap_or(Value::Bool(None)),
-                Slot::Fixed(v) => v.clone(),
-            })
-            .collect();
-        Statement::from_sql_and_values(backend, self.sql.clone(), values)
-    }
-}
-
 fn read_instance_and_token(
     row: &QueryResult,
     with_token: bool,
@@ -314,14 +174,12 @@ pub async fn instance_with_token(
     instance_id: &str,
     token_hash: &[u8],
 ) -> Result<Option<(Instance, Option<TokenRow>)>, DbErr> {
-    let statement = Shape::statement(
-        db.get_database_backend(),
-        None,
-        instance_id,
-        Some(token_hash),
-        None,
-        |i, t, _| instance_and_token(i, t),
-    );
+    let backend = db.get_database_backend();
+    let site = (TypeId::of::<merchant_tokens::Entity>(), "instance", "token");
+    let values = vec![Value::from(instance_id), Value::from(token_hash.to_vec())];
+    let statement = shape::statement(backend, site, 0, values, |v| {
+        backend.build(&instance_and_token(v[0].clone(), Some(v[1].clone())))
+    });
     match db.query_one_raw(statement).await? {
         Some(row) => read_instance_and_token(&row, true).map(Some),
         None => Ok(None),
@@ -349,48 +207,4 @@ pub fn join_extra<E: EntityTrait>(
         Alias::new(alias),
         col(alias, on_column).equals((Alias::new(OBJECT), object_column)),
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use entities::merchant_money_pots as pots;
-
-    use super::*;
-
-    /// A statement from a cached shape is the statement sea-query builds for the values.
-    #[test]
-    fn cached_shapes_bind_the_values_sea_query_binds() {
-        let build = |i: Value, t: Option<Value>, k: Option<Value>| {
-            let mut q = instance_and_token(i, t);
-            select_prefixed::<pots::Entity>(&mut q, OBJECT, "o_");
-            q.join_as(
-                JoinType::LeftJoin,
-                pots::Entity,
-                Alias::new(OBJECT),
-                col(OBJECT, pots::Column::PotSerial).eq(k.unwrap()),
-            );
-            q
-        };
-        for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
-            for token in [None, Some(&b"hash"[..])] {
-                for (instance, key) in [("shop", Value::from(7i64)), ("bar", Value::from(9i64))] {
-                    let cached = Shape::statement(
-                        backend,
-                        Some((TypeId::of::<u8>(), "test", "test")),
-                        instance,
-                        token,
-                        Some(key.clone()),
-                        build,
-                    );
-                    let direct = backend.build(&build(
-                        instance.into(),
-                        token.map(|t| t.to_vec().into()),
-                        Some(key),
-                    ));
-                    assert_eq!(cached.sql, direct.sql);
-                    assert_eq!(cached.values, direct.values);
-                }
-            }
-        }
-    }
 }

@@ -1,11 +1,14 @@
 //! Bank accounts, their tokens and transfers.
 
+use std::any::TypeId;
+
 use entities::{bank_accounts, bank_tokens, bank_transactions};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, Set, TransactionTrait, Value,
 };
 
+use super::shape;
 use crate::taler::pagination::Page;
 
 pub type Account = bank_accounts::Model;
@@ -124,19 +127,22 @@ pub async fn find_account_with_token(
     username: &str,
     token_hash: Option<&[u8]>,
 ) -> Result<Option<(Account, Option<Token>)>, DbErr> {
-    let q = account_with_token_query(username, token_hash);
-    match db
-        .query_one_raw(db.get_database_backend().build(&q))
-        .await?
-    {
+    let backend = db.get_database_backend();
+    let site = (TypeId::of::<bank_tokens::Entity>(), "account", "token");
+    let mut values = vec![Value::from(username)];
+    values.extend(token_hash.map(|h| Value::from(h.to_vec())));
+    let statement = shape::statement(backend, site, token_hash.is_some().into(), values, |v| {
+        backend.build(&account_with_token_query(v[0].clone(), v.get(1).cloned()))
+    });
+    match db.query_one_raw(statement).await? {
         Some(row) => Ok(Some(account_with_token_at(&row, token_hash.is_some())?)),
         None => Ok(None),
     }
 }
 
 fn account_with_token_query(
-    username: &str,
-    token_hash: Option<&[u8]>,
+    username: Value,
+    token_hash: Option<Value>,
 ) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Query};
 
@@ -157,12 +163,10 @@ fn account_with_token_query(
             JoinType::LeftJoin,
             bank_tokens::Entity,
             t,
-            col("t", bank_tokens::Column::TokenHash)
-                .eq(hash.to_vec())
-                .and(
-                    col("t", bank_tokens::Column::AccountId)
-                        .equals((a, bank_accounts::Column::AccountId)),
-                ),
+            col("t", bank_tokens::Column::TokenHash).eq(hash).and(
+                col("t", bank_tokens::Column::AccountId)
+                    .equals((a, bank_accounts::Column::AccountId)),
+            ),
         );
     }
     q
@@ -462,7 +466,7 @@ pub async fn incoming(
     creditor: i64,
     page: Page,
 ) -> Result<Vec<IncomingRow>, DbErr> {
-    let q = incoming_query(creditor.into(), page);
+    let q = incoming_query(creditor.into(), page.offset.into(), page);
     db.query_all_raw(super::access::build_with_limit(db, &q, page.count))
         .await?
         .iter()
@@ -509,23 +513,38 @@ pub async fn find_account_with_incoming(
             page,
         }));
     }
-    let creditor = Query::select()
-        .column(bank_accounts::Column::AccountId)
-        .from(bank_accounts::Entity)
-        .and_where(bank_accounts::Column::Username.eq(username))
-        .and_where(bank_accounts::Column::Deleted.eq(false))
-        .to_owned();
-    let transfers = incoming_query(
-        Expr::SubQuery(None, Box::new(creditor.into_sub_query_statement())),
-        page,
+    // The page's size is written into the SQL (see `build_with_limit`), and its
+    // direction changes it: both are part of the shape.
+    let site = (
+        TypeId::of::<bank_transactions::Entity>(),
+        "account",
+        "incoming",
     );
-    let mut both = backend.build(&account_with_token_query(username, token_hash));
-    let second = super::access::build_with_limit(db, &transfers, page.count);
-    both.sql.push_str("; ");
-    both.sql.push_str(&second.sql);
-    if let (Some(values), Some(more)) = (&mut both.values, second.values) {
-        values.0.extend(more.0);
-    }
+    let variant =
+        page.count << 2 | u64::from(page.ascending) << 1 | u64::from(token_hash.is_some());
+    let mut values = vec![Value::from(username), Value::from(page.offset)];
+    values.extend(token_hash.map(|h| Value::from(h.to_vec())));
+    let both = shape::statement(backend, site, variant, values, |v| {
+        let creditor = Query::select()
+            .column(bank_accounts::Column::AccountId)
+            .from(bank_accounts::Entity)
+            .and_where(bank_accounts::Column::Username.eq(v[0].clone()))
+            .and_where(bank_accounts::Column::Deleted.eq(false))
+            .to_owned();
+        let transfers = incoming_query(
+            Expr::SubQuery(None, Box::new(creditor.into_sub_query_statement())),
+            v[1].clone(),
+            page,
+        );
+        let mut both = backend.build(&account_with_token_query(v[0].clone(), v.get(2).cloned()));
+        let second = super::access::build_with_limit(db, &transfers, page.count);
+        both.sql.push_str("; ");
+        both.sql.push_str(&second.sql);
+        if let (Some(values), Some(more)) = (&mut both.values, second.values) {
+            values.0.extend(more.0);
+        }
+        both
+    });
     let rows = db.query_all_raw(both).await?;
     // Without the account, the page finds no creditor: no rows at all.
     let Some((first, transfers)) = rows.split_first() else {
@@ -545,6 +564,7 @@ pub async fn find_account_with_incoming(
 /// The page of transfers into `creditor` (an account id, or a subquery that finds it).
 fn incoming_query(
     creditor: sea_orm::sea_query::Expr,
+    offset: Value,
     page: Page,
 ) -> sea_orm::sea_query::SelectStatement {
     use bank_transactions::Column;
@@ -569,10 +589,10 @@ fn incoming_query(
         )
         .and_where(col("t", Column::CreditorAccountId).eq(creditor));
     if page.ascending {
-        q.and_where(col("t", Column::RowId).gt(page.offset))
+        q.and_where(col("t", Column::RowId).gt(offset))
             .order_by((t, Column::RowId), Order::Asc);
     } else {
-        q.and_where(col("t", Column::RowId).lt(page.offset))
+        q.and_where(col("t", Column::RowId).lt(offset))
             .order_by((t, Column::RowId), Order::Desc);
     }
     q

@@ -104,6 +104,7 @@ pub mod orders;
 pub mod otp_devices;
 pub mod pots;
 pub mod reports;
+pub mod shape;
 pub mod templates;
 pub mod tokens;
 
