@@ -423,6 +423,57 @@ async fn credit_fee_is_reported_when_configured() {
     }
 }
 
+/// On SQLite a page is read as one JSON row (`store::bank::page_as_one_row`): what a
+/// subject holds (quotes, backslashes, control characters, other scripts) comes back
+/// exactly as sent, on a first look and on a long poll's wake alike, and so do the
+/// amounts and the order of the page. A NUL (`%00`) is refused, on both engines.
+#[tokio::test]
+async fn subjects_and_amounts_come_back_exactly_as_sent() {
+    let subject = "a \"quoted\" \\ back\u{7f}slash\t\u{1}\u{1f} \u{e9}\u{1f600} <b>&amp;</b>";
+    let encoded: String = subject.bytes().map(|b| format!("%{b:02X}")).collect();
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        account(&s, "shop").await;
+        account(&s, "alice").await;
+        let req = s
+            .req(Method::POST, "/bank/accounts/alice/transactions")
+            .basic_auth("alice", Some(PASSWORD))
+            .json(&json!({
+                "payto_uri": "payto://x-taler-bank/localhost/shop?message=a%00b",
+                "amount": "KUDOS:1",
+            }));
+        let (status, body) = send(req).await;
+        assert_error(status, &body, 400, 26);
+        let (status, _) = history(&s, "shop", "").await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+
+        let first = pay(&s, "alice", "shop", "KUDOS:0.00000001", &encoded).await;
+        let second = pay(&s, "alice", "shop", "KUDOS:3.99999999", "x").await;
+        let (status, body) = history(&s, "shop", "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(row_ids(&body), vec![second, first]);
+        let page = &body["incoming_transactions"];
+        assert_eq!(page[0]["amount"], "KUDOS:3.99999999");
+        assert_eq!(page[1]["amount"], "KUDOS:0.00000001");
+        assert_eq!(page[1]["subject"], subject);
+        let (_, body) = history(&s, "shop", &format!("?limit=2&offset={}", first - 1)).await;
+        assert_eq!(row_ids(&body), vec![first, second]);
+
+        let query = format!("?limit=3&offset={second}&timeout_ms=20000");
+        let poll = history(&s, "shop", &query);
+        let payer = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            pay(&s, "alice", "shop", "KUDOS:2.5", &encoded).await
+        };
+        let ((status, body), row) = tokio::join!(poll, payer);
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(row_ids(&body), vec![row]);
+        assert_eq!(body["incoming_transactions"][0]["subject"], subject);
+        assert_eq!(body["incoming_transactions"][0]["amount"], "KUDOS:2.5");
+        s.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn long_poll_returns_when_a_transfer_arrives() {
     for b in backends() {

@@ -307,13 +307,25 @@ impl Payto {
         if url.scheme() != "payto" || !url.has_host() || url.path().len() < 2 {
             return Err(bad());
         }
+        let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        // The JSON body holds no NUL, but `%00` decodes to one; PostgreSQL stores no
+        // text with NUL, and a subject is stored.
+        if params
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::malformed(
+                "payto_uri",
+                "the payto URI's parameters must not contain NUL (%00)",
+            ));
+        }
         Ok(Payto {
             key: format!(
                 "payto://{}{}",
                 url.host_str().unwrap_or_default().to_ascii_lowercase(),
                 url.path()
             ),
-            params: url.query_pairs().into_owned().collect(),
+            params,
         })
     }
 
