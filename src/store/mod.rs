@@ -36,8 +36,11 @@ pub async fn connect(
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(synchronous)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(30))
+                    .busy_timeout(busy::TIMEOUT)
                     .create_if_missing(true)
+            })
+            .map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_connect(|connection, _| Box::pin(busy::install(connection)))
             });
     } else {
         options.max_connections(16);
@@ -97,6 +100,7 @@ fn make_private(url: &str) -> std::io::Result<()> {
 pub mod access;
 pub mod accounts;
 pub mod bank;
+mod busy;
 pub mod charities;
 pub mod instances;
 pub mod inventory;
