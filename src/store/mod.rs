@@ -7,8 +7,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// Opens the database and brings its schema up to date.
 ///
-/// SQLite runs in WAL mode with foreign keys enforced and a busy timeout, so
-/// concurrent writers wait instead of failing, and with `synchronous=FULL` unless the
+/// SQLite runs in WAL mode with foreign keys enforced and a busy handler that tries
+/// again within a millisecond for up to 30 s ([`busy`]), so concurrent writers wait
+/// instead of failing, and with `synchronous=FULL` unless the
 /// configuration chose `NORMAL`: WAL with FULL syncs on every commit, so a write
 /// acknowledged to a client survives a power loss, not only a process crash. Its
 /// files are private to the server's user (0600). `schema` (PostgreSQL only) puts
