@@ -26,8 +26,11 @@ use poem_openapi::{OpenApi, OpenApiService, param::Path, payload::Json};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, Statement};
 use serde_json::{Value, json};
 
-/// Rounds of the write measurement (see where it is used).
-const WRITE_ROUNDS: usize = 8;
+/// Writes wait for the disk's fsync, which drifts by a factor of two within a minute
+/// on these machines: the insert ceiling and POST pot are measured in turn, in this
+/// many short rounds each (about three times `--seconds` per side in all), and
+/// averaged.
+const WRITE_ROUNDS: u64 = 8;
 const ADMIN: &str = "secret-token:BENCHADMINTOKEN0123456789";
 
 struct Options {
@@ -492,12 +495,9 @@ async fn main() {
         let read = wrk(&c(&format!("/read/{pot_id}")), 32, s, None, None);
         // The same at the history's 16 connections: what its p99 compares with.
         let read16 = wrk(&c(&format!("/read/{pot_id}")), 16, s, None, None);
-        // Writes wait for the disk's fsync, which drifts by a factor of two within a
-        // minute on these machines: the insert ceiling and POST pot are measured in
-        // turn, in eight short rounds each (about three times `--seconds` per side in
-        // all), and averaged.
+        // Writes: see `WRITE_ROUNDS`.
         let (mut inserts, mut posts) = (Vec::new(), Vec::new());
-        let round = (3 * s).div_ceil(8).max(1);
+        let round = (3 * s).div_ceil(WRITE_ROUNDS).max(1);
         for _ in 0..WRITE_ROUNDS {
             inserts.push(wrk(&c("/insert"), 32, round, None, Some(&post_script)));
             posts.push(wrk(
@@ -509,6 +509,8 @@ async fn main() {
             ));
         }
         let (insert, post) = (mean(&inserts), mean(&posts));
+        let post_name = format!("POST pot, instance token (mean of {WRITE_ROUNDS})");
+        let insert_name = format!("ceiling: + one sea-orm insert (mean of {WRITE_ROUNDS})");
         let rows: Vec<(&str, Measured, &str, f64)> = vec![
             (
                 "GET pot, instance token",
@@ -564,12 +566,7 @@ async fn main() {
                 "read",
                 read.rps,
             ),
-            (
-                "POST pot, instance token (mean of 8)",
-                post,
-                "insert",
-                insert.rps,
-            ),
+            (&post_name, post, "insert", insert.rps),
         ];
         let history = format!("{base}/bank/accounts/shop/taler-revenue/history?limit=-20");
         let bearer = wrk(&history, 16, s, Some(&bank_bearer), None);
@@ -597,7 +594,7 @@ async fn main() {
         line("ceiling: bare poem-openapi handler", &bare, "");
         line("ceiling: + one sea-orm point read", &read, "100%");
         line("ceiling: the same, 16 connections", &read16, "");
-        line("ceiling: + one sea-orm insert (mean of 8)", &insert, "100%");
+        line(&insert_name, &insert, "100%");
         for (name, m, of, ceiling) in &rows {
             line(name, m, &format!("{:.0}% {of}", 100.0 * m.rps / ceiling));
         }

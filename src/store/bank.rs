@@ -446,7 +446,9 @@ async fn change_balance(
 }
 
 /// One row of the Revenue API's incoming history: the transfer and what it shows of
-/// the debtor.
+/// the debtor. Its fields are in [`incoming_query`]'s order of columns, which is the
+/// order of the array each row is on SQLite ([`page_as_one_row`]).
+#[derive(serde::Deserialize)]
 pub struct IncomingRow {
     pub row_id: i64,
     pub date: i64,
@@ -586,26 +588,9 @@ fn page_as_one_row(mut page: sea_orm::Statement, ascending: bool) -> sea_orm::St
 
 /// The page [`page_as_one_row`] read.
 fn incoming_from_one_row(row: &sea_orm::QueryResult) -> Result<Vec<IncomingRow>, DbErr> {
-    type Columns = (i64, i64, String, Option<String>, String, String, String);
     let json: String = row.try_get_by_index(0)?;
-    let rows: Vec<Columns> = serde_json::from_str(&json)
-        .map_err(|e| DbErr::Custom(format!("a page of incoming transfers: {e}")))?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(row_id, date, amount, credit_fee, subject, debtor_payto_key, debtor_name)| {
-                IncomingRow {
-                    row_id,
-                    date,
-                    amount,
-                    credit_fee,
-                    subject,
-                    debtor_payto_key,
-                    debtor_name,
-                }
-            },
-        )
-        .collect())
+    serde_json::from_str(&json)
+        .map_err(|e| DbErr::Custom(format!("a page of incoming transfers: {e}")))
 }
 
 /// The page of transfers into `creditor` (an account id, or a subquery that finds it).

@@ -37,6 +37,8 @@ pub async fn connect(
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(synchronous)
                     .foreign_keys(true)
+                    // Waits while the connection is set up (its pragmas);
+                    // `busy::install` then replaces it.
                     .busy_timeout(busy::TIMEOUT)
                     .create_if_missing(true)
             })
