@@ -198,7 +198,7 @@ impl<E> TalerEdgeEndpoint<E> {
             }
         };
         let bytes = if form {
-            let value = crate::merchant::using_templates::form_to_json(&bytes).map_err(|e| {
+            let value = crate::merchant::templates::using::form_to_json(&bytes).map_err(|e| {
                 ApiError::new(
                     ErrorCode::GenericParameterMalformed,
                     format!("the form is malformed: {e}"),

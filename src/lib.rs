@@ -154,11 +154,11 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
         .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
     store::instances::ensure_exists(
         &db,
-        merchant::instances::instance_row(
-            merchant::auth::DEFAULT_INSTANCE.to_owned(),
+        merchant::instances::management::instance_row(
+            merchant::instances::auth::DEFAULT_INSTANCE.to_owned(),
             "Default instance".to_owned(),
             taler::secret::hash_password(&taler::secret::generate_token()),
-            &merchant::instances::InstanceSettings::defaults(),
+            &merchant::instances::management::InstanceSettings::defaults(),
         ),
     )
     .await
@@ -223,7 +223,7 @@ pub struct RunningServer {
     pub state: State,
     handle: tokio::task::JoinHandle<()>,
     scheduler: tokio::task::JoinHandle<()>,
-    leases: merchant::report_scheduler::Leases,
+    leases: merchant::reports::scheduler::Leases,
     cleanup: tokio::task::JoinHandle<()>,
 }
 
@@ -244,7 +244,7 @@ impl RunningServer {
         self.handle.abort();
         self.scheduler.abort();
         self.cleanup.abort();
-        merchant::report_scheduler::release(&self.state, &self.leases).await;
+        merchant::reports::scheduler::release(&self.state, &self.leases).await;
     }
 }
 
@@ -263,8 +263,8 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
     let _ = state.self_url.set(format!("http://{addr}"));
     let app = build(&state);
     let handle = tokio::spawn(serve::serve(listener, app, state.config.limits.clone()));
-    let (scheduler, leases) = merchant::report_scheduler::spawn(state.clone());
-    let cleanup = merchant::order_cleanup::spawn(state.clone());
+    let (scheduler, leases) = merchant::reports::scheduler::spawn(state.clone());
+    let cleanup = merchant::orders::lifecycle::spawn(state.clone());
     Ok(RunningServer {
         addr,
         state,

@@ -895,7 +895,7 @@ async fn expired_orders_are_cleaned_up_once() {
                 .unwrap();
         let sweeper = tokio::spawn(async move {
             loop {
-                let _ = taler_openapi::merchant::order_cleanup::sweep(&other).await;
+                let _ = taler_openapi::merchant::orders::lifecycle::sweep(&other).await;
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         });

@@ -9,8 +9,8 @@ use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, MerchantToken, Permission},
+        instances::auth::{self, MerchantToken, Permission},
+        tags::ApiTags,
     },
     store::accounts::{self, Account, AccountSettings, AddOutcome},
     taler::{ApiError, ErrorCode, contract, keys, secret},

@@ -1,64 +1,35 @@
-//! The merchant backend: one module per API family.
+//! The merchant backend, one folder per family of pages of the merchant API:
+//! `instances/` (instances, tokens, authorization, config), `inventory/` (products,
+//! categories, stock), `templates/` (templates, OTP devices, the wallet's use of a
+//! template), `orders/` (creation, the merchant's and the wallet's views, lifecycle),
+//! `reports/` (periodic reports and their scheduler), `pots.rs`, `accounts.rs`.
 
 pub mod accounts;
-pub mod auth;
-pub mod categories;
-pub mod config;
 pub mod instances;
 pub mod inventory;
-pub mod order_cleanup;
 pub mod orders;
-pub mod otp_devices;
 pub mod pots;
-pub mod products;
-pub mod report_scheduler;
 pub mod reports;
-pub mod template_contract;
+pub mod tags;
 pub mod templates;
-pub mod tokens;
-pub mod using_templates;
 
 use poem::{Endpoint, EndpointExt, Request, http::Uri};
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::OpenApiService;
 
 use crate::{
     State,
     http::{BodyErrorPolicy, MissingAuth, service_endpoint},
 };
 
-#[derive(Tags)]
-pub enum ApiTags {
-    /// Protocol version and configuration.
-    Configuration,
-    /// Instance management (administrator).
-    Instances,
-    /// Access tokens of an instance.
-    Authentication,
-    /// Money pots: named totals for merchant-internal accounting.
-    Pots,
-    /// Periodic reports, generated and delivered on schedule.
-    Reports,
-    /// Order templates (fixed-order, inventory-cart, paivana), private and for wallets.
-    Templates,
-    /// OTP devices that confirm payments at a point of sale.
-    OtpDevices,
-    /// Products and their categories.
-    Inventory,
-    /// Orders: created by the merchant or from a template, claimed by wallets.
-    Orders,
-    /// Bank accounts of an instance, named by the contracts of its orders.
-    Accounts,
-}
-
 pub type Api = (
-    config::ConfigApi,
-    instances::InstancesApi,
-    tokens::TokensApi,
+    instances::config::ConfigApi,
+    instances::management::InstancesApi,
+    instances::tokens::TokensApi,
     pots::PotsApi,
     templates::TemplatesApi,
-    otp_devices::OtpDevicesApi,
-    products::ProductsApi,
-    categories::CategoriesApi,
+    templates::otp_devices::OtpDevicesApi,
+    inventory::products::ProductsApi,
+    inventory::categories::CategoriesApi,
     reports::ReportsApi,
     orders::OrdersApi,
     accounts::AccountsApi,
@@ -66,14 +37,14 @@ pub type Api = (
 
 pub fn api(state: &State) -> Api {
     (
-        config::ConfigApi(state.clone()),
-        instances::InstancesApi(state.clone()),
-        tokens::TokensApi(state.clone()),
+        instances::config::ConfigApi(state.clone()),
+        instances::management::InstancesApi(state.clone()),
+        instances::tokens::TokensApi(state.clone()),
         pots::PotsApi(state.clone()),
         templates::TemplatesApi(state.clone()),
-        otp_devices::OtpDevicesApi(state.clone()),
-        products::ProductsApi(state.clone()),
-        categories::CategoriesApi(state.clone()),
+        templates::otp_devices::OtpDevicesApi(state.clone()),
+        inventory::products::ProductsApi(state.clone()),
+        inventory::categories::CategoriesApi(state.clone()),
         reports::ReportsApi(state.clone()),
         orders::OrdersApi(state.clone()),
         accounts::AccountsApi(state.clone()),
@@ -112,7 +83,7 @@ fn rewrite_default_instance(req: &mut Request) {
     {
         return;
     }
-    let mut rewritten = format!("/instances/{}{path}", auth::DEFAULT_INSTANCE);
+    let mut rewritten = format!("/instances/{}{path}", instances::auth::DEFAULT_INSTANCE);
     if let Some(q) = req.uri().query() {
         rewritten.push('?');
         rewritten.push_str(q);

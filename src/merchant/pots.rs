@@ -11,8 +11,8 @@ use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, Access, MerchantToken, Permission},
+        instances::auth::{self, Access, MerchantToken, Permission},
+        tags::ApiTags,
     },
     store::pots::{self, CreateOutcome, ModifyOutcome, Pot, PotUpdate, Totals},
     taler::{

@@ -6,8 +6,8 @@ use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, MerchantToken, Scope, TOKEN_REFRESH, TokenCredentials},
+        instances::auth::{self, MerchantToken, Scope, TOKEN_REFRESH, TokenCredentials},
+        tags::ApiTags,
     },
     store::tokens::{self, NewToken},
     taler::{ApiError, ErrorCode, RelativeTime, Timestamp, secret},

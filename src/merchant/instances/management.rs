@@ -13,11 +13,11 @@ use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{
+        instances::auth::{
             self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_TOKEN_WRITE, INSTANCES_WRITE,
             MerchantToken,
         },
+        tags::ApiTags,
     },
     store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance},
     taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, secret, time::FiniteRelativeTime},

@@ -1,22 +1,26 @@
 //! Templates: `[/instances/$INSTANCE]/private/templates[/$TEMPLATE_ID]` for the
 //! merchant, and the public `[/instances/$INSTANCE]/templates/$TEMPLATE_ID` wallets read.
 
+pub mod contract;
+pub mod inventory_cart;
+pub mod otp_devices;
+pub mod using;
+
 use std::collections::BTreeMap;
 
 use poem::Request;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json, types::ToJSON};
 use serde_json::Value;
 
+use self::using::UsingTemplateDetailsRequest;
 use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, MerchantToken, Permission},
-        inventory,
+        instances::auth::{self, MerchantToken, Permission},
         orders::{self, BaseUrl, OrderCreated},
-        template_contract::{ContractFields, TemplateContractDetails, TemplateType},
-        using_templates::{self, UsingTemplateDetailsRequest},
+        tags::ApiTags,
+        templates::contract::{ContractFields, TemplateContractDetails, TemplateType},
     },
     store::{
         CreateOutcome,
@@ -232,7 +236,7 @@ async fn checked_settings(
         }
     }
     if contract.template_type == TemplateType::InventoryCart {
-        inventory::check_selection(
+        inventory_cart::check_selection(
             state,
             instance_serial,
             &contract.fields,
@@ -520,7 +524,7 @@ impl TemplatesApi {
             "template_id": template_id.0,
             "request": request.to_json(),
         }));
-        let mut input = using_templates::order_input(
+        let mut input = using::order_input(
             &self.0,
             instance_row.instance_serial,
             &template_id,
@@ -564,9 +568,12 @@ impl TemplatesApi {
         let (mut template_contract, editable_defaults, required_currency) =
             stored_parts(&template)?;
         if template_contract.template_type == TemplateType::InventoryCart {
-            let payload =
-                inventory::payload(&self.0, instance.instance_serial, &template_contract.fields)
-                    .await?;
+            let payload = inventory_cart::payload(
+                &self.0,
+                instance.instance_serial,
+                &template_contract.fields,
+            )
+            .await?;
             template_contract.set_inventory_payload(&payload);
         }
         Ok(WalletTemplateFound::Ok(Json(

@@ -12,10 +12,12 @@ use crate::taler::text::{Text, UnitQuantity};
 use crate::{
     State,
     merchant::{
-        inventory,
+        inventory::products::stored_product,
         orders::{self, ContractProduct, MinimalInventoryProduct, Order, OrderInput},
-        products::stored_product,
-        template_contract::{ContractFields, TemplateContractDetails, TemplateType},
+        templates::{
+            contract::{ContractFields, TemplateContractDetails, TemplateType},
+            inventory_cart,
+        },
     },
     store,
     taler::{Amount, ApiError, ErrorCode, limits},
@@ -278,7 +280,7 @@ pub async fn order_input(
                         })?;
                 let p = stored_product(&row)?;
                 let categories = p.categories.clone().unwrap_or_default();
-                if !inventory::selects(fields, &row.product_id, &categories) {
+                if !inventory_cart::selects(fields, &row.product_id, &categories) {
                     return Err(bad_request(
                         ErrorCode::MerchantPostUsingTemplatesWrongProduct,
                         format!(

@@ -17,9 +17,11 @@ use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, MerchantToken, Permission},
-        instances::Location,
+        instances::{
+            auth::{self, MerchantToken, Permission},
+            management::Location,
+        },
+        tags::ApiTags,
     },
     store::{self, CreateOutcome, inventory, pots::Totals},
     taler::{

@@ -6,7 +6,7 @@ use poem_openapi::{Object, OpenApi, payload::Json};
 
 use crate::{
     State,
-    merchant::{ApiTags, instances::InstanceSettings},
+    merchant::{instances::management::InstanceSettings, tags::ApiTags},
     taler::{EddsaPublicKey, RelativeTime, currency::CurrencySpecification},
 };
 

@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::taler::text::{CurrencyCode, Text};
 use crate::{
-    merchant::inventory::InventoryPayload,
+    merchant::templates::inventory_cart::InventoryPayload,
     taler::{Amount, RelativeTime, amount::check_currency},
 };
 

@@ -8,7 +8,7 @@ use poem_openapi::Object;
 
 use crate::{
     State,
-    merchant::{products::stored_product, template_contract::ContractFields},
+    merchant::{inventory::products::stored_product, templates::contract::ContractFields},
     store::inventory,
     taler::{Amount, ApiError},
 };

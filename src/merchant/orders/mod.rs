@@ -8,6 +8,8 @@
 //! past "claimed", and unpaid orders are deleted once their pay deadline passed
 //! (`order_cleanup`).
 
+pub mod lifecycle;
+
 use std::{collections::BTreeMap, time::Duration};
 
 use poem::Request;
@@ -27,11 +29,13 @@ use crate::{
     State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, MerchantToken, Permission},
-        instances::{self, Location},
-        products::Tax,
-        template_contract::OrderChoice,
+        instances::{
+            auth::{self, MerchantToken, Permission},
+            management::{self, Location},
+        },
+        inventory::products::Tax,
+        tags::ApiTags,
+        templates::contract::OrderChoice,
     },
     notifier::EVERYONE,
     store::{
@@ -717,7 +721,7 @@ pub async fn create(
     base: &BaseUrl,
     input: OrderInput,
 ) -> Result<Created, ApiError> {
-    let settings = instances::settings_of(instance)?;
+    let settings = management::settings_of(instance)?;
     let currency = state.config.currency.as_str();
     let order = input.order;
     let now = Timestamp::now();
@@ -1098,7 +1102,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 /// Units of a product nobody holds: stock minus sold, lost and locked; `None` for
 /// unlimited stock.
 pub fn free_units(p: &store_orders::Product) -> Result<Option<u128>, String> {
-    let details = crate::merchant::products::stored_product(p)
+    let details = crate::merchant::inventory::products::stored_product(p)
         .map_err(|_| format!("stored product {} is unreadable", p.product_id))?;
     let stock = details.stock();
     if stock == "-1" {
@@ -1164,7 +1168,7 @@ async fn inventory_line(
             )
             .detail(wanted.product_id.clone())
         })?;
-    let p = crate::merchant::products::stored_product(&row)?;
+    let p = crate::merchant::inventory::products::stored_product(&row)?;
     let millionths = quantity_of(
         wanted,
         p.unit_allow_fraction.unwrap_or(false),

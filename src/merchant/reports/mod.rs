@@ -3,6 +3,8 @@
 //! content to whoever holds its `report_token` (Taler's external report generator, and
 //! this server's own scheduler in `report_scheduler`, which shares [`generate`]).
 
+pub mod scheduler;
+
 use std::{process::Stdio, time::Duration};
 
 use poem_openapi::{
@@ -19,8 +21,8 @@ use crate::{
     error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, MerchantToken, Permission},
+        instances::auth::{self, MerchantToken, Permission},
+        tags::ApiTags,
     },
     store::{
         self,

@@ -16,8 +16,8 @@ use crate::{
     NoContent, State, error_responses,
     http::JsonBody,
     merchant::{
-        ApiTags,
-        auth::{self, MerchantToken, Permission},
+        instances::auth::{self, MerchantToken, Permission},
+        tags::ApiTags,
     },
     store::{
         CreateOutcome,
