@@ -24,9 +24,22 @@ pub struct TalerEdge {
     pub max_upload_bytes: usize,
     /// How long a client may take to send a body once its headers are in.
     pub body_timeout: std::time::Duration,
-    /// The merchant's base path: its template-use operation also takes URL-encoded
-    /// forms (post-templates-TEMPLATE_ID), which the edge turns into JSON.
-    pub merchant_base: String,
+    /// The operations that also take URL-encoded forms, which the edge turns into
+    /// JSON; the services that have them hand them over at start-up.
+    pub forms: Vec<FormRoute>,
+}
+
+/// An operation that takes a URL-encoded form as well as JSON (the merchant's use of a
+/// template, post-templates-TEMPLATE_ID). The edge knows no service: the service says
+/// where the form goes and how it reads as the operation's JSON body.
+#[derive(Clone)]
+pub struct FormRoute {
+    /// The service's base path (`/merchant/`).
+    pub base: String,
+    /// Whether a `POST` to these path segments below `base` takes a form.
+    pub matches: fn(&[&str]) -> bool,
+    /// The form's fields as the operation's JSON body; `Err` says why it is malformed.
+    pub to_json: fn(&[u8]) -> Result<serde_json::Value, String>,
 }
 
 impl<E: Endpoint> Middleware<E> for TalerEdge {
@@ -37,7 +50,7 @@ impl<E: Endpoint> Middleware<E> for TalerEdge {
             inner,
             max_upload_bytes: self.max_upload_bytes,
             body_timeout: self.body_timeout,
-            merchant_base: self.merchant_base.clone(),
+            forms: self.forms.clone().into(),
         }
     }
 }
@@ -46,7 +59,7 @@ pub struct TalerEdgeEndpoint<E> {
     inner: E,
     max_upload_bytes: usize,
     body_timeout: std::time::Duration,
-    merchant_base: String,
+    forms: Arc<[FormRoute]>,
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -118,18 +131,18 @@ fn is_form_content_type(content_type: &str) -> bool {
 }
 
 impl<E> TalerEdgeEndpoint<E> {
-    /// `POST [/instances/$INSTANCE]/templates/$TEMPLATE_ID`: a wallet (or a plain HTML
-    /// form) creating an order from a template, which the page lets send a form.
-    fn takes_form(&self, req: &Request) -> bool {
-        let Some(rest) = req.uri().path().strip_prefix(self.merchant_base.as_str()) else {
-            return false;
-        };
-        let segments: Vec<&str> = rest.split('/').collect();
-        *req.method() == Method::POST
-            && matches!(
-                segments.as_slice(),
-                ["templates", id] | ["instances", _, "templates", id] if !id.is_empty()
-            )
+    /// The form route a `POST` to this path takes, if any.
+    fn form_route(&self, req: &Request) -> Option<&FormRoute> {
+        if *req.method() != Method::POST {
+            return None;
+        }
+        let path = req.uri().path();
+        self.forms.iter().find(|f| {
+            path.strip_prefix(f.base.as_str()).is_some_and(|rest| {
+                let segments: Vec<&str> = rest.split('/').collect();
+                (f.matches)(&segments)
+            })
+        })
     }
 
     /// Enforces the upload limit, the body timeout and a JSON Content-Type (a form or
@@ -145,10 +158,11 @@ impl<E> TalerEdgeEndpoint<E> {
             .headers()
             .get(header::CONTENT_TYPE)
             .is_some_and(|c| c.to_str().is_ok_and(is_form_content_type))
-            && self.takes_form(req);
+            .then(|| self.form_route(req))
+            .flatten();
         if let Some(content_type) = req.headers().get(header::CONTENT_TYPE)
             && !content_type.to_str().is_ok_and(is_json_content_type)
-            && !form
+            && form.is_none()
         {
             return Err(ApiError::with_status(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -197,8 +211,8 @@ impl<E> TalerEdgeEndpoint<E> {
                 ));
             }
         };
-        let bytes = if form {
-            let value = crate::merchant::templates::using::form_to_json(&bytes).map_err(|e| {
+        let bytes = if let Some(form) = form {
+            let value = (form.to_json)(&bytes).map_err(|e| {
                 ApiError::new(
                     ErrorCode::GenericParameterMalformed,
                     format!("the form is malformed: {e}"),

@@ -212,7 +212,7 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
         .with(http::TalerEdge {
             max_upload_bytes: c.max_upload_bytes,
             body_timeout: c.limits.body_timeout,
-            merchant_base: c.merchant_base.clone(),
+            forms: vec![merchant::templates::using::form_route(&c.merchant_base)],
         })
         .with(CatchPanic::new().with_handler(http::panic_response))
 }

@@ -130,7 +130,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Keypair => {
-            let (public, private) = taler_openapi::taler::keys::generate_keypair();
+            let (public, private) = taler_openapi::taler::secret::generate_keypair();
             println!("public key:  {public}");
             println!("private key: {private}");
             Ok(())

@@ -142,7 +142,7 @@ pub async fn authorize_reading<T>(
             if secret::is_configured_token(&token.0.token, state.config.bank_admin_token()) =>
         {
             // The administrator reads every account and moves its own account's money.
-            if need.moves_money() && username != crate::bank::ADMIN_ACCOUNT {
+            if need.moves_money() && username != crate::bank::ledger::ADMIN_ACCOUNT {
                 return Err(ApiError::new(
                     ErrorCode::GenericForbidden,
                     "the administrator moves money from its own account only",

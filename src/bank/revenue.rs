@@ -9,9 +9,9 @@ use poem_openapi::{
 use crate::{
     AppState, State,
     bank::{
-        ApiTags, accounts_payto,
         auth::{self, BankCredentials, Need},
-        payto_with_name,
+        payto::{accounts_payto, payto_with_name},
+        tags::ApiTags,
     },
     error_responses,
     longpoll::{self, MayPark},

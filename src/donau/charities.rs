@@ -7,7 +7,7 @@ use poem_openapi::{
 use crate::taler::text::{HttpUrl, NotBlank, Text};
 use crate::{
     NoContent, State,
-    donau::ApiTags,
+    donau::tags::ApiTags,
     error_responses,
     http::JsonBody,
     store::charities::{self, Charity as CharityRow, CharityData, CreateOutcome, UpdateOutcome},

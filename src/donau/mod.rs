@@ -2,22 +2,15 @@
 
 pub mod charities;
 pub mod config;
+pub mod tags;
 
 use poem::Endpoint;
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::OpenApiService;
 
 use crate::{
     State,
     http::{BodyErrorPolicy, MissingAuth, service_endpoint},
 };
-
-#[derive(Tags)]
-pub enum ApiTags {
-    /// Protocol version and configuration.
-    Configuration,
-    /// The charity registry (administrator).
-    Charities,
-}
 
 pub type Api = (config::ConfigApi, charities::CharitiesApi);
 

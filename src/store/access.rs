@@ -12,7 +12,8 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement},
 };
 
-use super::{instances::Instance, shape};
+use super::shape;
+use entities::merchant_instances::Model as Instance;
 
 /// The token row's parts the authorization needs.
 pub struct TokenRow {

@@ -142,12 +142,12 @@ pub fn require_currency(
     amount: &Amount,
     currency: &str,
     field: &str,
-) -> Result<(), super::ApiError> {
+) -> Result<(), super::error::ApiError> {
     if amount.currency() == currency {
         return Ok(());
     }
-    Err(super::ApiError::new(
-        super::ErrorCode::GenericCurrencyMismatch,
+    Err(super::error::ApiError::new(
+        super::error::ErrorCode::GenericCurrencyMismatch,
         format!(
             "`{field}` is in {}, but this service uses {currency}",
             amount.currency()

@@ -583,14 +583,14 @@ macro_rules! error_responses {
     ($(#[$meta:meta])* $vis:vis $name:ident { $($status:literal => $desc:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug)]
-        $vis struct $name(pub $crate::taler::ApiError);
+        $vis struct $name(pub $crate::taler::error::ApiError);
 
         impl $name {
             const DECLARED: &'static [u16] = &[$($status),+];
         }
 
-        impl From<$crate::taler::ApiError> for $name {
-            fn from(err: $crate::taler::ApiError) -> Self {
+        impl From<$crate::taler::error::ApiError> for $name {
+            fn from(err: $crate::taler::error::ApiError) -> Self {
                 $name(err)
             }
         }
@@ -617,7 +617,7 @@ macro_rules! error_responses {
                             status_range: None,
                             content: vec![::poem_openapi::registry::MetaMediaType {
                                 content_type: "application/json",
-                                schema: $crate::taler::ErrorDetail::schema_ref(),
+                                schema: $crate::taler::error::ErrorDetail::schema_ref(),
                             }],
                             headers: vec![],
                         }
@@ -627,7 +627,7 @@ macro_rules! error_responses {
 
             fn register(registry: &mut ::poem_openapi::registry::Registry) {
                 use ::poem_openapi::types::Type;
-                $crate::taler::ErrorDetail::register(registry);
+                $crate::taler::error::ErrorDetail::register(registry);
             }
         }
     };

@@ -49,17 +49,6 @@ pub fn decode(s: &str, len: usize) -> Option<Vec<u8>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EddsaPublicKey(pub [u8; 32]);
 
-/// A fresh Ed25519 key pair: the public key and the 32-byte private seed, both in
-/// Taler's Crockford base32 (52 characters each).
-pub fn generate_keypair() -> (EddsaPublicKey, String) {
-    let seed = crate::taler::secret::random_bytes::<32>();
-    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
-    (
-        EddsaPublicKey(signing.verifying_key().to_bytes()),
-        encode(&seed),
-    )
-}
-
 /// Why a string is not a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyError;

@@ -8,7 +8,7 @@ use poem_openapi::{
     types::{ParseError, ParseFromParameter, ParseResult, Type},
 };
 
-use super::ApiError;
+use super::error::ApiError;
 
 /// The default when a request names no limit: the 20 newest rows.
 pub const DEFAULT_LIMIT: i64 = -20;

@@ -4,6 +4,8 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_ha
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::keys::{self, EddsaPublicKey};
+
 /// The RFC 8959 prefix every Taler bearer token carries.
 pub const TOKEN_PREFIX: &str = "secret-token:";
 
@@ -16,9 +18,17 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A new bearer token: `secret-token:` and 32 random bytes in Crockford base32.
 pub fn generate_token() -> String {
-    format!(
-        "{TOKEN_PREFIX}{}",
-        super::keys::encode(&random_bytes::<32>())
+    format!("{TOKEN_PREFIX}{}", keys::encode(&random_bytes::<32>()))
+}
+
+/// A fresh Ed25519 key pair: the public key and the 32-byte private seed, both in
+/// Taler's Crockford base32 (52 characters each).
+pub fn generate_keypair() -> (EddsaPublicKey, String) {
+    let seed = random_bytes::<32>();
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    (
+        EddsaPublicKey(signing.verifying_key().to_bytes()),
+        keys::encode(&seed),
     )
 }
 

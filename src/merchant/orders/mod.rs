@@ -33,9 +33,11 @@ use crate::{
             auth::{self, MerchantToken, Permission},
             management::{self, Location},
         },
-        inventory::products::Tax,
+        inventory::{
+            products::Tax,
+            stock::{Wanted, free_units, quantity_of},
+        },
         tags::ApiTags,
-        templates::contract::OrderChoice,
     },
     notifier::EVERYONE,
     store::{
@@ -144,6 +146,23 @@ pub struct Order {
     pub forgettable: Option<BTreeMap<String, Value>>,
 }
 
+/// `OrderChoice`: one way to pay for a contract.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct OrderChoice {
+    /// Total price for this choice.
+    pub amount: Amount,
+    /// Human-readable description of the choice.
+    pub description: Option<String>,
+    /// Map from IETF BCP 47 language tags to localized descriptions.
+    pub description_i18n: Option<BTreeMap<String, String>>,
+    /// Tokens this choice consumes (`OrderInput` objects), as given.
+    pub inputs: Option<Vec<BTreeMap<String, Value>>>,
+    /// What this choice yields (`OrderOutput` objects), as given.
+    pub outputs: Option<Vec<BTreeMap<String, Value>>>,
+    /// Maximum total deposit fee accepted by the merchant for this choice.
+    pub max_fee: Option<Amount>,
+}
+
 /// `MinimalInventoryProduct`: a product of the inventory to add to the order.
 #[derive(Object, Debug, Clone)]
 pub struct MinimalInventoryProduct {
@@ -154,6 +173,17 @@ pub struct MinimalInventoryProduct {
     pub quantity: Option<u64>,
     /// How many units, as `<integer>[.<fraction>]` (at most six fraction digits).
     pub unit_quantity: Option<Text<UnitQuantity>>,
+}
+
+impl MinimalInventoryProduct {
+    /// The quantity asked for, as the stock reads it.
+    pub fn wanted(&self) -> Wanted<'_> {
+        Wanted {
+            product_id: &self.product_id,
+            unit_quantity: self.unit_quantity.as_deref(),
+            quantity: self.quantity,
+        }
+    }
 }
 
 /// `PostOrderRequest`.
@@ -1099,58 +1129,11 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-/// Units of a product nobody holds: stock minus sold, lost and locked; `None` for
-/// unlimited stock.
-pub fn free_units(p: &store_orders::Product) -> Result<Option<u128>, String> {
-    let details = crate::merchant::inventory::products::stored_product(p)
-        .map_err(|_| format!("stored product {} is unreadable", p.product_id))?;
-    let stock = details.stock();
-    if stock == "-1" {
-        return Ok(None);
-    }
-    let parse = |t: &str| store_orders::parse_millionths(t).map_err(|e| e.to_string());
-    let used = parse(&p.total_sold)? + parse(&p.total_lost)? + parse(&p.total_locked)?;
-    Ok(Some(parse(&stock)?.saturating_sub(used)))
-}
-
 /// One inventory product of an order: its contract line and the units to hold.
 struct InventoryLine {
     product: ContractProduct,
     lock: (Lock, u128, Option<Timestamp>),
     minimum_age: u64,
-}
-
-/// Quantity in millionths, checked against the product's unit rules.
-pub fn quantity_of(
-    wanted: &MinimalInventoryProduct,
-    allow_fraction: bool,
-    precision: u32,
-) -> Result<u128, ApiError> {
-    let field = "inventory_products.unit_quantity";
-    let millionths = match (&wanted.unit_quantity, wanted.quantity) {
-        (Some(text), _) => store_orders::parse_millionths(text)
-            .map_err(|_| ApiError::malformed(field, format!("{field}: malformed quantity")))?,
-        (None, Some(q)) => u128::from(q) * 1_000_000,
-        (None, None) => 1_000_000,
-    };
-    if millionths == 0 {
-        return Err(ApiError::malformed(
-            field,
-            format!("{field}: must be positive"),
-        ));
-    }
-    let step = 10u128.pow(6 - precision.min(6));
-    if (!allow_fraction && millionths % 1_000_000 != 0) || millionths % step != 0 {
-        return Err(ApiError::malformed(
-            field,
-            format!(
-                "{field}: product `{}` is sold in steps of {}",
-                wanted.product_id,
-                store_orders::format_millionths(if allow_fraction { step } else { 1_000_000 })
-            ),
-        ));
-    }
-    Ok(millionths)
 }
 
 async fn inventory_line(
@@ -1170,7 +1153,7 @@ async fn inventory_line(
         })?;
     let p = crate::merchant::inventory::products::stored_product(&row)?;
     let millionths = quantity_of(
-        wanted,
+        wanted.wanted(),
         p.unit_allow_fraction.unwrap_or(false),
         p.unit_precision_level.unwrap_or(0),
     )?;
@@ -1965,23 +1948,5 @@ mod tests {
         ] {
             assert_eq!(parse_forget_path(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn quantities_follow_the_unit_rules() {
-        let q = |unit_quantity: Option<&str>, quantity: Option<u64>| MinimalInventoryProduct {
-            product_id: "p".into(),
-            quantity,
-            unit_quantity: unit_quantity.map(|q| Text::from_stored(q.to_owned())),
-        };
-        assert_eq!(quantity_of(&q(None, Some(3)), false, 0).unwrap(), 3_000_000);
-        assert_eq!(quantity_of(&q(None, None), false, 0).unwrap(), 1_000_000);
-        assert_eq!(
-            quantity_of(&q(Some("1.25"), None), true, 2).unwrap(),
-            1_250_000
-        );
-        assert!(quantity_of(&q(Some("1.25"), None), false, 0).is_err());
-        assert!(quantity_of(&q(Some("1.255"), None), true, 2).is_err());
-        assert!(quantity_of(&q(Some("0"), None), true, 2).is_err());
     }
 }

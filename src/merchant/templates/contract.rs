@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::taler::text::{CurrencyCode, Text};
 use crate::{
-    merchant::templates::inventory_cart::InventoryPayload,
+    merchant::{orders::OrderChoice, templates::inventory_payload::InventoryPayload},
     taler::{Amount, RelativeTime, amount::check_currency},
 };
 
@@ -156,23 +156,6 @@ pub struct TemplateContractPaivana {
     website_regex: Option<String>,
     /// Methods to pay for the contract (at least one).
     choices: Vec<OrderChoice>,
-}
-
-/// `OrderChoice`: one way to pay for a contract.
-#[derive(Object, Debug, Clone, PartialEq)]
-pub struct OrderChoice {
-    /// Total price for this choice.
-    pub amount: Amount,
-    /// Human-readable description of the choice.
-    pub description: Option<String>,
-    /// Map from IETF BCP 47 language tags to localized descriptions.
-    pub description_i18n: Option<BTreeMap<String, String>>,
-    /// Tokens this choice consumes (`OrderInput` objects), as given.
-    pub inputs: Option<Vec<BTreeMap<String, Value>>>,
-    /// What this choice yields (`OrderOutput` objects), as given.
-    pub outputs: Option<Vec<BTreeMap<String, Value>>>,
-    /// Maximum total deposit fee accepted by the merchant for this choice.
-    pub max_fee: Option<Amount>,
 }
 
 /// The typed fields of a contract (or of `editable_defaults`), all optional.

@@ -1,80 +1,24 @@
-//! The `InventoryPayload` wallets receive with an inventory-cart template, and the check
-//! that a template's selection names existing products and categories. The products
-//! and categories themselves are `merchant::products` and `merchant::categories`.
+//! The `InventoryPayload` wallets receive with an inventory-cart template (its types are
+//! in `inventory_payload`), and the check that a template's selection names existing
+//! products and categories. The products and categories themselves are
+//! `merchant::inventory`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use poem_openapi::Object;
-
 use crate::{
     State,
-    merchant::{inventory::products::stored_product, templates::contract::ContractFields},
+    merchant::{
+        inventory::{products::stored_product, stock::free_units},
+        templates::{
+            contract::ContractFields,
+            inventory_payload::{
+                InventoryPayload, InventoryPayloadCategory, InventoryPayloadProduct,
+            },
+        },
+    },
     store::inventory,
-    taler::{Amount, ApiError},
+    taler::ApiError,
 };
-
-/// `InventoryPayload`: what an inventory-cart template lets the customer choose from.
-#[derive(Object, Debug, Clone)]
-pub struct InventoryPayload {
-    /// Inventory products available for selection.
-    pub products: Vec<InventoryPayloadProduct>,
-    /// Categories referenced by the payload products.
-    pub categories: Vec<InventoryPayloadCategory>,
-    /// Custom units referenced by the payload products. This backend has no custom
-    /// units, so the list is always empty.
-    pub units: Vec<InventoryPayloadUnit>,
-}
-
-/// `InventoryPayloadProduct`.
-#[derive(Object, Debug, Clone)]
-#[oai(skip_serializing_if_is_none)]
-pub struct InventoryPayloadProduct {
-    /// Product identifier.
-    pub product_id: String,
-    /// Human-readable product name.
-    pub product_name: String,
-    /// Human-readable product description.
-    pub description: String,
-    /// Map from IETF BCP 47 language tags to localized descriptions.
-    pub description_i18n: Option<BTreeMap<String, String>>,
-    /// Unit in which the product is measured.
-    pub unit: String,
-    /// Price per unit, one amount per currency.
-    pub unit_price: Vec<Amount>,
-    /// Whether fractional quantities are permitted.
-    pub unit_allow_fraction: bool,
-    /// Fractional precision level (0 to 6).
-    pub unit_precision_level: u32,
-    /// Remaining stock (`DecimalQuantity`; "-1" for unlimited).
-    pub remaining_stock: String,
-    /// Categories of the product.
-    pub categories: Vec<u64>,
-    /// Minimum age the buyer must have, in years.
-    pub minimum_age: Option<u64>,
-}
-
-/// `InventoryPayloadCategory`.
-#[derive(Object, Debug, Clone)]
-#[oai(skip_serializing_if_is_none)]
-pub struct InventoryPayloadCategory {
-    /// Number of the category.
-    pub category_id: u64,
-    /// Name of the category.
-    pub category_name: String,
-    /// Map from IETF BCP 47 language tags to localized names.
-    pub category_name_i18n: Option<BTreeMap<String, String>>,
-}
-
-/// `InventoryPayloadUnit`: a custom measurement unit.
-#[derive(Object, Debug, Clone)]
-pub struct InventoryPayloadUnit {
-    /// Unit identifier, as products name it.
-    pub unit: String,
-    /// Long name of the unit.
-    pub unit_name_long: String,
-    /// Short name (symbol) of the unit.
-    pub unit_name_short: String,
-}
 
 pub fn i18n(text: &Option<String>) -> Option<BTreeMap<String, String>> {
     text.as_deref().and_then(|t| serde_json::from_str(t).ok())
@@ -122,7 +66,7 @@ pub async fn payload(
                 .clone()
                 .unwrap_or_else(|| p.product_id.clone()),
             unit_price: p.prices(),
-            remaining_stock: crate::merchant::orders::free_units(&row)
+            remaining_stock: free_units(&row)
                 .map_err(ApiError::db_fetch)?
                 .map_or_else(|| "-1".to_owned(), crate::store::orders::format_millionths),
             unit_allow_fraction: p.unit_allow_fraction.unwrap_or(false),

@@ -3,6 +3,7 @@
 
 pub mod contract;
 pub mod inventory_cart;
+pub mod inventory_payload;
 pub mod otp_devices;
 pub mod using;
 

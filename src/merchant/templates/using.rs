@@ -11,9 +11,10 @@ use poem_openapi::Object;
 use crate::taler::text::{Text, UnitQuantity};
 use crate::{
     State,
+    http::FormRoute,
     merchant::{
-        inventory::products::stored_product,
-        orders::{self, ContractProduct, MinimalInventoryProduct, Order, OrderInput},
+        inventory::{products::stored_product, stock::quantity_of},
+        orders::{ContractProduct, MinimalInventoryProduct, Order, OrderInput},
         templates::{
             contract::{ContractFields, TemplateContractDetails, TemplateType},
             inventory_cart,
@@ -294,8 +295,8 @@ pub async fn order_input(
                     quantity: None,
                     unit_quantity: Some(entry.quantity.clone()),
                 };
-                let millionths = orders::quantity_of(
-                    &wanted,
+                let millionths = quantity_of(
+                    wanted.wanted(),
                     p.unit_allow_fraction.unwrap_or(false),
                     p.unit_precision_level.unwrap_or(0),
                 )?;
@@ -389,6 +390,22 @@ pub async fn order_input(
         pay_duration: fields.pay_duration.or(defaults.pay_duration),
         h_post_data,
     })
+}
+
+/// `POST [/instances/$INSTANCE]/templates/$TEMPLATE_ID` takes a URL-encoded form too (a
+/// wallet or a plain HTML form creating an order, as the page allows): the edge reads
+/// it with [`form_to_json`].
+pub fn form_route(merchant_base: &str) -> FormRoute {
+    FormRoute {
+        base: merchant_base.to_owned(),
+        matches: |segments| {
+            matches!(
+                segments,
+                ["templates", id] | ["instances", _, "templates", id] if !id.is_empty()
+            )
+        },
+        to_json: form_to_json,
+    }
 }
 
 /// Keys of the URL-encoded form and the JSON values they become.

@@ -8,16 +8,13 @@ use poem_openapi::{
     payload::Json,
 };
 
+use crate::taler::text::{PaytoUri, Text};
 use crate::{
     State,
     bank::{
-        ApiTags,
-        accounts::{
-            CreateTransactionRequest, CreateTransactionResponse, Payto, PostTransactionErrors,
-            TransactionCreated,
-        },
-        accounts_payto,
         auth::{self, BankCredentials, Need},
+        payto::{Payto, accounts_payto},
+        tags::ApiTags,
         wire_gateway::{book, new_transfer},
     },
     error_responses,
@@ -114,6 +111,43 @@ fn info(
         date: Timestamp::from_db(t.date),
     })
 }
+
+/// `CreateTransactionRequest`.
+#[derive(Object)]
+pub struct CreateTransactionRequest {
+    /// Payto URI of the receiver, with at least the `message` query parameter.
+    pub payto_uri: Text<PaytoUri>,
+    /// Transaction amount; the payto URI's `amount` parameter takes precedence.
+    pub amount: Option<Amount>,
+    /// Nonce making the request idempotent (a `ShortHashCode`).
+    pub request_uid: Option<String>,
+}
+
+/// `CreateTransactionResponse`.
+#[derive(Object)]
+pub struct CreateTransactionResponse {
+    /// ID identifying the transaction being created.
+    pub row_id: u64,
+}
+
+#[derive(ApiResponse)]
+pub enum TransactionCreated {
+    /// The transfer was recorded (or had been, for a repeated `request_uid`).
+    #[oai(status = 200)]
+    Ok(Json<CreateTransactionResponse>),
+}
+
+error_responses!(pub PostTransactionErrors {
+    400 => "The request or its payto URI is invalid, the amount is missing or in another currency (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token's scope does not allow transfers (`TALER_EC_GENERIC_FORBIDDEN`).",
+    404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    409 => "Same account, unknown creditor, amount below the credit fee, a balance that would go below the debit threshold, or a reused request uid (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+});
 
 pub struct HistoryApi(pub State);
 

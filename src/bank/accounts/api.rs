@@ -1,341 +1,42 @@
-//! Core bank accounts: registration, reading, changing and deleting them, their
-//! passwords and tokens, and the account lists (`/accounts[/$USERNAME[/auth|/token]]`,
-//! `/public-accounts`, `/config`). Transfers are `history`'s.
+//! The operations of the core bank API's accounts (see the folder's `mod.rs`).
+//! Transfers are `transactions`'.
 
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    OpenApi,
     param::{Path, Query},
     payload::Json,
 };
 
-use crate::taler::text::{NotBlank, PaytoUri, Text, Username};
 use crate::{
     NoContent, State,
     bank::{
-        ADMIN_ACCOUNT, ApiTags,
-        account_admin::{
-            AccountMinimalData, AccountPasswordChange, AccountReconfiguration, AccountsListed,
-            ChallengeContactData, DeleteAccountErrors, DeleteTokenErrors, ListAccountsErrors,
-            ListBankAccountsResponse, PatchAccountErrors, PublicAccount, PublicAccountsErrors,
-            PublicAccountsListed, PublicAccountsResponse, balance, conflict,
+        accounts::types::{
+            AccountData, AccountFound, AccountMinimalData, AccountPasswordChange,
+            AccountReconfiguration, AccountRegistered, AccountsListed, Balance, BankConfig,
+            DeleteAccountErrors, DeleteTokenErrors, GetAccountErrors, ListAccountsErrors,
+            ListBankAccountsResponse, ListTokensErrors, PatchAccountErrors, PostAccountsErrors,
+            PostTokenErrors, PublicAccount, PublicAccountsErrors, PublicAccountsListed,
+            PublicAccountsResponse, RegisterAccountRequest, RegisterAccountResponse, TokenCreated,
+            TokenInfo, TokenInfos, TokenRequest, TokenSuccessResponse, TokensListed, balance,
+            conflict,
         },
-        accounts_payto,
         auth::{self, BankCredentials, BankPassword, BankToken, Need},
+        ledger::ADMIN_ACCOUNT,
+        payto::{PAYTO_HOST, Payto, accounts_payto},
+        tags::ApiTags,
     },
-    error_responses,
     http::JsonBody,
     store::bank::{self as store, AccountChanges, CreateOutcome, DeleteOutcome, NewAccount},
     taler::{
-        Amount, ApiError, ErrorCode, RelativeTime, Timestamp,
+        ApiError, ErrorCode, RelativeTime, Timestamp,
         amount::require_currency,
         pagination::{Page, PageLimit},
         secret,
     },
 };
 
-/// The host of the bank's own payto URIs (`payto://x-taler-bank/<host>/<username>`).
-const PAYTO_HOST: &str = "localhost";
 /// Usernames the bank keeps for itself.
 const RESERVED_USERNAMES: &[&str] = &["admin", "bank"];
-
-/// `RegisterAccountRequest` (the fields this bank uses; others are ignored).
-#[derive(Object)]
-pub struct RegisterAccountRequest {
-    /// Username of the account; must match `[a-zA-Z0-9-._~]{1,126}`.
-    pub username: Text<Username>,
-    /// Password of the account used for authentication (at least 8 characters).
-    #[oai(validator(min_length = 8))]
-    pub password: String,
-    /// Legal name of the account owner.
-    pub name: Text<NotBlank>,
-    /// Make this account visible to anyone? Defaults to false.
-    pub is_public: Option<bool>,
-    /// Make this account a Taler exchange account? Defaults to false.
-    pub is_taler_exchange: Option<bool>,
-    /// How far below zero the account may go (the bank's default if absent).
-    pub debit_threshold: Option<Amount>,
-    /// How to reach the account owner.
-    pub contact_data: Option<ChallengeContactData>,
-    /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
-    pub payto_uri: Option<Text<PaytoUri>>,
-}
-
-/// `RegisterAccountResponse`.
-#[derive(Object)]
-pub struct RegisterAccountResponse {
-    /// Full payto URI of the new account.
-    pub internal_payto_uri: String,
-}
-
-/// Token scopes of the core bank API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum BankTokenScope {
-    Readonly,
-    Readwrite,
-    Revenue,
-    Wiregateway,
-    Observability,
-}
-
-/// `TokenRequest`.
-#[derive(Object)]
-pub struct TokenRequest {
-    /// Scope for the token.
-    pub scope: BankTokenScope,
-    /// Custom token validity duration (at most one year; default one day).
-    pub duration: Option<RelativeTime>,
-    /// Is the token refreshable into a new token during its validity?
-    pub refreshable: Option<bool>,
-    /// Optional token description.
-    pub description: Option<String>,
-}
-
-/// `TokenInfo`.
-#[derive(Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct TokenInfo {
-    /// Time when the token was created.
-    pub creation_time: Timestamp,
-    /// Expiration determined by the server.
-    pub expiration: Timestamp,
-    /// Scope of the token.
-    pub scope: String,
-    /// Is the token refreshable into a new token during its validity?
-    pub refreshable: bool,
-    /// Token description.
-    pub description: Option<String>,
-    /// When the token was last used (this bank does not record uses: its creation).
-    pub last_access: Timestamp,
-    /// ID identifying the token.
-    pub token_id: u64,
-    /// Deprecated: use `token_id`.
-    #[oai(deprecated)]
-    pub row_id: u64,
-}
-
-/// `TokenInfos`.
-#[derive(Object)]
-pub struct TokenInfos {
-    /// The account's tokens, in the direction of `limit`.
-    pub tokens: Vec<TokenInfo>,
-}
-
-#[derive(ApiResponse)]
-pub enum TokensListed {
-    /// The tokens.
-    #[oai(status = 200)]
-    Ok(Json<TokenInfos>),
-    /// No tokens (in this page).
-    #[oai(status = 204)]
-    Empty,
-}
-
-error_responses!(ListTokensErrors {
-    400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
-    403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
-    404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-    500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
-    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-});
-
-/// `TokenSuccessResponse`.
-#[derive(Object)]
-pub struct TokenSuccessResponse {
-    /// Expiration determined by the server.
-    pub expiration: Timestamp,
-    /// Opaque access token (`secret-token:...`).
-    pub access_token: String,
-}
-
-/// `CreateTransactionRequest`.
-#[derive(Object)]
-pub struct CreateTransactionRequest {
-    /// Payto URI of the receiver, with at least the `message` query parameter.
-    pub payto_uri: Text<PaytoUri>,
-    /// Transaction amount; the payto URI's `amount` parameter takes precedence.
-    pub amount: Option<Amount>,
-    /// Nonce making the request idempotent (a `ShortHashCode`).
-    pub request_uid: Option<String>,
-}
-
-/// `CreateTransactionResponse`.
-#[derive(Object)]
-pub struct CreateTransactionResponse {
-    /// ID identifying the transaction being created.
-    pub row_id: u64,
-}
-
-/// `Balance`: an amount and whether it is owed to the account or by it.
-#[derive(Object)]
-pub struct Balance {
-    /// The balance's magnitude.
-    pub amount: Amount,
-    /// "credit" (zero or above) or "debit" (below zero).
-    pub credit_debit_indicator: String,
-}
-
-/// `AccountData`.
-#[derive(Object)]
-#[oai(skip_serializing_if_is_none)]
-pub struct AccountData {
-    /// Legal name of the account owner.
-    pub name: String,
-    /// Available balance on the account.
-    pub balance: Balance,
-    /// Payto URI of the account.
-    pub payto_uri: String,
-    /// How far below zero the balance may go.
-    pub debit_threshold: Amount,
-    /// Is this account visible to anyone?
-    pub is_public: bool,
-    /// Is this a Taler exchange account?
-    pub is_taler_exchange: bool,
-    /// "active" (deleted accounts are not served).
-    pub status: String,
-    /// How to reach the account owner.
-    pub contact_data: Option<ChallengeContactData>,
-}
-
-/// `Config` of the core bank API (the fields this bank serves).
-#[derive(Object)]
-pub struct BankConfig {
-    /// Name of the API.
-    pub name: String,
-    /// libtool-style version of the API this bank implements.
-    pub version: String,
-    /// Currency of the bank.
-    pub currency: String,
-    /// How wallets and frontends should render the currency.
-    pub currency_specification: crate::taler::currency::CurrencySpecification,
-    /// Whether cashin and cashout are served (never here).
-    pub allow_conversion: bool,
-    /// Whether anyone may register (here only the administrator creates accounts).
-    pub allow_registrations: bool,
-    /// Whether accounts may delete themselves.
-    pub allow_deletions: bool,
-    /// Whether account owners may change their legal name.
-    pub allow_edit_name: bool,
-    /// Whether account owners may change their cashout account.
-    pub allow_edit_cashout_payto_uri: bool,
-    /// Debit threshold of new accounts.
-    pub default_debit_threshold: Amount,
-    /// Wire transfer type of the bank's payto URIs.
-    pub wire_type: String,
-}
-
-#[derive(ApiResponse)]
-pub enum AccountFound {
-    /// The account's data.
-    #[oai(status = 200)]
-    Ok(Json<AccountData>),
-}
-
-error_responses!(GetAccountErrors {
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
-    403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
-    404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-    500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
-    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-});
-
-#[derive(ApiResponse)]
-pub enum AccountRegistered {
-    /// The account was created.
-    #[oai(status = 200)]
-    Ok(Json<RegisterAccountResponse>),
-}
-
-#[derive(ApiResponse)]
-pub enum TokenCreated {
-    /// The token.
-    #[oai(status = 200)]
-    Ok(Json<TokenSuccessResponse>),
-}
-
-#[derive(ApiResponse)]
-pub enum TransactionCreated {
-    /// The transfer was recorded (or had been, for a repeated `request_uid`).
-    #[oai(status = 200)]
-    Ok(Json<CreateTransactionResponse>),
-}
-
-error_responses!(PostAccountsErrors {
-    400 => "The request is malformed: bad username, short password, bad payto URI (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
-    409 => "The username or payto URI is taken or reserved (`TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`).",
-    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
-    500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
-    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-});
-
-error_responses!(PostTokenErrors {
-    400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-    404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
-    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-    500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
-    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-});
-
-error_responses!(pub PostTransactionErrors {
-    400 => "The request or its payto URI is invalid, the amount is missing or in another currency (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
-    403 => "The token's scope does not allow transfers (`TALER_EC_GENERIC_FORBIDDEN`).",
-    404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Same account, unknown creditor, amount below the credit fee, a balance that would go below the debit threshold, or a reused request uid (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`).",
-    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
-    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-    500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
-    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
-});
-
-/// A payto URI split into the account key (no query) and its query parameters.
-pub struct Payto {
-    pub key: String,
-    params: Vec<(String, String)>,
-}
-
-impl Payto {
-    pub fn parse(text: &str) -> Result<Payto, ApiError> {
-        let bad = || ApiError::malformed("payto_uri", "payto_uri is not a payto:// URI");
-        let url = url::Url::parse(text).map_err(|_| bad())?;
-        if url.scheme() != "payto" || !url.has_host() || url.path().len() < 2 {
-            return Err(bad());
-        }
-        let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        // The JSON body holds no NUL, but `%00` decodes to one; PostgreSQL stores no
-        // text with NUL, and a subject is stored.
-        if params
-            .iter()
-            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
-        {
-            return Err(ApiError::malformed(
-                "payto_uri",
-                "the payto URI's parameters must not contain NUL (%00)",
-            ));
-        }
-        Ok(Payto {
-            key: format!(
-                "payto://{}{}",
-                url.host_str().unwrap_or_default().to_ascii_lowercase(),
-                url.path()
-            ),
-            params,
-        })
-    }
-
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 pub struct AccountsApi(pub State);
 
@@ -375,7 +76,7 @@ impl AccountsApi {
             None => self.0.config.bank_default_debit_threshold.clone(),
         };
         let password_hash = self.0.logins.hash(&req.password).await?;
-        let internal_payto_uri = super::payto_with_name(&payto_key, &req.name);
+        let internal_payto_uri = crate::bank::payto::payto_with_name(&payto_key, &req.name);
         let username = req.username.clone();
         match store::create_account(
             &self.0.db,
@@ -386,7 +87,7 @@ impl AccountsApi {
                 payto_key,
                 is_public: req.is_public.unwrap_or(false),
                 is_taler_exchange: req.is_taler_exchange.unwrap_or(false),
-                debit_threshold: super::units(&debit_threshold),
+                debit_threshold: crate::bank::ledger::units(&debit_threshold),
                 contact_data: req
                     .contact_data
                     .as_ref()
@@ -398,7 +99,7 @@ impl AccountsApi {
         {
             CreateOutcome::Created => {
                 if let Some(bonus) = &self.0.config.bank_registration_bonus {
-                    super::registration_bonus(&self.0, &username, bonus).await?;
+                    crate::bank::ledger::registration_bonus(&self.0, &username, bonus).await?;
                 }
                 Ok(AccountRegistered::Ok(Json(RegisterAccountResponse {
                     internal_payto_uri,
@@ -508,12 +209,12 @@ impl AccountsApi {
         let currency = &self.0.config.currency;
         let balance = store::balance_of(&a);
         Ok(AccountFound::Ok(Json(AccountData {
-            payto_uri: super::accounts_payto(&a),
+            payto_uri: crate::bank::payto::accounts_payto(&a),
             balance: Balance {
-                amount: super::amount_of(currency, balance),
+                amount: crate::bank::ledger::amount_of(currency, balance),
                 credit_debit_indicator: if balance < 0 { "debit" } else { "credit" }.to_owned(),
             },
-            debit_threshold: super::amount_of(currency, store::threshold_of(&a)),
+            debit_threshold: crate::bank::ledger::amount_of(currency, store::threshold_of(&a)),
             name: a.name,
             is_public: a.is_public,
             is_taler_exchange: a.is_taler_exchange,
@@ -555,7 +256,7 @@ impl AccountsApi {
         let threshold = match &req.debit_threshold {
             Some(t) => {
                 require_currency(t, &self.0.config.currency, "debit_threshold")?;
-                let units = super::units(t);
+                let units = crate::bank::ledger::units(t);
                 if !admin && units != store::threshold_of(&account) {
                     return Err(conflict(
                         ErrorCode::BankNonAdminPatchDebtLimit,
@@ -826,7 +527,7 @@ impl AccountsApi {
             .map(|a| AccountMinimalData {
                 payto_uri: accounts_payto(&a),
                 balance: balance(currency, &a),
-                debit_threshold: super::amount_of(currency, store::threshold_of(&a)),
+                debit_threshold: crate::bank::ledger::amount_of(currency, store::threshold_of(&a)),
                 row_id: a.account_id as u64,
                 username: a.username,
                 name: a.name,

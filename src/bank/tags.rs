@@ -1,0 +1,13 @@
+//! The tags that group the bank spec's operations.
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// The Taler Revenue API of an account.
+    Revenue,
+    /// Accounts, tokens and transfers (a subset of the core bank API).
+    Accounts,
+    /// The Taler Wire Gateway of an exchange's account.
+    WireGateway,
+}
