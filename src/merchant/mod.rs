@@ -21,33 +21,53 @@ use crate::{
     http::{BodyErrorPolicy, MissingAuth, service_endpoint},
 };
 
+/// The operations, grouped by family in the order the spec lists them.
 pub type Api = (
-    instances::config::ConfigApi,
-    instances::management::InstancesApi,
-    instances::tokens::TokensApi,
+    (
+        instances::config::ConfigApi,
+        instances::management::InstancesApi,
+        instances::tokens::TokensApi,
+    ),
     pots::PotsApi,
-    templates::TemplatesApi,
-    templates::otp_devices::OtpDevicesApi,
-    inventory::products::ProductsApi,
-    inventory::categories::CategoriesApi,
+    (
+        templates::TemplatesApi,
+        templates::otp_devices::OtpDevicesApi,
+    ),
+    (
+        inventory::products::ProductsApi,
+        inventory::categories::CategoriesApi,
+    ),
     reports::ReportsApi,
-    orders::OrdersApi,
+    (
+        orders::private::PrivateOrdersApi,
+        orders::wallet::WalletOrdersApi,
+    ),
     accounts::AccountsApi,
 );
 
 pub fn api(state: &State) -> Api {
+    let s = || state.clone();
     (
-        instances::config::ConfigApi(state.clone()),
-        instances::management::InstancesApi(state.clone()),
-        instances::tokens::TokensApi(state.clone()),
-        pots::PotsApi(state.clone()),
-        templates::TemplatesApi(state.clone()),
-        templates::otp_devices::OtpDevicesApi(state.clone()),
-        inventory::products::ProductsApi(state.clone()),
-        inventory::categories::CategoriesApi(state.clone()),
-        reports::ReportsApi(state.clone()),
-        orders::OrdersApi(state.clone()),
-        accounts::AccountsApi(state.clone()),
+        (
+            instances::config::ConfigApi(s()),
+            instances::management::InstancesApi(s()),
+            instances::tokens::TokensApi(s()),
+        ),
+        pots::PotsApi(s()),
+        (
+            templates::TemplatesApi(s()),
+            templates::otp_devices::OtpDevicesApi(s()),
+        ),
+        (
+            inventory::products::ProductsApi(s()),
+            inventory::categories::CategoriesApi(s()),
+        ),
+        reports::ReportsApi(s()),
+        (
+            orders::private::PrivateOrdersApi(s()),
+            orders::wallet::WalletOrdersApi(s()),
+        ),
+        accounts::AccountsApi(s()),
     )
 }
 

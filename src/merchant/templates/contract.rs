@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::taler::text::{CurrencyCode, Text};
 use crate::{
-    merchant::{orders::OrderChoice, templates::inventory_payload::InventoryPayload},
+    merchant::{orders::terms::OrderChoice, templates::inventory_payload::InventoryPayload},
     taler::{Amount, RelativeTime, amount::check_currency},
 };
 

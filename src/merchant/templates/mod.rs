@@ -19,7 +19,10 @@ use crate::{
     http::JsonBody,
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
-        orders::{self, BaseUrl, OrderCreated},
+        orders::{
+            create::{self, OrderCreated},
+            links::BaseUrl,
+        },
         tags::ApiTags,
         templates::contract::{ContractFields, TemplateContractDetails, TemplateType},
     },
@@ -521,7 +524,7 @@ impl TemplatesApi {
             None => ContractFields::default(),
         };
         let request = body.0;
-        let h_post_data = orders::h_post_data(&serde_json::json!({
+        let h_post_data = create::h_post_data(&serde_json::json!({
             "template_id": template_id.0,
             "request": request.to_json(),
         }));
@@ -537,7 +540,7 @@ impl TemplatesApi {
         .await?;
         input.otp_id = otp_id;
         let base = BaseUrl::of(req, &self.0);
-        Ok(orders::create(&self.0, &instance_row, &base, input)
+        Ok(create::create(&self.0, &instance_row, &base, input)
             .await?
             .into())
     }

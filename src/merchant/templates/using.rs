@@ -14,7 +14,10 @@ use crate::{
     http::FormRoute,
     merchant::{
         inventory::{products::stored_product, stock::quantity_of},
-        orders::{ContractProduct, MinimalInventoryProduct, Order, OrderInput},
+        orders::{
+            create::OrderInput,
+            terms::{ContractProduct, MinimalInventoryProduct, Order},
+        },
         templates::{
             contract::{ContractFields, TemplateContractDetails, TemplateType},
             inventory_cart,

@@ -1,0 +1,749 @@
+//! `POST [/instances/$INSTANCE]/private/orders`, and [`create`], which templates use
+//! too: validate the order, price its inventory products, build the contract terms,
+//! store the order and hold its units.
+
+use poem_openapi::{ApiResponse, Object, payload::Json, types::ToJSON};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    State, error_responses,
+    merchant::{
+        accounts::wire_method,
+        instances::management::{self, InstanceSettings},
+        inventory::stock::{free_units, quantity_of},
+        orders::{
+            links::{BaseUrl, claim_token},
+            terms::{ContractProduct, MinimalInventoryProduct, Order},
+        },
+    },
+    store::{
+        self,
+        instances::Instance,
+        orders::{self as store_orders, CreateOutcome, Lock, NewOrder},
+    },
+    taler::{Amount, ApiError, ErrorCode, RelativeTime, Timestamp, contract, keys, secret},
+};
+
+/// Nobody is older.
+const MAX_MINIMUM_AGE: u64 = 120;
+
+/// `PostOrderRequest`.
+#[derive(Object, Debug, Clone)]
+pub struct PostOrderRequest {
+    /// The order; the backend completes it into contract terms.
+    pub order: Order,
+    /// Refund deadline = order time + this delay (instance default if absent).
+    pub refund_delay: Option<RelativeTime>,
+    /// Wire method preferred by the client (`iban`, `x-taler-bank`, ...): the order is
+    /// paid into an active account of that method.
+    #[oai(validator(max_length = 64))]
+    pub payment_target: Option<String>,
+    /// The session for which the payment is made.
+    pub session_id: Option<String>,
+    /// Products from the inventory to add (their units are held until the order is
+    /// paid or deleted).
+    pub inventory_products: Option<Vec<MinimalInventoryProduct>>,
+    /// Locks taken through the inventory's lock API (not offered by this backend; ignored).
+    pub lock_uuids: Option<Vec<String>>,
+    /// Whether claiming needs the claim token returned now (default true).
+    pub create_token: Option<bool>,
+    /// OTP device to associate with the order.
+    pub otp_id: Option<String>,
+}
+
+/// `PostOrderResponse`.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PostOrderResponse {
+    /// Order id of the new (or repeated) order.
+    pub order_id: String,
+    /// Token the wallet must present to claim the order, unless `create_token` was false.
+    pub token: Option<String>,
+}
+
+/// `OutOfStockResponse`: a product has fewer free units than the order needs.
+#[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
+pub struct OutOfStockResponse {
+    /// Product that is out of stock.
+    pub product_id: String,
+    /// Requested quantity (whole units).
+    pub requested_quantity: u64,
+    /// Requested quantity as `<integer>[.<fraction>]`.
+    pub unit_requested_quantity: String,
+    /// Available quantity (whole units).
+    pub available_quantity: u64,
+    /// Available quantity as `<integer>[.<fraction>]`.
+    pub unit_available_quantity: String,
+    /// When the product is expected to be restocked.
+    pub restock_expected: Option<Timestamp>,
+}
+
+#[derive(ApiResponse)]
+pub enum OrderCreated {
+    /// The order was created (or the same request was posted before).
+    #[oai(status = 200)]
+    Ok(Json<PostOrderResponse>),
+    /// An inventory product has fewer free units than the order needs.
+    #[oai(status = 410)]
+    OutOfStock(Json<OutOfStockResponse>),
+}
+
+error_responses!(pub PostOrderErrors {
+    400 => "The order is malformed or its deadlines are impossible (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_PROPOSAL_PARSE_ERROR`, `..._PAY_DEADLINE_IN_PAST`, `..._DELIVERY_DATE_IN_PAST`, `..._REFUND_DEADLINE_IN_PAST`, `..._WIRE_DEADLINE_IS_NEVER`, `..._REFUND_AFTER_WIRE_DEADLINE`).",
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `orders-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance, an inventory product or the OTP device is unknown, or the instance has no active bank account (of the `payment_target` method) (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_PRODUCT_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN`, `TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_INSTANCE_CONFIGURATION_LACKS_WIRE`).",
+    409 => "Another order has this id, or the currency is not the backend's (`TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_ALREADY_EXISTS`, `TALER_EC_MERCHANT_GENERIC_CURRENCY_MISMATCH`).",
+    413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`, `TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+pub fn parse_error(hint: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::MerchantPrivatePostOrdersProposalParseError, hint)
+}
+
+/// A new order id: the year and day of the year it was made, and 13 random Crockford
+/// characters (`2026.327-...`).
+fn generate_order_id(now: Timestamp) -> String {
+    let seconds = match now {
+        Timestamp::Seconds(s) => s,
+        Timestamp::Never => 0,
+    };
+    let (year, day) = crate::taler::time::utc_year_and_day(seconds);
+    let random = keys::encode(&secret::random_bytes::<8>());
+    format!("{year}.{day:03}-{}", &random[..13])
+}
+
+/// What a new order is made of, whoever asked for it (the merchant or a wallet through
+/// a template).
+pub struct OrderInput {
+    pub order: Order,
+    pub refund_delay: Option<RelativeTime>,
+    /// The wire method the client prefers (`payment_target`).
+    pub payment_target: Option<String>,
+    pub session_id: Option<String>,
+    pub inventory: Vec<MinimalInventoryProduct>,
+    pub create_token: bool,
+    pub otp_id: Option<String>,
+    /// The template's `pay_duration`, if a template made the order.
+    pub pay_duration: Option<RelativeTime>,
+    /// Hash of the request, so that posting it again is not a conflict.
+    pub h_post_data: String,
+}
+
+pub enum Created {
+    Ok(PostOrderResponse),
+    OutOfStock(OutOfStockResponse),
+}
+
+impl From<Created> for OrderCreated {
+    fn from(c: Created) -> Self {
+        match c {
+            Created::Ok(r) => OrderCreated::Ok(Json(r)),
+            Created::OutOfStock(r) => OrderCreated::OutOfStock(Json(r)),
+        }
+    }
+}
+
+fn seconds(t: Timestamp) -> i64 {
+    t.to_db()
+}
+
+/// The hash of a request body, for idempotent re-posts.
+pub fn h_post_data(value: &Value) -> String {
+    keys::encode(&Sha256::digest(value.to_string().as_bytes()))
+}
+
+/// Builds the contract terms, stores the order and takes its inventory units: the
+/// steps of the page, in its order (so that a request with several faults gets the
+/// error of the first one, as before).
+pub async fn create(
+    state: &State,
+    instance: &Instance,
+    base: &BaseUrl,
+    input: OrderInput,
+) -> Result<Created, ApiError> {
+    let settings = management::settings_of(instance)?;
+    let currency = state.config.currency.as_str();
+    let now = Timestamp::now();
+    let OrderInput {
+        order,
+        refund_delay,
+        payment_target,
+        session_id,
+        inventory,
+        create_token,
+        otp_id,
+        pay_duration,
+        h_post_data,
+    } = input;
+
+    let (version, amount) = price_of(&order, currency)?;
+    let deadlines = Deadlines::of(&order, refund_delay, pay_duration, &settings, now)?;
+    let order_id = order
+        .order_id
+        .clone()
+        .map(String::from)
+        .unwrap_or_else(|| generate_order_id(now));
+    let priced = price_inventory(state, instance.instance_serial, &order, &inventory).await?;
+    let (account, wire_method) =
+        payment_account(state, instance.instance_serial, payment_target.as_deref()).await?;
+    let otp_serial = otp_serial(state, instance.instance_serial, otp_id.as_deref()).await?;
+
+    let fulfillment_url = order
+        .fulfillment_url
+        .as_ref()
+        .map(|u| u.replacen("${ORDER_ID}", &order_id, 1));
+    let terms = contract_terms(ContractParts {
+        order: &order,
+        version,
+        amount: &amount,
+        currency,
+        order_id: &order_id,
+        fulfillment_url: fulfillment_url.as_deref(),
+        deadlines: &deadlines,
+        products: &priced.products,
+        minimum_age: priced.minimum_age,
+        merchant_base_url: order
+            .merchant_base_url
+            .clone()
+            .unwrap_or_else(|| base.instance_url(&instance.instance_id)),
+        merchant: merchant_of(instance, &settings),
+        instance,
+        h_wire: &account.h_wire,
+        wire_method: &wire_method,
+    })?;
+
+    let new = NewOrder {
+        instance_serial: instance.instance_serial,
+        order_id,
+        contract_terms: terms.to_string(),
+        h_post_data,
+        claim_token_salt: create_token.then(|| secret::random_bytes::<16>().to_vec()),
+        creation_time: seconds(now),
+        pay_deadline: seconds(deadlines.pay),
+        summary: order.summary.clone(),
+        amount: amount.to_string(),
+        fulfillment_url,
+        session_id,
+        otp_serial,
+        locks: priced.locks.iter().map(|(lock, _, _)| *lock).collect(),
+    };
+    store_order(state, instance, new, &priced.locks).await
+}
+
+/// Version 0's `amount` or the first of version 1's `choices`, with the version; every
+/// amount of the order (fees, choices, product prices) in the backend's currency.
+fn price_of(order: &Order, currency: &str) -> Result<(u64, Amount), ApiError> {
+    let version = order.version.unwrap_or(0);
+    let amount = match (version, &order.amount, &order.choices) {
+        (0, Some(amount), None) => amount.clone(),
+        (0, None, _) => return Err(parse_error("order.amount: is required for version 0")),
+        (0, Some(_), Some(_)) => {
+            return Err(parse_error(
+                "order.choices: only version 1 orders have choices",
+            ));
+        }
+        (_, Some(_), _) => return Err(parse_error("order.amount: version 1 orders use choices")),
+        (_, None, None) => return Err(parse_error("order.choices: required for version 1")),
+        (_, None, Some(choices)) => {
+            let first = choices
+                .first()
+                .ok_or_else(|| parse_error("order.choices: must not be empty"))?;
+            if choices.iter().any(|c| {
+                c.inputs.as_ref().is_some_and(|i| !i.is_empty())
+                    || c.outputs.as_ref().is_some_and(|o| !o.is_empty())
+            }) {
+                return Err(parse_error(
+                    "order.choices: token inputs and outputs need token families, which this \
+                     backend does not offer yet",
+                ));
+            }
+            first.amount.clone()
+        }
+    };
+    let mut amounts: Vec<(&str, &Amount)> = vec![("order.amount", &amount)];
+    if let Some(fee) = &order.max_fee {
+        amounts.push(("order.max_fee", fee));
+    }
+    for choice in order.choices.iter().flatten() {
+        amounts.push(("order.choices", &choice.amount));
+        if let Some(fee) = &choice.max_fee {
+            amounts.push(("order.choices", fee));
+        }
+    }
+    for product in order.products.iter().flatten() {
+        if let Some(price) = &product.price {
+            amounts.push(("order.products", price));
+        }
+    }
+    if let Some((field, other)) = amounts.iter().find(|(_, a)| a.currency() != currency) {
+        return Err(ApiError::new(
+            ErrorCode::MerchantGenericCurrencyMismatch,
+            format!(
+                "{field}: currency {} is not the backend's currency {currency}",
+                other.currency()
+            ),
+        )
+        .currency(other.currency()));
+    }
+    Ok((version, amount))
+}
+
+/// The contract's times: from the order where it sets them, else from the template's
+/// pay duration and the instance's default delays.
+struct Deadlines {
+    timestamp: Timestamp,
+    pay: Timestamp,
+    refund: Timestamp,
+    wire_transfer: Timestamp,
+}
+
+impl Deadlines {
+    fn of(
+        order: &Order,
+        refund_delay: Option<RelativeTime>,
+        pay_duration: Option<RelativeTime>,
+        settings: &InstanceSettings,
+        now: Timestamp,
+    ) -> Result<Deadlines, ApiError> {
+        let timestamp = order.timestamp.unwrap_or(now);
+        let pay = order
+            .pay_deadline
+            .unwrap_or_else(|| timestamp.plus(pay_duration.unwrap_or(settings.default_pay_delay)));
+        if pay < now {
+            return Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersPayDeadlineInPast,
+                "order.pay_deadline: is in the past",
+            ));
+        }
+        let refund = order.refund_deadline.unwrap_or_else(|| {
+            timestamp.plus(refund_delay.unwrap_or(settings.default_refund_delay))
+        });
+        if order
+            .refund_deadline
+            .is_some_and(|d| d < now && d != timestamp)
+        {
+            return Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersRefundDeadlineInPast,
+                "order.refund_deadline: is in the past",
+            ));
+        }
+        let wire_transfer = order
+            .wire_transfer_deadline
+            .unwrap_or_else(|| refund.max(pay).plus(settings.default_wire_transfer_delay));
+        if wire_transfer == Timestamp::Never {
+            return Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersWireDeadlineIsNever,
+                "order.wire_transfer_deadline: must not be never",
+            ));
+        }
+        if refund > wire_transfer {
+            return Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersRefundAfterWireDeadline,
+                "order.refund_deadline: is after the wire transfer deadline",
+            ));
+        }
+        if order.delivery_date.is_some_and(|d| d < now) {
+            return Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersDeliveryDateInPast,
+                "order.delivery_date: is in the past",
+            ));
+        }
+        Ok(Deadlines {
+            timestamp,
+            pay,
+            refund,
+            wire_transfer,
+        })
+    }
+}
+
+/// The contract's product lines (the order's own, then the inventory's, priced), the
+/// units to hold, and the minimum age they ask for.
+struct PricedInventory {
+    products: Vec<ContractProduct>,
+    locks: Vec<(Lock, u128, Option<Timestamp>)>,
+    minimum_age: u64,
+}
+
+async fn price_inventory(
+    state: &State,
+    instance_serial: i64,
+    order: &Order,
+    inventory: &[MinimalInventoryProduct],
+) -> Result<PricedInventory, ApiError> {
+    let mut priced = PricedInventory {
+        products: order.products.clone().unwrap_or_default(),
+        locks: Vec::new(),
+        minimum_age: order.minimum_age.unwrap_or(0),
+    };
+    for wanted in inventory {
+        let line = inventory_line(state, instance_serial, wanted).await?;
+        priced.minimum_age = priced.minimum_age.max(line.minimum_age);
+        priced.locks.push(line.lock);
+        priced.products.push(line.product);
+    }
+    Ok(priced)
+}
+
+/// The account the money goes to: the instance's oldest active one (of the method the
+/// client prefers), and its wire method.
+async fn payment_account(
+    state: &State,
+    instance_serial: i64,
+    payment_target: Option<&str>,
+) -> Result<(store::accounts::Account, String), ApiError> {
+    store::accounts::list(&state.db, instance_serial)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .into_iter()
+        .filter(|a| a.active)
+        .find_map(|a| {
+            let method = wire_method(&a.payto_uri)?;
+            payment_target
+                .is_none_or(|t| t.eq_ignore_ascii_case(&method))
+                .then_some((a, method))
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersInstanceConfigurationLacksWire,
+                match payment_target {
+                    Some(t) => format!("the instance has no active bank account for `{t}`"),
+                    None => "the instance has no active bank account to be paid into".to_owned(),
+                },
+            )
+        })
+}
+
+/// The OTP device the order names, if any.
+async fn otp_serial(
+    state: &State,
+    instance_serial: i64,
+    otp_id: Option<&str>,
+) -> Result<Option<i64>, ApiError> {
+    let Some(otp_id) = otp_id else {
+        return Ok(None);
+    };
+    let device = store::otp_devices::find(&state.db, instance_serial, otp_id)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MerchantGenericOtpDeviceUnknown,
+                format!("OTP device `{otp_id}` is unknown"),
+            )
+        })?;
+    Ok(Some(device.otp_serial))
+}
+
+/// The contract's `merchant`: the instance's name and settings.
+fn merchant_of(instance: &Instance, settings: &InstanceSettings) -> Value {
+    let mut merchant = Map::new();
+    merchant.insert("name".into(), json!(instance.name));
+    for (key, value) in [
+        ("email", &settings.email),
+        ("website", &settings.website),
+        ("logo", &settings.logo),
+    ] {
+        if let Some(v) = value {
+            merchant.insert(key.into(), json!(v));
+        }
+    }
+    merchant.insert("address".into(), to_value(&settings.address));
+    merchant.insert("jurisdiction".into(), to_value(&settings.jurisdiction));
+    Value::Object(merchant)
+}
+
+/// What the contract terms are built from, once each step has checked its part.
+struct ContractParts<'a> {
+    order: &'a Order,
+    version: u64,
+    amount: &'a Amount,
+    currency: &'a str,
+    order_id: &'a str,
+    fulfillment_url: Option<&'a str>,
+    deadlines: &'a Deadlines,
+    products: &'a [ContractProduct],
+    minimum_age: u64,
+    merchant_base_url: String,
+    merchant: Value,
+    instance: &'a Instance,
+    h_wire: &'a str,
+    wire_method: &'a str,
+}
+
+/// The contract terms, in the order of the page's `ContractTerms`, with the salts of
+/// their forgettable fields; refuses what cannot be hashed (floating-point numbers in
+/// `extra`) now, not at the wallet's claim.
+fn contract_terms(p: ContractParts<'_>) -> Result<Value, ApiError> {
+    let order = p.order;
+    let mut terms = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(v) = value {
+            terms.insert(key.to_owned(), v);
+        }
+    };
+    for (key, value) in price_terms(order, p.version, p.amount, p.currency) {
+        put(key, Some(value));
+    }
+    put("summary", Some(json!(order.summary)));
+    put("summary_i18n", order.summary_i18n.as_ref().map(to_value));
+    put("order_id", Some(json!(p.order_id)));
+    put(
+        "public_reorder_url",
+        order.public_reorder_url.as_ref().map(to_value),
+    );
+    put("fulfillment_url", p.fulfillment_url.map(|u| json!(u)));
+    put(
+        "fulfillment_message",
+        order.fulfillment_message.as_ref().map(to_value),
+    );
+    put(
+        "fulfillment_message_i18n",
+        order.fulfillment_message_i18n.as_ref().map(to_value),
+    );
+    put(
+        "products",
+        Some(Value::Array(
+            p.products
+                .iter()
+                .map(|p| p.to_json().unwrap_or_default())
+                .collect(),
+        )),
+    );
+    put("timestamp", p.deadlines.timestamp.to_json());
+    put("refund_deadline", p.deadlines.refund.to_json());
+    put("pay_deadline", p.deadlines.pay.to_json());
+    put(
+        "wire_transfer_deadline",
+        p.deadlines.wire_transfer.to_json(),
+    );
+    put("merchant_pub", Some(json!(p.instance.merchant_pub)));
+    put("merchant_base_url", Some(json!(p.merchant_base_url)));
+    put("merchant", Some(p.merchant));
+    put("h_wire", Some(json!(p.h_wire)));
+    put("wire_method", Some(json!(p.wire_method)));
+    put("exchanges", Some(json!([])));
+    put(
+        "delivery_location",
+        order.delivery_location.as_ref().map(to_value),
+    );
+    put(
+        "delivery_date",
+        order.delivery_date.and_then(|d| d.to_json()),
+    );
+    put("auto_refund", order.auto_refund.and_then(|d| d.to_json()));
+    let object = |m: &std::collections::BTreeMap<String, Value>| {
+        Value::Object(m.clone().into_iter().collect())
+    };
+    put("extra", order.extra.as_ref().map(object));
+    put(
+        "minimum_age",
+        (p.minimum_age > 0).then(|| json!(p.minimum_age)),
+    );
+    put("$forgettable", order.forgettable.as_ref().map(object));
+    if p.minimum_age > MAX_MINIMUM_AGE {
+        return Err(parse_error("minimum_age: must be at most 120"));
+    }
+    let mut terms = Value::Object(terms);
+    contract::seed_forgettable(&mut terms).map_err(|e| parse_error(format!("order.{}", e.0)))?;
+    contract::contract_hash(&terms).map_err(|e| parse_error(format!("order: {}", e.0)))?;
+    Ok(terms)
+}
+
+/// The price fields of the terms: `amount` and `max_fee` (version 0), or `version`,
+/// `choices` (without token inputs and outputs, `max_fee` zero if absent) and
+/// `token_families` (version 1).
+fn price_terms(
+    order: &Order,
+    version: u64,
+    amount: &Amount,
+    currency: &str,
+) -> Vec<(&'static str, Value)> {
+    let zero = || Amount::zero(currency).expect("configured currency");
+    if version == 0 {
+        let max_fee = order.max_fee.clone().unwrap_or_else(zero);
+        return vec![
+            ("amount", json!(amount.to_string())),
+            ("max_fee", json!(max_fee.to_string())),
+        ];
+    }
+    let choices: Vec<Value> = order
+        .choices
+        .iter()
+        .flatten()
+        .map(|c| {
+            let mut choice = c.to_json().unwrap_or_default();
+            choice["inputs"] = json!([]);
+            choice["outputs"] = json!([]);
+            if c.max_fee.is_none() {
+                choice["max_fee"] = json!(zero().to_string());
+            }
+            choice
+        })
+        .collect();
+    vec![
+        ("version", json!(1)),
+        ("choices", Value::Array(choices)),
+        ("token_families", json!({})),
+    ]
+}
+
+/// Stores the order, holding its units: the same request again gets the same answer,
+/// another under its id is a conflict, a product short of units is 410.
+async fn store_order(
+    state: &State,
+    instance: &Instance,
+    new: NewOrder,
+    locks: &[(Lock, u128, Option<Timestamp>)],
+) -> Result<Created, ApiError> {
+    let order_id = new.order_id.clone();
+    let available = |p: &store_orders::Product| free_units(p);
+    match store_orders::create(&state.db, new, &available)
+        .await
+        .map_err(ApiError::db_store)?
+    {
+        CreateOutcome::Created => {}
+        CreateOutcome::Repeated(existing) => {
+            // The same request again: the same answer (the token is derived, not stored).
+            let token = existing
+                .claim_token_salt
+                .as_ref()
+                .filter(|_| existing.nonce.is_none())
+                .map(|salt| claim_token(instance, salt));
+            return Ok(Created::Ok(PostOrderResponse {
+                order_id: existing.order_id,
+                token,
+            }));
+        }
+        CreateOutcome::Conflict => {
+            return Err(ApiError::new(
+                ErrorCode::MerchantPrivatePostOrdersAlreadyExists,
+                format!("another order with id `{order_id}` exists"),
+            ));
+        }
+        CreateOutcome::OutOfStock { product, available } => {
+            let (_, wanted, restock) = locks
+                .iter()
+                .find(|(l, _, _)| l.product_serial == product.product_serial)
+                .cloned()
+                .expect("a locked product");
+            return Ok(Created::OutOfStock(OutOfStockResponse {
+                product_id: product.product_id,
+                requested_quantity: (wanted / 1_000_000) as u64,
+                unit_requested_quantity: store_orders::format_millionths(wanted),
+                available_quantity: (available / 1_000_000) as u64,
+                unit_available_quantity: store_orders::format_millionths(available),
+                restock_expected: restock,
+            }));
+        }
+        CreateOutcome::ProductGone => {
+            return Err(ApiError::new(
+                ErrorCode::MerchantGenericProductUnknown,
+                "an inventory product was deleted meanwhile",
+            ));
+        }
+    }
+    state
+        .order_changes
+        .notify(&state.db, instance.instance_serial)
+        .await
+        .map_err(ApiError::db_store)?;
+    let token = new_token(instance, &state.db, instance.instance_serial, &order_id).await?;
+    Ok(Created::Ok(PostOrderResponse { order_id, token }))
+}
+
+/// The claim token of a just-stored order.
+async fn new_token(
+    instance: &Instance,
+    db: &sea_orm::DatabaseConnection,
+    instance_serial: i64,
+    order_id: &str,
+) -> Result<Option<String>, ApiError> {
+    let stored = store_orders::find(db, instance_serial, order_id)
+        .await
+        .map_err(ApiError::db_fetch)?;
+    Ok(stored
+        .and_then(|o| o.claim_token_salt)
+        .map(|salt| claim_token(instance, &salt)))
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// One inventory product of an order: its contract line and the units to hold.
+struct InventoryLine {
+    product: ContractProduct,
+    lock: (Lock, u128, Option<Timestamp>),
+    minimum_age: u64,
+}
+
+async fn inventory_line(
+    state: &State,
+    instance_serial: i64,
+    wanted: &MinimalInventoryProduct,
+) -> Result<InventoryLine, ApiError> {
+    let row = store::inventory::find_product(&state.db, instance_serial, &wanted.product_id)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MerchantGenericProductUnknown,
+                format!("product `{}` is unknown", wanted.product_id),
+            )
+            .detail(wanted.product_id.clone())
+        })?;
+    let p = crate::merchant::inventory::products::stored_product(&row)?;
+    let millionths = quantity_of(
+        wanted.wanted(),
+        p.unit_allow_fraction.unwrap_or(false),
+        p.unit_precision_level.unwrap_or(0),
+    )?;
+    let currency = state.config.currency.as_str();
+    let unit_price = p
+        .prices()
+        .into_iter()
+        .find(|a| a.currency() == currency)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MerchantGenericCurrencyMismatch,
+                format!("product `{}` has no price in {currency}", wanted.product_id),
+            )
+        })?;
+    let price = unit_price
+        .times_millionths(millionths)
+        .ok_or_else(|| parse_error("inventory_products: the price exceeds Taler's limits"))?;
+    let product = ContractProduct {
+        product_id: Some(row.product_id.clone()),
+        product_name: Some(
+            p.product_name
+                .clone()
+                .unwrap_or_else(|| row.product_id.clone()),
+        ),
+        description: p.description.clone(),
+        description_i18n: p.description_i18n.clone(),
+        quantity: (millionths % 1_000_000 == 0).then_some((millionths / 1_000_000) as u64),
+        unit_quantity: Some(store_orders::format_millionths(millionths)),
+        unit: Some(p.unit.clone()),
+        price: Some(price),
+        image: p.image.clone().map(String::from).filter(|i| !i.is_empty()),
+        taxes: p.taxes.clone(),
+        delivery_date: None,
+    };
+    Ok(InventoryLine {
+        product,
+        lock: (
+            Lock {
+                product_serial: row.product_serial,
+                millionths,
+            },
+            millionths,
+            p.next_restock,
+        ),
+        minimum_age: p.minimum_age.unwrap_or(0),
+    })
+}
