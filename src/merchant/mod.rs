@@ -30,7 +30,8 @@ pub type Api = (
     ),
     pots::PotsApi,
     (
-        templates::TemplatesApi,
+        templates::private::TemplatesApi,
+        templates::wallet::WalletTemplatesApi,
         templates::otp_devices::OtpDevicesApi,
     ),
     (
@@ -55,7 +56,8 @@ pub fn api(state: &State) -> Api {
         ),
         pots::PotsApi(s()),
         (
-            templates::TemplatesApi(s()),
+            templates::private::TemplatesApi(s()),
+            templates::wallet::WalletTemplatesApi(s()),
             templates::otp_devices::OtpDevicesApi(s()),
         ),
         (

@@ -81,7 +81,8 @@ fn currency_mismatch(field: &str, found: &str, wanted: &str) -> ApiError {
     .currency(found)
 }
 
-/// Turns the request into the order it asks for.
+/// Turns the request into the order it asks for: the checks every template type
+/// shares, then the rules of the template's type.
 pub async fn order_input(
     state: &State,
     instance_serial: i64,
@@ -92,6 +93,60 @@ pub async fn order_input(
     h_post_data: String,
 ) -> Result<OrderInput, ApiError> {
     let template_type = contract.template_type;
+    check_type(template_id, template_type, &request)?;
+    let fields = &contract.fields;
+    // The currency payments must use: the template's, else its defaults', else the
+    // request's (inventory-cart), else the backend's.
+    let pinned = fields.pinned_currency().or(defaults.pinned_currency());
+    check_amounts(state.config.currency.as_str(), pinned, fields, &request)?;
+    let summary = summary_of(fields, defaults, &request)?;
+
+    let mut order = empty_order(fields.minimum_age.or(defaults.minimum_age));
+    let mut inventory = Vec::new();
+    let mut session_id = None;
+    let tip = request.tip.clone().filter(|t| !t.is_zero());
+    match template_type {
+        TemplateType::FixedOrder => fixed_order(fields, defaults, &request, &tip, &mut order)?,
+        TemplateType::InventoryCart => {
+            let cart = Cart {
+                state,
+                instance_serial,
+                fields,
+                pinned,
+                request: &request,
+                tip: &tip,
+            };
+            inventory = cart.order(&mut order, summary.is_none()).await?;
+        }
+        TemplateType::Paivana => session_id = Some(paivana(fields, &request, &mut order)?),
+    }
+    if order.summary.is_empty() {
+        order.summary = summary.ok_or_else(|| {
+            bad_request(
+                ErrorCode::MerchantPostUsingTemplatesNoSummary,
+                "summary: the template has none, so the request must give one",
+            )
+        })?;
+    }
+    Ok(OrderInput {
+        order,
+        refund_delay: None,
+        payment_target: None,
+        session_id,
+        inventory,
+        create_token: true,
+        otp_id: None,
+        pay_duration: fields.pay_duration.or(defaults.pay_duration),
+        h_post_data,
+    })
+}
+
+/// The request names the template's type, and fields of another type are refused.
+fn check_type(
+    template_id: &str,
+    template_type: TemplateType,
+    request: &UsingTemplateDetailsRequest,
+) -> Result<(), ApiError> {
     let asked = request.template_type.as_deref().unwrap_or("fixed-order");
     if asked != template_type.as_str() {
         return Err(bad_request(
@@ -118,13 +173,17 @@ pub async fn order_input(
         "paivana_id",
         request.paivana_id.is_some(),
         TemplateType::Paivana,
-    )?;
+    )
+}
 
-    let fields = &contract.fields;
-    let backend = state.config.currency.as_str();
-    // The currency payments must use: the template's, else its defaults', else the
-    // request's (inventory-cart), else the backend's.
-    let pinned = fields.pinned_currency().or(defaults.pinned_currency());
+/// `amount` and `tip` in the pinned currency and the backend's, in one currency, and a
+/// tip only where the template asks for one.
+fn check_amounts(
+    backend: &str,
+    pinned: Option<&str>,
+    fields: &ContractFields,
+    request: &UsingTemplateDetailsRequest,
+) -> Result<(), ApiError> {
     for (field, amount) in [("amount", &request.amount), ("tip", &request.tip)] {
         if let Some(a) = amount {
             if let Some(pin) = pinned
@@ -148,21 +207,29 @@ pub async fn order_input(
             "tip: the template does not ask for a tip",
         ));
     }
+    Ok(())
+}
 
-    // Summary: the template's is fixed; else the request's, else the default.
-    let summary = match (&fields.summary, &request.summary) {
-        (Some(fixed), Some(asked)) if fixed != asked => {
-            return Err(bad_request(
-                ErrorCode::MerchantPostUsingTemplatesSummaryConflictTemplatesContractSubject,
-                "summary: the template fixes the summary",
-            ));
-        }
-        (Some(fixed), _) => Some(fixed.clone()),
-        (None, Some(asked)) => Some(asked.clone()),
-        (None, None) => defaults.summary.clone(),
-    };
+/// The summary: the template's is fixed; else the request's, else the default.
+fn summary_of(
+    fields: &ContractFields,
+    defaults: &ContractFields,
+    request: &UsingTemplateDetailsRequest,
+) -> Result<Option<String>, ApiError> {
+    match (&fields.summary, &request.summary) {
+        (Some(fixed), Some(asked)) if fixed != asked => Err(bad_request(
+            ErrorCode::MerchantPostUsingTemplatesSummaryConflictTemplatesContractSubject,
+            "summary: the template fixes the summary",
+        )),
+        (Some(fixed), _) => Ok(Some(fixed.clone())),
+        (None, Some(asked)) => Ok(Some(asked.clone())),
+        (None, None) => Ok(defaults.summary.clone()),
+    }
+}
 
-    let mut order = Order {
+/// An order with nothing set but the minimum age; the template's type fills it in.
+fn empty_order(minimum_age: Option<u64>) -> Order {
+    Order {
         version: None,
         amount: None,
         max_fee: None,
@@ -174,7 +241,7 @@ pub async fn order_input(
         fulfillment_url: None,
         fulfillment_message: None,
         fulfillment_message_i18n: None,
-        minimum_age: fields.minimum_age.or(defaults.minimum_age),
+        minimum_age,
         products: None,
         timestamp: None,
         refund_deadline: None,
@@ -186,10 +253,12 @@ pub async fn order_input(
         auto_refund: None,
         extra: None,
         forgettable: None,
-    };
-    let mut inventory = Vec::new();
-    let mut session_id = None;
-    let tip_line = |tip: &Amount| ContractProduct {
+    }
+}
+
+/// The contract line of a tip.
+fn tip_line(tip: &Amount) -> ContractProduct {
+    ContractProduct {
         product_id: None,
         product_name: Some("Tip".to_owned()),
         description: "Tip".to_owned(),
@@ -201,198 +270,234 @@ pub async fn order_input(
         image: None,
         taxes: None,
         delivery_date: None,
-    };
-    let tip = request.tip.clone().filter(|t| !t.is_zero());
+    }
+}
 
-    match template_type {
-        TemplateType::FixedOrder => {
-            let total = match (&fields.amount, &request.amount) {
-                // A fixed price: the request may only repeat it (with the tip added).
-                (Some(fixed), asked) => {
-                    let total = match &tip {
-                        Some(t) => fixed.checked_add(t).ok_or_else(|| {
-                            amount_conflict("tip: the total exceeds Taler's limits")
-                        })?,
-                        None => fixed.clone(),
-                    };
-                    if asked.as_ref().is_some_and(|a| *a != total) {
-                        return Err(amount_conflict(format!(
-                            "amount: the template fixes the price at {fixed}"
-                        )));
-                    }
-                    total
-                }
-                (None, Some(asked)) => asked.clone(),
-                (None, None) => defaults.amount.clone().ok_or_else(|| {
-                    bad_request(
-                        ErrorCode::MerchantPostUsingTemplatesNoAmount,
-                        "amount: the template has no price, so the request must give one",
-                    )
-                })?,
-            };
-            if let Some(t) = &tip {
-                if total.checked_sub(t).is_none() {
-                    return Err(amount_conflict("tip: exceeds the amount it is part of"));
-                }
-                order.products = Some(vec![tip_line(t)]);
-            }
-            order.amount = Some(total);
-        }
-        TemplateType::InventoryCart => {
-            let currency = pinned
-                .or(request.amount.as_ref().map(Amount::currency))
-                .or(request.tip.as_ref().map(Amount::currency))
-                .ok_or_else(|| {
-                    bad_request(
-                        ErrorCode::MerchantPostUsingTemplatesNoCurrency,
-                        "the template fixes no currency: give `amount` in the currency to pay in",
-                    )
-                })?
-                .to_owned();
-            let selection = request.inventory_selection.clone().unwrap_or_default();
-            if selection.is_empty() {
-                return Err(ApiError::malformed(
-                    "inventory_selection",
-                    "inventory_selection: select at least one product",
-                ));
-            }
-            if selection.len() > limits::MAX_ITEMS {
-                return Err(ApiError::malformed(
-                    "inventory_selection",
-                    format!("inventory_selection: at most {} entries", limits::MAX_ITEMS),
-                ));
-            }
-            if fields.choose_one == Some(true) && selection.len() != 1 {
-                return Err(bad_request(
-                    ErrorCode::MerchantPostUsingTemplatesWrongProduct,
-                    "inventory_selection: the template lets the customer choose exactly one product",
-                ));
-            }
-            let mut total = Amount::zero(&currency).map_err(|e| ApiError::db_fetch(e.0))?;
-            let mut names = Vec::new();
-            for entry in &selection {
-                let row =
-                    store::inventory::find_product(&state.db, instance_serial, &entry.product_id)
-                        .await
-                        .map_err(ApiError::db_fetch)?
-                        .ok_or_else(|| {
-                            ApiError::new(
-                                ErrorCode::MerchantGenericProductUnknown,
-                                format!("product `{}` is unknown", entry.product_id),
-                            )
-                            .detail(entry.product_id.clone())
-                        })?;
-                let p = stored_product(&row)?;
-                let categories = p.categories.clone().unwrap_or_default();
-                if !inventory_cart::selects(fields, &row.product_id, &categories) {
-                    return Err(bad_request(
-                        ErrorCode::MerchantPostUsingTemplatesWrongProduct,
-                        format!(
-                            "product `{}` is not offered by this template",
-                            row.product_id
-                        ),
-                    ));
-                }
-                let wanted = MinimalInventoryProduct {
-                    product_id: row.product_id.clone(),
-                    quantity: None,
-                    unit_quantity: Some(entry.quantity.clone()),
-                };
-                let millionths = quantity_of(
-                    wanted.wanted(),
-                    p.unit_allow_fraction.unwrap_or(false),
-                    p.unit_precision_level.unwrap_or(0),
-                )?;
-                let unit_price = p
-                    .prices()
-                    .into_iter()
-                    .find(|a| a.currency() == currency)
-                    .ok_or_else(|| {
-                        bad_request(
-                            ErrorCode::MerchantGenericCurrencyMismatch,
-                            format!("product `{}` has no price in {currency}", row.product_id),
-                        )
-                    })?;
-                let line = unit_price
-                    .times_millionths(millionths)
-                    .and_then(|price| total.checked_add(&price))
-                    .ok_or_else(|| amount_conflict("the total exceeds Taler's limits"))?;
-                total = line;
-                names.push(p.product_name.clone().unwrap_or(row.product_id.clone()));
-                inventory.push(wanted);
-            }
-            if let Some(t) = &tip {
-                total = total
+/// fixed-order: the template's price (the request may only repeat it, with the tip
+/// added), else the request's, else the default; the tip as a line of its own.
+fn fixed_order(
+    fields: &ContractFields,
+    defaults: &ContractFields,
+    request: &UsingTemplateDetailsRequest,
+    tip: &Option<Amount>,
+    order: &mut Order,
+) -> Result<(), ApiError> {
+    let total = match (&fields.amount, &request.amount) {
+        (Some(fixed), asked) => {
+            let total = match tip {
+                Some(t) => fixed
                     .checked_add(t)
-                    .ok_or_else(|| amount_conflict("tip: the total exceeds Taler's limits"))?;
-                order.products = Some(vec![tip_line(t)]);
-            }
-            if request.amount.as_ref().is_some_and(|a| *a != total) {
+                    .ok_or_else(|| amount_conflict("tip: the total exceeds Taler's limits"))?,
+                None => fixed.clone(),
+            };
+            if asked.as_ref().is_some_and(|a| *a != total) {
                 return Err(amount_conflict(format!(
-                    "amount: the selected products with the tip cost {total}"
+                    "amount: the template fixes the price at {fixed}"
                 )));
             }
-            order.amount = Some(total);
-            if summary.is_none() {
-                let mut joined = names.join(", ");
-                if joined.chars().count() > limits::MAX_TEXT_CHARS {
-                    joined = format!("{} products", names.len());
-                }
-                order.summary = joined;
-            }
+            total
         }
-        TemplateType::Paivana => {
-            if request.amount.is_some() {
-                return Err(amount_conflict(
-                    "amount: a paivana template's choices fix the prices",
-                ));
-            }
-            let website = request
-                .website
-                .clone()
-                .ok_or_else(|| ApiError::malformed("website", "website: is required"))?;
-            url::Url::parse(&website)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https"))
-                .ok_or_else(|| ApiError::malformed("website", "website: must be an http(s) URL"))?;
-            if let Some(regex) = &fields.website_regex {
-                let re = regex::Regex::new(regex).map_err(ApiError::db_fetch)?;
-                if !re.is_match(&website) {
-                    return Err(ApiError::malformed(
-                        "website",
-                        "website: the template does not cover this website",
-                    ));
-                }
-            }
-            let paivana_id = request
-                .paivana_id
-                .clone()
-                .ok_or_else(|| ApiError::malformed("paivana_id", "paivana_id: is required"))?;
-            order.version = Some(1);
-            order.choices = fields.choices.clone();
-            order.fulfillment_url = Some(website);
-            session_id = Some(paivana_id);
-        }
-    }
-    if order.summary.is_empty() {
-        order.summary = summary.ok_or_else(|| {
+        (None, Some(asked)) => asked.clone(),
+        (None, None) => defaults.amount.clone().ok_or_else(|| {
             bad_request(
-                ErrorCode::MerchantPostUsingTemplatesNoSummary,
-                "summary: the template has none, so the request must give one",
+                ErrorCode::MerchantPostUsingTemplatesNoAmount,
+                "amount: the template has no price, so the request must give one",
             )
-        })?;
+        })?,
+    };
+    if let Some(t) = tip {
+        if total.checked_sub(t).is_none() {
+            return Err(amount_conflict("tip: exceeds the amount it is part of"));
+        }
+        order.products = Some(vec![tip_line(t)]);
     }
-    Ok(OrderInput {
-        order,
-        refund_delay: None,
-        payment_target: None,
-        session_id,
-        inventory,
-        create_token: true,
-        otp_id: None,
-        pay_duration: fields.pay_duration.or(defaults.pay_duration),
-        h_post_data,
-    })
+    order.amount = Some(total);
+    Ok(())
+}
+
+/// inventory-cart: the selected products, priced in the payment's currency.
+struct Cart<'a> {
+    state: &'a State,
+    instance_serial: i64,
+    fields: &'a ContractFields,
+    pinned: Option<&'a str>,
+    request: &'a UsingTemplateDetailsRequest,
+    tip: &'a Option<Amount>,
+}
+
+impl Cart<'_> {
+    /// Prices the selection into `order` (its summary the products' names when
+    /// `name_it`) and returns the inventory products the order holds.
+    async fn order(
+        &self,
+        order: &mut Order,
+        name_it: bool,
+    ) -> Result<Vec<MinimalInventoryProduct>, ApiError> {
+        let request = self.request;
+        let currency = self
+            .pinned
+            .or(request.amount.as_ref().map(Amount::currency))
+            .or(request.tip.as_ref().map(Amount::currency))
+            .ok_or_else(|| {
+                bad_request(
+                    ErrorCode::MerchantPostUsingTemplatesNoCurrency,
+                    "the template fixes no currency: give `amount` in the currency to pay in",
+                )
+            })?
+            .to_owned();
+        let selection = self.selection()?;
+        let mut total = Amount::zero(&currency).map_err(|e| ApiError::db_fetch(e.0))?;
+        let mut names = Vec::new();
+        let mut inventory = Vec::new();
+        for entry in &selection {
+            let (wanted, price, name) = self.line(entry, &currency).await?;
+            total = total
+                .checked_add(&price)
+                .ok_or_else(|| amount_conflict("the total exceeds Taler's limits"))?;
+            names.push(name);
+            inventory.push(wanted);
+        }
+        if let Some(t) = self.tip {
+            total = total
+                .checked_add(t)
+                .ok_or_else(|| amount_conflict("tip: the total exceeds Taler's limits"))?;
+            order.products = Some(vec![tip_line(t)]);
+        }
+        if request.amount.as_ref().is_some_and(|a| *a != total) {
+            return Err(amount_conflict(format!(
+                "amount: the selected products with the tip cost {total}"
+            )));
+        }
+        order.amount = Some(total);
+        if name_it {
+            let mut joined = names.join(", ");
+            if joined.chars().count() > limits::MAX_TEXT_CHARS {
+                joined = format!("{} products", names.len());
+            }
+            order.summary = joined;
+        }
+        Ok(inventory)
+    }
+
+    /// The selection: at least one entry, at most `MAX_ITEMS`, exactly one where the
+    /// template says `choose_one`.
+    fn selection(&self) -> Result<Vec<InventorySelectionEntry>, ApiError> {
+        let selection = self.request.inventory_selection.clone().unwrap_or_default();
+        if selection.is_empty() {
+            return Err(ApiError::malformed(
+                "inventory_selection",
+                "inventory_selection: select at least one product",
+            ));
+        }
+        if selection.len() > limits::MAX_ITEMS {
+            return Err(ApiError::malformed(
+                "inventory_selection",
+                format!("inventory_selection: at most {} entries", limits::MAX_ITEMS),
+            ));
+        }
+        if self.fields.choose_one == Some(true) && selection.len() != 1 {
+            return Err(bad_request(
+                ErrorCode::MerchantPostUsingTemplatesWrongProduct,
+                "inventory_selection: the template lets the customer choose exactly one product",
+            ));
+        }
+        Ok(selection)
+    }
+
+    /// One selected product: offered by the template, in a quantity its unit allows,
+    /// with a price in `currency`. Its price for that quantity and its name.
+    async fn line(
+        &self,
+        entry: &InventorySelectionEntry,
+        currency: &str,
+    ) -> Result<(MinimalInventoryProduct, Amount, String), ApiError> {
+        let row =
+            store::inventory::find_product(&self.state.db, self.instance_serial, &entry.product_id)
+                .await
+                .map_err(ApiError::db_fetch)?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::MerchantGenericProductUnknown,
+                        format!("product `{}` is unknown", entry.product_id),
+                    )
+                    .detail(entry.product_id.clone())
+                })?;
+        let p = stored_product(&row)?;
+        let categories = p.categories.clone().unwrap_or_default();
+        if !inventory_cart::selects(self.fields, &row.product_id, &categories) {
+            return Err(bad_request(
+                ErrorCode::MerchantPostUsingTemplatesWrongProduct,
+                format!(
+                    "product `{}` is not offered by this template",
+                    row.product_id
+                ),
+            ));
+        }
+        let wanted = MinimalInventoryProduct {
+            product_id: row.product_id.clone(),
+            quantity: None,
+            unit_quantity: Some(entry.quantity.clone()),
+        };
+        let millionths = quantity_of(
+            wanted.wanted(),
+            p.unit_allow_fraction.unwrap_or(false),
+            p.unit_precision_level.unwrap_or(0),
+        )?;
+        let unit_price = p
+            .prices()
+            .into_iter()
+            .find(|a| a.currency() == currency)
+            .ok_or_else(|| {
+                bad_request(
+                    ErrorCode::MerchantGenericCurrencyMismatch,
+                    format!("product `{}` has no price in {currency}", row.product_id),
+                )
+            })?;
+        let price = unit_price
+            .times_millionths(millionths)
+            .ok_or_else(|| amount_conflict("the total exceeds Taler's limits"))?;
+        let name = p.product_name.clone().unwrap_or(row.product_id.clone());
+        Ok((wanted, price, name))
+    }
+}
+
+/// paivana: the template's choices, the website as the fulfillment URL (covered by the
+/// template's `website_regex`); the Paivana id becomes the session id.
+fn paivana(
+    fields: &ContractFields,
+    request: &UsingTemplateDetailsRequest,
+    order: &mut Order,
+) -> Result<String, ApiError> {
+    if request.amount.is_some() {
+        return Err(amount_conflict(
+            "amount: a paivana template's choices fix the prices",
+        ));
+    }
+    let website = request
+        .website
+        .clone()
+        .ok_or_else(|| ApiError::malformed("website", "website: is required"))?;
+    url::Url::parse(&website)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| ApiError::malformed("website", "website: must be an http(s) URL"))?;
+    if let Some(regex) = &fields.website_regex {
+        let re = regex::Regex::new(regex).map_err(ApiError::db_fetch)?;
+        if !re.is_match(&website) {
+            return Err(ApiError::malformed(
+                "website",
+                "website: the template does not cover this website",
+            ));
+        }
+    }
+    let paivana_id = request
+        .paivana_id
+        .clone()
+        .ok_or_else(|| ApiError::malformed("paivana_id", "paivana_id: is required"))?;
+    order.version = Some(1);
+    order.choices = fields.choices.clone();
+    order.fulfillment_url = Some(website);
+    Ok(paivana_id)
 }
 
 /// `POST [/instances/$INSTANCE]/templates/$TEMPLATE_ID` takes a URL-encoded form too (a
