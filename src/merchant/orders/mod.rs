@@ -8,6 +8,7 @@
 //! past "claimed", and unpaid orders are deleted once their pay deadline passed
 //! (`lifecycle`).
 
+pub mod contract_terms;
 pub mod create;
 pub mod forget;
 pub mod lifecycle;
