@@ -10,7 +10,7 @@ use crate::{
     http::JsonBody,
     merchant::{
         instances::auth::{self, Permission},
-        inventory::products::stored_product,
+        inventory::details::stored_product,
         tags::ApiTags,
         templates::inventory_cart::i18n,
     },

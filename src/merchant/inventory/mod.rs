@@ -1,6 +1,7 @@
-//! The inventory: `private/products` and `private/categories`, and the stock that
-//! orders hold.
+//! The inventory: `private/products` (the operations in `products`, a product's
+//! details in `details`) and `private/categories`, and the stock that orders hold.
 
 pub mod categories;
+pub mod details;
 pub mod products;
 pub mod stock;

@@ -7,10 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     merchant::{
         instances::management::InstanceSettings,
-        orders::{
-            create::parse_error,
-            terms::{ContractProduct, Order},
-        },
+        orders::terms::{ContractProduct, Order},
     },
     store::instances::Instance,
     taler::{Amount, ApiError, ErrorCode, RelativeTime, Timestamp, contract},
@@ -243,4 +240,9 @@ pub fn price_terms(
 
 pub fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// The order cannot become contract terms: the hint says why.
+pub fn parse_error(hint: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::MerchantPrivatePostOrdersProposalParseError, hint)
 }

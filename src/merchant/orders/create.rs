@@ -11,9 +11,9 @@ use crate::{
     merchant::{
         accounts::wire_method,
         instances::management::{self},
-        inventory::stock::{free_units, quantity_of},
+        inventory::{details::free_units, stock::quantity_of},
         orders::{
-            contract_terms::{ContractParts, Deadlines, contract_terms, merchant_of},
+            contract_terms::{ContractParts, Deadlines, contract_terms, merchant_of, parse_error},
             links::{BaseUrl, claim_token},
             terms::{ContractProduct, MinimalInventoryProduct, Order},
         },
@@ -97,10 +97,6 @@ error_responses!(pub PostOrderErrors {
     413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`, `TALER_EC_GENERIC_DB_FETCH_FAILED`).",
 });
-
-pub fn parse_error(hint: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::MerchantPrivatePostOrdersProposalParseError, hint)
-}
 
 /// A new order id: the year and day of the year it was made, and 13 random Crockford
 /// characters (`2026.327-...`).
@@ -469,7 +465,7 @@ async fn inventory_line(
             )
             .detail(wanted.product_id.clone())
         })?;
-    let p = crate::merchant::inventory::products::stored_product(&row)?;
+    let p = crate::merchant::inventory::details::stored_product(&row)?;
     let millionths = quantity_of(
         wanted.wanted(),
         p.unit_allow_fraction.unwrap_or(false),

@@ -14,7 +14,7 @@ use crate::taler::text::{OrderId, Text, UnitQuantity};
 use crate::{
     merchant::{
         instances::management::Location,
-        inventory::{products::Tax, stock::Wanted},
+        inventory::{details::Tax, stock::Wanted},
     },
     taler::{Amount, EddsaPublicKey, RelativeTime, Timestamp},
 };

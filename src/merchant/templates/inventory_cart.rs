@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{
     State,
     merchant::{
-        inventory::{products::stored_product, stock::free_units},
+        inventory::details::{free_units, stored_product},
         templates::{
             contract::ContractFields,
             inventory_payload::{

@@ -13,7 +13,7 @@ use crate::{
     State,
     http::FormRoute,
     merchant::{
-        inventory::{products::stored_product, stock::quantity_of},
+        inventory::{details::stored_product, stock::quantity_of},
         orders::{
             create::OrderInput,
             terms::{ContractProduct, MinimalInventoryProduct, Order},
