@@ -38,7 +38,10 @@ pub type Api = (
         inventory::products::ProductsApi,
         inventory::categories::CategoriesApi,
     ),
-    reports::ReportsApi,
+    (
+        reports::private::ReportsApi,
+        reports::public::GenerateReportApi,
+    ),
     (
         orders::private::PrivateOrdersApi,
         orders::wallet::WalletOrdersApi,
@@ -64,7 +67,10 @@ pub fn api(state: &State) -> Api {
             inventory::products::ProductsApi(s()),
             inventory::categories::CategoriesApi(s()),
         ),
-        reports::ReportsApi(s()),
+        (
+            reports::private::ReportsApi(s()),
+            reports::public::GenerateReportApi(s()),
+        ),
         (
             orders::private::PrivateOrdersApi(s()),
             orders::wallet::WalletOrdersApi(s()),

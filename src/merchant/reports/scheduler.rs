@@ -16,7 +16,7 @@ use tokio::{task::JoinSet, time::sleep};
 
 use crate::{
     State,
-    merchant::reports::{self, RunFailure, now_us},
+    merchant::reports::run::{self, RunFailure, now_us},
     store::reports::{self as store, Report, RunOutcome},
     taler::ErrorCode,
 };
@@ -67,7 +67,7 @@ fn lease_us(state: &State) -> i64 {
         .map(|g| g.timeout_secs)
         .max()
         .unwrap_or(0);
-    ((reports::FETCH_TIMEOUT.as_secs() + slowest + 30) * 1_000_000) as i64
+    ((run::FETCH_TIMEOUT.as_secs() + slowest + 30) * 1_000_000) as i64
 }
 
 async fn tick(state: &State, runs: &mut JoinSet<()>, held: &Leases) {
@@ -121,6 +121,6 @@ async fn deliver(state: &State, report: &Report) -> Result<(), RunFailure> {
             source_error: None,
         });
     };
-    let (_, content) = reports::generate(state, report).await?;
-    reports::transmit(generator, report, &content).await
+    let (_, content) = run::generate(state, report).await?;
+    run::transmit(generator, report, &content).await
 }
