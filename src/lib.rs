@@ -11,58 +11,22 @@ pub mod longpoll;
 pub mod merchant;
 pub mod notifier;
 pub mod serve;
+pub mod state;
 pub mod store;
 pub mod swagger;
 pub mod taler;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use poem::{Endpoint, EndpointExt, Route, middleware::CatchPanic};
-use poem_openapi::{ApiResponse, LicenseObject, OpenApi, OpenApiService};
+use poem_openapi::{LicenseObject, OpenApi, OpenApiService};
 use sea_orm::DatabaseConnection;
 
 pub use config::Config;
 
-/// Everything a handler needs.
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub config: Config,
-    /// Wakes long pollers of the bank's histories.
-    pub incoming: notifier::Notifier,
-    /// The bank's `admin` account (its id): source of bonuses, receiver of fees.
-    pub bank_admin_account: i64,
-    /// Wakes long pollers of orders (by instance serial): a claim, a new order.
-    pub order_changes: notifier::Notifier,
-    /// History pages shared by the long pollers one wake woke.
-    pub history_looks:
-        notifier::SharedLooks<bank::revenue::SharedPageKey, bank::revenue::SharedPage>,
-    /// This server's own base URL (`http://host:port`), known once it listens; the
-    /// report scheduler requests data sources through it.
-    pub self_url: std::sync::OnceLock<String>,
-    /// HTTP client for requests the server makes itself.
-    pub http: reqwest::Client,
-    /// Password checks: the bounded hashing pool and the login throttle.
-    pub logins: taler::login::Logins,
-}
+pub use state::{AppState, State};
 
-fn logins(config: &Config) -> taler::login::Logins {
-    let l = &config.limits;
-    taler::login::Logins {
-        pool: taler::password::PasswordPool::new(l.password_workers, l.password_queue),
-        throttle: taler::throttle::LoginThrottle::new(l.login),
-        verified: Default::default(),
-    }
-}
-
-pub type State = Arc<AppState>;
-
-/// The answer of operations that succeed without a body.
-#[derive(ApiResponse)]
-pub enum NoContent {
-    /// The operation succeeded.
-    #[oai(status = 204)]
-    Done,
-}
+pub use http::NoContent;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -133,17 +97,13 @@ impl Services {
 
 /// The specs of a configuration, without a database.
 pub fn specs(config: Config) -> [(&'static str, String); 3] {
-    let state = Arc::new(AppState {
-        db: DatabaseConnection::default(),
-        logins: logins(&config),
+    let state = AppState::new(
+        DatabaseConnection::default(),
         config,
-        incoming: notifier::Notifier::local(),
-        order_changes: notifier::Notifier::local(),
-        bank_admin_account: 0,
-        history_looks: Default::default(),
-        self_url: Default::default(),
-        http: reqwest::Client::new(),
-    });
+        notifier::Notifier::local(),
+        notifier::Notifier::local(),
+        0,
+    );
     Services::new(&state).specs()
 }
 
@@ -172,23 +132,24 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
     let order_changes = notifier::Notifier::start(&config.database_url, schema, "orders")
         .await
         .map_err(|e| format!("cannot listen for order notifications: {e}"))?;
-    Ok(Arc::new(AppState {
+    Ok(AppState::new(
         db,
-        logins: logins(&config),
         config,
         incoming,
         order_changes,
         bank_admin_account,
-        history_looks: Default::default(),
-        self_url: Default::default(),
-        http: reqwest::Client::new(),
-    }))
+    ))
 }
 
 /// The whole application: three services, Swagger UI, and the Taler error edge.
 pub fn build(state: &State) -> impl Endpoint + 'static {
     let c = &state.config;
     let services = Services::new(state);
+    let _ = state
+        .merchant_paths
+        .set(http::AllowedMethods::from_spec(&http::published_spec(
+            &services.merchant,
+        )));
     let swagger = swagger::endpoint(&[
         ("merchant", format!("{}openapi.json", c.merchant_base)),
         ("bank", format!("{}openapi.json", c.bank_base)),
@@ -210,9 +171,11 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
         )
         .nest("/swagger-ui", swagger)
         .with(http::TalerEdge {
-            max_upload_bytes: c.max_upload_bytes,
-            body_timeout: c.limits.body_timeout,
-            forms: vec![merchant::templates::using::form_route(&c.merchant_base)],
+            body: http::body::BodyRules {
+                max_upload_bytes: c.max_upload_bytes,
+                body_timeout: c.limits.body_timeout,
+                forms: vec![merchant::templates::using::form_route(&c.merchant_base)],
+            },
         })
         .with(CatchPanic::new().with_handler(http::panic_response))
 }

@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 
 use crate::{
-    AppState,
+    state::AppState,
     store::bank::{self, Account},
     taler::{ApiError, ErrorCode, Timestamp, secret},
 };

@@ -1,7 +1,7 @@
 //! The bank's ledger: its own `admin` account, where money comes from and fees go,
 //! amounts as integers of 10^-8 units, and the registration bonus.
 
-use crate::{State, bank::payto::PAYTO_HOST};
+use crate::{bank::payto::PAYTO_HOST, state::State};
 
 /// The bank's own account: the source of registration bonuses and the receiver of
 /// fees, so that all balances always sum to zero.

@@ -7,7 +7,6 @@ use poem_openapi::{
 };
 
 use crate::{
-    AppState, State,
     bank::{
         auth::{self, BankCredentials, Need},
         payto::{accounts_payto, payto_with_name},
@@ -15,6 +14,8 @@ use crate::{
     },
     error_responses,
     longpoll::{self, MayPark},
+    state::AppState,
+    state::State,
     store::bank as store,
     taler::{
         Amount, ApiError, Timestamp,
@@ -189,10 +190,16 @@ impl RevenueApi {
                         // and its answer's bytes.
                         Some(seq) => {
                             let key = (id, page.offset, page.count, seq);
+                            // Kept as bytes: the state names no bank type.
+                            let shared = || async {
+                                let page = look(&state, id, page, &credit_account).await;
+                                page.map(|found| found.map(JsonBytes::into_bytes))
+                            };
                             state
                                 .history_looks
-                                .get(key, || look(&state, id, page, &credit_account))
+                                .get(key, shared)
                                 .await
+                                .map(|found| found.map(JsonBytes::from_encoded))
                         }
                         None => look(&state, id, page, &credit_account).await,
                     }
@@ -250,11 +257,8 @@ fn transactions(
         .collect()
 }
 
-/// A history page shared by the pollers one wake woke: account, offset, count, wake.
-pub type SharedPageKey = (i64, i64, u64, u64);
-
-/// What they share.
-/// Its answer, encoded (`None`: the page is empty).
+/// A page's answer, encoded (`None`: the page is empty); the pollers one wake woke
+/// share it (`AppState::history_looks`).
 pub type SharedPage = Result<Option<JsonBytes<RevenueIncomingHistory>>, ApiError>;
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use poem_openapi::{
 
 use crate::taler::text::{PaytoUri, Text};
 use crate::{
-    State,
     bank::{
         auth::{self, BankCredentials, Need},
         payto::{Payto, accounts_payto},
@@ -20,6 +19,7 @@ use crate::{
     error_responses,
     http::JsonBody,
     longpoll::{self, MayPark},
+    state::State,
     store::bank::{self as store, HistoryKind, Movement},
     taler::{
         Amount, ApiError, ErrorCode, Timestamp, keys,

@@ -13,7 +13,6 @@ use poem_openapi::{
 
 use crate::taler::text::{Base32Crock32, Base32Crock64, Text};
 use crate::{
-    AppState, State,
     bank::{
         auth::{self, BankCredentials, Need},
         payto::{Payto, accounts_payto},
@@ -21,6 +20,8 @@ use crate::{
     },
     error_responses,
     longpoll::{self, MayPark},
+    state::AppState,
+    state::State,
     store::bank::{
         self as store, Account, HistoryKind, NewTransfer, TalerMetadata, TransferOutcome,
     },

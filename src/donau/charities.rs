@@ -6,10 +6,11 @@ use poem_openapi::{
 
 use crate::taler::text::{HttpUrl, NotBlank, Text};
 use crate::{
-    NoContent, State,
     donau::tags::ApiTags,
     error_responses,
     http::JsonBody,
+    http::NoContent,
+    state::State,
     store::charities::{self, Charity as CharityRow, CharityData, CreateOutcome, UpdateOutcome},
     taler::{
         Amount, ApiError, EddsaPublicKey, ErrorCode, amount::require_currency, secret,

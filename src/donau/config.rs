@@ -2,7 +2,7 @@
 
 use poem_openapi::{Object, OpenApi, payload::Json};
 
-use crate::{State, donau::tags::ApiTags, taler::currency::CurrencySpecification};
+use crate::{donau::tags::ApiTags, state::State, taler::currency::CurrencySpecification};
 
 /// `DonauVersionResponse`: protocol version and currency of the Donau.
 #[derive(Object)]

@@ -8,8 +8,8 @@ use poem::Endpoint;
 use poem_openapi::OpenApiService;
 
 use crate::{
-    State,
     http::{BodyErrorPolicy, MissingAuth, service_endpoint},
+    state::State,
 };
 
 pub type Api = (config::ConfigApi, charities::CharitiesApi);

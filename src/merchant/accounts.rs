@@ -6,12 +6,14 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
 use crate::taler::text::{AnyPaytoUri, Text};
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         tags::ApiTags,
     },
+    state::State,
     store::accounts::{self, Account, AccountSettings, AddOutcome},
     taler::{ApiError, ErrorCode, contract, keys, secret},
 };

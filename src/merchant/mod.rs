@@ -17,8 +17,8 @@ use poem::{Endpoint, EndpointExt, Request, http::Uri};
 use poem_openapi::OpenApiService;
 
 use crate::{
-    State,
     http::{BodyErrorPolicy, MissingAuth, service_endpoint},
+    state::State,
 };
 
 /// The operations, grouped by family in the order the spec lists them.

@@ -8,12 +8,14 @@ use poem_openapi::{
 
 use crate::taler::text::{NotBlank, Text};
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, Access, MerchantToken, Permission},
         tags::ApiTags,
     },
+    state::State,
     store::pots::{self, CreateOutcome, ModifyOutcome, Pot, PotUpdate, Totals},
     taler::{
         Amount, ApiError, ErrorCode,

@@ -15,7 +15,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// files are private to the server's user (0600). `schema` (PostgreSQL only) puts
 /// every table in that schema, which the tests use to run side by side.
 pub async fn connect(
-    config: &crate::Config,
+    config: &crate::config::Config,
     schema: Option<&str>,
 ) -> Result<DatabaseConnection, DbErr> {
     let url = config.database_url.as_str();
@@ -57,7 +57,7 @@ pub async fn connect(
 }
 
 /// Applies pending migrations only (the `migrate` command).
-pub async fn migrate(config: &crate::Config) -> Result<(), DbErr> {
+pub async fn migrate(config: &crate::config::Config) -> Result<(), DbErr> {
     connect(config, None).await.map(|_| ())
 }
 

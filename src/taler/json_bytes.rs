@@ -60,6 +60,20 @@ impl<T: serde::Serialize> JsonBytes<T> {
 }
 
 impl<T> JsonBytes<T> {
+    /// The encoded bytes, to keep where `T` cannot be named (the shared pages of
+    /// `AppState`).
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
+    /// Bytes that [`JsonBytes::encode`] of a `T` produced, back as what they are.
+    pub fn from_encoded(bytes: Bytes) -> Self {
+        JsonBytes {
+            bytes,
+            of: PhantomData,
+        }
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }

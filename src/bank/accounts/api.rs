@@ -8,7 +8,6 @@ use poem_openapi::{
 };
 
 use crate::{
-    NoContent, State,
     bank::{
         accounts::types::{
             AccountData, AccountFound, AccountMinimalData, AccountPasswordChange,
@@ -26,6 +25,8 @@ use crate::{
         tags::ApiTags,
     },
     http::JsonBody,
+    http::NoContent,
+    state::State,
     store::bank::{self as store, AccountChanges, CreateOutcome, DeleteOutcome, NewAccount},
     taler::{
         ApiError, ErrorCode, RelativeTime, Timestamp,

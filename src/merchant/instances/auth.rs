@@ -7,7 +7,7 @@ use poem_openapi::{
 };
 
 use crate::{
-    AppState,
+    state::AppState,
     store::{self, access::TokenRow, instances::Instance},
     taler::{ApiError, ErrorCode, Timestamp, secret},
 };

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use poem_openapi::{Object, OpenApi, payload::Json};
 
 use crate::{
-    State,
     merchant::{instances::management::InstanceSettings, tags::ApiTags},
+    state::State,
     taler::{EddsaPublicKey, RelativeTime, currency::CurrencySpecification},
 };
 

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::taler::text::{ImageDataUrl, InstanceId, NotBlank, Text, YesNo};
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{
             self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_TOKEN_WRITE, INSTANCES_WRITE,
@@ -19,6 +20,7 @@ use crate::{
         },
         tags::ApiTags,
     },
+    state::State,
     store::instances::{self, CreateOutcome, DeleteOutcome, NewInstance},
     taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, secret, time::FiniteRelativeTime},
 };

@@ -3,12 +3,14 @@
 use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
 
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, MerchantToken, Scope, TOKEN_REFRESH, TokenCredentials},
         tags::ApiTags,
     },
+    state::State,
     store::tokens::{self, NewToken},
     taler::{ApiError, ErrorCode, RelativeTime, Timestamp, secret},
 };

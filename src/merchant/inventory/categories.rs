@@ -6,14 +6,16 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
 use crate::taler::text::{NotBlank, Text};
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, Permission},
         inventory::details::stored_product,
         tags::ApiTags,
         templates::inventory_cart::i18n,
     },
+    state::State,
     store::inventory::{self, CategoryUpdate},
     taler::{ApiError, ErrorCode},
 };

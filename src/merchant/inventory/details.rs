@@ -8,8 +8,8 @@ use poem_openapi::{Object, types::ParseFromJSON};
 
 use crate::taler::text::{ImageDataUrl, Text, UnitQuantity, UnitStock};
 use crate::{
-    State,
     merchant::{instances::management::Location, inventory::stock::Quantity},
+    state::State,
     store::{self, inventory, orders as store_orders, pots::Totals},
     taler::{Amount, ApiError, ErrorCode, Timestamp, amount::require_currency},
 };

@@ -11,8 +11,9 @@ use poem_openapi::{
 
 use crate::taler::text::Text;
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         inventory::{
@@ -24,6 +25,7 @@ use crate::{
         },
         tags::ApiTags,
     },
+    state::State,
     store::{CreateOutcome, inventory},
     taler::{
         ApiError, ErrorCode,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    State, error_responses,
+    error_responses,
     merchant::{
         accounts::wire_method,
         instances::management::{self},
@@ -18,6 +18,7 @@ use crate::{
             terms::{ContractProduct, MinimalInventoryProduct, Order},
         },
     },
+    state::State,
     store::{
         self,
         instances::Instance,

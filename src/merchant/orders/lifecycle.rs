@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::{State, store::orders, taler::Timestamp};
+use crate::{state::State, store::orders, taler::Timestamp};
 
 /// How often the task looks for expired orders.
 const TICK: Duration = Duration::from_secs(1);

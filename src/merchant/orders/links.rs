@@ -4,8 +4,8 @@
 use poem::Request;
 
 use crate::{
-    State,
     merchant::instances::auth::{self},
+    state::State,
     store::{instances::Instance, orders::Order as StoredOrder},
     taler::{keys, secret},
 };

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::taler::text::{Text, YesNoAll};
 use crate::{
-    State, error_responses,
+    error_responses,
     http::JsonBody,
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
@@ -29,6 +29,7 @@ use crate::{
         },
         tags::ApiTags,
     },
+    state::State,
     store::{
         instances::Instance,
         orders::{self as store_orders, Order as StoredOrder},
@@ -391,7 +392,7 @@ impl PrivateOrdersApi {
         instance: Path<String>,
         /// The order id.
         order_id: Path<String>,
-    ) -> Result<crate::NoContent, DeleteOrderErrors> {
+    ) -> Result<crate::http::NoContent, DeleteOrderErrors> {
         let (_, order) =
             authorize_order(&self.0, &instance, &token, ORDERS_WRITE, &order_id).await?;
         let expired = Timestamp::from_db(order.pay_deadline) < Timestamp::now();
@@ -406,7 +407,7 @@ impl PrivateOrdersApi {
             .await
             .map_err(ApiError::db_store)?
         {
-            Ok(crate::NoContent::Done)
+            Ok(crate::http::NoContent::Done)
         } else {
             Err(order_unknown(&order_id).into())
         }

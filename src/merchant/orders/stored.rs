@@ -7,8 +7,8 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
-    State,
     notifier::EVERYONE,
+    state::State,
     store::orders::Order as StoredOrder,
     taler::{Amount, ApiError, ErrorCode},
 };

@@ -11,7 +11,7 @@ use poem_openapi::{
 use serde_json::json;
 
 use crate::{
-    State, error_responses,
+    error_responses,
     http::JsonBody,
     merchant::{
         orders::{
@@ -21,6 +21,7 @@ use crate::{
         },
         tags::ApiTags,
     },
+    state::State,
     store::{
         instances::Instance,
         orders::{self as store_orders, ClaimOutcome, Order as StoredOrder},

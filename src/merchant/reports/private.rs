@@ -8,8 +8,9 @@ use poem_openapi::{
 
 use crate::taler::text::{NotBlank, Text};
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         reports::{
@@ -18,6 +19,7 @@ use crate::{
         },
         tags::ApiTags,
     },
+    state::State,
     store::reports::{self, Report, ReportSettings},
     taler::{
         ApiError, ErrorCode, RelativeTime, Timestamp, keys,
@@ -230,7 +232,7 @@ fn checked_settings(state: &State, body: ReportAddRequest) -> Result<ReportSetti
     }
     let generator = &state.config.report_generators[&section];
     check_target(&generator.targets, &body.target_address)?;
-    let data_source = normalized_data_source(&body.data_source).ok_or_else(|| {
+    let data_source = normalized_data_source(state, &body.data_source).ok_or_else(|| {
         ApiError::malformed(
             "data_source",
             "data_source: must name one of the instance's own GET /private/... endpoints, \
@@ -272,8 +274,7 @@ fn checked_settings(state: &State, body: ReportAddRequest) -> Result<ReportSetti
 
 /// The data source percent-decoded and checked: a path of plain segments naming a
 /// `GET /private/...` endpoint of the merchant spec, with an optional query.
-fn normalized_data_source(data_source: &str) -> Option<String> {
-    static PATHS: std::sync::OnceLock<crate::http::AllowedMethods> = std::sync::OnceLock::new();
+fn normalized_data_source(state: &State, data_source: &str) -> Option<String> {
     if data_source.contains('#') {
         return None;
     }
@@ -293,12 +294,8 @@ fn normalized_data_source(data_source: &str) -> Option<String> {
     if !plain || query.is_some_and(|q| q.chars().any(|c| c.is_whitespace() || c.is_control())) {
         return None;
     }
-    let paths = PATHS.get_or_init(|| {
-        let config = crate::Config::from_ini(Default::default())
-            .expect("the default configuration is valid");
-        let [(_, merchant), ..] = crate::specs(config);
-        crate::http::AllowedMethods::from_spec(&merchant)
-    });
+    // Known once the application is built (`crate::build`), before any request.
+    let paths = state.merchant_paths.get()?;
     let methods = paths.for_path(&format!("/instances/self{path}"))?;
     methods
         .split(", ")

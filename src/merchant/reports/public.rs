@@ -5,13 +5,14 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
 use crate::taler::text::{Base32Crock32, Text};
 use crate::{
-    State, error_responses,
+    error_responses,
     http::JsonBody,
     merchant::{
         instances::auth::{self},
         reports::run::{RunFailure, generate, report_token_digest, report_unknown},
         tags::ApiTags,
     },
+    state::State,
     store::reports::{self},
     taler::{ApiError, ErrorCode, secret},
 };

@@ -7,9 +7,9 @@ use std::{process::Stdio, time::Duration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{
-    State,
     config::ReportGenerator,
     merchant::reports::targets::resolve_target,
+    state::State,
     store::{
         self,
         reports::Report,

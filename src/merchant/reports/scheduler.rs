@@ -15,8 +15,8 @@ use std::{
 use tokio::{task::JoinSet, time::sleep};
 
 use crate::{
-    State,
     merchant::reports::run::{self, RunFailure, now_us},
+    state::State,
     store::reports::{self as store, Report, RunOutcome},
     taler::ErrorCode,
 };

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    State,
     merchant::{
         inventory::details::{free_units, stored_product},
         templates::{
@@ -16,6 +15,7 @@ use crate::{
             },
         },
     },
+    state::State,
     store::inventory,
     taler::ApiError,
 };

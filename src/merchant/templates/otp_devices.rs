@@ -13,12 +13,14 @@ use serde_json::{Value, json};
 
 use crate::taler::text::{Base32Key, Text};
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         tags::ApiTags,
     },
+    state::State,
     store::{
         CreateOutcome,
         otp_devices::{self, OtpSettings},

@@ -6,8 +6,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use serde_json::Value;
 
 use crate::{
-    NoContent, State, error_responses,
+    error_responses,
     http::JsonBody,
+    http::NoContent,
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         tags::ApiTags,
@@ -16,6 +17,7 @@ use crate::{
             inventory_cart,
         },
     },
+    state::State,
     store::{
         CreateOutcome,
         templates::{self, SaveOutcome, Template, TemplateSettings},

@@ -10,7 +10,6 @@ use poem_openapi::Object;
 
 use crate::taler::text::{Text, UnitQuantity};
 use crate::{
-    State,
     http::FormRoute,
     merchant::{
         inventory::{details::stored_product, stock::quantity_of},
@@ -23,6 +22,7 @@ use crate::{
             inventory_cart,
         },
     },
+    state::State,
     store,
     taler::{Amount, ApiError, ErrorCode, limits},
 };

@@ -8,7 +8,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json, typ
 use serde_json::Value;
 
 use crate::{
-    State, error_responses,
+    error_responses,
     http::JsonBody,
     merchant::{
         orders::{
@@ -23,6 +23,7 @@ use crate::{
             using::{self, UsingTemplateDetailsRequest},
         },
     },
+    state::State,
     store::templates::{self},
     taler::ApiError,
 };
