@@ -7,6 +7,11 @@ use super::amount::string_type;
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// Encodes bytes as Taler does: Crockford's alphabet, no padding, upper case.
+///
+/// Written here, not taken from a crate: the base32 crates' Crockford decoders read
+/// `I`, `L` and `O` as `1`, `1` and `0` and accept lower case, so one key would have
+/// several spellings; Taler's keys, hashes and order ids compare as text and must have
+/// one. The round trip and the refusals are tested below.
 pub fn encode(data: &[u8]) -> String {
     let mut out = String::with_capacity((data.len() * 8).div_ceil(5));
     let (mut buffer, mut bits) = (0u32, 0u32);
