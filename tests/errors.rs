@@ -480,3 +480,59 @@ async fn published_constraints_are_enforced_and_name_the_field() {
         s.finish().await;
     }
 }
+
+/// Sends `request` on a connection of its own and reads until the server closes it.
+async fn raw_exchange(s: &TestServer, request: &[u8]) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.url("").trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before it has read all of an oversize request.
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a whole answer");
+    let status = head[9..12].parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.as_bytes().to_vec())
+}
+
+#[tokio::test]
+async fn requests_the_listener_cannot_parse_get_error_details() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let long_uri = format!(
+            "GET /merchant/config?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(70_000)
+        );
+        let many_headers = format!(
+            "GET /merchant/config HTTP/1.1\r\nHost: x\r\n{}\r\n",
+            (0..120).map(|i| format!("X-H{i}: v\r\n")).collect::<String>()
+        );
+        let huge_header = format!(
+            "GET /merchant/config HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(500_000)
+        );
+        let cases: [(&[u8], u16, u64); 4] = [
+            (long_uri.as_bytes(), 414, 31),
+            (many_headers.as_bytes(), 431, 23),
+            (huge_header.as_bytes(), 431, 23),
+            (b"GET /merchant/config HTTP/1.1\r\nHost x\r\n\r\n", 400, 23),
+        ];
+        for (request, status, code) in cases {
+            let (got, head, body) = raw_exchange(&s, request).await;
+            assert_eq!(got, status);
+            assert!(head.contains("content-type: application/json"), "{head}");
+            assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_error(StatusCode::from_u16(got).unwrap(), &body, status, code);
+        }
+        // The server goes on serving.
+        let (status, _) = s.call(Method::GET, "/merchant/config", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        s.finish().await;
+    }
+}

@@ -17,6 +17,7 @@ pub enum ErrorCode {
     GenericParameterMissing,
     GenericParameterMalformed,
     GenericCurrencyMismatch,
+    GenericUriTooLong,
     GenericUploadExceedsLimit,
     GenericUnauthorized,
     GenericTokenUnknown,
@@ -197,6 +198,7 @@ impl ErrorCode {
             GenericParameterMissing => 25,
             GenericParameterMalformed => 26,
             GenericCurrencyMismatch => 30,
+            GenericUriTooLong => 31,
             GenericUploadExceedsLimit => 32,
             GenericUnauthorized => 40,
             GenericTokenUnknown => 41,
@@ -317,6 +319,7 @@ impl ErrorCode {
             | GenericParameterMalformed
             | GenericCurrencyMismatch => StatusCode::BAD_REQUEST,
             GenericUploadExceedsLimit => StatusCode::PAYLOAD_TOO_LARGE,
+            GenericUriTooLong => StatusCode::URI_TOO_LONG,
             MerchantGenericReportGeneratorUnconfigured => StatusCode::NOT_IMPLEMENTED,
             GenericUnauthorized
             | GenericTokenUnknown
@@ -447,6 +450,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The `ErrorDetail` as the JSON bytes of a response body.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.detail).expect("ErrorDetail always serializes")
+    }
+
     /// An error with the status the registry gives the code.
     pub fn new(code: ErrorCode, hint: impl Into<String>) -> Self {
         Self::with_status(code.http_status(), code, hint)
@@ -557,7 +565,7 @@ impl ResponseError for ApiError {
     }
 
     fn as_response(&self) -> Response {
-        let body = serde_json::to_vec(&self.detail).expect("ErrorDetail always serializes");
+        let body = self.body();
         let mut builder = Response::builder()
             .status(self.status)
             .content_type("application/json");

@@ -13,7 +13,7 @@
 //! of each idle long poller).
 //!
 //! The body timeout is the HTTP edge's (`crate::http`), where it becomes an
-//! `ErrorDetail`.
+//! `ErrorDetail`; so do the answers hyper gives requests it cannot parse (`socket`).
 
 use std::{
     convert::Infallible,
@@ -36,6 +36,9 @@ use tokio::{
     sync::{OwnedSemaphorePermit, Semaphore},
 };
 
+mod socket;
+
+use self::socket::Rewound;
 use crate::{config::ServerLimits, longpoll};
 
 /// File descriptors kept free of client connections (database, files, reports).
@@ -292,63 +295,6 @@ async fn admit(gate: &Arc<Semaphore>, with_body: bool) -> Option<OwnedSemaphoreP
     gate.clone().acquire_owned().await.ok()
 }
 
-/// A socket with bytes already read from it (a pipelined request) in front.
-struct Rewound {
-    stream: tokio::net::TcpStream,
-    prefix: bytes::Bytes,
-}
-
-impl tokio::io::AsyncRead for Rewound {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        if !self.prefix.is_empty() {
-            let n = self.prefix.len().min(buf.remaining());
-            buf.put_slice(&self.prefix.split_to(n));
-            return std::task::Poll::Ready(Ok(()));
-        }
-        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for Rewound {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
 /// What a detached poll's client sends while it waits: nothing, or a pipelined request
 /// (kept, up to [`PIPELINED_MAX`] bytes). Returns when the client has gone.
 async fn until_client_gone(stream: &tokio::net::TcpStream, pipelined: &mut Vec<u8>) {
@@ -480,10 +426,7 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    let mut io = Rewound {
-        stream,
-        prefix: bytes::Bytes::new(),
-    };
+    let mut io = Rewound::new(stream, bytes::Bytes::new());
     loop {
         let mut conn = builder.serve_connection(TokioIo::new(io), service.clone());
         tokio::select! {
@@ -497,7 +440,7 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
         }
         let Some(detached) = slot.take() else { return };
         let parts = conn.into_parts();
-        let Rewound { mut stream, prefix } = parts.io.into_inner();
+        let (mut stream, prefix) = parts.io.into_inner().into_parts();
         // What hyper had read past the request, if anything, copied out of its buffer.
         let mut pipelined = [parts.read_buf.as_ref(), prefix.as_ref()].concat();
         drop(parts.read_buf);
@@ -525,9 +468,6 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
                 _ => return,
             }
         }
-        io = Rewound {
-            stream,
-            prefix: pipelined.into(),
-        };
+        io = Rewound::new(stream, pipelined.into());
     }
 }
