@@ -510,7 +510,9 @@ async fn requests_the_listener_cannot_parse_get_error_details() {
         );
         let many_headers = format!(
             "GET /merchant/config HTTP/1.1\r\nHost: x\r\n{}\r\n",
-            (0..120).map(|i| format!("X-H{i}: v\r\n")).collect::<String>()
+            (0..120)
+                .map(|i| format!("X-H{i}: v\r\n"))
+                .collect::<String>()
         );
         let huge_header = format!(
             "GET /merchant/config HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
@@ -526,7 +528,10 @@ async fn requests_the_listener_cannot_parse_get_error_details() {
             let (got, head, body) = raw_exchange(&s, request).await;
             assert_eq!(got, status);
             assert!(head.contains("content-type: application/json"), "{head}");
-            assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+            assert!(
+                head.contains(&format!("content-length: {}", body.len())),
+                "{head}"
+            );
             let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_error(StatusCode::from_u16(got).unwrap(), &body, status, code);
         }

@@ -1,0 +1,12 @@
+//! Bank accounts, their tokens and transfers: `accounts`, `auth`, `transfers`,
+//! `history`. The services name them through this module.
+
+pub mod accounts;
+pub mod auth;
+pub mod history;
+pub mod transfers;
+
+pub use accounts::*;
+pub use auth::*;
+pub use history::*;
+pub use transfers::*;

@@ -1,0 +1,198 @@
+//! Transfers: every movement of money between two balances, in one database
+//! transaction, idempotent by request uid where the Wire Gateway asks for it.
+
+use entities::{bank_accounts, bank_transactions};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+
+use super::accounts::{balance_of, parts, threshold_of};
+
+pub struct NewTransfer {
+    pub debtor: i64,
+    pub creditor: i64,
+    pub amount: String,
+    /// The amount in units of 10^-8.
+    pub amount_units: i128,
+    pub credit_fee: Option<String>,
+    /// The fee in units of 10^-8 (0 without one).
+    pub fee_units: i128,
+    /// Who receives the fee (the bank's administrator account).
+    pub fee_account: Option<i64>,
+    pub subject: String,
+    pub date: i64,
+    pub request_uid: Option<String>,
+    /// Taler metadata (Wire Gateway).
+    pub taler: TalerMetadata,
+}
+
+/// What the Wire Gateway records of a transfer.
+#[derive(Debug, Clone, Default)]
+pub struct TalerMetadata {
+    pub wtid: Option<String>,
+    pub exchange_base_url: Option<String>,
+    pub reserve_pub: Option<String>,
+    pub account_pub: Option<String>,
+}
+
+pub enum TransferOutcome {
+    /// The transfer's row id and date (also for an idempotent repeat).
+    Done(i64, i64),
+    /// The request uid was used before for a different transfer.
+    RequestUidReused,
+    /// The exchange used this wire transfer identifier before.
+    WtidReused,
+    /// The creditor received a transfer with this reserve public key before.
+    ReservePubReused,
+    /// The debtor would go below its debit threshold.
+    UnallowedDebit,
+}
+
+/// Records a transfer and moves the money, in one database transaction: the debtor's
+/// balance down (refused below its debit threshold), the creditor's up (minus the
+/// fee), the fee to the fee account. A repeated `request_uid` with the same details
+/// answers the first transfer's row id and moves nothing.
+///
+/// The transfer row is written first, so that on SQLite the transaction holds the
+/// write lock before it reads balances. Balances change by compare and swap, in
+/// account order, so concurrent transfers on PostgreSQL neither lose an update nor
+/// deadlock.
+pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<TransferOutcome, DbErr> {
+    let row = bank_transactions::ActiveModel {
+        debtor_account_id: Set(new.debtor),
+        creditor_account_id: Set(new.creditor),
+        amount: Set(new.amount.clone()),
+        credit_fee: Set(new.credit_fee.clone()),
+        subject: Set(new.subject.clone()),
+        date: Set(new.date),
+        request_uid: Set(new.request_uid.clone()),
+        wtid: Set(new.taler.wtid.clone()),
+        exchange_base_url: Set(new.taler.exchange_base_url.clone()),
+        reserve_pub: Set(new.taler.reserve_pub.clone()),
+        account_pub: Set(new.taler.account_pub.clone()),
+        ..Default::default()
+    };
+    let txn = db.begin().await?;
+    let row_id = match row.insert(&txn).await {
+        Ok(t) => t.row_id,
+        Err(err) if crate::store::is_unique_violation(&err) => {
+            txn.rollback().await?;
+            return repeated(db, &new).await;
+        }
+        Err(err) => return Err(err),
+    };
+    let mut deltas: Vec<(i64, i128)> = vec![
+        (new.debtor, -new.amount_units),
+        (new.creditor, new.amount_units - new.fee_units),
+    ];
+    if new.fee_units > 0 {
+        let fee_account = new.fee_account.unwrap_or(new.debtor);
+        match deltas.iter_mut().find(|(a, _)| *a == fee_account) {
+            Some(entry) => entry.1 += new.fee_units,
+            None => deltas.push((fee_account, new.fee_units)),
+        }
+    }
+    deltas.sort();
+    for (account, delta) in deltas {
+        if !change_balance(&txn, account, delta, account == new.debtor).await? {
+            txn.rollback().await?;
+            return Ok(TransferOutcome::UnallowedDebit);
+        }
+    }
+    txn.commit().await?;
+    Ok(TransferOutcome::Done(row_id, new.date))
+}
+
+/// Why a transfer's row collided with an earlier one: the same request again (its
+/// first answer), or a reused request uid, wire transfer identifier or reserve key.
+async fn repeated(db: &DatabaseConnection, new: &NewTransfer) -> Result<TransferOutcome, DbErr> {
+    use bank_transactions::Column;
+    if let Some(uid) = &new.request_uid
+        && let Some(p) = bank_transactions::Entity::find()
+            .filter(Column::DebtorAccountId.eq(new.debtor))
+            .filter(Column::RequestUid.eq(uid.clone()))
+            .one(db)
+            .await?
+    {
+        let same = p.creditor_account_id == new.creditor
+            && p.amount == new.amount
+            && p.subject == new.subject
+            && p.wtid == new.taler.wtid
+            && p.exchange_base_url == new.taler.exchange_base_url;
+        return Ok(if same {
+            TransferOutcome::Done(p.row_id, p.date)
+        } else {
+            TransferOutcome::RequestUidReused
+        });
+    }
+    if let Some(wtid) = &new.taler.wtid
+        && bank_transactions::Entity::find()
+            .filter(Column::DebtorAccountId.eq(new.debtor))
+            .filter(Column::Wtid.eq(wtid.clone()))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Ok(TransferOutcome::WtidReused);
+    }
+    if let Some(reserve_pub) = &new.taler.reserve_pub
+        && reserve_pub_used(db, new.creditor, reserve_pub).await?
+    {
+        return Ok(TransferOutcome::ReservePubReused);
+    }
+    Err(DbErr::Custom(
+        "a transfer collided with no earlier one".to_owned(),
+    ))
+}
+
+/// Whether `creditor` received a transfer with this reserve public key.
+pub async fn reserve_pub_used(
+    db: &impl ConnectionTrait,
+    creditor: i64,
+    reserve_pub: &str,
+) -> Result<bool, DbErr> {
+    Ok(bank_transactions::Entity::find()
+        .filter(bank_transactions::Column::CreditorAccountId.eq(creditor))
+        .filter(bank_transactions::Column::ReservePub.eq(reserve_pub))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Adds `delta` to an account's balance by compare and swap; false (nothing changed)
+/// when `checked` and the balance would go below the account's debit threshold.
+async fn change_balance(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    delta: i128,
+    checked: bool,
+) -> Result<bool, DbErr> {
+    use bank_accounts::Column;
+    loop {
+        let account = bank_accounts::Entity::find_by_id(account_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("bank account {account_id}")))?;
+        let balance = balance_of(&account) + delta;
+        if checked && delta < 0 && balance < -threshold_of(&account) {
+            return Ok(false);
+        }
+        let (value, frac) = parts(balance);
+        let swapped = bank_accounts::Entity::update_many()
+            .col_expr(Column::BalanceValue, value.into())
+            .col_expr(Column::BalanceFrac, frac.into())
+            .col_expr(Column::HasDebt, (balance < 0).into())
+            .filter(Column::AccountId.eq(account_id))
+            .filter(Column::BalanceValue.eq(account.balance_value))
+            .filter(Column::BalanceFrac.eq(account.balance_frac))
+            .filter(Column::HasDebt.eq(account.has_debt))
+            .exec(db)
+            .await?
+            .rows_affected
+            > 0;
+        if swapped {
+            return Ok(true);
+        }
+    }
+}
