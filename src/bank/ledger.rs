@@ -1,7 +1,14 @@
 //! The bank's ledger: its own `admin` account, where money comes from and fees go,
-//! amounts as integers of 10^-8 units, and the registration bonus.
+//! amounts as integers of 10^-8 units, the registration bonus, what an incoming
+//! transfer's subject means to an exchange, and the one door every transfer goes
+//! through (`new_transfer` checks it, `book` books it).
 
-use crate::{bank::payto::PAYTO_HOST, state::State};
+use crate::{
+    bank::payto::PAYTO_HOST,
+    state::State,
+    store::bank::{self as store, Account, NewTransfer, TalerMetadata, TransferOutcome},
+    taler::{Amount, ApiError, ErrorCode, Timestamp, amount::require_currency, keys},
+};
 
 /// The bank's own account: the source of registration bonuses and the receiver of
 /// fees, so that all balances always sum to zero.
@@ -85,4 +92,113 @@ pub async fn registration_bonus(
         tracing::warn!(error = %e, "could not notify long pollers");
     }
     Ok(())
+}
+
+/// The reserve or KYC key a wire transfer subject names, as libeufin-bank reads it:
+/// a 52-character Crockford base32 token that decodes to 32 bytes; after `KYC` it is
+/// an account key for KYC authentication.
+pub fn incoming_metadata(subject: &str) -> TalerMetadata {
+    let tokens: Vec<&str> = subject
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let upper = token.to_ascii_uppercase();
+        if upper.len() == 52 && keys::decode(&upper, 32).is_some() {
+            let kyc = i > 0 && tokens[i - 1].eq_ignore_ascii_case("KYC");
+            return if kyc {
+                TalerMetadata {
+                    account_pub: Some(upper),
+                    ..Default::default()
+                }
+            } else {
+                TalerMetadata {
+                    reserve_pub: Some(upper),
+                    ..Default::default()
+                }
+            };
+        }
+    }
+    TalerMetadata::default()
+}
+
+/// Books a transfer and maps its outcome; wakes the pollers of both accounts. Every
+/// transfer of the bank goes through here (core, Wire Gateway).
+pub async fn book(state: &State, new: NewTransfer) -> Result<(u64, Timestamp), ApiError> {
+    let (debtor, creditor) = (new.debtor, new.creditor);
+    let outcome = store::transfer(&state.db, new)
+        .await
+        .map_err(ApiError::db_store)?;
+    let conflict = |code, hint: &str| Err(ApiError::new(code, hint.to_owned()));
+    match outcome {
+        TransferOutcome::Done(row_id, date) => {
+            for account in [creditor, debtor] {
+                if let Err(e) = state.incoming.notify(&state.db, account).await {
+                    tracing::warn!(error = %e, "could not notify long pollers");
+                }
+            }
+            Ok((row_id as u64, Timestamp::from_db(date)))
+        }
+        TransferOutcome::RequestUidReused => conflict(
+            ErrorCode::BankTransferRequestUidReused,
+            "request_uid was used for a different transfer",
+        ),
+        TransferOutcome::WtidReused => conflict(
+            ErrorCode::BankTransferWtidReused,
+            "wtid was used for a different transfer",
+        ),
+        TransferOutcome::ReservePubReused => conflict(
+            ErrorCode::BankDuplicateReservePubSubject,
+            "this reserve public key was used before",
+        ),
+        TransferOutcome::UnallowedDebit => conflict(
+            ErrorCode::BankUnallowedDebit,
+            "the transfer would take the debtor below its debit threshold",
+        ),
+    }
+}
+
+/// A transfer between two accounts of this bank, with the credit fee as configured:
+/// the checks every transfer passes (currency, not zero, two accounts, above the fee).
+pub async fn new_transfer(
+    state: &State,
+    debtor: &Account,
+    creditor: &Account,
+    amount: &Amount,
+    subject: String,
+    request_uid: Option<String>,
+    taler: TalerMetadata,
+) -> Result<NewTransfer, ApiError> {
+    require_currency(amount, &state.config.currency, "amount")?;
+    if amount.is_zero() {
+        return Err(ApiError::malformed("amount", "the amount must not be zero"));
+    }
+    if debtor.account_id == creditor.account_id {
+        return Err(ApiError::new(
+            ErrorCode::BankSameAccount,
+            "debtor and creditor are the same account",
+        ));
+    }
+    let fee = state.config.bank_credit_fee.as_ref();
+    if let Some(fee) = fee
+        && amount.cmp_same_currency(fee) != Some(std::cmp::Ordering::Greater)
+    {
+        return Err(ApiError::new(
+            ErrorCode::BankUnallowedDebit,
+            format!("the amount does not exceed the credit fee {fee}"),
+        ));
+    }
+    Ok(NewTransfer {
+        debtor: debtor.account_id,
+        creditor: creditor.account_id,
+        amount: amount.to_string(),
+        amount_units: crate::bank::ledger::units(amount),
+        credit_fee: fee.map(ToString::to_string),
+        fee_units: fee.map_or(0, crate::bank::ledger::units),
+        fee_account: Some(state.bank_admin_account),
+        subject,
+        date: Timestamp::now().to_db(),
+        request_uid,
+        taler,
+    })
 }

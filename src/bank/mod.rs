@@ -26,7 +26,7 @@ pub type Api = (
     revenue::RevenueApi,
     accounts::api::AccountsApi,
     transactions::HistoryApi,
-    wire_gateway::WireGatewayApi,
+    wire_gateway::api::WireGatewayApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -34,7 +34,7 @@ pub fn api(state: &State) -> Api {
         revenue::RevenueApi(state.clone()),
         accounts::api::AccountsApi(state.clone()),
         transactions::HistoryApi(state.clone()),
-        wire_gateway::WireGatewayApi(state.clone()),
+        wire_gateway::api::WireGatewayApi(state.clone()),
     )
 }
 

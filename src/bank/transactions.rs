@@ -12,9 +12,9 @@ use crate::taler::text::{PaytoUri, Text};
 use crate::{
     bank::{
         auth::{self, BankCredentials, Need},
+        ledger::{book, new_transfer},
         payto::{Payto, accounts_payto},
         tags::ApiTags,
-        wire_gateway::{book, new_transfer},
     },
     error_responses,
     http::JsonBody,
@@ -326,7 +326,7 @@ impl HistoryApi {
         // A transfer to an exchange whose subject names a reserve (or KYC) key is
         // an incoming Wire Gateway transfer; a key used before is not twice.
         let mut taler = if creditor.is_taler_exchange {
-            super::wire_gateway::incoming_metadata(&subject)
+            crate::bank::ledger::incoming_metadata(&subject)
         } else {
             Default::default()
         };
