@@ -114,11 +114,11 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
         .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
     store::instances::ensure_exists(
         &db,
-        merchant::instances::management::instance_row(
+        merchant::instances::settings::instance_row(
             merchant::instances::auth::DEFAULT_INSTANCE.to_owned(),
             "Default instance".to_owned(),
             taler::secret::hash_password(&taler::secret::generate_token()),
-            &merchant::instances::management::InstanceSettings::defaults(),
+            &merchant::instances::settings::InstanceSettings::defaults(),
         ),
     )
     .await

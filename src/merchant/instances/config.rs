@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use poem_openapi::{Object, OpenApi, payload::Json};
 
 use crate::{
-    merchant::{instances::management::InstanceSettings, tags::ApiTags},
+    merchant::{instances::settings::InstanceSettings, tags::ApiTags},
     state::State,
     taler::{EddsaPublicKey, RelativeTime, currency::CurrencySpecification},
 };

@@ -5,4 +5,5 @@
 pub mod auth;
 pub mod config;
 pub mod management;
+pub mod settings;
 pub mod tokens;

@@ -8,7 +8,7 @@ use poem_openapi::{Object, types::ParseFromJSON};
 
 use crate::taler::text::{ImageDataUrl, Text, UnitQuantity, UnitStock};
 use crate::{
-    merchant::{instances::management::Location, inventory::stock::Quantity},
+    merchant::{instances::settings::Location, inventory::stock::Quantity},
     state::State,
     store::{self, inventory, orders as store_orders, pots::Totals},
     taler::{Amount, ApiError, ErrorCode, Timestamp, amount::require_currency},

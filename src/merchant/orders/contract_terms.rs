@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     merchant::{
-        instances::management::InstanceSettings,
+        instances::settings::InstanceSettings,
         orders::terms::{ContractProduct, Order},
     },
     store::instances::Instance,

@@ -10,7 +10,7 @@ use crate::{
     error_responses,
     merchant::{
         accounts::wire_method,
-        instances::management::{self},
+        instances::settings,
         inventory::{details::free_units, stock::quantity_of},
         orders::{
             contract_terms::{ContractParts, Deadlines, contract_terms, merchant_of, parse_error},
@@ -160,7 +160,7 @@ pub async fn create(
     base: &BaseUrl,
     input: OrderInput,
 ) -> Result<Created, ApiError> {
-    let settings = management::settings_of(instance)?;
+    let settings = settings::settings_of(instance)?;
     let currency = state.config.currency.as_str();
     let now = Timestamp::now();
     let OrderInput {

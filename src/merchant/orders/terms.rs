@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::taler::text::{OrderId, Text, UnitQuantity};
 use crate::{
     merchant::{
-        instances::management::Location,
+        instances::settings::Location,
         inventory::{details::Tax, stock::Wanted},
     },
     taler::{Amount, EddsaPublicKey, RelativeTime, Timestamp},
