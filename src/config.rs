@@ -274,6 +274,9 @@ impl Config {
 
     /// Builds the configuration from INI values alone (no environment, no files written).
     /// An empty `admin_token` means none was configured.
+    ///
+    /// Long on purpose: one statement per option, in the order of the table in
+    /// `docs/configuration.md`, so that the two are read side by side.
     pub fn from_ini(ini: Ini) -> Result<Config, String> {
         let currency = ini.get("taler", "CURRENCY").unwrap_or("KUDOS").to_owned();
         check_currency(&currency).map_err(|e| format!("[taler] CURRENCY `{currency}`: {e}"))?;

@@ -106,39 +106,8 @@ pub fn api_error(err: poem::Error, policy: BodyErrorPolicy, missing_auth: Missin
     if let Some(e) = err.downcast_ref::<ApiError>() {
         return e.clone();
     }
-    if let Some(v) = err.downcast_ref::<strict::Violation>() {
-        use strict::ViolationKind::*;
-        let hint = format!("the request body does not fit the schema: {}", v.reason);
-        let code = match (policy, v.kind) {
-            (BodyErrorPolicy::Parameter, Missing) => ErrorCode::GenericParameterMissing,
-            (BodyErrorPolicy::Parameter, _) | (BodyErrorPolicy::ShapeJsonInvalid, Constraint) => {
-                ErrorCode::GenericParameterMalformed
-            }
-            (BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid, _) => {
-                ErrorCode::GenericJsonInvalid
-            }
-        };
-        let error = ApiError::new(code, hint);
-        return if v.field.is_empty() {
-            error
-        } else {
-            error.parameter(&v.field)
-        };
-    }
-    if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
-        let hint = format!("the request body does not fit the schema: {}", e.reason);
-        return match policy {
-            BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid => {
-                ApiError::new(ErrorCode::GenericJsonInvalid, hint)
-            }
-            BodyErrorPolicy::Parameter
-                if e.reason.contains("expects an input value")
-                    || e.reason.contains("found null") =>
-            {
-                ApiError::new(ErrorCode::GenericParameterMissing, hint)
-            }
-            BodyErrorPolicy::Parameter => ApiError::new(ErrorCode::GenericParameterMalformed, hint),
-        };
+    if let Some(e) = body_error(&err, policy) {
+        return e;
     }
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
         return parameter_error(e.name, &e.reason);
@@ -192,6 +161,45 @@ pub fn api_error(err: poem::Error, policy: BodyErrorPolicy, missing_auth: Missin
         ErrorCode::GenericInternalInvariantFailure,
         "internal server error",
     )
+}
+
+/// A body that does not fit its schema, in the service's words (`policy`).
+fn body_error(err: &poem::Error, policy: BodyErrorPolicy) -> Option<ApiError> {
+    if let Some(v) = err.downcast_ref::<strict::Violation>() {
+        use strict::ViolationKind::*;
+        let hint = format!("the request body does not fit the schema: {}", v.reason);
+        let code = match (policy, v.kind) {
+            (BodyErrorPolicy::Parameter, Missing) => ErrorCode::GenericParameterMissing,
+            (BodyErrorPolicy::Parameter, _) | (BodyErrorPolicy::ShapeJsonInvalid, Constraint) => {
+                ErrorCode::GenericParameterMalformed
+            }
+            (BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid, _) => {
+                ErrorCode::GenericJsonInvalid
+            }
+        };
+        let error = ApiError::new(code, hint);
+        return Some(if v.field.is_empty() {
+            error
+        } else {
+            error.parameter(&v.field)
+        });
+    }
+    if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        let hint = format!("the request body does not fit the schema: {}", e.reason);
+        return Some(match policy {
+            BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid => {
+                ApiError::new(ErrorCode::GenericJsonInvalid, hint)
+            }
+            BodyErrorPolicy::Parameter
+                if e.reason.contains("expects an input value")
+                    || e.reason.contains("found null") =>
+            {
+                ApiError::new(ErrorCode::GenericParameterMissing, hint)
+            }
+            BodyErrorPolicy::Parameter => ApiError::new(ErrorCode::GenericParameterMalformed, hint),
+        });
+    }
+    None
 }
 
 pub fn parameter_error(name: &str, reason: &str) -> ApiError {

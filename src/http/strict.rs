@@ -142,6 +142,9 @@ fn check_scalar(schema: &MetaSchema, value: &Value, path: &str) -> Result<(), Vi
 /// Walks `value` along `schema`: strings where the schema says string, no `null`
 /// for a field that is present, and every length, pattern and bound the schema
 /// publishes. What the schema cannot say is left to the parser and the handler.
+///
+/// Long on purpose: one arm per kind of schema (reference, string, integer, number,
+/// array, object, map, union), each a few lines, read as one table.
 pub fn check(
     registry: &Registry,
     schema: &MetaSchemaRef,

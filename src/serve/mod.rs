@@ -368,6 +368,10 @@ async fn write_response(
     stream.flush().await
 }
 
+/// One connection's whole life: hyper serves it; a long poll that parks takes the
+/// socket back (the poll is answered here, a pipelined request kept), and hyper serves
+/// it again. Long on purpose: the slot, the socket and what was read pass between
+/// those states, and split apart each would need a name of its own.
 async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     stream: tokio::net::TcpStream,
     remote: SocketAddr,

@@ -195,6 +195,7 @@ mod tests {
         }
     }
 
+    /// A table of the page's stock rules, one case a few lines.
     #[test]
     fn stock_rules() {
         let q = |s| Quantity::parse(s).unwrap();
