@@ -20,8 +20,17 @@ const LOWER: &[&str] = &[
 
 /// What a lower layer must not name: the services, and what only `lib.rs` defines.
 const UPWARD: &[&str] = &[
-    "merchant", "bank", "donau", "State", "AppState", "NoContent", "Services", "specs",
-    "build", "start", "open_state",
+    "merchant",
+    "bank",
+    "donau",
+    "State",
+    "AppState",
+    "NoContent",
+    "Services",
+    "specs",
+    "build",
+    "start",
+    "open_state",
 ];
 
 fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
