@@ -14,8 +14,7 @@ use crate::{
     },
     error_responses,
     longpoll::{self, MayPark},
-    state::AppState,
-    state::State,
+    state::{AppState, State},
     store::bank as store,
     taler::{
         Amount, ApiError, Timestamp,

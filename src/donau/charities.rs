@@ -8,8 +8,7 @@ use crate::taler::text::{HttpUrl, NotBlank, Text};
 use crate::{
     donau::tags::ApiTags,
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     state::State,
     store::charities::{self, Charity as CharityRow, CharityData, CreateOutcome, UpdateOutcome},
     taler::{

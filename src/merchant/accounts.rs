@@ -7,8 +7,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use crate::taler::text::{AnyPaytoUri, Text};
 use crate::{
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         tags::ApiTags,

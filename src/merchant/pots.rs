@@ -9,8 +9,7 @@ use poem_openapi::{
 use crate::taler::text::{NotBlank, Text};
 use crate::{
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{self, Access, MerchantToken, Permission},
         tags::ApiTags,

@@ -24,8 +24,7 @@ use crate::{
         payto::{PAYTO_HOST, Payto, accounts_payto},
         tags::ApiTags,
     },
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     state::State,
     store::bank::{self as store, AccountChanges, CreateOutcome, DeleteOutcome, NewAccount},
     taler::{

@@ -26,8 +26,7 @@ use crate::{
         },
     },
     longpoll::{self, MayPark},
-    state::AppState,
-    state::State,
+    state::{AppState, State},
     store::bank::{self as store, Account, HistoryKind, TalerMetadata},
     taler::{
         Amount, ApiError, EddsaPublicKey, ErrorCode, Timestamp,

@@ -9,8 +9,7 @@ use poem_openapi::{
 use crate::taler::text::{Text, YesNo};
 use crate::{
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{
             self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_TOKEN_WRITE, INSTANCES_WRITE,

@@ -4,8 +4,7 @@ use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
 
 use crate::{
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{self, MerchantToken, Scope, TOKEN_REFRESH, TokenCredentials},
         tags::ApiTags,

@@ -12,8 +12,7 @@ use poem_openapi::{
 use crate::taler::text::Text;
 use crate::{
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         inventory::{

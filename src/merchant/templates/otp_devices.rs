@@ -14,8 +14,7 @@ use serde_json::{Value, json};
 use crate::taler::text::{Base32Key, Text};
 use crate::{
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         tags::ApiTags,

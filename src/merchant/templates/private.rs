@@ -7,8 +7,7 @@ use serde_json::Value;
 
 use crate::{
     error_responses,
-    http::JsonBody,
-    http::NoContent,
+    http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{self, MerchantToken, Permission},
         tags::ApiTags,
