@@ -42,6 +42,7 @@ fn is_form_content_type(content_type: &str) -> bool {
 }
 
 /// The body rules of the edge, one set for the whole application.
+#[derive(Clone)]
 pub struct BodyRules {
     pub max_upload_bytes: usize,
     /// How long a client may take to send a body once its headers are in.

@@ -22,11 +22,7 @@ impl<E: Endpoint> Middleware<E> for TalerEdge {
     fn transform(&self, inner: E) -> Self::Output {
         TalerEdgeEndpoint {
             inner,
-            body: Arc::new(BodyRules {
-                max_upload_bytes: self.body.max_upload_bytes,
-                body_timeout: self.body.body_timeout,
-                forms: self.body.forms.clone(),
-            }),
+            body: Arc::new(self.body.clone()),
         }
     }
 }
