@@ -145,11 +145,6 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
 pub fn build(state: &State) -> impl Endpoint + 'static {
     let c = &state.config;
     let services = Services::new(state);
-    let _ = state
-        .merchant_paths
-        .set(http::AllowedMethods::from_spec(&http::published_spec(
-            &services.merchant,
-        )));
     let swagger = swagger::endpoint(&[
         ("merchant", format!("{}openapi.json", c.merchant_base)),
         ("bank", format!("{}openapi.json", c.bank_base)),
@@ -159,7 +154,7 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
         .at("/", poem::endpoint::make_sync(|_| swagger::index_page()))
         .nest(
             c.merchant_base.trim_end_matches('/'),
-            merchant::endpoint(services.merchant),
+            merchant::endpoint(services.merchant, state),
         )
         .nest(
             c.bank_base.trim_end_matches('/'),

@@ -38,8 +38,9 @@ pub struct AppState {
     /// report scheduler requests data sources through it.
     pub self_url: OnceLock<String>,
     /// The merchant spec's paths and their methods, known once the application is
-    /// built: a report's data source must name one of its `GET` operations.
-    pub merchant_paths: OnceLock<AllowedMethods>,
+    /// built (`merchant::endpoint` puts them here): a report's data source must name
+    /// one of its `GET` operations.
+    pub merchant_paths: OnceLock<Arc<AllowedMethods>>,
     /// HTTP client for requests the server makes itself.
     pub http: reqwest::Client,
     /// Password checks: the bounded hashing pool and the login throttle.

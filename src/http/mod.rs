@@ -20,5 +20,5 @@ pub use edge::TalerEdge;
 pub use errors::{BodyErrorPolicy, MissingAuth, error_response, panic_response};
 pub use json_body::JsonBody;
 pub use routes::{AllowedMethods, percent_decode};
-pub use service::{NoContent, service_endpoint};
+pub use service::{NoContent, Published, published_endpoint, service_endpoint};
 pub use spec::published_spec;

@@ -20,14 +20,39 @@ pub enum NoContent {
     Done,
 }
 
+/// A service's spec as published, and what it says about its paths: built once, for
+/// the endpoint (its 405 answers and parameter names) and whoever else needs the paths.
+pub struct Published {
+    spec: String,
+    pub paths: Arc<AllowedMethods>,
+}
+
+impl Published {
+    pub fn of<T: OpenApi>(service: &OpenApiService<T, ()>) -> Published {
+        let spec = published_spec(service);
+        let paths = Arc::new(AllowedMethods::from_spec(&spec));
+        Published { spec, paths }
+    }
+}
+
 /// One service: its operations, its spec at `/openapi.json`, and its error conventions.
 pub fn service_endpoint<T: OpenApi + 'static>(
     service: OpenApiService<T, ()>,
     policy: BodyErrorPolicy,
     missing_auth: MissingAuth,
 ) -> impl Endpoint<Output = Response> {
-    let spec = published_spec(&service);
-    let allowed = AllowedMethods::from_spec(&spec);
+    let published = Published::of(&service);
+    published_endpoint(service, published, policy, missing_auth)
+}
+
+/// [`service_endpoint`] with its spec published already.
+pub fn published_endpoint<T: OpenApi + 'static>(
+    service: OpenApiService<T, ()>,
+    published: Published,
+    policy: BodyErrorPolicy,
+    missing_auth: MissingAuth,
+) -> impl Endpoint<Output = Response> {
+    let Published { spec, paths } = published;
     poem::Route::new()
         .at(
             "/openapi.json",
@@ -41,6 +66,6 @@ pub fn service_endpoint<T: OpenApi + 'static>(
         .with(ServiceErrors {
             policy,
             missing_auth,
-            allowed: Arc::new(allowed),
+            allowed: paths,
         })
 }

@@ -17,7 +17,7 @@ use poem::{Endpoint, EndpointExt, Request, http::Uri};
 use poem_openapi::OpenApiService;
 
 use crate::{
-    http::{BodyErrorPolicy, MissingAuth, service_endpoint},
+    http::{BodyErrorPolicy, MissingAuth, Published, published_endpoint},
     state::State,
 };
 
@@ -81,9 +81,13 @@ pub fn api(state: &State) -> Api {
 
 /// The merchant backend: its spec lists instance paths as `/instances/{instance}/...`;
 /// the default instance is also served without that prefix.
-pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
-    service_endpoint(
+/// Its spec's paths go into the state, where a report's data source is checked.
+pub fn endpoint(service: OpenApiService<Api, ()>, state: &State) -> impl Endpoint + use<> {
+    let published = Published::of(&service);
+    let _ = state.merchant_paths.set(published.paths.clone());
+    published_endpoint(
         service,
+        published,
         BodyErrorPolicy::Parameter,
         MissingAuth::Unauthorized,
     )

@@ -293,7 +293,7 @@ fn normalized_data_source(state: &State, data_source: &str) -> Option<String> {
     if !plain || query.is_some_and(|q| q.chars().any(|c| c.is_whitespace() || c.is_control())) {
         return None;
     }
-    // Known once the application is built (`crate::build`), before any request.
+    // Known once the application is built (`merchant::endpoint`), before any request.
     let paths = state.merchant_paths.get()?;
     let methods = paths.for_path(&format!("/instances/self{path}"))?;
     methods
