@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ADMIN_TOKEN, TestServer, assert_error, backends, send};
+use common::{ADMIN_TOKEN, TestServer, assert_error, backends, header, read_response, send};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -572,54 +572,6 @@ async fn parked_long_polls_keep_their_request_id_and_wake_only_for_their_account
         assert_eq!(status, StatusCode::OK, "{body}");
         s.finish().await;
     }
-}
-
-/// One HTTP/1.1 response read off a raw socket: status, headers (lower-case names),
-/// body. `None` when the server closed the connection first.
-async fn read_response(
-    socket: &mut tokio::net::TcpStream,
-    buffered: &mut Vec<u8>,
-) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
-    use tokio::io::AsyncReadExt;
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(at) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        let n = socket.read(&mut chunk).await.unwrap();
-        if n == 0 {
-            return None;
-        }
-        buffered.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8(buffered[..head_end].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap()[9..12].parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .map(|l| {
-            let (name, value) = l.split_once(": ").unwrap();
-            (name.to_ascii_lowercase(), value.to_owned())
-        })
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .map_or(0, |(_, v)| v.parse().unwrap());
-    buffered.drain(..head_end + 4);
-    while buffered.len() < length {
-        let n = socket.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "closed inside a body");
-        buffered.extend_from_slice(&chunk[..n]);
-    }
-    let body = buffered.drain(..length).collect();
-    Some((status, headers, body))
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// A parked poll is answered by the listener itself (hyper lets the socket go while it

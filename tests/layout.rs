@@ -3,6 +3,8 @@
 //! of `lib.rs`, which assembles the services. A change that makes a lower layer reach
 //! up fails here, not in review.
 
+mod common;
+
 use std::{fs, path::Path};
 
 /// The lower layers, as paths below `src/`.
@@ -32,21 +34,6 @@ const UPWARD: &[&str] = &[
     "start",
     "open_state",
 ];
-
-fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
-    if dir.is_file() {
-        found.push(dir.to_owned());
-        return;
-    }
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, found);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            found.push(path);
-        }
-    }
-}
 
 /// The first path segments after `crate::` in `text`, groups (`crate::{a, b::c}`)
 /// included.
@@ -91,10 +78,10 @@ fn crate_roots(text: &str) -> Vec<String> {
 #[test]
 fn lower_layers_import_no_service_and_nothing_of_lib() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    for layer in LOWER {
-        rust_files(&src.join(layer), &mut files);
-    }
+    let files: Vec<_> = LOWER
+        .iter()
+        .flat_map(|layer| common::rust_files(&src.join(layer)))
+        .collect();
     assert!(files.len() > 20, "the lower layers were not found");
     let mut upward = Vec::new();
     for file in files {

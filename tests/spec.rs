@@ -274,18 +274,10 @@ fn every_declared_operation_is_published() {
         })
         .collect();
     let mut declared = Vec::new();
-    let mut dirs = vec![std::path::PathBuf::from("src")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                for part in text.split("operation_id = \"").skip(1) {
-                    declared.push(part.split('"').next().unwrap().to_owned());
-                }
-            }
+    for path in common::rust_files(Path::new("src")) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for part in text.split("operation_id = \"").skip(1) {
+            declared.push(part.split('"').next().unwrap().to_owned());
         }
     }
     assert!(

@@ -269,3 +269,73 @@ pub fn instance_request(id: &str, password: &str) -> Value {
         "use_stefan": true
     })
 }
+
+/// One HTTP/1.1 response read off a raw socket: status, headers (lower-case names),
+/// body. `None` when the server closed the connection first.
+pub async fn read_response(
+    socket: &mut tokio::net::TcpStream,
+    buffered: &mut Vec<u8>,
+) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = socket.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            return None;
+        }
+        buffered.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8(buffered[..head_end].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (name, value) = l.split_once(": ").unwrap();
+            (name.to_ascii_lowercase(), value.to_owned())
+        })
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    buffered.drain(..head_end + 4);
+    while buffered.len() < length {
+        let n = socket.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed inside a body");
+        buffered.extend_from_slice(&chunk[..n]);
+    }
+    let body = buffered.drain(..length).collect();
+    Some((status, headers, body))
+}
+
+/// A header of [`read_response`]'s answer, by its lower-case name.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The Rust files below `dir` (a file stands for itself).
+pub fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        if dir.is_file() {
+            found.push(dir);
+            continue;
+        }
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
