@@ -4,7 +4,7 @@
 //! through (`new_transfer` checks it, `book` books it).
 
 use crate::{
-    bank::payto::PAYTO_HOST,
+    bank::payto::payto_key_of,
     state::State,
     store::bank::{self as store, Account, NewTransfer, TalerMetadata, TransferOutcome},
     taler::{Amount, ApiError, ErrorCode, Timestamp, amount::require_currency, keys},
@@ -45,7 +45,7 @@ pub async fn ensure_admin_account(db: &sea_orm::DatabaseConnection) -> Result<i6
             username: ADMIN_ACCOUNT.to_owned(),
             password_hash,
             name: "Bank administrator".to_owned(),
-            payto_key: format!("payto://x-taler-bank/{PAYTO_HOST}/{ADMIN_ACCOUNT}"),
+            payto_key: payto_key_of(ADMIN_ACCOUNT),
             is_public: false,
             is_taler_exchange: false,
             debit_threshold: max,

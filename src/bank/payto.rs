@@ -5,7 +5,12 @@
 use crate::taler::ApiError;
 
 /// The host of the bank's own payto URIs (`payto://x-taler-bank/<host>/<username>`).
-pub const PAYTO_HOST: &str = "localhost";
+const PAYTO_HOST: &str = "localhost";
+
+/// The payto key (the URI without its query) the bank gives the account `username`.
+pub fn payto_key_of(username: &str) -> String {
+    format!("payto://x-taler-bank/{PAYTO_HOST}/{username}")
+}
 
 /// The full payto URI of an account, with its owner's name.
 pub fn accounts_payto(account: &crate::store::bank::Account) -> String {

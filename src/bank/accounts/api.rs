@@ -21,7 +21,7 @@ use crate::{
         },
         auth::{self, BankCredentials, BankPassword, BankToken, Need},
         ledger::ADMIN_ACCOUNT,
-        payto::{PAYTO_HOST, Payto, accounts_payto},
+        payto::{Payto, accounts_payto, payto_key_of},
         tags::ApiTags,
     },
     http::{JsonBody, NoContent},
@@ -66,7 +66,7 @@ impl AccountsApi {
         }
         let payto_key = match &req.payto_uri {
             Some(text) => Payto::parse(text)?.key,
-            None => format!("payto://x-taler-bank/{PAYTO_HOST}/{}", req.username),
+            None => payto_key_of(&req.username),
         };
         let debit_threshold = match &req.debit_threshold {
             Some(t) => {
