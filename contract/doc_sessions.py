@@ -106,7 +106,7 @@ def run_file(binary, path):
     server.start()
     status_log = os.path.join(work, "statuses")
     expected, ran = {}, 0
-    script = [PRELUDE]
+    script = []
     for n, (info, body) in enumerate(blocks):
         words = info.split()
         if "skip" in words:
