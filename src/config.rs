@@ -187,7 +187,69 @@ pub struct Config {
     /// `[bank] REGISTRATION_BONUS`: what the administrator's account gives each new
     /// account, if anything.
     pub bank_registration_bonus: Option<crate::taler::Amount>,
+    /// `[bank] WIRE_TYPE` and its details: the form of the bank's own payto URIs.
+    pub bank_wire: BankWire,
     pub ini: Ini,
+}
+
+/// The form of the bank's own payto URIs, as libeufin-bank configures it:
+/// `[bank] WIRE_TYPE = x-taler-bank` (default) with `X_TALER_BANK_PAYTO_HOSTNAME`
+/// (default `localhost`), or `WIRE_TYPE = iban` with an optional `IBAN_PAYTO_BIC`
+/// (accounts get a generated IBAN unless registered with one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BankWire {
+    XTalerBank { hostname: String },
+    Iban { bic: Option<String> },
+}
+
+impl BankWire {
+    fn from_ini(ini: &Ini) -> Result<BankWire, String> {
+        match ini
+            .get("bank", "WIRE_TYPE")
+            .unwrap_or("x-taler-bank")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "x-taler-bank" => {
+                let hostname = ini
+                    .get("bank", "X_TALER_BANK_PAYTO_HOSTNAME")
+                    .unwrap_or("localhost")
+                    .to_owned();
+                let ok = !hostname.is_empty()
+                    && hostname
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+                if !ok {
+                    return Err(format!(
+                        "[bank] X_TALER_BANK_PAYTO_HOSTNAME `{hostname}` is not a host name"
+                    ));
+                }
+                Ok(BankWire::XTalerBank { hostname })
+            }
+            "iban" => {
+                let bic = ini.get("bank", "IBAN_PAYTO_BIC").map(str::to_owned);
+                if let Some(bic) = &bic {
+                    let re = regex::Regex::new("^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
+                        .expect("valid regex");
+                    if !re.is_match(bic) {
+                        return Err(format!("[bank] IBAN_PAYTO_BIC `{bic}` is not a BIC"));
+                    }
+                }
+                Ok(BankWire::Iban { bic })
+            }
+            other => Err(format!(
+                "[bank] WIRE_TYPE `{other}`: expected `x-taler-bank` or `iban`"
+            )),
+        }
+    }
+
+    /// The wire type as `GET /config` names it.
+    pub fn wire_type(&self) -> &'static str {
+        match self {
+            BankWire::XTalerBank { .. } => "x-taler-bank",
+            BankWire::Iban { .. } => "iban",
+        }
+    }
 }
 
 /// What the server grants one client and all of them together; each has a key in
@@ -300,6 +362,7 @@ impl Config {
             None => crate::taler::Amount::zero(&currency).map_err(|e| e.to_string())?,
         };
         let bank_registration_bonus = bank_amount("REGISTRATION_BONUS")?.filter(|a| !a.is_zero());
+        let bank_wire = BankWire::from_ini(&ini)?;
         let spec_section = format!("currency-{}", currency.to_ascii_lowercase());
         let currency_spec = CurrencySpec {
             name: ini
@@ -396,6 +459,7 @@ impl Config {
             bank_credit_fee,
             bank_default_debit_threshold,
             bank_registration_bonus,
+            bank_wire,
             ini,
         })
     }

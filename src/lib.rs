@@ -123,7 +123,7 @@ pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, S
     )
     .await
     .map_err(|e| format!("cannot create the default instance: {e}"))?;
-    let bank_admin_account = bank::ensure_admin_account(&db)
+    let bank_admin_account = bank::ensure_admin_account(&db, &config.bank_wire)
         .await
         .map_err(|e| format!("cannot create the bank's administrator account: {e}"))?;
     let incoming = notifier::Notifier::start(&config.database_url, schema, "incoming")
@@ -158,7 +158,7 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
         )
         .nest(
             c.bank_base.trim_end_matches('/'),
-            bank::endpoint(services.bank),
+            bank::endpoint(services.bank, state.clone()),
         )
         .nest(
             c.donau_base.trim_end_matches('/'),

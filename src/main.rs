@@ -54,6 +54,14 @@ enum Command {
     Migrate,
     /// Print a fresh EdDSA key pair in Taler's encoding (e.g. a Donau `charity_pub`).
     Keypair,
+    /// Set a bank account's password, as `libeufin-bank passwd` does: `passwd admin PW`
+    /// lets the bank's administrator log in with a password.
+    Passwd {
+        /// The account's username (`admin` for the administrator).
+        username: String,
+        /// The new password.
+        password: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -133,6 +141,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             let (public, private) = taler_openapi::taler::secret::generate_keypair();
             println!("public key:  {public}");
             println!("private key: {private}");
+            Ok(())
+        }
+        Command::Passwd { username, password } => {
+            let config = Config::load_with(file, &overrides)?;
+            let db = taler_openapi::store::connect(&config, None)
+                .await
+                .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
+            taler_openapi::bank::ledger::set_password(&db, &config.bank_wire, &username, &password)
+                .await?;
+            println!("password of bank account `{username}` set");
             Ok(())
         }
         Command::Serve => serve(Config::load_with(file, &overrides)?).await,

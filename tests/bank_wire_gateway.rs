@@ -35,6 +35,18 @@ async fn gw(s: &TestServer, m: Method, path: &str, body: Option<Value>) -> (Stat
     send(req).await
 }
 
+/// `admin/...` of the exchange's Wire Gateway, as the bank's administrator: libeufin-bank
+/// serves these to the administrator only.
+async fn admin_gw(s: &TestServer, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    s.call(
+        Method::POST,
+        &format!("{GW}{path}"),
+        Some(ADMIN_TOKEN),
+        body,
+    )
+    .await
+}
+
 fn key(n: u8) -> String {
     taler_openapi::taler::keys::encode(
         ed25519_dalek::SigningKey::from_bytes(&[n; 32])
@@ -80,7 +92,7 @@ async fn an_exchange_runs_against_the_bank() {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let add =
             json!({ "amount": "KUDOS:20", "reserve_pub": key(1), "debit_account": payto("alice") });
-        let (status, body) = gw(&s, Method::POST, "/admin/add-incoming", Some(add.clone())).await;
+        let (status, body) = admin_gw(&s, "/admin/add-incoming", Some(add.clone())).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let ((status, polled), waited) = waiter.await.unwrap();
         assert_eq!(status, StatusCode::OK, "{polled}");
@@ -89,19 +101,17 @@ async fn an_exchange_runs_against_the_bank() {
             polled["incoming_transactions"][0]["reserve_pub"],
             json!(key(1))
         );
-        let (status, body) = gw(&s, Method::POST, "/admin/add-incoming", Some(add)).await;
+        let (status, body) = admin_gw(&s, "/admin/add-incoming", Some(add)).await;
         assert_error(status, &body, 409, 5114);
-        let (status, body) = gw(
+        let (status, body) = admin_gw(
             &s,
-            Method::POST,
             "/admin/add-incoming",
             Some(json!({ "amount": "KUDOS:1", "reserve_pub": key(2), "debit_account": payto("nobody") })),
         )
         .await;
         assert_error(status, &body, 409, 5125);
-        let (status, body) = gw(
+        let (status, body) = admin_gw(
             &s,
-            Method::POST,
             "/admin/add-kycauth",
             Some(json!({ "amount": "KUDOS:0.1", "account_pub": key(3), "debit_account": payto("alice") })),
         )
@@ -109,7 +119,7 @@ async fn an_exchange_runs_against_the_bank() {
         assert_eq!(status, StatusCode::OK, "{body}");
 
         // A core transfer to the exchange naming a reserve key is incoming too; one
-        // whose subject names none is not.
+        // whose subject names none goes back to alice at once (libeufin-bank's bounce).
         for (subject, amount) in [(key(4), "KUDOS:5"), ("no key here".to_owned(), "KUDOS:1")] {
             let req = s
                 .req(Method::POST, "/bank/accounts/alice/transactions")
@@ -121,6 +131,18 @@ async fn an_exchange_runs_against_the_bank() {
             let (status, body) = send(req).await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
+        let req = s
+            .req(Method::GET, "/bank/accounts/alice/transactions?limit=-1")
+            .basic_auth("alice", Some(PASSWORD));
+        let (status, history) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{history}");
+        let bounce = &history["transactions"][0];
+        assert_eq!(bounce["direction"], json!("credit"), "{history}");
+        assert_eq!(bounce["amount"], json!("KUDOS:1"));
+        assert!(
+            bounce["subject"].as_str().unwrap().starts_with("Bounce "),
+            "{bounce}"
+        );
         let (status, incoming) = gw(&s, Method::GET, "/history/incoming?limit=10", None).await;
         assert_eq!(status, StatusCode::OK, "{incoming}");
         let kinds: Vec<(&str, &str)> = incoming["incoming_transactions"]
@@ -181,10 +203,7 @@ async fn an_exchange_runs_against_the_bank() {
         let (status, one) = gw(&s, Method::GET, &format!("/transfers/{row}"), None).await;
         assert_eq!(status, StatusCode::OK, "{one}");
         assert_eq!(one["wtid"], json!(wtid));
-        assert_eq!(
-            one["origin_exchange_url"],
-            json!("https://exchange.example/")
-        );
+        assert_eq!(one["exchange_base_url"], json!("https://exchange.example/"));
         let (status, body) = gw(&s, Method::GET, "/transfers/1", None).await;
         assert_error(status, &body, 404, 5107);
         let (status, outgoing) = gw(&s, Method::GET, "/history/outgoing?limit=5", None).await;
@@ -196,7 +215,7 @@ async fn an_exchange_runs_against_the_bank() {
         );
 
         // The shop sees the payment in its Revenue API history; the exchange's balance
-        // is what came in minus what went out.
+        // is what came in (and was not returned) minus what went out.
         let req = s
             .req(Method::GET, "/bank/accounts/shop/taler-revenue/history")
             .basic_auth("shop", Some(PASSWORD));
@@ -214,7 +233,7 @@ async fn an_exchange_runs_against_the_bank() {
                 None,
             )
             .await;
-        assert_eq!(account["balance"]["amount"], json!("KUDOS:14.1"));
+        assert_eq!(account["balance"]["amount"], json!("KUDOS:13.1"));
 
         // Only the exchange's own credentials, and only exchange accounts.
         let req = s

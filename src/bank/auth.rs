@@ -1,13 +1,26 @@
-//! Bank authentication as libeufin-bank does it: HTTP Basic with the account
-//! password, or a bearer token of the account with a sufficient scope.
+//! Bank authentication as libeufin-bank does it: HTTP Basic with an account's
+//! password, or a bearer token of an account; the administrator is the `admin`
+//! account (its password is set with `taler-openapi passwd admin`) or the configured
+//! administrator token.
+//!
+//! Two steps, as libeufin's: *authenticate* (who is calling: 401 for unknown or wrong
+//! credentials, 400 for a malformed `Authorization` header) and *authorize* (may this
+//! caller do this on `$USERNAME`: 401 for another account's credentials, 403 for a
+//! token whose scope does not allow it). A request with a body is authenticated when
+//! its credentials are extracted, before its body is read: wrong credentials with a bad
+//! body are 401, never 400. A request without a body is authenticated by the handler,
+//! where the account, the token and the data may come in one round trip.
 
+use poem::Request;
 use poem_openapi::{
-    SecurityScheme,
+    ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme,
     auth::{Basic, Bearer},
+    registry::Registry,
 };
 
 use crate::{
-    state::AppState,
+    bank::ledger::ADMIN_ACCOUNT,
+    state::{AppState, State},
     store::bank::{self, Account},
     taler::{ApiError, ErrorCode, Timestamp, secret},
 };
@@ -23,14 +36,51 @@ pub struct BankPassword(pub Basic);
 #[oai(rename = "bankToken", ty = "bearer", bearer_format = "secret-token")]
 pub struct BankToken(pub Bearer);
 
-/// Either credential.
-#[derive(SecurityScheme)]
-pub enum BankCredentials {
-    Password(BankPassword),
-    Token(BankToken),
+/// HTTP Basic credentials as presented.
+#[derive(Clone)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
 }
 
-/// What an operation needs of a token's scope.
+/// The credentials a request presents.
+#[derive(Clone)]
+enum Presented {
+    Password(Login),
+    Token(String),
+    /// The administrator token of the configuration.
+    ConfiguredAdmin,
+}
+
+/// Who the credentials proved the caller to be.
+#[derive(Clone)]
+struct Identity {
+    /// The caller's account; `None` for the configured administrator token.
+    account: Option<Account>,
+    /// The token it came with, if any.
+    token: Option<bank::Token>,
+}
+
+impl Identity {
+    fn is_admin(&self) -> bool {
+        self.account
+            .as_ref()
+            .is_none_or(|a| a.username == ADMIN_ACCOUNT)
+    }
+}
+
+/// HTTP Basic or a bearer token (`bankPassword`, `bankToken`).
+#[derive(Clone)]
+pub struct BankCredentials {
+    presented: Presented,
+    verified: Option<Identity>,
+}
+
+/// A bearer token only (`bankToken`): revoking a token needs one.
+#[derive(Clone)]
+pub struct BankBearer(pub BankCredentials);
+
+/// What an operation needs of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
     /// Reading the Revenue API: `revenue`, `readonly` or `readwrite`.
@@ -45,27 +95,31 @@ pub enum Need {
     WireGatewayRead,
     /// Changing or deleting the account: `readwrite` (the administrator: any account).
     Manage,
+    /// Minting a token: the password, or a refreshable token (not of a narrower scope).
+    Refresh,
     /// A token of any scope (revoking itself).
     AnyScope,
+    /// The administrator only (`readwrite`).
+    Admin,
 }
 
 impl Need {
-    /// Whether the operation moves money (which the administrator does only from its
-    /// own account).
-    fn moves_money(self) -> bool {
-        matches!(self, Need::ReadWrite | Need::WireGateway)
+    /// Whether the administrator may act on another account (libeufin's `allowAdmin`):
+    /// it reads and manages every account, but moves no one else's money and reads no
+    /// exchange's or merchant's facade.
+    fn admin_allowed(self) -> bool {
+        matches!(self, Need::Read | Need::Manage | Need::Admin)
     }
 }
 
 fn scope_allows(scope: &str, need: Need) -> bool {
     match need {
         Need::Revenue => matches!(scope, "revenue" | "readonly" | "readwrite"),
-        Need::ReadWrite => scope == "readwrite",
+        Need::ReadWrite | Need::Manage | Need::Admin => scope == "readwrite",
         Need::Read => matches!(scope, "readonly" | "readwrite"),
         Need::WireGateway => matches!(scope, "wiregateway" | "readwrite"),
         Need::WireGatewayRead => matches!(scope, "wiregateway" | "readonly" | "readwrite"),
-        Need::Manage => scope == "readwrite",
-        Need::AnyScope => true,
+        Need::Refresh | Need::AnyScope => true,
     }
 }
 
@@ -76,12 +130,104 @@ fn unknown_account(username: &str) -> ApiError {
     )
 }
 
-/// Finds the account, or 404 `TALER_EC_BANK_UNKNOWN_ACCOUNT`.
-pub async fn account(state: &AppState, username: &str) -> Result<Account, ApiError> {
-    bank::find_account(&state.db, username)
-        .await
-        .map_err(ApiError::db_fetch)?
-        .ok_or_else(|| unknown_account(username))
+fn unauthorized(hint: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::GenericUnauthorized, hint)
+}
+
+fn malformed(hint: &str) -> ApiError {
+    ApiError::new(ErrorCode::GenericHttpHeadersMalformed, hint.to_owned())
+}
+
+/// Reads the `Authorization` header as libeufin-bank does: none is 401
+/// `GENERIC_PARAMETER_MISSING`; one that is neither Basic nor Bearer, or a malformed
+/// one, is 400 `GENERIC_HTTP_HEADERS_MALFORMED` (an unknown scheme is 401).
+fn presented(req: &Request, state: &AppState, basic_allowed: bool) -> Result<Presented, ApiError> {
+    let Some(header) = req.headers().get(poem::http::header::AUTHORIZATION) else {
+        return Err(ApiError::with_status(
+            poem::http::StatusCode::UNAUTHORIZED,
+            ErrorCode::GenericParameterMissing,
+            "the Authorization header is missing",
+        ));
+    };
+    let header = header
+        .to_str()
+        .map_err(|_| malformed("the Authorization header is not text"))?;
+    let (scheme, content) = header
+        .split_once(' ')
+        .ok_or_else(|| malformed("the Authorization header is `SCHEME CREDENTIALS`"))?;
+    let content = content.trim();
+    match scheme {
+        "Basic" if basic_allowed => {
+            use base64_decode::decode;
+            let decoded = decode(content)
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| malformed("the Basic credentials are not base64 text"))?;
+            let (username, password) = decoded
+                .split_once(':')
+                .ok_or_else(|| malformed("the Basic credentials are `username:password`"))?;
+            Ok(Presented::Password(Login {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            }))
+        }
+        "Basic" => Err(malformed(
+            "this operation takes a bearer token, not a password",
+        )),
+        "Bearer" => {
+            if secret::is_configured_token(content, state.config.bank_admin_token()) {
+                return Ok(Presented::ConfiguredAdmin);
+            }
+            let Some(body) = content.strip_prefix(secret::TOKEN_PREFIX) else {
+                return Err(malformed("access tokens start with `secret-token:`"));
+            };
+            if body.is_empty() || !body.bytes().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(malformed("the access token is not Crockford base32"));
+            }
+            Ok(Presented::Token(content.to_owned()))
+        }
+        _ => Err(unauthorized(
+            "the Authorization scheme is neither Basic nor Bearer",
+        )),
+    }
+}
+
+/// Proves who the caller is.
+async fn verify(state: &AppState, presented: &Presented) -> Result<Identity, ApiError> {
+    match presented {
+        Presented::ConfiguredAdmin => Ok(Identity {
+            account: None,
+            token: None,
+        }),
+        Presented::Password(basic) => {
+            let account = bank::find_account(&state.db, &basic.username)
+                .await
+                .map_err(ApiError::db_fetch)?
+                .ok_or_else(|| unauthorized("wrong username or password"))?;
+            check_password(state, &account, basic).await?;
+            Ok(Identity {
+                account: Some(account),
+                token: None,
+            })
+        }
+        Presented::Token(token) => {
+            let (account, token) = bank::find_token(&state.db, &secret::token_hash(token))
+                .await
+                .map_err(ApiError::db_fetch)?
+                .ok_or_else(|| unauthorized("unknown access token"))?;
+            usable(&token)?;
+            Ok(Identity {
+                account: Some(account),
+                token: Some(token),
+            })
+        }
+    }
+}
+
+fn usable(token: &bank::Token) -> Result<(), ApiError> {
+    if Timestamp::from_db(token.expiration) <= Timestamp::now() {
+        return Err(unauthorized("the access token has expired"));
+    }
+    Ok(())
 }
 
 /// Checks the password of `account`: 401 when it is wrong or names another user, 429
@@ -89,7 +235,7 @@ pub async fn account(state: &AppState, username: &str) -> Result<Account, ApiErr
 pub async fn check_password(
     state: &AppState,
     account: &Account,
-    basic: &Basic,
+    basic: &Login,
 ) -> Result<(), ApiError> {
     state
         .logins
@@ -99,112 +245,253 @@ pub async fn check_password(
             &basic.username,
             &basic.password,
             &account.password_hash,
-            || ApiError::new(ErrorCode::GenericUnauthorized, "wrong username or password"),
+            || unauthorized("wrong username or password"),
         )
         .await
 }
 
-/// Authenticates a request on `username`'s account: 404 for an unknown account,
-/// 401 for wrong credentials or another account's, 403 for a token whose scope
-/// does not allow the operation.
+/// Finds the account, or 404 `TALER_EC_BANK_UNKNOWN_ACCOUNT`.
+pub async fn account(state: &AppState, username: &str) -> Result<Account, ApiError> {
+    bank::find_account(&state.db, username)
+        .await
+        .map_err(ApiError::db_fetch)?
+        .ok_or_else(|| unknown_account(username))
+}
+
+/// What the caller may do with `username`'s account: its own (within the token's
+/// scope), or any account as the administrator where the operation allows it.
+async fn rights(
+    state: &AppState,
+    username: &str,
+    id: Identity,
+    need: Need,
+) -> Result<Account, ApiError> {
+    let own = id.account.as_ref().is_some_and(|a| a.username == username)
+        || (id.account.is_none() && username == ADMIN_ACCOUNT);
+    if need == Need::Admin && !id.is_admin() {
+        return Err(unauthorized("only the administrator may do this"));
+    }
+    if !(own || (id.is_admin() && need.admin_allowed())) {
+        return Err(unauthorized(format!(
+            "these credentials give no right on account `{username}`"
+        )));
+    }
+    if let Some(token) = &id.token {
+        if need == Need::Refresh && !token.refreshable {
+            return Err(unauthorized("this access token is not refreshable"));
+        }
+        if !scope_allows(&token.scope, need) {
+            return Err(ApiError::new(
+                ErrorCode::GenericForbidden,
+                format!("a `{}` token does not allow this operation", token.scope),
+            ));
+        }
+    }
+    match id.account {
+        Some(account) if account.username == username => Ok(account),
+        _ => account(state, username).await,
+    }
+}
+
+impl BankCredentials {
+    /// Whether the caller is the administrator (valid only once authorized).
+    pub fn is_admin(&self) -> bool {
+        match (&self.presented, &self.verified) {
+            (Presented::ConfiguredAdmin, _) => true,
+            (_, Some(id)) => id.is_admin(),
+            (Presented::Password(b), None) => b.username == ADMIN_ACCOUNT,
+            (Presented::Token(_), None) => false,
+        }
+    }
+
+    /// The scope of the token the caller presented, if it presented one.
+    pub fn token_scope(&self) -> Option<&str> {
+        self.verified
+            .as_ref()
+            .and_then(|id| id.token.as_ref())
+            .map(|t| t.scope.as_str())
+    }
+
+    /// The digest of the bearer token presented, if any (not the configured one).
+    pub fn token_hash(&self) -> Option<Vec<u8>> {
+        match &self.presented {
+            Presented::Token(t) => Some(secret::token_hash(t)),
+            _ => None,
+        }
+    }
+}
+
+/// Authenticates (unless the extractor did) and authorizes a request on `username`'s
+/// account: 401 for wrong credentials or another account's, 403 for a token whose
+/// scope does not allow the operation, 404 for an unknown account.
 pub async fn authorize(
     state: &AppState,
     username: &str,
-    credentials: &BankCredentials,
+    credentials: &mut BankCredentials,
     need: Need,
 ) -> Result<Account, ApiError> {
-    let read = async |token_hash: Option<Vec<u8>>| {
-        Ok(
-            bank::find_account_with_token(&state.db, username, token_hash.as_deref())
-                .await?
-                .map(|(account, token)| (account, token, ())),
-        )
+    let id = match &credentials.verified {
+        Some(id) => id.clone(),
+        None => {
+            let id = verify(state, &credentials.presented).await?;
+            credentials.verified = Some(id.clone());
+            id
+        }
     };
-    authorize_reading(state, username, credentials, need, read)
-        .await
-        .map(|(account, ())| account)
+    rights(state, username, id, need).await
 }
 
 /// [`authorize`] with the query that reads the account (and, given a token's digest,
 /// that token's row) reading what the operation shows too, so both come in one round
-/// trip. What it read is the operation's only once the credentials pass.
+/// trip. What it read is the operation's only once the credentials pass. Credentials
+/// other than the account's own password or token take the two-step way.
 pub async fn authorize_reading<T>(
     state: &AppState,
     username: &str,
-    credentials: &BankCredentials,
+    credentials: &mut BankCredentials,
     need: Need,
     read: impl AsyncFnOnce(
         Option<Vec<u8>>,
     ) -> Result<Option<(Account, Option<bank::Token>, T)>, sea_orm::DbErr>,
+    read_again: impl AsyncFnOnce(i64) -> Result<T, sea_orm::DbErr>,
 ) -> Result<(Account, T), ApiError> {
-    let token = match credentials {
-        BankCredentials::Token(token)
-            if secret::is_configured_token(&token.0.token, state.config.bank_admin_token()) =>
-        {
-            // The administrator reads every account and moves its own account's money.
-            if need.moves_money() && username != crate::bank::ledger::ADMIN_ACCOUNT {
-                return Err(ApiError::new(
-                    ErrorCode::GenericForbidden,
-                    "the administrator moves money from its own account only",
-                ));
-            }
-            None
+    let own = match &credentials.presented {
+        Presented::Password(b) => b.username == username,
+        Presented::Token(_) => true,
+        Presented::ConfiguredAdmin => false,
+    };
+    if credentials.verified.is_some() || !own {
+        let account = authorize(state, username, credentials, need).await?;
+        let data = read_again(account.account_id)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        return Ok((account, data));
+    }
+    let hash = credentials.token_hash();
+    let found = read(hash).await.map_err(ApiError::db_fetch)?;
+    match (&credentials.presented, found) {
+        (Presented::Password(basic), Some((account, _, data))) => {
+            check_password(state, &account, basic).await?;
+            let id = Identity {
+                account: Some(account),
+                token: None,
+            };
+            credentials.verified = Some(id.clone());
+            Ok((rights(state, username, id, need).await?, data))
         }
-        BankCredentials::Token(token) => Some(&token.0.token),
-        BankCredentials::Password(_) => None,
-    };
-    // The account and the token in one query, by digest.
-    let (account, stored, read) = read(token.map(|t| secret::token_hash(t)))
-        .await
-        .map_err(ApiError::db_fetch)?
-        .ok_or_else(|| unknown_account(username))?;
-    if let BankCredentials::Password(basic) = credentials {
-        check_password(state, &account, &basic.0).await?;
+        (Presented::Password(_), None) => Err(unauthorized("wrong username or password")),
+        (Presented::Token(_), Some((account, Some(token), data))) => {
+            usable(&token)?;
+            let id = Identity {
+                account: Some(account),
+                token: Some(token),
+            };
+            credentials.verified = Some(id.clone());
+            Ok((rights(state, username, id, need).await?, data))
+        }
+        // Not this account's token (perhaps the administrator's, or none at all).
+        _ => {
+            let account = authorize(state, username, credentials, need).await?;
+            let data = read_again(account.account_id)
+                .await
+                .map_err(ApiError::db_fetch)?;
+            Ok((account, data))
+        }
     }
-    let Some(token) = token else {
-        return Ok((account, read));
-    };
-    if !token.starts_with(secret::TOKEN_PREFIX) {
-        return Err(ApiError::new(
-            ErrorCode::GenericTokenMalformed,
-            "access tokens start with `secret-token:`",
-        ));
-    }
-    let stored = stored.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::GenericTokenUnknown,
-            "the access token is not valid for this account",
-        )
-    })?;
-    if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
-        return Err(ApiError::new(
-            ErrorCode::GenericTokenExpired,
-            "the access token has expired",
-        ));
-    }
-    if !scope_allows(&stored.scope, need) {
-        return Err(ApiError::new(
-            ErrorCode::GenericForbidden,
-            format!("a `{}` token does not allow this operation", stored.scope),
-        ));
-    }
-    Ok((account, read))
 }
 
-/// Whether the credentials are the bank's administrator token.
-pub fn is_admin(state: &AppState, credentials: &BankCredentials) -> bool {
-    matches!(credentials, BankCredentials::Token(t)
-        if secret::is_configured_token(&t.0.token, state.config.bank_admin_token()))
+/// The bank's state, which the bank's endpoint attaches to every request.
+fn state_of(req: &Request) -> Result<&State, poem::Error> {
+    req.data::<State>()
+        .ok_or_else(|| ApiError::db_fetch("the bank's state is not attached").into())
 }
 
-/// The bank's administrator token, compared in constant time.
-pub fn require_admin(state: &AppState, token: &BankToken) -> Result<(), ApiError> {
-    if secret::is_configured_token(&token.0.token, state.config.bank_admin_token()) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::GenericTokenUnknown,
-            "the bearer token is not the bank's administrator token",
-        ))
+/// Authenticates now when the request has a body (see the module's comment).
+async fn extract(req: &Request, basic_allowed: bool) -> poem::Result<BankCredentials> {
+    let state = state_of(req)?;
+    let presented = presented(req, state, basic_allowed)?;
+    let has_body = !matches!(
+        *req.method(),
+        poem::http::Method::GET | poem::http::Method::HEAD
+    );
+    let verified = match has_body {
+        true => Some(verify(state, &presented).await?),
+        false => None,
+    };
+    Ok(BankCredentials {
+        presented,
+        verified,
+    })
+}
+
+impl<'a> ApiExtractor<'a> for BankCredentials {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <BankPassword as ApiExtractor>::register(registry);
+        <BankToken as ApiExtractor>::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["bankPassword", "bankToken"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        extract(req, true).await
+    }
+}
+
+impl<'a> ApiExtractor<'a> for BankBearer {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <BankToken as ApiExtractor>::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["bankToken"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        extract(req, false).await.map(BankBearer)
+    }
+}
+
+mod base64_decode {
+    /// Standard base64 (with or without padding), as HTTP Basic sends it.
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(text.len() * 3 / 4);
+        let mut acc: u32 = 0;
+        let mut bits = 0;
+        for c in text.trim_end_matches('=').bytes() {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return None,
+            };
+            acc = (acc << 6) | u32::from(v);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
     }
 }

@@ -4,7 +4,7 @@
 //! through (`new_transfer` checks it, `book` books it).
 
 use crate::{
-    bank::payto::payto_key_of,
+    bank::payto::x_taler_bank_key,
     state::State,
     store::bank::{self as store, Account, NewTransfer, TalerMetadata, TransferOutcome},
     taler::{Amount, ApiError, ErrorCode, Timestamp, amount::require_currency, keys},
@@ -31,12 +31,16 @@ pub fn amount_of(currency: &str, units: i128) -> crate::taler::Amount {
 
 /// Creates the administrator's account if it does not exist, and returns its id. Its
 /// debit threshold is Taler's largest amount: it is where money comes from.
-pub async fn ensure_admin_account(db: &sea_orm::DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
+pub async fn ensure_admin_account(
+    db: &sea_orm::DatabaseConnection,
+    wire: &crate::config::BankWire,
+) -> Result<i64, sea_orm::DbErr> {
     if let Some(admin) = crate::store::bank::find_account(db, ADMIN_ACCOUNT).await? {
         return Ok(admin.account_id);
     }
     let max = i128::from(crate::taler::amount::MAX_VALUE) * 100_000_000;
-    // A password nobody knows: the administrator acts with the administrator token.
+    // A password nobody knows until `taler-openapi passwd admin` sets one; until then
+    // the administrator acts with the administrator token.
     let password_hash =
         crate::taler::secret::hash_password(&crate::taler::secret::generate_token());
     crate::store::bank::create_account(
@@ -45,7 +49,12 @@ pub async fn ensure_admin_account(db: &sea_orm::DatabaseConnection) -> Result<i6
             username: ADMIN_ACCOUNT.to_owned(),
             password_hash,
             name: "Bank administrator".to_owned(),
-            payto_key: payto_key_of(ADMIN_ACCOUNT),
+            payto_key: match wire {
+                crate::config::BankWire::XTalerBank { .. } => x_taler_bank_key(ADMIN_ACCOUNT),
+                crate::config::BankWire::Iban { .. } => {
+                    crate::bank::payto::iban_key(&crate::bank::payto::random_iban())
+                }
+            },
             is_public: false,
             is_taler_exchange: false,
             debit_threshold: max,
@@ -84,6 +93,7 @@ pub async fn registration_bonus(
             date: crate::taler::Timestamp::now().to_db(),
             request_uid: None,
             taler: Default::default(),
+            bounce_unless_incoming: false,
         },
     )
     .await
@@ -200,5 +210,51 @@ pub async fn new_transfer(
         date: Timestamp::now().to_db(),
         request_uid,
         taler,
+        bounce_unless_incoming: false,
     })
+}
+
+/// `taler-openapi passwd USERNAME PASSWORD`: sets a bank account's password from the
+/// command line, as `libeufin-bank passwd` does (the administrator's first one).
+pub async fn set_password(
+    db: &sea_orm::DatabaseConnection,
+    wire: &crate::config::BankWire,
+    username: &str,
+    password: &str,
+) -> Result<(), String> {
+    ensure_admin_account(db, wire)
+        .await
+        .map_err(|e| format!("cannot create the administrator's account: {e}"))?;
+    password_rule(password).map_err(|e| e.to_string())?;
+    let account = store::find_account(db, username)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("the bank has no account `{username}`"))?;
+    let changes = store::AccountChanges {
+        password_hash: Some(crate::taler::secret::hash_password(password)),
+        ..Default::default()
+    };
+    store::update_account(db, account.account_id, changes)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Password lengths the bank accepts, as libeufin-bank's password check: 409
+/// `BANK_PASSWORD_TOO_SHORT` below 8 characters, `BANK_PASSWORD_TOO_LONG` above 64.
+pub fn password_rule(password: &str) -> Result<(), ApiError> {
+    let chars = password.chars().count();
+    if chars < 8 {
+        return Err(ApiError::new(
+            ErrorCode::BankPasswordTooShort,
+            "the password must have at least 8 characters",
+        ));
+    }
+    if chars > 64 {
+        return Err(ApiError::new(
+            ErrorCode::BankPasswordTooLong,
+            "the password must have at most 64 characters",
+        ));
+    }
+    Ok(())
 }

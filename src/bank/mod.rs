@@ -14,7 +14,7 @@ pub mod wire_gateway;
 
 pub use ledger::ensure_admin_account;
 
-use poem::Endpoint;
+use poem::{Endpoint, EndpointExt};
 use poem_openapi::OpenApiService;
 
 use crate::{
@@ -38,10 +38,13 @@ pub fn api(state: &State) -> Api {
     )
 }
 
-pub fn endpoint(service: OpenApiService<Api, ()>) -> impl Endpoint {
+/// The bank's endpoint. Its credentials are checked as they are extracted, before the
+/// body (`auth`), so every request carries the state.
+pub fn endpoint(service: OpenApiService<Api, ()>, state: State) -> impl Endpoint {
     service_endpoint(
         service,
         BodyErrorPolicy::ShapeJsonInvalid,
         MissingAuth::Unauthorized,
     )
+    .data(state)
 }

@@ -6,6 +6,7 @@ use poem_openapi::{
     payload::Json,
 };
 
+use crate::config::BankWire;
 use crate::{
     bank::{
         auth::{self, BankCredentials, Need},
@@ -63,7 +64,7 @@ pub enum HistoryResponse {
 
 error_responses!(HistoryErrors {
     400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "Authentication failed: wrong password, unknown or expired token, or another account's credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow reading the history (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The user name is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
@@ -126,7 +127,7 @@ impl RevenueApi {
     #[allow(clippy::too_many_arguments)]
     async fn get_history(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -160,7 +161,7 @@ impl RevenueApi {
         let (account, rows) = Box::pin(auth::authorize_reading(
             &self.0,
             &username,
-            &credentials,
+            &mut credentials,
             Need::Revenue,
             async |token_hash| {
                 Ok(
@@ -169,11 +170,13 @@ impl RevenueApi {
                         .map(|found| (found.account, found.token, found.page)),
                 )
             },
+            async |account_id| store::incoming(db, account_id, page).await,
         ))
         .await?;
         let id = account.account_id;
-        let credit_account = accounts_payto(&account);
-        let first = encode(rows, &credit_account)?.map(HistoryResponse::Ok);
+        let credit_account = accounts_payto(&self.0.config.bank_wire, &account);
+        let first =
+            encode(&self.0.config.bank_wire, rows, &credit_account)?.map(HistoryResponse::Ok);
         let state = self.0.clone();
         Ok(longpoll::respond_after::<_, HistoryErrors, _>(
             wake,
@@ -215,11 +218,11 @@ async fn look(state: &AppState, account: i64, page: Page, credit_account: &str) 
     let rows = store::incoming(&state.db, account, page)
         .await
         .map_err(ApiError::db_fetch)?;
-    encode(rows, credit_account)
+    encode(&state.config.bank_wire, rows, credit_account)
 }
 
 /// A page's answer, encoded, or `None` when it is empty.
-fn encode(rows: Vec<store::IncomingRow>, credit_account: &str) -> SharedPage {
+fn encode(wire: &BankWire, rows: Vec<store::IncomingRow>, credit_account: &str) -> SharedPage {
     if rows.is_empty() {
         return Ok(None);
     }
@@ -227,7 +230,7 @@ fn encode(rows: Vec<store::IncomingRow>, credit_account: &str) -> SharedPage {
     let size = 64 + credit_account.len() + 256 * rows.len();
     Ok(Some(JsonBytes::encode_sized(
         &RevenueIncomingHistory {
-            incoming_transactions: transactions(rows)?,
+            incoming_transactions: transactions(wire, rows)?,
             credit_account: credit_account.to_owned(),
         },
         size,
@@ -236,6 +239,7 @@ fn encode(rows: Vec<store::IncomingRow>, credit_account: &str) -> SharedPage {
 
 /// A history page's rows as the Revenue API shows them.
 fn transactions(
+    wire: &BankWire,
     rows: Vec<store::IncomingRow>,
 ) -> Result<Vec<RevenueIncomingBankTransaction>, ApiError> {
     let bad = |e: String| ApiError::db_fetch(format!("stored transfer is invalid: {e}"));
@@ -249,7 +253,7 @@ fn transactions(
                     .credit_fee
                     .map(|f| f.parse().map_err(|e| bad(format!("{e}"))))
                     .transpose()?,
-                debit_account: payto_with_name(&r.debtor_payto_key, &r.debtor_name),
+                debit_account: payto_with_name(wire, &r.debtor_payto_key, &r.debtor_name),
                 subject: r.subject,
             })
         })
@@ -274,7 +278,13 @@ mod tests {
             date: Timestamp::from_db(1_700_000_000),
             amount: "KUDOS:1.5".parse().unwrap(),
             credit_fee: credit_fee.map(|f| f.parse().unwrap()),
-            debit_account: payto_with_name("payto://x-taler-bank/localhost/alice", "Alice \"A\""),
+            debit_account: payto_with_name(
+                &BankWire::XTalerBank {
+                    hostname: "localhost".into(),
+                },
+                "payto://x-taler-bank/localhost/alice",
+                "Alice \"A\"",
+            ),
             subject: "order 42 \u{e9}\n".to_owned(),
         };
         for history in [

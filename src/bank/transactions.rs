@@ -12,7 +12,7 @@ use crate::taler::text::{PaytoUri, Text};
 use crate::{
     bank::{
         auth::{self, BankCredentials, Need},
-        ledger::{book, new_transfer},
+        ledger::{ADMIN_ACCOUNT, book, new_transfer},
         payto::{Payto, accounts_payto},
         tags::ApiTags,
     },
@@ -72,7 +72,7 @@ pub enum TransactionFound {
 
 error_responses!(TransactionsErrors {
     400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
@@ -81,7 +81,8 @@ error_responses!(TransactionsErrors {
 });
 
 error_responses!(TransactionErrors {
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    400 => "The `Authorization` header is malformed (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account or the transfer (of this account) was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`, `TALER_EC_BANK_TRANSACTION_NOT_FOUND`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
@@ -90,12 +91,13 @@ error_responses!(TransactionErrors {
 });
 
 fn info(
+    state: &crate::state::AppState,
     account: i64,
     (t, debtor, creditor): Movement,
 ) -> Result<BankAccountTransactionInfo, ApiError> {
     Ok(BankAccountTransactionInfo {
-        creditor_payto_uri: accounts_payto(&creditor),
-        debtor_payto_uri: accounts_payto(&debtor),
+        creditor_payto_uri: accounts_payto(&state.config.bank_wire, &creditor),
+        debtor_payto_uri: accounts_payto(&state.config.bank_wire, &debtor),
         amount: t
             .amount
             .parse()
@@ -139,10 +141,10 @@ pub enum TransactionCreated {
 
 error_responses!(pub PostTransactionErrors {
     400 => "The request or its payto URI is invalid, the amount is missing or in another currency (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow transfers (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Same account, unknown creditor, amount below the credit fee, a balance that would go below the debit threshold, or a reused request uid (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`).",
+    409 => "Same account, unknown creditor, amount below the credit fee, a balance that would go below the debit threshold, a reused request uid, the administrator as creditor, or an exchange paying an exchange (`TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`, `TALER_EC_BANK_ADMIN_CREDITOR`, `TALER_EC_BANK_ACCOUNT_IS_EXCHANGE`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -167,7 +169,7 @@ impl HistoryApi {
     #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -188,7 +190,7 @@ impl HistoryApi {
         #[oai(deprecated)]
         long_poll_ms: Query<Option<u64>>,
     ) -> Result<MayPark<TransactionsListed>, TransactionsErrors> {
-        let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::Read).await?;
         let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let id = account.account_id;
         let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
@@ -209,7 +211,7 @@ impl HistoryApi {
                     }
                     let transactions = rows
                         .into_iter()
-                        .map(|m| info(id, m))
+                        .map(|m| info(&state, id, m))
                         .collect::<Result<_, _>>()?;
                     Ok(Some(TransactionsListed::Ok(Json(
                         BankAccountTransactionsResponse { transactions },
@@ -230,14 +232,14 @@ impl HistoryApi {
     )]
     async fn get(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// The transfer's row id.
         transaction_id: Path<u64>,
     ) -> Result<TransactionFound, TransactionErrors> {
-        let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::Read).await?;
         let not_found = || {
             ApiError::new(
                 ErrorCode::BankTransactionNotFound,
@@ -261,7 +263,11 @@ impl HistoryApi {
         .into_iter()
         .next()
         .ok_or_else(not_found)?;
-        Ok(TransactionFound::Ok(Json(info(account.account_id, found)?)))
+        Ok(TransactionFound::Ok(Json(info(
+            &self.0,
+            account.account_id,
+            found,
+        )?)))
     }
 
     /// Transfer money
@@ -276,15 +282,15 @@ impl HistoryApi {
     )]
     async fn post_transaction(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the debtor.
         #[oai(name = "USERNAME")]
         username: Path<String>,
         body: JsonBody<CreateTransactionRequest>,
     ) -> Result<TransactionCreated, PostTransactionErrors> {
-        let debtor = auth::authorize(&self.0, &username, &credentials, Need::ReadWrite).await?;
+        let debtor = auth::authorize(&self.0, &username, &mut credentials, Need::ReadWrite).await?;
         let req = body.0;
-        let payto = Payto::parse(&req.payto_uri)?;
+        let payto = Payto::parse(&req.payto_uri, "payto_uri")?;
         let subject = payto
             .param("message")
             .filter(|m| !m.trim().is_empty())
@@ -320,24 +326,32 @@ impl HistoryApi {
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::BankUnknownCreditor,
-                    "no account has this payto URI",
+                    format!("no account of this bank is `{}`", payto.key),
                 )
             })?;
-        // A transfer to an exchange whose subject names a reserve (or KYC) key is
-        // an incoming Wire Gateway transfer; a key used before is not twice.
-        let mut taler = if creditor.is_taler_exchange {
+        if creditor.username == ADMIN_ACCOUNT {
+            return Err(ApiError::new(
+                ErrorCode::BankAdminCreditor,
+                "the administrator's account receives no transfers",
+            )
+            .into());
+        }
+        if creditor.is_taler_exchange && debtor.is_taler_exchange {
+            return Err(ApiError::new(
+                ErrorCode::BankAccountIsExchange,
+                "an exchange pays another exchange through the Wire Gateway, not here",
+            )
+            .into());
+        }
+        // A transfer to an exchange is an incoming Wire Gateway transfer when its
+        // subject names a reserve (or KYC) key not used before; otherwise the bank
+        // returns the money in the same database transaction (see `store::transfer`).
+        let taler = if creditor.is_taler_exchange {
             crate::bank::ledger::incoming_metadata(&subject)
         } else {
             Default::default()
         };
-        if let Some(key) = &taler.reserve_pub
-            && store::reserve_pub_used(&self.0.db, creditor.account_id, key)
-                .await
-                .map_err(ApiError::db_fetch)?
-        {
-            taler = Default::default();
-        }
-        let new = new_transfer(
+        let mut new = new_transfer(
             &self.0,
             &debtor,
             &creditor,
@@ -347,6 +361,7 @@ impl HistoryApi {
             taler,
         )
         .await?;
+        new.bounce_unless_incoming = creditor.is_taler_exchange;
         let (row_id, _) = book(&self.0, new).await?;
         Ok(TransactionCreated::Ok(Json(CreateTransactionResponse {
             row_id,

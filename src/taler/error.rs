@@ -19,6 +19,7 @@ pub enum ErrorCode {
     GenericCurrencyMismatch,
     GenericUriTooLong,
     GenericUploadExceedsLimit,
+    GenericCompressionInvalid,
     GenericUnauthorized,
     GenericTokenUnknown,
     GenericTokenExpired,
@@ -102,6 +103,10 @@ pub enum ErrorCode {
     BankPatchBadOldPassword,
     BankPatchAdminExchange,
     BankNonAdminPatchContact,
+    BankAdminCreditor,
+    BankAccountIsExchange,
+    BankPasswordTooShort,
+    BankPasswordTooLong,
 }
 
 /// A code the pages name whose number no registry copy we could find assigns. The
@@ -200,6 +205,7 @@ impl ErrorCode {
             GenericCurrencyMismatch => 30,
             GenericUriTooLong => 31,
             GenericUploadExceedsLimit => 32,
+            GenericCompressionInvalid => 28,
             GenericUnauthorized => 40,
             GenericTokenUnknown => 41,
             GenericTokenExpired => 42,
@@ -273,6 +279,10 @@ impl ErrorCode {
             BankPatchBadOldPassword => 5138,
             BankPatchAdminExchange => 5139,
             BankNonAdminPatchContact => 5141,
+            BankAdminCreditor => 5142,
+            BankAccountIsExchange => 5126,
+            BankPasswordTooShort => 5150,
+            BankPasswordTooLong => 5151,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
             | MerchantPrivateMoneyPotConflictingName
@@ -317,7 +327,8 @@ impl ErrorCode {
             | GenericHttpHeadersMalformed
             | GenericParameterMissing
             | GenericParameterMalformed
-            | GenericCurrencyMismatch => StatusCode::BAD_REQUEST,
+            | GenericCurrencyMismatch
+            | GenericCompressionInvalid => StatusCode::BAD_REQUEST,
             GenericUploadExceedsLimit => StatusCode::PAYLOAD_TOO_LARGE,
             GenericUriTooLong => StatusCode::URI_TOO_LONG,
             MerchantGenericReportGeneratorUnconfigured => StatusCode::NOT_IMPLEMENTED,
@@ -362,7 +373,11 @@ impl ErrorCode {
             | BankNonAdminPatchMissingOldPassword
             | BankPatchBadOldPassword
             | BankPatchAdminExchange
-            | BankNonAdminPatchContact => StatusCode::CONFLICT,
+            | BankNonAdminPatchContact
+            | BankAdminCreditor
+            | BankAccountIsExchange
+            | BankPasswordTooShort
+            | BankPasswordTooLong => StatusCode::CONFLICT,
             MerchantGenericAccountUnknown
             | MerchantPrivateAccountDeleteUnknownAccount
             | MerchantPrivatePostOrdersInstanceConfigurationLacksWire => StatusCode::NOT_FOUND,

@@ -19,11 +19,12 @@ use crate::{
             TokenInfo, TokenInfos, TokenRequest, TokenSuccessResponse, TokensListed, balance,
             conflict,
         },
-        auth::{self, BankCredentials, BankPassword, BankToken, Need},
+        auth::{self, BankBearer, BankCredentials, Need},
         ledger::ADMIN_ACCOUNT,
-        payto::{Payto, accounts_payto, payto_key_of},
+        payto::{Payto, Target, accounts_payto, iban_key, random_iban, x_taler_bank_key},
         tags::ApiTags,
     },
+    config::BankWire,
     http::{JsonBody, NoContent},
     state::State,
     store::bank::{self as store, AccountChanges, CreateOutcome, DeleteOutcome, NewAccount},
@@ -34,6 +35,10 @@ use crate::{
         secret,
     },
 };
+
+fn bad_payto(hint: String) -> ApiError {
+    ApiError::new(ErrorCode::GenericJsonInvalid, hint).parameter("payto_uri")
+}
 
 /// Usernames the bank keeps for itself.
 const RESERVED_USERNAMES: &[&str] = &["admin", "bank"];
@@ -52,10 +57,10 @@ impl AccountsApi {
     )]
     async fn post_account(
         &self,
-        token: BankToken,
+        mut credentials: BankCredentials,
         body: JsonBody<RegisterAccountRequest>,
     ) -> Result<AccountRegistered, PostAccountsErrors> {
-        auth::require_admin(&self.0, &token)?;
+        auth::authorize(&self.0, ADMIN_ACCOUNT, &mut credentials, Need::Admin).await?;
         let req = body.0;
         if RESERVED_USERNAMES.contains(&req.username.as_str()) {
             return Err(ApiError::new(
@@ -64,9 +69,39 @@ impl AccountsApi {
             )
             .into());
         }
-        let payto_key = match &req.payto_uri {
-            Some(text) => Payto::parse(text)?.key,
-            None => payto_key_of(&req.username),
+        let given = req
+            .payto_uri
+            .as_deref()
+            .map(|text| Payto::parse(text, "payto_uri"))
+            .transpose()?;
+        // The account's address is of this bank's kind and, on an x-taler-bank bank,
+        // names the account itself: nobody registers another account's address.
+        let payto_key = match (&self.0.config.bank_wire, given) {
+            (BankWire::XTalerBank { .. }, Some(p)) => match &p.target {
+                Target::XTalerBank { username } if username.as_str() == req.username.as_str() => {
+                    p.key
+                }
+                Target::XTalerBank { username } => {
+                    return Err(bad_payto(format!(
+                        "payto_uri names account `{username}`, not `{}`",
+                        req.username.as_str()
+                    ))
+                    .into());
+                }
+                Target::Iban { .. } => {
+                    return Err(
+                        bad_payto("this bank's accounts are x-taler-bank accounts".into()).into(),
+                    );
+                }
+            },
+            (BankWire::XTalerBank { .. }, None) => x_taler_bank_key(&req.username),
+            (BankWire::Iban { .. }, Some(p)) => match &p.target {
+                Target::Iban { .. } => p.key,
+                Target::XTalerBank { .. } => {
+                    return Err(bad_payto("this bank's accounts are IBAN accounts".into()).into());
+                }
+            },
+            (BankWire::Iban { .. }, None) => iban_key(&random_iban()),
         };
         let debit_threshold = match &req.debit_threshold {
             Some(t) => {
@@ -75,8 +110,10 @@ impl AccountsApi {
             }
             None => self.0.config.bank_default_debit_threshold.clone(),
         };
+        crate::bank::ledger::password_rule(&req.password)?;
         let password_hash = self.0.logins.hash(&req.password).await?;
-        let internal_payto_uri = crate::bank::payto::payto_with_name(&payto_key, &req.name);
+        let internal_payto_uri =
+            crate::bank::payto::payto_with_name(&self.0.config.bank_wire, &payto_key, &req.name);
         let username = req.username.clone();
         match store::create_account(
             &self.0.db,
@@ -129,24 +166,33 @@ impl AccountsApi {
     )]
     async fn post_token(
         &self,
-        credentials: BankPassword,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
         body: JsonBody<TokenRequest>,
     ) -> Result<TokenCreated, PostTokenErrors> {
-        let account = auth::account(&self.0, &username).await?;
-        auth::check_password(&self.0, &account, &credentials.0).await?;
-        const DAY_US: u64 = 86_400_000_000;
-        let duration = match body.duration.unwrap_or(RelativeTime::Micros(DAY_US)) {
-            RelativeTime::Micros(us) => RelativeTime::Micros(us.min(365 * DAY_US)),
-            RelativeTime::Forever => RelativeTime::Micros(365 * DAY_US),
-        };
-        let expiration = Timestamp::now().plus(duration);
-        let access_token = secret::generate_token();
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::Refresh).await?;
         let scope = poem_openapi::types::ToJSON::to_json(&body.scope)
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
+        // A token refreshes into one of its own scope or a narrower one, as libeufin-bank
+        // refuses a `readwrite` token from a `readonly` one.
+        if let Some(current) = credentials.token_scope()
+            && current != "readwrite"
+            && current != scope
+        {
+            return Err(ApiError::new(
+                ErrorCode::GenericTokenPermissionInsufficient,
+                format!("a `{current}` token cannot mint a `{scope}` token"),
+            )
+            .into());
+        }
+        const DAY_US: u64 = 86_400_000_000;
+        // `forever` never expires, as in libeufin-bank.
+        let duration = body.duration.unwrap_or(RelativeTime::Micros(DAY_US));
+        let expiration = Timestamp::now().plus(duration);
+        let access_token = secret::generate_token();
         store::insert_token(
             &self.0.db,
             store::Token {
@@ -200,16 +246,16 @@ impl AccountsApi {
     )]
     async fn get_account(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
     ) -> Result<AccountFound, GetAccountErrors> {
-        let a = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let a = auth::authorize(&self.0, &username, &mut credentials, Need::Read).await?;
         let currency = &self.0.config.currency;
         let balance = store::balance_of(&a);
         Ok(AccountFound::Ok(Json(AccountData {
-            payto_uri: crate::bank::payto::accounts_payto(&a),
+            payto_uri: accounts_payto(&self.0.config.bank_wire, &a),
             balance: Balance {
                 amount: crate::bank::ledger::amount_of(currency, balance),
                 credit_debit_indicator: if balance < 0 { "debit" } else { "credit" }.to_owned(),
@@ -237,14 +283,14 @@ impl AccountsApi {
     )]
     async fn patch(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
         body: JsonBody<AccountReconfiguration>,
     ) -> Result<NoContent, PatchAccountErrors> {
-        let account = auth::authorize(&self.0, &username, &credentials, Need::Manage).await?;
-        let admin = auth::is_admin(&self.0, &credentials);
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
+        let admin = credentials.is_admin();
         let req = body.0;
         if !admin && req.name.as_ref().is_some_and(|n| **n != account.name) {
             return Err(conflict(
@@ -330,15 +376,15 @@ impl AccountsApi {
     )]
     async fn patch_auth(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
         body: JsonBody<AccountPasswordChange>,
     ) -> Result<NoContent, PatchAccountErrors> {
-        let account = auth::authorize(&self.0, &username, &credentials, Need::Manage).await?;
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
         let req = body.0;
-        if !auth::is_admin(&self.0, &credentials) {
+        if !credentials.is_admin() {
             let Some(old) = &req.old_password else {
                 return Err(conflict(
                     ErrorCode::BankNonAdminPatchMissingOldPassword,
@@ -358,6 +404,7 @@ impl AccountsApi {
                 )
                 .await?;
         }
+        crate::bank::ledger::password_rule(&req.new_password)?;
         let hash = self.0.logins.hash(&req.new_password).await?;
         let changes = AccountChanges {
             password_hash: Some(hash),
@@ -380,12 +427,12 @@ impl AccountsApi {
     )]
     async fn delete(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
     ) -> Result<NoContent, DeleteAccountErrors> {
-        let account = auth::authorize(&self.0, &username, &credentials, Need::Manage).await?;
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
         if account.username == ADMIN_ACCOUNT {
             return Err(conflict(
                 ErrorCode::BankReservedUsernameConflict,
@@ -423,7 +470,7 @@ impl AccountsApi {
     #[allow(clippy::too_many_arguments)]
     async fn list_tokens(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -439,7 +486,7 @@ impl AccountsApi {
         #[oai(deprecated, validator(minimum(value = "0")))]
         start: Query<Option<i64>>,
     ) -> Result<TokensListed, ListTokensErrors> {
-        let account = auth::authorize(&self.0, &username, &credentials, Need::Read).await?;
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::Read).await?;
         let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let rows = store::list_tokens(&self.0.db, account.account_id, page)
             .await
@@ -474,24 +521,18 @@ impl AccountsApi {
     )]
     async fn delete_token(
         &self,
-        token: BankToken,
+        token: BankBearer,
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
     ) -> Result<NoContent, DeleteTokenErrors> {
-        let credentials = BankCredentials::Token(token);
+        let mut credentials = token.0;
         // A token of any scope may revoke itself.
-        let account = auth::authorize(&self.0, &username, &credentials, Need::AnyScope).await?;
-        if let BankCredentials::Token(t) = &credentials
-            && !auth::is_admin(&self.0, &credentials)
-        {
-            store::delete_token(
-                &self.0.db,
-                account.account_id,
-                &secret::token_hash(&t.0.token),
-            )
-            .await
-            .map_err(ApiError::db_store)?;
+        let account = auth::authorize(&self.0, &username, &mut credentials, Need::AnyScope).await?;
+        if let Some(hash) = credentials.token_hash() {
+            store::delete_token(&self.0.db, account.account_id, &hash)
+                .await
+                .map_err(ApiError::db_store)?;
         }
         Ok(NoContent::Done)
     }
@@ -503,7 +544,7 @@ impl AccountsApi {
     #[oai(path = "/accounts", method = "get", operation_id = "bank_get_accounts")]
     async fn list(
         &self,
-        token: BankToken,
+        mut credentials: BankCredentials,
         /// At most this many accounts; negative for descending by row id. Default -20.
         limit: Query<Option<PageLimit>>,
         /// Row id to start after.
@@ -513,7 +554,7 @@ impl AccountsApi {
         #[oai(validator(max_length = 128))]
         filter_name: Query<Option<String>>,
     ) -> Result<AccountsListed, ListAccountsErrors> {
-        auth::require_admin(&self.0, &token)?;
+        auth::authorize(&self.0, ADMIN_ACCOUNT, &mut credentials, Need::Admin).await?;
         let page = Page::new(limit.0, offset.0)?;
         let rows = store::list_accounts(&self.0.db, false, filter_name.0.as_deref(), page)
             .await
@@ -525,7 +566,7 @@ impl AccountsApi {
         let accounts = rows
             .into_iter()
             .map(|a| AccountMinimalData {
-                payto_uri: accounts_payto(&a),
+                payto_uri: accounts_payto(&self.0.config.bank_wire, &a),
                 balance: balance(currency, &a),
                 debit_threshold: crate::bank::ledger::amount_of(currency, store::threshold_of(&a)),
                 row_id: a.account_id as u64,
@@ -572,7 +613,7 @@ impl AccountsApi {
         let public_accounts = rows
             .into_iter()
             .map(|a| PublicAccount {
-                payto_uri: accounts_payto(&a),
+                payto_uri: accounts_payto(&self.0.config.bank_wire, &a),
                 balance: balance(currency, &a),
                 row_id: a.account_id as u64,
                 username: a.username,

@@ -16,8 +16,8 @@ use crate::{
 pub struct RegisterAccountRequest {
     /// Username of the account; must match `[a-zA-Z0-9-._~]{1,126}`.
     pub username: Text<Username>,
-    /// Password of the account used for authentication (at least 8 characters).
-    #[oai(validator(min_length = 8))]
+    /// Password of the account used for authentication (8 to 64 characters: 409
+    /// `BANK_PASSWORD_TOO_SHORT` or `_TOO_LONG` otherwise).
     pub password: String,
     /// Legal name of the account owner.
     pub name: Text<NotBlank>,
@@ -106,7 +106,7 @@ pub enum TokensListed {
 
 error_responses!(pub ListTokensErrors {
     400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
@@ -189,7 +189,8 @@ pub enum AccountFound {
 }
 
 error_responses!(pub GetAccountErrors {
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    400 => "The `Authorization` header is malformed (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow reading the account (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account `$USERNAME` was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
@@ -212,17 +213,20 @@ pub enum TokenCreated {
 }
 
 error_responses!(pub PostAccountsErrors {
-    400 => "The request is malformed: bad username, short password, bad payto URI (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_UNKNOWN`).",
-    409 => "The username or payto URI is taken or reserved (`TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`).",
+    400 => "The request or the `Authorization` header is malformed: bad username, a payto URI of another kind or naming another account (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+    401 => "The credentials are missing, wrong, or not the administrator's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
+    403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
+    409 => "The username or payto URI is taken or reserved, or the password is too short or too long (`TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
     503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 error_responses!(pub PostTokenErrors {
     400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    401 => "Missing, wrong or unknown credentials, another account's, or a token that is not refreshable (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
+    403 => "The token's scope does not allow this, or a token mints one of a wider scope (`TALER_EC_GENERIC_FORBIDDEN`, `TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
@@ -262,8 +266,8 @@ pub struct AccountReconfiguration {
 /// `AccountPasswordChange`.
 #[derive(Object)]
 pub struct AccountPasswordChange {
-    /// The new password (at least 8 characters).
-    #[oai(validator(min_length = 8))]
+    /// The new password (8 to 64 characters: 409 `BANK_PASSWORD_TOO_SHORT` or
+    /// `_TOO_LONG` otherwise).
     pub new_password: String,
     /// The current password (required unless the administrator changes it).
     pub old_password: Option<String>,
@@ -343,10 +347,10 @@ pub enum PublicAccountsListed {
 
 error_responses!(pub PatchAccountErrors {
     400 => "The request is malformed or an amount is in another currency (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Only the administrator changes names, contact data, debit thresholds and the exchange flag (`TALER_EC_BANK_NON_ADMIN_PATCH_CONTACT`), and the administrator's account cannot become an exchange (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`); a wrong or missing old password (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`).",
+    409 => "Only the administrator changes names, contact data, debit thresholds and the exchange flag (`TALER_EC_BANK_NON_ADMIN_PATCH_CONTACT`), and the administrator's account cannot become an exchange (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`); a wrong or missing old password, a new one too short or too long (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -354,7 +358,8 @@ error_responses!(pub PatchAccountErrors {
 });
 
 error_responses!(pub DeleteAccountErrors {
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    400 => "The `Authorization` header is malformed (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     409 => "The balance is not zero, or the account is the administrator's (`TALER_EC_BANK_ACCOUNT_BALANCE_NOT_ZERO`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`).",
@@ -365,8 +370,11 @@ error_responses!(pub DeleteAccountErrors {
 
 error_responses!(pub ListAccountsErrors {
     400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "The administrator token is missing or wrong (`TALER_EC_GENERIC_UNAUTHORIZED`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
+    403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 error_responses!(pub PublicAccountsErrors {
@@ -375,9 +383,13 @@ error_responses!(pub PublicAccountsErrors {
 });
 
 error_responses!(pub DeleteTokenErrors {
-    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    400 => "The `Authorization` header is malformed (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
+    403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 pub fn balance(currency: &str, a: &Account) -> Balance {

@@ -14,7 +14,7 @@ use poem_openapi::{
 use crate::{
     bank::{
         auth::{self, BankCredentials, Need},
-        ledger::{book, new_transfer},
+        ledger::{ADMIN_ACCOUNT, book, new_transfer},
         payto::{Payto, accounts_payto},
         tags::ApiTags,
         wire_gateway::types::{
@@ -22,7 +22,8 @@ use crate::{
             GatewayReadErrors, GatewayWriteErrors, IncomingAdded, IncomingBankTransaction,
             IncomingHistory, IncomingListed, OutgoingBankTransaction, OutgoingHistory,
             OutgoingListed, TransferDone, TransferFound, TransferList, TransferListStatus,
-            TransferRequest, TransferResponse, TransferStatus, TransfersListed, WireConfig,
+            TransferRequest, TransferResponse, TransferState, TransferStatus, TransfersListed,
+            WireConfig,
         },
     },
     longpoll::{self, MayPark},
@@ -41,22 +42,40 @@ const WIRE_GATEWAY_VERSION: &str = "4:0:0";
 async fn exchange(
     state: &State,
     username: &str,
-    credentials: &BankCredentials,
+    credentials: &mut BankCredentials,
     need: Need,
 ) -> Result<Account, ApiError> {
     let account = auth::authorize(state, username, credentials, need).await?;
     if !account.is_taler_exchange {
-        return Err(ApiError::new(
-            ErrorCode::BankAccountIsNotExchange,
-            format!("account `{username}` is not an exchange's"),
-        ));
+        return Err(not_exchange(username));
     }
     Ok(account)
 }
 
-/// The account a payto URI of this bank names.
-async fn account_of(state: &State, payto: &str, code: ErrorCode) -> Result<Account, ApiError> {
-    let key = Payto::parse(payto)?.key;
+fn not_exchange(username: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::BankAccountIsNotExchange,
+        format!("account `{username}` is not an exchange's"),
+    )
+}
+
+/// libeufin-bank moves no money between two exchanges' accounts through the Wire
+/// Gateway.
+fn both_exchanges() -> ApiError {
+    ApiError::new(
+        ErrorCode::BankAccountIsExchange,
+        "both parties of the transfer are exchanges",
+    )
+}
+
+/// The account a payto URI of this bank names (`field` of the request).
+async fn account_of(
+    state: &State,
+    payto: &str,
+    field: &str,
+    code: ErrorCode,
+) -> Result<Account, ApiError> {
+    let key = Payto::parse(payto, field)?.key;
     store::find_account_by_payto(&state.db, &key)
         .await
         .map_err(ApiError::db_fetch)?
@@ -113,13 +132,13 @@ impl WireGatewayApi {
     )]
     async fn transfer(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
         username: Path<String>,
         body: crate::http::JsonBody<TransferRequest>,
     ) -> Result<TransferDone, GatewayWriteErrors> {
-        let exchange = exchange(&self.0, &username, &credentials, Need::WireGateway).await?;
+        let exchange = exchange(&self.0, &username, &mut credentials, Need::WireGateway).await?;
         let req = body.0;
         url::Url::parse(&req.exchange_base_url)
             .ok()
@@ -130,8 +149,16 @@ impl WireGatewayApi {
                     "exchange_base_url: must be an http(s) URL",
                 )
             })?;
-        let creditor =
-            account_of(&self.0, &req.credit_account, ErrorCode::BankUnknownCreditor).await?;
+        let creditor = account_of(
+            &self.0,
+            &req.credit_account,
+            "credit_account",
+            ErrorCode::BankUnknownCreditor,
+        )
+        .await?;
+        if creditor.is_taler_exchange {
+            return Err(both_exchanges().into());
+        }
         let subject = format!("{} {}", req.wtid, req.exchange_base_url);
         let new = new_transfer(
             &self.0,
@@ -164,7 +191,7 @@ impl WireGatewayApi {
     )]
     async fn transfers(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -173,9 +200,17 @@ impl WireGatewayApi {
         /// Row id to start after.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
+        /// Only transfers of this status. Transfers within this bank complete at once:
+        /// every one is `success`, so any other status lists none.
+        status: Query<Option<TransferState>>,
     ) -> Result<TransfersListed, GatewayReadErrors> {
-        let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
-        let rows = outgoing(&self.0, exchange.account_id, Page::new(limit.0, offset.0)?).await?;
+        let exchange =
+            exchange(&self.0, &username, &mut credentials, Need::WireGatewayRead).await?;
+        let page = Page::new(limit.0, offset.0)?;
+        if status.0.is_some_and(|s| s != TransferState::Success) {
+            return Ok(TransfersListed::Empty);
+        }
+        let rows = outgoing(&self.0, exchange.account_id, page).await?;
         if rows.is_empty() {
             return Ok(TransfersListed::Empty);
         }
@@ -191,7 +226,7 @@ impl WireGatewayApi {
             .collect();
         Ok(TransfersListed::Ok(Json(TransferList {
             transfers,
-            debit_account: accounts_payto(&exchange),
+            debit_account: accounts_payto(&self.0.config.bank_wire, &exchange),
         })))
     }
 
@@ -206,7 +241,7 @@ impl WireGatewayApi {
     )]
     async fn transfer_status(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -214,7 +249,8 @@ impl WireGatewayApi {
         #[oai(name = "ROW_ID")]
         row_id: Path<u64>,
     ) -> Result<TransferFound, GatewayReadErrors> {
-        let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
+        let exchange =
+            exchange(&self.0, &username, &mut credentials, Need::WireGatewayRead).await?;
         let not_found = || {
             ApiError::new(
                 ErrorCode::BankTransactionNotFound,
@@ -238,9 +274,9 @@ impl WireGatewayApi {
         Ok(TransferFound::Ok(Json(TransferStatus {
             status: "success".to_owned(),
             amount: amount(&t.amount)?,
-            origin_exchange_url: t.exchange_base_url.unwrap_or_default(),
+            exchange_base_url: t.exchange_base_url.unwrap_or_default(),
             wtid: t.wtid.unwrap_or_default(),
-            credit_account: accounts_payto(&creditor),
+            credit_account: accounts_payto(&self.0.config.bank_wire, &creditor),
             timestamp: Timestamp::from_db(t.date),
         })))
     }
@@ -254,9 +290,10 @@ impl WireGatewayApi {
         method = "get",
         operation_id = "bank_get_wire_gateway_history_incoming"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn history_incoming(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -267,12 +304,22 @@ impl WireGatewayApi {
         offset: Query<Option<i64>>,
         /// Long polling: milliseconds to wait for a transfer (positive `limit`).
         timeout_ms: Query<Option<u64>>,
+        /// Deprecated: use `limit` (deployed exchanges still send it).
+        #[oai(deprecated)]
+        delta: Query<Option<PageLimit>>,
+        /// Deprecated: use `offset`.
+        #[oai(deprecated, validator(minimum(value = "0")))]
+        start: Query<Option<i64>>,
+        /// Deprecated: use `timeout_ms`.
+        #[oai(deprecated)]
+        long_poll_ms: Query<Option<u64>>,
     ) -> Result<MayPark<IncomingListed>, GatewayReadErrors> {
-        let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
-        let page = Page::new(limit.0, offset.0)?;
-        let timeout = page.wait_ms(timeout_ms.0);
+        let exchange =
+            exchange(&self.0, &username, &mut credentials, Need::WireGatewayRead).await?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
+        let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
         let id = exchange.account_id;
-        let credit_account = accounts_payto(&exchange);
+        let credit_account = accounts_payto(&self.0.config.bank_wire, &exchange);
         let state = self.0.clone();
         longpoll::respond(
             &self.0.incoming,
@@ -304,9 +351,10 @@ impl WireGatewayApi {
         method = "get",
         operation_id = "bank_get_wire_gateway_history_outgoing"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn history_outgoing(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -317,12 +365,22 @@ impl WireGatewayApi {
         offset: Query<Option<i64>>,
         /// Long polling: milliseconds to wait for a transfer (positive `limit`).
         timeout_ms: Query<Option<u64>>,
+        /// Deprecated: use `limit` (deployed exchanges still send it).
+        #[oai(deprecated)]
+        delta: Query<Option<PageLimit>>,
+        /// Deprecated: use `offset`.
+        #[oai(deprecated, validator(minimum(value = "0")))]
+        start: Query<Option<i64>>,
+        /// Deprecated: use `timeout_ms`.
+        #[oai(deprecated)]
+        long_poll_ms: Query<Option<u64>>,
     ) -> Result<MayPark<OutgoingListed>, GatewayReadErrors> {
-        let exchange = exchange(&self.0, &username, &credentials, Need::WireGatewayRead).await?;
-        let page = Page::new(limit.0, offset.0)?;
-        let timeout = page.wait_ms(timeout_ms.0);
+        let exchange =
+            exchange(&self.0, &username, &mut credentials, Need::WireGatewayRead).await?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
+        let timeout = page.wait_ms(timeout_ms.0.or(long_poll_ms.0));
         let id = exchange.account_id;
-        let debit_account = accounts_payto(&exchange);
+        let debit_account = accounts_payto(&self.0.config.bank_wire, &exchange);
         let state = self.0.clone();
         longpoll::respond(
             &self.0.incoming,
@@ -356,7 +414,7 @@ impl WireGatewayApi {
     )]
     async fn add_incoming(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -366,7 +424,7 @@ impl WireGatewayApi {
         let reserve_pub = req.reserve_pub.to_string();
         self.add(
             &username,
-            &credentials,
+            &mut credentials,
             &req.amount,
             &req.debit_account,
             reserve_pub.clone(),
@@ -389,7 +447,7 @@ impl WireGatewayApi {
     )]
     async fn add_kycauth(
         &self,
-        credentials: BankCredentials,
+        mut credentials: BankCredentials,
         /// Account name of the exchange.
         #[oai(name = "USERNAME")]
         username: Path<String>,
@@ -399,7 +457,7 @@ impl WireGatewayApi {
         let account_pub = req.account_pub.to_string();
         self.add(
             &username,
-            &credentials,
+            &mut credentials,
             &req.amount,
             &req.debit_account,
             format!("KYC:{account_pub}"),
@@ -413,18 +471,33 @@ impl WireGatewayApi {
 }
 
 impl WireGatewayApi {
-    /// `admin/add-incoming` and `admin/add-kycauth`: the debtor pays the exchange.
+    /// `admin/add-incoming` and `admin/add-kycauth`: the administrator books a
+    /// transfer from `debit_account` to the exchange, as libeufin-bank lets only the
+    /// administrator do (an exchange must not debit anyone).
     async fn add(
         &self,
         username: &str,
-        credentials: &BankCredentials,
+        credentials: &mut BankCredentials,
         amount: &Amount,
         debit_account: &str,
         subject: String,
         taler: TalerMetadata,
     ) -> Result<IncomingAdded, GatewayWriteErrors> {
-        let exchange = exchange(&self.0, username, credentials, Need::WireGateway).await?;
-        let debtor = account_of(&self.0, debit_account, ErrorCode::BankUnknownDebtor).await?;
+        auth::authorize(&self.0, ADMIN_ACCOUNT, credentials, Need::Admin).await?;
+        let exchange = auth::account(&self.0, username).await?;
+        if !exchange.is_taler_exchange {
+            return Err(not_exchange(username).into());
+        }
+        let debtor = account_of(
+            &self.0,
+            debit_account,
+            "debit_account",
+            ErrorCode::BankUnknownDebtor,
+        )
+        .await?;
+        if debtor.is_taler_exchange {
+            return Err(both_exchanges().into());
+        }
         let new = new_transfer(&self.0, &debtor, &exchange, amount, subject, None, taler).await?;
         let (row_id, timestamp) = book(&self.0, new).await?;
         Ok(IncomingAdded::Ok(Json(AddIncomingResponse {
@@ -456,7 +529,7 @@ async fn incoming(
                 row_id: t.row_id as u64,
                 date: Timestamp::from_db(t.date),
                 amount: amount(&t.amount)?,
-                debit_account: accounts_payto(&debtor),
+                debit_account: accounts_payto(&state.config.bank_wire, &debtor),
                 reserve_pub: t.reserve_pub.as_deref().map(key).transpose()?,
                 account_pub: t.account_pub.as_deref().map(key).transpose()?,
             })
@@ -479,7 +552,7 @@ async fn outgoing(
                 row_id: t.row_id as u64,
                 date: Timestamp::from_db(t.date),
                 amount: amount(&t.amount)?,
-                credit_account: accounts_payto(&creditor),
+                credit_account: accounts_payto(&state.config.bank_wire, &creditor),
                 wtid: t.wtid.unwrap_or_default(),
                 exchange_base_url: t.exchange_base_url.unwrap_or_default(),
             })

@@ -3,6 +3,16 @@
 use poem_openapi::{ApiResponse, Object, payload::Json};
 
 use crate::taler::text::{Base32Crock32, Base32Crock64, Text};
+
+/// The states of a Wire Gateway transfer (`TransferStatus.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum TransferState {
+    Pending,
+    TransientFailure,
+    PermanentFailure,
+    Success,
+}
 use crate::{
     error_responses,
     taler::{Amount, EddsaPublicKey, Timestamp},
@@ -81,7 +91,7 @@ pub struct TransferStatus {
     /// Amount transferred.
     pub amount: Amount,
     /// Base URL of the exchange.
-    pub origin_exchange_url: String,
+    pub exchange_base_url: String,
     /// The wire transfer identifier.
     pub wtid: String,
     /// Full payto URI of the credited account.
@@ -241,7 +251,7 @@ pub enum IncomingAdded {
 
 error_responses!(pub GatewayReadErrors {
     400 => "A parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account or transfer is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`, `TALER_EC_BANK_TRANSACTION_NOT_FOUND`).",
     409 => "The account is not an exchange's (`TALER_EC_BANK_ACCOUNT_IS_NOT_EXCHANGE`).",
@@ -252,10 +262,10 @@ error_responses!(pub GatewayReadErrors {
 
 error_responses!(pub GatewayWriteErrors {
     400 => "The request is malformed, in another currency, or names a malformed payto URI (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
-    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Not an exchange account, an unknown creditor or debtor, the same account, a balance that would go below its debit threshold, or a reused request uid, wtid or reserve key (`TALER_EC_BANK_ACCOUNT_IS_NOT_EXCHANGE`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNKNOWN_DEBTOR`, `TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`, `TALER_EC_BANK_TRANSFER_WTID_REUSED`, `TALER_EC_BANK_DUPLICATE_RESERVE_PUB_SUBJECT`).",
+    409 => "Not an exchange account, an unknown creditor or debtor, the same account, a balance that would go below its debit threshold, a reused request uid, wtid or reserve key, or two exchanges (`TALER_EC_BANK_ACCOUNT_IS_NOT_EXCHANGE`, `TALER_EC_BANK_ACCOUNT_IS_EXCHANGE`, `TALER_EC_BANK_UNKNOWN_CREDITOR`, `TALER_EC_BANK_UNKNOWN_DEBTOR`, `TALER_EC_BANK_SAME_ACCOUNT`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_TRANSFER_REQUEST_UID_REUSED`, `TALER_EC_BANK_TRANSFER_WTID_REUSED`, `TALER_EC_BANK_DUPLICATE_RESERVE_PUB_SUBJECT`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",

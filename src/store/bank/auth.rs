@@ -37,6 +37,41 @@ pub async fn find_account_with_token(
     }
 }
 
+/// The account (not deleted) a token with this digest belongs to, and the token.
+pub async fn find_token(
+    db: &impl ConnectionTrait,
+    token_hash: &[u8],
+) -> Result<Option<(Account, Token)>, DbErr> {
+    use sea_orm::sea_query::{Alias, ExprTrait, JoinType, Query};
+
+    use crate::store::access::col;
+    let (a, t) = (Alias::new("a"), Alias::new("t"));
+    let mut q = Query::select();
+    for c in ACCOUNT_COLUMNS {
+        q.column((a.clone(), c));
+    }
+    for c in TOKEN_COLUMNS {
+        q.column((t.clone(), c));
+    }
+    q.from_as(bank_tokens::Entity, t.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            bank_accounts::Entity,
+            a.clone(),
+            col("a", bank_accounts::Column::AccountId).equals((t, bank_tokens::Column::AccountId)),
+        )
+        .and_where(col("t", bank_tokens::Column::TokenHash).eq(token_hash.to_vec()))
+        .and_where(col("a", bank_accounts::Column::Deleted).eq(false));
+    let statement = db.get_database_backend().build(&q);
+    match db.query_one_raw(statement).await? {
+        Some(row) => {
+            let (account, token) = account_with_token_at(&row, true)?;
+            Ok(token.map(|t| (account, t)))
+        }
+        None => Ok(None),
+    }
+}
+
 pub(super) fn account_with_token_query(
     username: Value,
     token_hash: Option<Value>,

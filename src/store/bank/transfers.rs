@@ -25,6 +25,11 @@ pub struct NewTransfer {
     pub request_uid: Option<String>,
     /// Taler metadata (Wire Gateway).
     pub taler: TalerMetadata,
+    /// A transfer to an exchange through the core API: unless its subject named a
+    /// reserve or KYC key (`taler`) not used before, the bank returns what the exchange
+    /// received to the debtor in the same database transaction, as libeufin-bank does,
+    /// so that no money sits in an exchange's account that the exchange cannot see.
+    pub bounce_unless_incoming: bool,
 }
 
 /// What the Wire Gateway records of a transfer.
@@ -59,6 +64,29 @@ pub enum TransferOutcome {
 /// account order, so concurrent transfers on PostgreSQL neither lose an update nor
 /// deadlock.
 pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<TransferOutcome, DbErr> {
+    let is_incoming = new.taler.reserve_pub.is_some() || new.taler.account_pub.is_some();
+    let cause = (new.bounce_unless_incoming && !is_incoming)
+        .then_some("malformed metadata: no reserve public key in the subject");
+    match book(db, &new, cause).await? {
+        // The key was used before: the money goes back instead.
+        TransferOutcome::ReservePubReused if new.bounce_unless_incoming => {
+            let plain = NewTransfer {
+                taler: TalerMetadata::default(),
+                ..new
+            };
+            book(db, &plain, Some("reserve public key reuse")).await
+        }
+        outcome => Ok(outcome),
+    }
+}
+
+/// [`transfer`], once: with `bounce`, the creditor returns what it received at once,
+/// with a subject naming the transfer and the reason.
+async fn book(
+    db: &DatabaseConnection,
+    new: &NewTransfer,
+    bounce: Option<&str>,
+) -> Result<TransferOutcome, DbErr> {
     let row = bank_transactions::ActiveModel {
         debtor_account_id: Set(new.debtor),
         creditor_account_id: Set(new.creditor),
@@ -78,7 +106,7 @@ pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<Trans
         Ok(t) => t.row_id,
         Err(err) if crate::store::is_unique_violation(&err) => {
             txn.rollback().await?;
-            return repeated(db, &new).await;
+            return repeated(db, new).await;
         }
         Err(err) => return Err(err),
     };
@@ -98,6 +126,31 @@ pub async fn transfer(db: &DatabaseConnection, new: NewTransfer) -> Result<Trans
         if !change_balance(&txn, account, delta, account == new.debtor).await? {
             txn.rollback().await?;
             return Ok(TransferOutcome::UnallowedDebit);
+        }
+    }
+    if let Some(cause) = bounce {
+        // What the exchange received goes back; the rows it touches are this
+        // transaction's already, so the order of the locks stays the same.
+        let received = new.amount_units - new.fee_units;
+        let (value, frac) = parts(received);
+        let currency = new.amount.split(':').next().unwrap_or_default();
+        let amount = crate::taler::Amount::new(currency, value as u64, frac as u32)
+            .map_err(|e| DbErr::Custom(format!("bounce amount: {e}")))?;
+        bank_transactions::ActiveModel {
+            debtor_account_id: Set(new.creditor),
+            creditor_account_id: Set(new.debtor),
+            amount: Set(amount.to_string()),
+            credit_fee: Set(None),
+            subject: Set(format!("Bounce {row_id}: {cause}")),
+            date: Set(new.date),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let mut back = [(new.creditor, -received), (new.debtor, received)];
+        back.sort();
+        for (account, delta) in back {
+            change_balance(&txn, account, delta, false).await?;
         }
     }
     txn.commit().await?;
