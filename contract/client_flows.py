@@ -301,7 +301,7 @@ def bank_flow():
         "is_taler_exchange": True})), 200, "create exchange account")
     exchange = basic(taler_bank, "wg-exchange", "password-wg-exchange")
     reserve_pub = crockford_encode(os.urandom(32))
-    expect(wg_add_incoming.sync_detailed("wg-exchange", client=exchange,
+    expect(wg_add_incoming.sync_detailed("wg-exchange", client=admin,
                                          body=bm.AddIncomingRequest.from_dict({
                                              "amount": f"{config.currency}:10",
                                              "reserve_pub": reserve_pub,

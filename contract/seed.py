@@ -97,7 +97,7 @@ def main():
     must("POST", "/bank/accounts/exchange/taler-wire-gateway/admin/add-incoming", {
         "amount": "KUDOS:10", "debit_account": "payto://x-taler-bank/localhost/alice",
         "reserve_pub": CHARITY_PUBS[0],
-    }, auth=basic("exchange"))
+    })
     for n in range(3):
         must("POST", "/bank/accounts/alice/transactions", {
             "payto_uri": f"payto://x-taler-bank/localhost/shop?message=order-{n}",

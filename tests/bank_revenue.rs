@@ -652,7 +652,7 @@ async fn a_parked_poll_keeps_its_connection_and_pipelined_requests() {
         assert_eq!(status, 200);
         assert_eq!(
             serde_json::from_slice::<Value>(&body).unwrap()["name"],
-            "libeufin-bank"
+            "taler-corebank"
         );
         socket.write_all(config.as_bytes()).await.unwrap();
         let (status, _, _) = read_response(&mut socket, &mut buffered).await.unwrap();

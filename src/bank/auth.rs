@@ -406,6 +406,15 @@ fn state_of(req: &Request) -> Result<&State, poem::Error> {
         .ok_or_else(|| ApiError::db_fetch("the bank's state is not attached").into())
 }
 
+/// The `$USERNAME` of a path `.../accounts/$USERNAME/...` (poem-openapi keeps path
+/// parameters under names of its own).
+fn path_username(req: &Request) -> Option<String> {
+    let mut segments = req.uri().path().split('/');
+    segments.find(|s| *s == "accounts")?;
+    let username = segments.next().filter(|s| !s.is_empty())?;
+    crate::http::percent_decode(username)
+}
+
 /// Authenticates now when the request has a body (see the module's comment).
 async fn extract(req: &Request, basic_allowed: bool) -> poem::Result<BankCredentials> {
     let state = state_of(req)?;
@@ -415,7 +424,21 @@ async fn extract(req: &Request, basic_allowed: bool) -> poem::Result<BankCredent
         poem::http::Method::GET | poem::http::Method::HEAD
     );
     let verified = match has_body {
-        true => Some(verify(state, &presented).await?),
+        true => {
+            let id = verify(state, &presented).await?;
+            // Another account's credentials are refused before the body too; what the
+            // administrator may do is the operation's to say.
+            if let Some(username) = path_username(req)
+                && !id.is_admin()
+                && id.account.as_ref().is_some_and(|a| a.username != username)
+            {
+                return Err(unauthorized(format!(
+                    "these credentials give no right on account `{username}`"
+                ))
+                .into());
+            }
+            Some(id)
+        }
         false => None,
     };
     Ok(BankCredentials {

@@ -221,8 +221,10 @@ impl AccountsApi {
     async fn get_config(&self) -> Json<BankConfig> {
         let c = &self.0.config;
         Json(BankConfig {
-            name: "libeufin-bank".to_owned(),
+            name: "taler-corebank".to_owned(),
             version: "9:0:0".to_owned(),
+            bank_name: "Taler Bank".to_owned(),
+            supported_tan_channels: Vec::new(),
             currency: c.currency.clone(),
             currency_specification: (&c.currency_spec).into(),
             allow_conversion: false,
@@ -231,7 +233,7 @@ impl AccountsApi {
             allow_edit_name: false,
             allow_edit_cashout_payto_uri: false,
             default_debit_threshold: c.bank_default_debit_threshold.clone(),
-            wire_type: "x-taler-bank".to_owned(),
+            wire_type: c.bank_wire.wire_type().to_owned(),
         })
     }
 

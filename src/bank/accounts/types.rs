@@ -157,10 +157,14 @@ pub struct AccountData {
 /// `Config` of the core bank API (the fields this bank serves).
 #[derive(Object)]
 pub struct BankConfig {
-    /// Name of the API.
+    /// Name of the API: `taler-corebank`.
     pub name: String,
     /// libtool-style version of the API this bank implements.
     pub version: String,
+    /// Bank display name to be used in user interfaces.
+    pub bank_name: String,
+    /// TAN channels supported by the server (none here).
+    pub supported_tan_channels: Vec<String>,
     /// Currency of the bank.
     pub currency: String,
     /// How wallets and frontends should render the currency.
