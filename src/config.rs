@@ -90,6 +90,20 @@ impl Ini {
             .filter(|v| !v.is_empty())
     }
 
+    /// A `YES`/`NO` option (any case; also `true`/`false`, `1`/`0`), `default` if unset.
+    pub fn flag(&self, section: &str, key: &str, default: bool) -> Result<bool, String> {
+        match self
+            .get(section, key)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("yes" | "true" | "1") => Ok(true),
+            Some("no" | "false" | "0") => Ok(false),
+            Some(other) => Err(format!("[{section}] {key} `{other}`: expected YES or NO")),
+        }
+    }
+
     pub fn set(&mut self, section: &str, key: &str, value: &str) {
         self.sections
             .entry(section.to_ascii_lowercase())
@@ -189,6 +203,9 @@ pub struct Config {
     pub bank_registration_bonus: Option<crate::taler::Amount>,
     /// `[bank] WIRE_TYPE` and its details: the form of the bank's own payto URIs.
     pub bank_wire: BankWire,
+    /// `[bank] ALLOW_DELETIONS`, `ALLOW_EDIT_NAME`, `ALLOW_EDIT_CASHOUT_PAYTO_URI`: what
+    /// account owners may do themselves (the administrator may always).
+    pub bank_allow: BankAllow,
     pub ini: Ini,
 }
 
@@ -250,6 +267,15 @@ impl BankWire {
             BankWire::Iban { .. } => "iban",
         }
     }
+}
+
+/// What a bank account's owner may do without the administrator, as libeufin-bank's
+/// switches of the same names (all `NO` by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BankAllow {
+    pub deletions: bool,
+    pub edit_name: bool,
+    pub edit_cashout_payto_uri: bool,
 }
 
 /// What the server grants one client and all of them together; each has a key in
@@ -363,6 +389,11 @@ impl Config {
         };
         let bank_registration_bonus = bank_amount("REGISTRATION_BONUS")?.filter(|a| !a.is_zero());
         let bank_wire = BankWire::from_ini(&ini)?;
+        let bank_allow = BankAllow {
+            deletions: ini.flag("bank", "ALLOW_DELETIONS", false)?,
+            edit_name: ini.flag("bank", "ALLOW_EDIT_NAME", false)?,
+            edit_cashout_payto_uri: ini.flag("bank", "ALLOW_EDIT_CASHOUT_PAYTO_URI", false)?,
+        };
         let spec_section = format!("currency-{}", currency.to_ascii_lowercase());
         let currency_spec = CurrencySpec {
             name: ini
@@ -460,6 +491,7 @@ impl Config {
             bank_default_debit_threshold,
             bank_registration_bonus,
             bank_wire,
+            bank_allow,
             ini,
         })
     }

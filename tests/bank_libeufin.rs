@@ -779,3 +779,126 @@ async fn money_is_never_taken_stranded_or_misrouted() {
         s.finish().await;
     }
 }
+
+/// CoreBankAccountsApiTest.create: registering again with the same data answers as the
+/// first time ("Check idempotency"); other data is a username reuse.
+#[tokio::test]
+async fn core_bank_accounts_api_create_idempotency() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let register = |body: Value| {
+            s.call(
+                Method::POST,
+                "/bank/accounts",
+                Some(ADMIN_TOKEN),
+                Some(body),
+            )
+        };
+        let req = json!({ "username": "john", "password": "password", "name": "John",
+                          "contact_data": { "phone": "+99" } });
+        let (status, first) = register(req.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        let (status, again) = register(req.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(first, again);
+        let mut with_payto = req.clone();
+        with_payto["payto_uri"] = json!(payto("john"));
+        assert_eq!(register(with_payto).await.0, StatusCode::OK);
+        for (field, value) in [
+            ("name", json!("Johnny")),
+            ("password", json!("password-2")),
+            ("is_public", json!(true)),
+        ] {
+            let mut other = req.clone();
+            other[field] = value;
+            let (status, body) = register(other).await;
+            assert_error(status, &body, 409, 5121);
+        }
+        s.finish().await;
+    }
+}
+
+/// CoreBankAccountsApiTest.delete and .reconfig, with libeufin's switches: owners
+/// delete their account and change their name only where the bank allows it; the
+/// administrator's account is never public.
+#[tokio::test]
+async fn core_bank_accounts_api_switches() {
+    for b in backends() {
+        for allowed in [false, true] {
+            let extra = if allowed {
+                "[bank]\nALLOW_DELETIONS = YES\nALLOW_EDIT_NAME = yes\n"
+            } else {
+                ""
+            };
+            let s = TestServer::start_with(common::TestDb::new(&b).await, extra).await;
+            setup(&s).await;
+            let (_, config) = s.call(Method::GET, "/bank/config", None, None).await;
+            assert_eq!(config["name"], json!("taler-corebank"));
+            assert_eq!(config["allow_deletions"], json!(allowed));
+            assert_eq!(config["allow_edit_name"], json!(allowed));
+            let req = as_user(&s, Method::PATCH, "/accounts/customer", "customer")
+                .json(&json!({ "name": "Another Name" }));
+            let (status, body) = send(req).await;
+            if allowed {
+                assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+            } else {
+                assert_error(status, &body, 409, 5135);
+            }
+            let (status, body) = send(as_user(
+                &s,
+                Method::DELETE,
+                "/accounts/customer",
+                "customer",
+            ))
+            .await;
+            if allowed {
+                assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+            } else {
+                assert_error(status, &body, 401, 40);
+            }
+            let (status, body) = s
+                .call(
+                    Method::PATCH,
+                    "/bank/accounts/admin",
+                    Some(ADMIN_TOKEN),
+                    Some(json!({ "is_public": true })),
+                )
+                .await;
+            assert_error(status, &body, 409, 9999);
+            s.finish().await;
+        }
+    }
+}
+
+/// No balance passes Taler's largest amount (2^52), whatever debit thresholds the
+/// administrator grants (libeufin-bank's `amount_add` refuses the overflow).
+#[tokio::test]
+async fn balances_stay_within_the_largest_amount() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        for user in ["merchant", "exchange"] {
+            let (status, body) = s
+                .call(
+                    Method::PATCH,
+                    &format!("/bank/accounts/{user}"),
+                    Some(ADMIN_TOKEN),
+                    Some(json!({ "debit_threshold": "KUDOS:4503599627370496" })),
+                )
+                .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        let pay = |from: &'static str, amount: &'static str| {
+            let req = as_user(&s, Method::POST, &format!("/accounts/{from}/transactions"), from)
+                .json(&json!({ "payto_uri": format!("{}?message=x", payto("customer")), "amount": amount }));
+            send(req)
+        };
+        let (status, body) = pay("merchant", "KUDOS:4503599627370000").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = pay("exchange", "KUDOS:4503599627370000").await;
+        assert_error(status, &body, 409, 5102);
+        assert_eq!(balance(&s, "customer").await, "+KUDOS:4503599627370000");
+        assert_eq!(balance(&s, "exchange").await, "+KUDOS:0");
+        s.finish().await;
+    }
+}

@@ -107,6 +107,8 @@ pub enum ErrorCode {
     BankAccountIsExchange,
     BankPasswordTooShort,
     BankPasswordTooLong,
+    /// `TALER_EC_END`, which libeufin-bank answers where it has no better code.
+    End,
 }
 
 /// A code the pages name whose number no registry copy we could find assigns. The
@@ -283,6 +285,7 @@ impl ErrorCode {
             BankAccountIsExchange => 5126,
             BankPasswordTooShort => 5150,
             BankPasswordTooLong => 5151,
+            End => 9999,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
             | MerchantPrivateMoneyPotConflictingName
@@ -377,7 +380,8 @@ impl ErrorCode {
             | BankAdminCreditor
             | BankAccountIsExchange
             | BankPasswordTooShort
-            | BankPasswordTooLong => StatusCode::CONFLICT,
+            | BankPasswordTooLong
+            | End => StatusCode::CONFLICT,
             MerchantGenericAccountUnknown
             | MerchantPrivateAccountDeleteUnknownAccount
             | MerchantPrivatePostOrdersInstanceConfigurationLacksWire => StatusCode::NOT_FOUND,

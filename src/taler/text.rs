@@ -70,8 +70,8 @@ text_patterns! {
     OrderId = r"^[A-Za-z0-9.:_-]{1,64}$";
     /// An e-mail address: something, `@`, something.
     Email = "^[^@]+@[^@]+$";
-    /// A phone number: `+` and 4 to 15 digits.
-    Phone = "^\\+[0-9]{4,15}$";
+    /// A phone number as libeufin-bank takes it: an optional `+` and digits (at most 32).
+    Phone = "^\\+?[0-9]{1,32}$";
     /// A currency code.
     CurrencyCode = r"^[A-Z]{1,11}$";
     /// A quantity of units: up to 16 digits, optionally 6 decimals.

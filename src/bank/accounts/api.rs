@@ -40,6 +40,71 @@ fn bad_payto(hint: String) -> ApiError {
     ApiError::new(ErrorCode::GenericJsonInvalid, hint).parameter("payto_uri")
 }
 
+/// The canonical address a registration asks for, if it gives one: of this bank's
+/// kind and, on an x-taler-bank bank, naming the account itself, so that nobody
+/// registers another account's address.
+fn account_address(
+    wire: &BankWire,
+    req: &RegisterAccountRequest,
+) -> Result<Option<String>, ApiError> {
+    let Some(text) = req.payto_uri.as_deref() else {
+        return Ok(None);
+    };
+    let p = Payto::parse(text, "payto_uri")?;
+    match (wire, &p.target) {
+        (BankWire::XTalerBank { .. }, Target::XTalerBank { username })
+            if username.as_str() == req.username.as_str() =>
+        {
+            Ok(Some(p.key))
+        }
+        (BankWire::XTalerBank { .. }, Target::XTalerBank { username }) => Err(bad_payto(format!(
+            "payto_uri names account `{username}`, not `{}`",
+            req.username.as_str()
+        ))),
+        (BankWire::XTalerBank { .. }, Target::Iban { .. }) => Err(bad_payto(
+            "this bank's accounts are x-taler-bank accounts".into(),
+        )),
+        (BankWire::Iban { .. }, Target::Iban { .. }) => Ok(Some(p.key)),
+        (BankWire::Iban { .. }, Target::XTalerBank { .. }) => {
+            Err(bad_payto("this bank's accounts are IBAN accounts".into()))
+        }
+    }
+}
+
+impl AccountsApi {
+    /// The account a registration repeats, as libeufin-bank answers it again: the
+    /// same username, password, name, flags, contact data and (if given) address.
+    async fn same_registration(
+        &self,
+        req: &RegisterAccountRequest,
+        payto_key: Option<&str>,
+        contact_data: &Option<String>,
+    ) -> Result<Option<store::Account>, ApiError> {
+        let Some(existing) = store::find_account(&self.0.db, &req.username)
+            .await
+            .map_err(ApiError::db_fetch)?
+        else {
+            return Ok(None);
+        };
+        let same = existing.name == *req.name
+            && existing.is_public == req.is_public.unwrap_or(false)
+            && existing.is_taler_exchange == req.is_taler_exchange.unwrap_or(false)
+            && existing.contact_data == *contact_data
+            && payto_key.is_none_or(|k| k == existing.payto_key);
+        if !same {
+            return Ok(None);
+        }
+        let password_matches = self
+            .0
+            .logins
+            .pool
+            .verify(&req.password, &existing.password_hash)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(password_matches.then_some(existing))
+    }
+}
+
 /// Usernames the bank keeps for itself.
 const RESERVED_USERNAMES: &[&str] = &["admin", "bank"];
 
@@ -69,40 +134,6 @@ impl AccountsApi {
             )
             .into());
         }
-        let given = req
-            .payto_uri
-            .as_deref()
-            .map(|text| Payto::parse(text, "payto_uri"))
-            .transpose()?;
-        // The account's address is of this bank's kind and, on an x-taler-bank bank,
-        // names the account itself: nobody registers another account's address.
-        let payto_key = match (&self.0.config.bank_wire, given) {
-            (BankWire::XTalerBank { .. }, Some(p)) => match &p.target {
-                Target::XTalerBank { username } if username.as_str() == req.username.as_str() => {
-                    p.key
-                }
-                Target::XTalerBank { username } => {
-                    return Err(bad_payto(format!(
-                        "payto_uri names account `{username}`, not `{}`",
-                        req.username.as_str()
-                    ))
-                    .into());
-                }
-                Target::Iban { .. } => {
-                    return Err(
-                        bad_payto("this bank's accounts are x-taler-bank accounts".into()).into(),
-                    );
-                }
-            },
-            (BankWire::XTalerBank { .. }, None) => x_taler_bank_key(&req.username),
-            (BankWire::Iban { .. }, Some(p)) => match &p.target {
-                Target::Iban { .. } => p.key,
-                Target::XTalerBank { .. } => {
-                    return Err(bad_payto("this bank's accounts are IBAN accounts".into()).into());
-                }
-            },
-            (BankWire::Iban { .. }, None) => iban_key(&random_iban()),
-        };
         let debit_threshold = match &req.debit_threshold {
             Some(t) => {
                 require_currency(t, &self.0.config.currency, "debit_threshold")?;
@@ -111,47 +142,74 @@ impl AccountsApi {
             None => self.0.config.bank_default_debit_threshold.clone(),
         };
         crate::bank::ledger::password_rule(&req.password)?;
+        let given = account_address(&self.0.config.bank_wire, &req)?;
         let password_hash = self.0.logins.hash(&req.password).await?;
-        let internal_payto_uri =
-            crate::bank::payto::payto_with_name(&self.0.config.bank_wire, &payto_key, &req.name);
-        let username = req.username.clone();
-        match store::create_account(
-            &self.0.db,
-            NewAccount {
-                username: req.username.into(),
-                password_hash,
-                name: req.name.into(),
-                payto_key,
+        let contact_data = req
+            .contact_data
+            .as_ref()
+            .and_then(|c| serde_json::to_string(c).ok());
+        // A generated IBAN that is taken already is drawn again, as libeufin-bank does.
+        let mut draws = if given.is_none() { 8 } else { 0 };
+        loop {
+            let payto_key = given
+                .clone()
+                .unwrap_or_else(|| match self.0.config.bank_wire {
+                    BankWire::XTalerBank { .. } => x_taler_bank_key(&req.username),
+                    BankWire::Iban { .. } => iban_key(&random_iban()),
+                });
+            let new = NewAccount {
+                username: req.username.to_string(),
+                password_hash: password_hash.clone(),
+                name: req.name.to_string(),
+                payto_key: payto_key.clone(),
                 is_public: req.is_public.unwrap_or(false),
                 is_taler_exchange: req.is_taler_exchange.unwrap_or(false),
                 debit_threshold: crate::bank::ledger::units(&debit_threshold),
-                contact_data: req
-                    .contact_data
-                    .as_ref()
-                    .and_then(|c| serde_json::to_string(c).ok()),
-            },
-        )
-        .await
-        .map_err(ApiError::db_store)?
-        {
-            CreateOutcome::Created => {
-                if let Some(bonus) = &self.0.config.bank_registration_bonus {
-                    crate::bank::ledger::registration_bonus(&self.0, &username, bonus).await?;
+                contact_data: contact_data.clone(),
+            };
+            let outcome = store::create_account(&self.0.db, new)
+                .await
+                .map_err(ApiError::db_store)?;
+            let wire = &self.0.config.bank_wire;
+            return match outcome {
+                CreateOutcome::Created => {
+                    if let Some(bonus) = &self.0.config.bank_registration_bonus {
+                        crate::bank::ledger::registration_bonus(&self.0, &req.username, bonus)
+                            .await?;
+                    }
+                    let internal_payto_uri =
+                        crate::bank::payto::payto_with_name(wire, &payto_key, &req.name);
+                    Ok(AccountRegistered::Ok(Json(RegisterAccountResponse {
+                        internal_payto_uri,
+                    })))
                 }
-                Ok(AccountRegistered::Ok(Json(RegisterAccountResponse {
-                    internal_payto_uri,
-                })))
-            }
-            CreateOutcome::UsernameTaken => Err(ApiError::new(
-                ErrorCode::BankRegisterUsernameReuse,
-                "the username is taken",
-            )
-            .into()),
-            CreateOutcome::PaytoTaken => Err(ApiError::new(
-                ErrorCode::BankRegisterPaytoUriReuse,
-                "the payto URI belongs to another account",
-            )
-            .into()),
+                CreateOutcome::UsernameTaken => {
+                    match self
+                        .same_registration(&req, given.as_deref(), &contact_data)
+                        .await?
+                    {
+                        Some(existing) => {
+                            Ok(AccountRegistered::Ok(Json(RegisterAccountResponse {
+                                internal_payto_uri: accounts_payto(wire, &existing),
+                            })))
+                        }
+                        None => Err(ApiError::new(
+                            ErrorCode::BankRegisterUsernameReuse,
+                            "the username is taken",
+                        )
+                        .into()),
+                    }
+                }
+                CreateOutcome::PaytoTaken if draws > 0 => {
+                    draws -= 1;
+                    continue;
+                }
+                CreateOutcome::PaytoTaken => Err(ApiError::new(
+                    ErrorCode::BankRegisterPaytoUriReuse,
+                    "the payto URI belongs to another account",
+                )
+                .into()),
+            };
         }
     }
 
@@ -229,9 +287,9 @@ impl AccountsApi {
             currency_specification: (&c.currency_spec).into(),
             allow_conversion: false,
             allow_registrations: false,
-            allow_deletions: false,
-            allow_edit_name: false,
-            allow_edit_cashout_payto_uri: false,
+            allow_deletions: c.bank_allow.deletions,
+            allow_edit_name: c.bank_allow.edit_name,
+            allow_edit_cashout_payto_uri: c.bank_allow.edit_cashout_payto_uri,
             default_debit_threshold: c.bank_default_debit_threshold.clone(),
             wire_type: c.bank_wire.wire_type().to_owned(),
         })
@@ -294,7 +352,16 @@ impl AccountsApi {
         let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
         let admin = credentials.is_admin();
         let req = body.0;
-        if !admin && req.name.as_ref().is_some_and(|n| **n != account.name) {
+        if account.username == ADMIN_ACCOUNT && req.is_public == Some(true) {
+            // libeufin-bank answers this with `TALER_EC_END`.
+            return Err(conflict(
+                ErrorCode::End,
+                "the administrator's account cannot be public",
+            )
+            .into());
+        }
+        let may_edit_name = admin || self.0.config.bank_allow.edit_name;
+        if !may_edit_name && req.name.as_ref().is_some_and(|n| **n != account.name) {
             return Err(conflict(
                 ErrorCode::BankNonAdminPatchLegalName,
                 "only the administrator changes the legal name",
@@ -338,13 +405,6 @@ impl AccountsApi {
             .contact_data
             .as_ref()
             .map(|c| serde_json::to_string(c).expect("serializable"));
-        if !admin && contact.is_some() && contact != account.contact_data {
-            return Err(conflict(
-                ErrorCode::BankNonAdminPatchContact,
-                "only the administrator changes the contact data",
-            )
-            .into());
-        }
         let changes = AccountChanges {
             name: req.name.map(String::from),
             is_public: req.is_public,
@@ -435,6 +495,14 @@ impl AccountsApi {
         username: Path<String>,
     ) -> Result<NoContent, DeleteAccountErrors> {
         let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
+        if !credentials.is_admin() && !self.0.config.bank_allow.deletions {
+            // libeufin-bank's `requireAdmin = !ALLOW_DELETIONS`.
+            return Err(ApiError::new(
+                ErrorCode::GenericUnauthorized,
+                "only the administrator deletes accounts on this bank ([bank] ALLOW_DELETIONS)",
+            )
+            .into());
+        }
         if account.username == ADMIN_ACCOUNT {
             return Err(conflict(
                 ErrorCode::BankReservedUsernameConflict,

@@ -354,7 +354,7 @@ error_responses!(pub PatchAccountErrors {
     401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Only the administrator changes names, contact data, debit thresholds and the exchange flag (`TALER_EC_BANK_NON_ADMIN_PATCH_CONTACT`), and the administrator's account cannot become an exchange (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`); a wrong or missing old password, a new one too short or too long (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`).",
+    409 => "Only the administrator changes debit thresholds, the exchange flag and (unless `ALLOW_EDIT_NAME`) names, and the administrator's account cannot become an exchange or public (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`, `TALER_EC_END`); a wrong or missing old password, a new one too short or too long (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",

@@ -9,6 +9,9 @@ use sea_orm::{
 
 use super::accounts::{balance_of, parts, threshold_of};
 
+/// Taler's largest amount (2^52 and a fraction) in units of 10^-8.
+const MAX_BALANCE: i128 = ((1i128 << 52) + 1) * 100_000_000 - 1;
+
 pub struct NewTransfer {
     pub debtor: i64,
     pub creditor: i64,
@@ -50,7 +53,8 @@ pub enum TransferOutcome {
     WtidReused,
     /// The creditor received a transfer with this reserve public key before.
     ReservePubReused,
-    /// The debtor would go below its debit threshold.
+    /// The debtor would go below its debit threshold, or a balance beyond Taler's
+    /// largest amount.
     UnallowedDebit,
 }
 
@@ -229,6 +233,12 @@ async fn change_balance(
             .ok_or_else(|| DbErr::RecordNotFound(format!("bank account {account_id}")))?;
         let balance = balance_of(&account) + delta;
         if checked && delta < 0 && balance < -threshold_of(&account) {
+            return Ok(false);
+        }
+        // No balance passes Taler's largest amount, whatever thresholds allow: an
+        // amount beyond it could not be shown, and the balances would no longer
+        // visibly sum to zero.
+        if delta > 0 && balance > MAX_BALANCE {
             return Ok(false);
         }
         let (value, frac) = parts(balance);
