@@ -116,6 +116,13 @@ async fn auth_routine() {
             .json(&json!({ "amount": 3 }));
         let (status, body) = send(req).await;
         assert_error(status, &body, 401, 40);
+        let req = s
+            .req(Method::POST, "/bank/accounts/merchant/transactions")
+            .basic_auth("merchant", Some("wrong-password"))
+            .header("Content-Type", "application/json")
+            .body("{not json");
+        let (status, body) = send(req).await;
+        assert_error(status, &body, 401, 40);
         // A malformed bearer token.
         let req = s
             .req(Method::GET, "/bank/accounts/merchant")

@@ -41,6 +41,10 @@ fn is_form_content_type(content_type: &str) -> bool {
     essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
 }
 
+/// A body the edge found malformed, for the operation to report when it reads it.
+#[derive(Clone)]
+pub struct DeferredBodyError(pub ApiError);
+
 /// How a request body is encoded (`Content-Encoding`).
 enum Encoding {
     Identity,
@@ -113,13 +117,17 @@ impl BodyRules {
         if bytes.is_empty() {
             // An empty body keeps no type, so an endpoint expecting JSON reports it missing.
             req.headers_mut().remove(header::CONTENT_TYPE);
+        } else if let Err(reason) = well_formed::check(&bytes) {
+            // Reported when the operation reads its body, after its credentials: a
+            // request with wrong credentials is 401 whatever its body, as the Taler
+            // services check credentials first.
+            req.extensions_mut().insert(DeferredBodyError(ApiError::new(
+                ErrorCode::GenericJsonInvalid,
+                format!("the request body is not acceptable JSON: {reason}"),
+            )));
+            req.set_body(Body::empty());
+            return Ok(());
         } else {
-            well_formed::check(&bytes).map_err(|reason| {
-                ApiError::new(
-                    ErrorCode::GenericJsonInvalid,
-                    format!("the request body is not acceptable JSON: {reason}"),
-                )
-            })?;
             // A body without a Content-Type is read as JSON.
             req.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -95,6 +95,9 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::ApiExtra
         _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
     ) -> Result<Self> {
         use poem_openapi::payload::{ParsePayload, Payload};
+        if let Some(deferred) = request.extensions().get::<super::body::DeferredBodyError>() {
+            return Err(deferred.0.clone().into());
+        }
         match request.content_type() {
             Some(content_type) if <Self as Payload>::check_content_type(content_type) => {
                 <Self as ParsePayload>::from_request(request, body).await
