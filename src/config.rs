@@ -203,8 +203,9 @@ pub struct Config {
     pub bank_registration_bonus: Option<crate::taler::Amount>,
     /// `[bank] WIRE_TYPE` and its details: the form of the bank's own payto URIs.
     pub bank_wire: BankWire,
-    /// `[bank] ALLOW_DELETIONS`, `ALLOW_EDIT_NAME`, `ALLOW_EDIT_CASHOUT_PAYTO_URI`: what
-    /// account owners may do themselves (the administrator may always).
+    /// `[bank] ALLOW_REGISTRATIONS`, `ALLOW_DELETIONS`, `ALLOW_EDIT_NAME`,
+    /// `ALLOW_EDIT_CASHOUT_PAYTO_URI`: what anyone, and account owners, may do
+    /// themselves (the administrator may always).
     pub bank_allow: BankAllow,
     pub ini: Ini,
 }
@@ -273,6 +274,9 @@ impl BankWire {
 /// switches of the same names (all `NO` by default).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BankAllow {
+    /// `ALLOW_REGISTRATIONS`: anyone may open an account (`POST /accounts` without
+    /// credentials).
+    pub registrations: bool,
     pub deletions: bool,
     pub edit_name: bool,
     pub edit_cashout_payto_uri: bool,
@@ -390,6 +394,7 @@ impl Config {
         let bank_registration_bonus = bank_amount("REGISTRATION_BONUS")?.filter(|a| !a.is_zero());
         let bank_wire = BankWire::from_ini(&ini)?;
         let bank_allow = BankAllow {
+            registrations: ini.flag("bank", "ALLOW_REGISTRATIONS", false)?,
             deletions: ini.flag("bank", "ALLOW_DELETIONS", false)?,
             edit_name: ini.flag("bank", "ALLOW_EDIT_NAME", false)?,
             edit_cashout_payto_uri: ini.flag("bank", "ALLOW_EDIT_CASHOUT_PAYTO_URI", false)?,

@@ -909,3 +909,43 @@ async fn balances_stay_within_the_largest_amount() {
         s.finish().await;
     }
 }
+
+/// CoreBankAccountsApiTest.create on a bank with `ALLOW_REGISTRATIONS` (libeufin's
+/// test.conf): anyone registers, only the administrator chooses a debit threshold;
+/// without the switch, registering takes the administrator.
+#[tokio::test]
+async fn core_bank_accounts_api_create_self_registration() {
+    for b in backends() {
+        let s = TestServer::start_with(
+            common::TestDb::new(&b).await,
+            "[bank]\nALLOW_REGISTRATIONS = yes\n",
+        )
+        .await;
+        let anonymous = |body: Value| s.call(Method::POST, "/bank/accounts", None, Some(body));
+        let (status, body) =
+            anonymous(json!({ "username": "john", "password": "password", "name": "John" })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let bat = json!({ "username": "bat", "password": "password", "name": "Bat", "debit_threshold": "KUDOS:42" });
+        let (status, body) = anonymous(bat.clone()).await;
+        assert_error(status, &body, 409, 5136);
+        let (status, body) = s
+            .call(Method::POST, "/bank/accounts", Some(ADMIN_TOKEN), Some(bat))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, config) = s.call(Method::GET, "/bank/config", None, None).await;
+        assert_eq!(config["allow_registrations"], json!(true));
+        s.finish().await;
+
+        let s = TestServer::start(&b).await;
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/bank/accounts",
+                None,
+                Some(json!({ "username": "john", "password": "password", "name": "John" })),
+            )
+            .await;
+        assert_error(status, &body, 401, 25);
+        s.finish().await;
+    }
+}

@@ -76,6 +76,12 @@ pub struct BankCredentials {
     verified: Option<Identity>,
 }
 
+/// Credentials, or none at all where the operation also serves anonymous clients
+/// (registration on a bank with `ALLOW_REGISTRATIONS`); published with the empty
+/// security requirement `{}` beside the two schemes.
+#[derive(Clone)]
+pub struct MaybeBankCredentials(pub Option<BankCredentials>);
+
 /// A bearer token only (`bankToken`): revoking a token needs one.
 #[derive(Clone)]
 pub struct BankBearer(pub BankCredentials);
@@ -467,6 +473,40 @@ impl<'a> ApiExtractor<'a> for BankCredentials {
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         extract(req, true).await
+    }
+}
+
+impl<'a> ApiExtractor<'a> for MaybeBankCredentials {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        BankCredentials::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        BankCredentials::security_schemes()
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut poem::RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        if !req
+            .headers()
+            .contains_key(poem::http::header::AUTHORIZATION)
+        {
+            return Ok(MaybeBankCredentials(None));
+        }
+        extract(req, true)
+            .await
+            .map(|c| MaybeBankCredentials(Some(c)))
     }
 }
 

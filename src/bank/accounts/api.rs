@@ -19,7 +19,7 @@ use crate::{
             TokenInfo, TokenInfos, TokenRequest, TokenSuccessResponse, TokensListed, balance,
             conflict,
         },
-        auth::{self, BankBearer, BankCredentials, Need},
+        auth::{self, BankBearer, BankCredentials, MaybeBankCredentials, Need},
         ledger::ADMIN_ACCOUNT,
         payto::{Payto, Target, accounts_payto, iban_key, random_iban, x_taler_bank_key},
         tags::ApiTags,
@@ -72,6 +72,28 @@ fn account_address(
 }
 
 impl AccountsApi {
+    /// Who registers an account: the administrator (true) or, on a bank with
+    /// `ALLOW_REGISTRATIONS`, anyone (false). There, credentials that are not the
+    /// administrator's count as none, as libeufin-bank's `authAdmin(enforce = false)`.
+    async fn registrar(&self, credentials: MaybeBankCredentials) -> Result<bool, ApiError> {
+        let open = self.0.config.bank_allow.registrations;
+        match credentials.0 {
+            Some(mut c) => {
+                match auth::authorize(&self.0, ADMIN_ACCOUNT, &mut c, Need::Admin).await {
+                    Ok(_) => Ok(true),
+                    Err(_) if open => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+            None if open => Ok(false),
+            None => Err(ApiError::with_status(
+                poem::http::StatusCode::UNAUTHORIZED,
+                ErrorCode::GenericParameterMissing,
+                "only the administrator registers accounts on this bank: the Authorization header is missing",
+            )),
+        }
+    }
+
     /// The account a registration repeats, as libeufin-bank answers it again: the
     /// same username, password, name, flags, contact data and (if given) address.
     async fn same_registration(
@@ -122,11 +144,18 @@ impl AccountsApi {
     )]
     async fn post_account(
         &self,
-        mut credentials: BankCredentials,
+        credentials: MaybeBankCredentials,
         body: JsonBody<RegisterAccountRequest>,
     ) -> Result<AccountRegistered, PostAccountsErrors> {
-        auth::authorize(&self.0, ADMIN_ACCOUNT, &mut credentials, Need::Admin).await?;
+        let admin = self.registrar(credentials).await?;
         let req = body.0;
+        if !admin && req.debit_threshold.is_some() {
+            return Err(conflict(
+                ErrorCode::BankNonAdminPatchDebtLimit,
+                "only the administrator chooses a new account's debit threshold",
+            )
+            .into());
+        }
         if RESERVED_USERNAMES.contains(&req.username.as_str()) {
             return Err(ApiError::new(
                 ErrorCode::BankReservedUsernameConflict,
@@ -286,7 +315,7 @@ impl AccountsApi {
             currency: c.currency.clone(),
             currency_specification: (&c.currency_spec).into(),
             allow_conversion: false,
-            allow_registrations: false,
+            allow_registrations: c.bank_allow.registrations,
             allow_deletions: c.bank_allow.deletions,
             allow_edit_name: c.bank_allow.edit_name,
             allow_edit_cashout_payto_uri: c.bank_allow.edit_cashout_payto_uri,
