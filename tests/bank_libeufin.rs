@@ -949,3 +949,32 @@ async fn core_bank_accounts_api_create_self_registration() {
         s.finish().await;
     }
 }
+
+/// AmountTest.apiError: a malformed amount is 400 `BANK_BAD_FORMAT_AMOUNT`, one beyond
+/// Taler's largest 400 `BANK_NUMBER_TOO_BIG`; other malformed body fields are 400
+/// `GENERIC_JSON_INVALID` (WireGatewayApiTest.transfer, "Bad BASE32 wtid").
+#[tokio::test]
+async fn amount_test_api_error() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        let pay = |amount: &'static str| {
+            let req = as_user(&s, Method::POST, "/accounts/merchant/transactions", "merchant")
+                .json(&json!({ "payto_uri": format!("{}?message=payout", payto("exchange")), "amount": amount }));
+            send(req)
+        };
+        let (status, body) = pay("KUDOS:0.3ABC").await;
+        assert_error(status, &body, 400, 5108);
+        let (status, body) = pay("KUDOS:999999999999999999").await;
+        assert_error(status, &body, 400, 5104);
+        let (status, body) = pay("EUR:1").await;
+        assert_error(status, &body, 400, 30);
+        let req = as_user(&s, Method::POST, "/accounts/exchange/taler-wire-gateway/transfer", "exchange")
+            .json(&json!({ "request_uid": taler_openapi::taler::keys::encode(&[1u8; 64]), "amount": "KUDOS:1",
+                "exchange_base_url": "http://exchange.example.com/", "wtid": "I love chocolate",
+                "credit_account": payto("merchant") }));
+        let (status, body) = send(req).await;
+        assert_error(status, &body, 400, 22);
+        s.finish().await;
+    }
+}

@@ -434,8 +434,9 @@ async fn published_constraints_are_enforced_and_name_the_field() {
             (
                 Method::POST,
                 "/bank/accounts",
+                // libeufin-bank: every malformed body field is `GENERIC_JSON_INVALID`.
                 json!({ "username": "bad name", "password": "password-1", "name": "n" }),
-                26,
+                22,
                 "username",
             ),
             (

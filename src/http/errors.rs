@@ -23,9 +23,9 @@ pub enum BodyErrorPolicy {
     Parameter,
     /// `TALER_EC_GENERIC_JSON_INVALID` for every body problem, as the Donau does.
     JsonInvalid,
-    /// `TALER_EC_GENERIC_JSON_INVALID` for a body of the wrong shape, and
-    /// `TALER_EC_GENERIC_PARAMETER_MALFORMED` for a value the schema's constraints
-    /// (length, pattern, bounds) refuse, as libeufin-bank does.
+    /// As libeufin-bank: `TALER_EC_GENERIC_JSON_INVALID` for every body problem but an
+    /// amount it cannot read (`TALER_EC_BANK_BAD_FORMAT_AMOUNT`, or
+    /// `TALER_EC_BANK_NUMBER_TOO_BIG` beyond Taler's largest).
     ShapeJsonInvalid,
 }
 
@@ -170,9 +170,7 @@ fn body_error(err: &poem::Error, policy: BodyErrorPolicy) -> Option<ApiError> {
         let hint = format!("the request body does not fit the schema: {}", v.reason);
         let code = match (policy, v.kind) {
             (BodyErrorPolicy::Parameter, Missing) => ErrorCode::GenericParameterMissing,
-            (BodyErrorPolicy::Parameter, _) | (BodyErrorPolicy::ShapeJsonInvalid, Constraint) => {
-                ErrorCode::GenericParameterMalformed
-            }
+            (BodyErrorPolicy::Parameter, _) => ErrorCode::GenericParameterMalformed,
             (BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid, _) => {
                 ErrorCode::GenericJsonInvalid
             }
@@ -187,6 +185,11 @@ fn body_error(err: &poem::Error, policy: BodyErrorPolicy) -> Option<ApiError> {
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         let hint = format!("the request body does not fit the schema: {}", e.reason);
         return Some(match policy {
+            BodyErrorPolicy::ShapeJsonInvalid
+                if e.reason.contains("failed to parse \"Amount\"") =>
+            {
+                ApiError::new(amount_code(&e.reason), hint)
+            }
             BodyErrorPolicy::JsonInvalid | BodyErrorPolicy::ShapeJsonInvalid => {
                 ApiError::new(ErrorCode::GenericJsonInvalid, hint)
             }
@@ -200,6 +203,16 @@ fn body_error(err: &poem::Error, policy: BodyErrorPolicy) -> Option<ApiError> {
         });
     }
     None
+}
+
+/// libeufin-bank's codes for an amount it cannot read: beyond Taler's largest
+/// (`BANK_NUMBER_TOO_BIG`), or malformed (`BANK_BAD_FORMAT_AMOUNT`).
+fn amount_code(reason: &str) -> ErrorCode {
+    if reason.contains("exceeds 2^52") || reason.contains("largest amount") {
+        ErrorCode::BankNumberTooBig
+    } else {
+        ErrorCode::BankBadFormatAmount
+    }
 }
 
 pub fn parameter_error(name: &str, reason: &str) -> ApiError {

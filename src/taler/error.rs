@@ -107,6 +107,8 @@ pub enum ErrorCode {
     BankAccountIsExchange,
     BankPasswordTooShort,
     BankPasswordTooLong,
+    BankNumberTooBig,
+    BankBadFormatAmount,
     /// `TALER_EC_END`, which libeufin-bank answers where it has no better code.
     End,
 }
@@ -285,6 +287,8 @@ impl ErrorCode {
             BankAccountIsExchange => 5126,
             BankPasswordTooShort => 5150,
             BankPasswordTooLong => 5151,
+            BankNumberTooBig => 5104,
+            BankBadFormatAmount => 5108,
             End => 9999,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
@@ -331,7 +335,9 @@ impl ErrorCode {
             | GenericParameterMissing
             | GenericParameterMalformed
             | GenericCurrencyMismatch
-            | GenericCompressionInvalid => StatusCode::BAD_REQUEST,
+            | GenericCompressionInvalid
+            | BankNumberTooBig
+            | BankBadFormatAmount => StatusCode::BAD_REQUEST,
             GenericUploadExceedsLimit => StatusCode::PAYLOAD_TOO_LARGE,
             GenericUriTooLong => StatusCode::URI_TOO_LONG,
             MerchantGenericReportGeneratorUnconfigured => StatusCode::NOT_IMPLEMENTED,

@@ -217,7 +217,7 @@ pub enum TokenCreated {
 }
 
 error_responses!(pub PostAccountsErrors {
-    400 => "The request or the `Authorization` header is malformed: bad username, a payto URI of another kind or naming another account (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+    400 => "The request or the `Authorization` header is malformed: bad username, a payto URI of another kind or naming another account (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`, `TALER_EC_BANK_BAD_FORMAT_AMOUNT`, `TALER_EC_BANK_NUMBER_TOO_BIG`).",
     401 => "Unless the bank allows registrations: the credentials are missing, wrong, or not the administrator's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     409 => "The username or payto URI is taken or reserved, the password is too short or too long, or someone other than the administrator chose a debit threshold (`TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`).",
@@ -350,7 +350,7 @@ pub enum PublicAccountsListed {
 }
 
 error_responses!(pub PatchAccountErrors {
-    400 => "The request is malformed or an amount is in another currency (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
+    400 => "The request is malformed or an amount is in another currency (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`, `TALER_EC_BANK_BAD_FORMAT_AMOUNT`, `TALER_EC_BANK_NUMBER_TOO_BIG`).",
     401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",

@@ -261,7 +261,7 @@ error_responses!(pub GatewayReadErrors {
 });
 
 error_responses!(pub GatewayWriteErrors {
-    400 => "The request is malformed, in another currency, or names a malformed payto URI (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
+    400 => "The request is malformed, in another currency, or names a malformed payto URI (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`, `TALER_EC_BANK_BAD_FORMAT_AMOUNT`, `TALER_EC_BANK_NUMBER_TOO_BIG`).",
     401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
