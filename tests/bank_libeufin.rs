@@ -978,3 +978,47 @@ async fn amount_test_api_error() {
         s.finish().await;
     }
 }
+
+/// CoreBankAccountsApiTest.createBonus: each new account gets the bonus from the
+/// administrator's account until it cannot afford one more; that registration is 409
+/// and leaves no account behind.
+#[tokio::test]
+async fn core_bank_accounts_api_create_bonus() {
+    for b in backends() {
+        let s = TestServer::start_with(
+            common::TestDb::new(&b).await,
+            "[bank]\nREGISTRATION_BONUS = KUDOS:100\n",
+        )
+        .await;
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                "/bank/accounts/admin",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "debit_threshold": "KUDOS:1000" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let register = |name: String| {
+            s.call(
+                Method::POST,
+                "/bank/accounts",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "username": name, "password": "password", "name": "Mallory" })),
+            )
+        };
+        for n in 0..10 {
+            let (status, body) = register(format!("foo{n}")).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(balance(&s, &format!("foo{n}")).await, "+KUDOS:100");
+        }
+        assert_eq!(balance(&s, "admin").await, "-KUDOS:1000");
+        let (status, body) = register("bar".into()).await;
+        assert_error(status, &body, 409, 5102);
+        let (status, body) = s
+            .call(Method::GET, "/bank/accounts/bar", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_error(status, &body, 404, 5106);
+        s.finish().await;
+    }
+}

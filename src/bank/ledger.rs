@@ -68,7 +68,10 @@ pub async fn ensure_admin_account(
         .ok_or_else(|| sea_orm::DbErr::RecordNotFound(ADMIN_ACCOUNT.to_owned()))
 }
 
-/// Pays a new account's registration bonus from the administrator's account.
+/// Pays a new account's registration bonus from the administrator's account. When
+/// the administrator's account cannot afford it, the new account is removed again
+/// and the registration is 409 `BANK_UNALLOWED_DEBIT`, as in libeufin-bank (where
+/// both happen in one database transaction).
 pub async fn registration_bonus(
     state: &State,
     username: &str,
@@ -79,7 +82,7 @@ pub async fn registration_bonus(
         .await
         .map_err(ApiError::db_fetch)?
         .ok_or_else(|| ApiError::db_fetch("the new account vanished"))?;
-    store::transfer(
+    let outcome = store::transfer(
         &state.db,
         store::NewTransfer {
             debtor: state.bank_admin_account,
@@ -98,6 +101,15 @@ pub async fn registration_bonus(
     )
     .await
     .map_err(ApiError::db_store)?;
+    if !matches!(outcome, TransferOutcome::Done(..)) {
+        store::remove_unused_account(&state.db, account.account_id)
+            .await
+            .map_err(ApiError::db_store)?;
+        return Err(ApiError::new(
+            ErrorCode::BankUnallowedDebit,
+            "the administrator's account cannot afford the registration bonus",
+        ));
+    }
     if let Err(e) = state.incoming.notify(&state.db, account.account_id).await {
         tracing::warn!(error = %e, "could not notify long pollers");
     }

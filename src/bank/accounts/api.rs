@@ -202,7 +202,10 @@ impl AccountsApi {
             let wire = &self.0.config.bank_wire;
             return match outcome {
                 CreateOutcome::Created => {
-                    if let Some(bonus) = &self.0.config.bank_registration_bonus {
+                    // Exchanges get no bonus, as in libeufin-bank.
+                    if let Some(bonus) = &self.0.config.bank_registration_bonus
+                        && !req.is_taler_exchange.unwrap_or(false)
+                    {
                         crate::bank::ledger::registration_bonus(&self.0, &req.username, bonus)
                             .await?;
                     }

@@ -173,6 +173,33 @@ pub async fn update_account(
     Ok(update.exec(db).await?.rows_affected > 0)
 }
 
+/// Removes an account that no transfer names (a registration whose bonus failed).
+pub async fn remove_unused_account(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<(), DbErr> {
+    use bank_transactions::Column;
+    let used = bank_transactions::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::DebtorAccountId.eq(account_id))
+                .add(Column::CreditorAccountId.eq(account_id)),
+        )
+        .one(db)
+        .await?
+        .is_some();
+    if !used {
+        bank_tokens::Entity::delete_many()
+            .filter(bank_tokens::Column::AccountId.eq(account_id))
+            .exec(db)
+            .await?;
+        bank_accounts::Entity::delete_by_id(account_id)
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
 pub enum DeleteOutcome {
     Deleted,
     /// The balance is not zero.
