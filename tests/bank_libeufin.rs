@@ -1022,3 +1022,185 @@ async fn core_bank_accounts_api_create_bonus() {
         s.finish().await;
     }
 }
+
+/// CoreBankAccountsApiTest.reconfig (with test.conf's `ALLOW_EDIT_NAME`), without TAN,
+/// cashout and conversion: owners change name, visibility and contact data; only the
+/// administrator changes a debit threshold (checkAdminOnly); no change keeps values.
+#[tokio::test]
+async fn core_bank_accounts_api_reconfig() {
+    for b in backends() {
+        let s = TestServer::start_with(
+            common::TestDb::new(&b).await,
+            "[bank]\nALLOW_EDIT_NAME = yes\n",
+        )
+        .await;
+        setup(&s).await;
+        let patch = |body: Value| {
+            send(as_user(&s, Method::PATCH, "/accounts/merchant", "merchant").json(&body))
+        };
+        let req = json!({ "name": "Roger", "is_public": true,
+                          "contact_data": { "phone": "+99", "email": "foo@example.com" } });
+        assert_eq!(patch(req.clone()).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            patch(req.clone()).await.0,
+            StatusCode::NO_CONTENT,
+            "idempotence"
+        );
+        // checkAdminOnly: restricted, the administrator always can, then idempotent.
+        let mut limit = req.clone();
+        limit["debit_threshold"] = json!("KUDOS:100");
+        let (status, body) = patch(limit.clone()).await;
+        assert_error(status, &body, 409, 5136);
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                "/bank/accounts/merchant",
+                Some(ADMIN_TOKEN),
+                Some(limit.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(patch(limit).await.0, StatusCode::NO_CONTENT);
+        // "Check currency".
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                "/bank/accounts/merchant",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "debit_threshold": "EUR:100" })),
+            )
+            .await;
+        assert_error(status, &body, 400, 30);
+        for body in [req.clone(), json!({})] {
+            assert_eq!(patch(body).await.0, StatusCode::NO_CONTENT);
+            let (_, got) = send(as_user(&s, Method::GET, "/accounts/merchant", "merchant")).await;
+            assert_eq!(got["name"], json!("Roger"));
+            assert_eq!(got["contact_data"]["phone"], json!("+99"));
+            assert_eq!(got["contact_data"]["email"], json!("foo@example.com"));
+            assert_eq!(got["debit_threshold"], json!("KUDOS:100"));
+            assert_eq!(got["is_public"], json!(true));
+            assert_eq!(got["is_taler_exchange"], json!(false));
+        }
+        s.finish().await;
+    }
+}
+
+/// CoreBankAccountsApiTest.passwordChange, without TAN.
+#[tokio::test]
+async fn core_bank_accounts_api_password_change() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        let change = |password: &str, body: Value| {
+            let req = s
+                .req(Method::PATCH, "/bank/accounts/customer/auth")
+                .basic_auth("customer", Some(password))
+                .json(&body);
+            send(req)
+        };
+        let (status, body) = change(
+            "customer-password",
+            json!({ "old_password": "customer-password", "new_password": "new-password" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = change("customer-password", json!({})).await;
+        assert_error(status, &body, 401, 40);
+        let (status, body) = change(
+            "new-password",
+            json!({ "old_password": "new-password", "new_password": "customer-password" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = change(
+            "customer-password",
+            json!({ "old_password": "bad-password", "new_password": "new-password" }),
+        )
+        .await;
+        assert_error(status, &body, 409, 5138);
+        let (status, body) = change(
+            "customer-password",
+            json!({ "new_password": "new-password" }),
+        )
+        .await;
+        assert_error(status, &body, 409, 5137);
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                "/bank/accounts/customer/auth",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "new_password": "customer-password" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        s.finish().await;
+    }
+}
+
+/// CoreBankAccountsApiTest.list and .get: public accounts for anyone, all accounts
+/// (the administrator's first) for the administrator, `delta` still understood.
+#[tokio::test]
+async fn core_bank_accounts_api_list_and_get() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (status, _) = s
+            .call(Method::GET, "/bank/public-accounts", None, None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        for n in 0..5 {
+            let (status, body) = s
+                .call(
+                    Method::POST,
+                    "/bank/accounts",
+                    Some(ADMIN_TOKEN),
+                    Some(json!({ "username": n.to_string(), "password": "password",
+                                 "name": format!("Mr {n}"), "is_public": n % 2 == 0 })),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (_, public) = s
+            .call(Method::GET, "/bank/public-accounts", None, None)
+            .await;
+        let names: Vec<&str> = public["public_accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 3, "{public}");
+        assert!(names.iter().all(|n| n.parse::<u32>().unwrap() % 2 == 0));
+        let (_, all) = s
+            .call(
+                Method::GET,
+                "/bank/accounts?delta=10",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        let names: Vec<&str> = all["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["admin", "0", "1", "2", "3", "4"]);
+        let (_, filtered) = s
+            .call(
+                Method::GET,
+                "/bank/accounts?filter_name=3",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(filtered["accounts"][0]["username"], json!("3"));
+        assert_eq!(filtered["accounts"].as_array().unwrap().len(), 1);
+        let req = s
+            .req(Method::GET, "/bank/accounts/1")
+            .basic_auth("1", Some("password"));
+        let (status, body) = send(req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["name"], json!("Mr 1"));
+        s.finish().await;
+    }
+}

@@ -644,6 +644,7 @@ impl AccountsApi {
     /// The administrator only. Row-id pagination (`limit` default -20, `offset`);
     /// `filter_name` keeps accounts whose legal name contains it (any case).
     #[oai(path = "/accounts", method = "get", operation_id = "bank_get_accounts")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         mut credentials: BankCredentials,
@@ -655,9 +656,15 @@ impl AccountsApi {
         /// Only accounts whose legal name contains this (any case).
         #[oai(validator(max_length = 128))]
         filter_name: Query<Option<String>>,
+        /// Deprecated: use `limit`.
+        #[oai(deprecated)]
+        delta: Query<Option<PageLimit>>,
+        /// Deprecated: use `offset`.
+        #[oai(deprecated, validator(minimum(value = "0")))]
+        start: Query<Option<i64>>,
     ) -> Result<AccountsListed, ListAccountsErrors> {
         auth::authorize(&self.0, ADMIN_ACCOUNT, &mut credentials, Need::Admin).await?;
-        let page = Page::new(limit.0, offset.0)?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let rows = store::list_accounts(&self.0.db, false, filter_name.0.as_deref(), page)
             .await
             .map_err(ApiError::db_fetch)?;
@@ -703,8 +710,14 @@ impl AccountsApi {
         /// Only accounts whose legal name contains this (any case).
         #[oai(validator(max_length = 128))]
         filter_name: Query<Option<String>>,
+        /// Deprecated: use `limit`.
+        #[oai(deprecated)]
+        delta: Query<Option<PageLimit>>,
+        /// Deprecated: use `offset`.
+        #[oai(deprecated, validator(minimum(value = "0")))]
+        start: Query<Option<i64>>,
     ) -> Result<PublicAccountsListed, PublicAccountsErrors> {
-        let page = Page::new(limit.0, offset.0)?;
+        let page = Page::new(limit.0.or(delta.0), offset.0.or(start.0))?;
         let rows = store::list_accounts(&self.0.db, true, filter_name.0.as_deref(), page)
             .await
             .map_err(ApiError::db_fetch)?;
