@@ -1204,3 +1204,148 @@ async fn core_bank_accounts_api_list_and_get() {
         s.finish().await;
     }
 }
+
+/// CoreBankTransactionsApiTest.create, without TAN: idempotency, the payto URI's
+/// amount first, the debit threshold, balances through debt, bounces of transfers to
+/// the exchange and manual transfers from it; and .testById.
+#[tokio::test]
+async fn core_bank_transactions_api_create_and_by_id() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        for user in ["merchant", "customer", "exchange"] {
+            s.call(
+                Method::PATCH,
+                &format!("/bank/accounts/{user}"),
+                Some(ADMIN_TOKEN),
+                Some(json!({ "debit_threshold": "KUDOS:10" })),
+            )
+            .await;
+        }
+        let post = |from: &'static str, body: Value| {
+            send(
+                as_user(
+                    &s,
+                    Method::POST,
+                    &format!("/accounts/{from}/transactions"),
+                    from,
+                )
+                .json(&body),
+            )
+        };
+        let get = |id: u64| {
+            send(as_user(
+                &s,
+                Method::GET,
+                &format!("/accounts/merchant/transactions/{id}"),
+                "merchant",
+            ))
+        };
+        let tx =
+            |from: &'static str, amount: &'static str, to: &'static str, subject: &'static str| {
+                let body = json!({ "payto_uri": format!("{}?message={}&amount={amount}", payto(to),
+                url_encode(subject)) });
+                async move {
+                    let (status, body) = post(from, body).await;
+                    assert_eq!(status, StatusCode::OK, "{body}");
+                    body["row_id"].as_u64().unwrap()
+                }
+            };
+        let exchange_payto = payto("exchange");
+        let valid = json!({ "payto_uri": format!("{exchange_payto}?message=payout"), "amount": "KUDOS:0.3" });
+        // "Check OK": a subject without a reserve key, so the exchange returns it.
+        let (_, body) = post("merchant", valid.clone()).await;
+        let (_, got) = get(body["row_id"].as_u64().unwrap()).await;
+        assert_eq!(got["subject"], json!("payout"));
+        assert_eq!(got["amount"], json!("KUDOS:0.3"));
+        // "Check idempotency".
+        let uid = taler_openapi::taler::keys::encode(&[5u8; 32]);
+        let mut with_uid = valid.clone();
+        with_uid["request_uid"] = json!(uid);
+        let (_, first) = post("merchant", with_uid.clone()).await;
+        let (_, again) = post("merchant", with_uid.clone()).await;
+        assert_eq!(first["row_id"], again["row_id"]);
+        with_uid["amount"] = json!("KUDOS:42");
+        let (status, body) = post("merchant", with_uid).await;
+        assert_error(status, &body, 409, 5112);
+        // "Check amount in payto_uri" and its precedence.
+        for (body, subject) in [
+            (
+                json!({ "payto_uri": format!("{exchange_payto}?message=payout2&amount=KUDOS:1.05") }),
+                "payout2",
+            ),
+            (
+                json!({ "payto_uri": format!("{exchange_payto}?message=payout3&amount=KUDOS:1.05"), "amount": "KUDOS:10.003" }),
+                "payout3",
+            ),
+        ] {
+            let (_, created) = post("merchant", body).await;
+            let (_, got) = get(created["row_id"].as_u64().unwrap()).await;
+            assert_eq!(got["subject"], json!(subject));
+            assert_eq!(got["amount"], json!("KUDOS:1.05"));
+        }
+        let mut bad = valid.clone();
+        bad["amount"] = json!("EUR:3.3");
+        assert_error_of(post("merchant", bad).await, 400, 30);
+        let mut bad = valid.clone();
+        bad["amount"] = json!("KUDOS:555");
+        assert_error_of(post("merchant", bad).await, 409, 5102);
+        let (status, _) = post(
+            "merchant",
+            json!({ "payto_uri": exchange_payto, "amount": "KUDOS:0.3" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let unknown = json!({ "payto_uri": format!("{}?message=payout", payto("unknown")), "amount": "KUDOS:0.3" });
+        assert_error_of(post("merchant", unknown).await, 409, 5124);
+        let to_self = json!({ "payto_uri": format!("{}?message=payout", payto("merchant")), "amount": "KUDOS:0.3" });
+        assert_error_of(post("merchant", to_self).await, 409, 5101);
+        let (_, admin) = s
+            .call(Method::GET, "/bank/accounts/admin", Some(ADMIN_TOKEN), None)
+            .await;
+        let to_admin = json!({ "payto_uri": format!("{}&message=payout", admin["payto_uri"].as_str().unwrap()),
+                               "amount": "KUDOS:0.3" });
+        assert_error_of(post("merchant", to_admin).await, 409, 5142);
+        // Balances, through debt.
+        assert_eq!(balance(&s, "merchant").await, "+KUDOS:0");
+        tx("merchant", "KUDOS:3", "customer", "payout").await;
+        tx("merchant", "KUDOS:3", "customer", "payout").await;
+        let over =
+            json!({ "payto_uri": format!("{}?message=payout2&amount=KUDOS:5", payto("customer")) });
+        assert_error_of(post("merchant", over).await, 409, 5102);
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:6");
+        tx("customer", "KUDOS:10", "merchant", "payout").await;
+        assert_eq!(balance(&s, "merchant").await, "+KUDOS:4");
+        assert_eq!(balance(&s, "customer").await, "-KUDOS:4");
+        tx("merchant", "KUDOS:4", "customer", "payout").await;
+        // "Check bounce": an empty subject, a malformed one, a reserve key twice.
+        let reserve = key(9);
+        tx("merchant", "KUDOS:1", "exchange", "").await;
+        tx("merchant", "KUDOS:1", "exchange", "Malformed").await;
+        let reserve: &'static str = Box::leak(reserve.into_boxed_str());
+        tx("merchant", "KUDOS:1", "exchange", reserve).await;
+        tx("merchant", "KUDOS:1", "exchange", reserve).await;
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:1");
+        assert_eq!(balance(&s, "exchange").await, "+KUDOS:1");
+        // "Check warn": the exchange's manual transfers are plain transfers.
+        tx("exchange", "KUDOS:1", "merchant", "").await;
+        tx("exchange", "KUDOS:1", "merchant", "Malformed").await;
+        assert_eq!(balance(&s, "merchant").await, "+KUDOS:1");
+        assert_eq!(balance(&s, "exchange").await, "-KUDOS:1");
+        // testById: another account's transfer, or none, is not found.
+        let (status, body) = get(999_999).await;
+        assert_error(status, &body, 404, 5107);
+        let others = tx("customer", "KUDOS:0.1", "exchange", "x").await;
+        let (status, body) = get(others).await;
+        assert_error(status, &body, 404, 5107);
+        s.finish().await;
+    }
+}
+
+fn assert_error_of((status, body): (StatusCode, Value), expected: u16, code: u64) {
+    assert_error(status, &body, expected, code);
+}
+
+fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

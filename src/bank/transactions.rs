@@ -291,9 +291,10 @@ impl HistoryApi {
         let debtor = auth::authorize(&self.0, &username, &mut credentials, Need::ReadWrite).await?;
         let req = body.0;
         let payto = Payto::parse(&req.payto_uri, "payto_uri")?;
+        // An empty `message` is a subject, as libeufin-bank takes it (a transfer to an
+        // exchange with one is bounced); no `message` at all is 400.
         let subject = payto
             .param("message")
-            .filter(|m| !m.trim().is_empty())
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::GenericParameterMissing,
