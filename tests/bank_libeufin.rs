@@ -1349,3 +1349,248 @@ fn assert_error_of((status, body): (StatusCode, Value), expected: u16, code: u64
 fn url_encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+/// What the history routines do to the bank (libeufin's helpers `tx`, `transfer`,
+/// `addIncoming`).
+#[derive(Clone, Copy)]
+enum Act {
+    /// A core transfer: from, amount, to, subject (`RESERVE` for a fresh reserve key).
+    Tx(&'static str, &'static str, &'static str, &'static str),
+    /// A Wire Gateway transfer of KUDOS:10 from the exchange to the merchant.
+    Transfer,
+    /// `admin/add-incoming` of KUDOS:10 from the merchant to the exchange.
+    AddIncoming,
+}
+
+async fn act(s: &TestServer, a: Act) {
+    static SEQ: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let fresh = || {
+        let mut seed = [n; 32];
+        seed[0] = 0xA5;
+        taler_openapi::taler::keys::encode(
+            ed25519_dalek::SigningKey::from_bytes(&seed)
+                .verifying_key()
+                .as_bytes(),
+        )
+    };
+    let (status, body) = match a {
+        Act::Tx(from, amount, to, subject) => {
+            let subject = if subject == "RESERVE" { fresh() } else { subject.to_owned() };
+            let uri = format!("{}?message={}&amount={amount}", payto(to), url_encode(&subject));
+            send(as_user(s, Method::POST, &format!("/accounts/{from}/transactions"), from)
+                .json(&json!({ "payto_uri": uri })))
+            .await
+        }
+        Act::Transfer => {
+            let mut uid = [n; 64];
+            uid[0] = 0x5A;
+            let body = json!({ "request_uid": taler_openapi::taler::keys::encode(&uid),
+                "amount": "KUDOS:10", "exchange_base_url": "http://exchange.example.com/",
+                "wtid": taler_openapi::taler::keys::encode(&uid[..32]), "credit_account": payto("merchant") });
+            send(as_user(s, Method::POST, "/accounts/exchange/taler-wire-gateway/transfer", "exchange").json(&body)).await
+        }
+        Act::AddIncoming => {
+            s.call(Method::POST, "/bank/accounts/exchange/taler-wire-gateway/admin/add-incoming",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "amount": "KUDOS:10", "reserve_pub": fresh(), "debit_account": payto("merchant") })))
+            .await
+        }
+    };
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// routines.kt `historyRoutine` (common `abstractHistoryRoutine`) without timing
+/// assertions: what a history lists and ignores, its pages with the deprecated
+/// `delta`/`start`, and long polls woken by what it lists only.
+async fn history_routine(
+    s: &TestServer,
+    user: &'static str,
+    path: &str,
+    list: &str,
+    registered: &[Act],
+    ignored: &[Act],
+) {
+    let history = |query: String| {
+        let url = format!("{path}?{query}");
+        async move {
+            let (status, body) = send(as_user(s, Method::GET, &url, user)).await;
+            let ids: Vec<u64> = match status {
+                StatusCode::NO_CONTENT => vec![],
+                StatusCode::OK => body[list]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["row_id"].as_u64().unwrap())
+                    .collect(),
+                other => panic!("{url}: {other} {body}"),
+            };
+            ids
+        }
+    };
+    assert!(history("delta=7".into()).await.is_empty());
+    let (mut r, mut i) = (registered.iter(), ignored.iter());
+    loop {
+        let (a, b) = (r.next(), i.next());
+        if a.is_none() && b.is_none() {
+            break;
+        }
+        if let Some(a) = a {
+            act(s, *a).await;
+        }
+        if let Some(b) = b {
+            act(s, *b).await;
+        }
+    }
+    let (nr, nt) = (registered.len(), registered.len() + ignored.len());
+    assert_eq!(
+        history(format!("delta={nt}")).await.len(),
+        nr,
+        "check ignored"
+    );
+    assert_eq!(
+        history(format!("delta={nr}")).await.len(),
+        nr,
+        "skip ignored"
+    );
+    assert_eq!(
+        history(format!("delta=-{}&long_poll_ms=1000", nr + 1))
+            .await
+            .len(),
+        nr
+    );
+    assert_eq!(
+        history(format!("delta={}&long_poll_ms=1000", nr + 1))
+            .await
+            .len(),
+        nr
+    );
+    let latest = || async { history("delta=-1".into()).await[0] };
+    // Check polling: woken by each listed act, not by the ignored ones.
+    for a in registered {
+        let id = latest().await;
+        let poll = history(format!("delta=7&start={id}&long_poll_ms=5000"));
+        let (found, ()) = tokio::join!(poll, async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            act(s, *a).await;
+        });
+        assert_eq!(found.len(), 1);
+    }
+    let id = latest().await;
+    let poll = history(format!("delta=7&start={id}&long_poll_ms=300"));
+    let (found, ()) = tokio::join!(poll, async {
+        for b in ignored {
+            act(s, *b).await;
+        }
+    });
+    assert!(found.is_empty(), "woken by an ignored transfer");
+    // Testing ranges.
+    for _ in 0..20 {
+        act(s, registered[0]).await;
+    }
+    let id = latest().await;
+    assert_eq!(history(String::new()).await.len(), 20);
+    assert_eq!(history("delta=10".into()).await.len(), 10);
+    assert_eq!(history("delta=10&start=4".into()).await.len(), 10);
+    assert_eq!(history("delta=-10".into()).await.len(), 10);
+    assert_eq!(
+        history(format!("delta=-10&start={}", id - 4)).await.len(),
+        10
+    );
+}
+
+/// WireGatewayApiTest.historyIncoming (without withdrawals).
+#[tokio::test]
+async fn wire_gateway_api_history_incoming() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        history_routine(
+            &s,
+            "exchange",
+            "/accounts/exchange/taler-wire-gateway/history/incoming",
+            "incoming_transactions",
+            &[
+                Act::AddIncoming,
+                Act::Tx("merchant", "KUDOS:10", "exchange", "RESERVE"),
+            ],
+            &[
+                Act::Tx("merchant", "KUDOS:10", "exchange", "ignored"),
+                Act::Tx("exchange", "KUDOS:10", "merchant", "ignored"),
+            ],
+        )
+        .await;
+        s.finish().await;
+    }
+}
+
+/// WireGatewayApiTest.historyOutgoing.
+#[tokio::test]
+async fn wire_gateway_api_history_outgoing() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        history_routine(
+            &s,
+            "exchange",
+            "/accounts/exchange/taler-wire-gateway/history/outgoing",
+            "outgoing_transactions",
+            &[Act::Transfer],
+            &[
+                Act::Tx("exchange", "KUDOS:10", "merchant", "3ZGXH2BZ3GGZ8SSH4MT8EQRD0B2JS5NY3RZ5WJHW4SMB7R8P9EEG http://exchange.example.com/"),
+                Act::Tx("merchant", "KUDOS:10", "exchange", "ignored"),
+                Act::Tx("exchange", "KUDOS:10", "merchant", "ignored"),
+            ],
+        )
+        .await;
+        s.finish().await;
+    }
+}
+
+/// RevenueApiTest.history.
+#[tokio::test]
+async fn revenue_api_history() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        history_routine(
+            &s,
+            "merchant",
+            "/accounts/merchant/taler-revenue/history",
+            "incoming_transactions",
+            &[
+                Act::Transfer,
+                Act::Tx("exchange", "KUDOS:10", "merchant", "ignored"),
+            ],
+            &[Act::Tx("merchant", "KUDOS:10", "customer", "payout")],
+        )
+        .await;
+        s.finish().await;
+    }
+}
+
+/// CoreBankTransactionsApiTest.history (without cashouts).
+#[tokio::test]
+async fn core_bank_transactions_api_history() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        history_routine(
+            &s,
+            "customer",
+            "/accounts/customer/transactions",
+            "transactions",
+            &[
+                Act::Tx("merchant", "KUDOS:0.1", "customer", "payout"),
+                Act::Tx("customer", "KUDOS:0.1", "merchant", "payout"),
+                Act::Tx("merchant", "KUDOS:0.1", "customer", "payout"),
+            ],
+            &[
+                Act::Tx("merchant", "KUDOS:0.1", "exchange", "payout"),
+                Act::Tx("exchange", "KUDOS:0.1", "merchant", "payout"),
+            ],
+        )
+        .await;
+        s.finish().await;
+    }
+}
