@@ -1,4 +1,5 @@
-//! The command line: `taler-openapi [OPTIONS] [serve | openapi --out DIR | migrate | keypair]`.
+//! The command line: `taler-openapi [OPTIONS] [serve | openapi --out DIR | migrate | keypair |
+//! passwd USERNAME PASSWORD]`.
 
 use std::{io::IsTerminal, path::PathBuf};
 

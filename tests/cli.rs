@@ -1,5 +1,5 @@
 //! The command line and the log, as a user meets them: help and version on stdout, a
-//! key pair command, and an access log line per request that never shows a credential
+//! key pair command, a bank password command, and an access log line per request that never shows a credential
 //! and carries no colour codes when the output is not a terminal.
 
 use std::{
@@ -54,6 +54,39 @@ fn keypair_prints_52_character_keys() {
         assert_eq!(key.len(), 52, "{key}");
         assert!(key.parse::<taler_openapi::taler::EddsaPublicKey>().is_ok());
     }
+}
+
+/// `passwd admin PASSWORD` (libeufin-bank's `passwd`): sets the administrator's password
+/// in the database, refuses a short one and an unknown account.
+#[test]
+fn passwd_sets_a_bank_password() {
+    let dir = std::env::temp_dir().join(format!("taler-openapi-passwd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
+    let run = |args: &[&str]| {
+        binary()
+            .args(args)
+            .env("TALER_OPENAPI_DATABASE_URL", &url)
+            .env(
+                "TALER_OPENAPI_ADMIN_TOKEN",
+                "secret-token:cli-test-admin-token",
+            )
+            .output()
+            .unwrap()
+    };
+    let out = run(&["passwd", "admin", "admin-password"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout).unwrap().contains("`admin`"));
+    let out = run(&["passwd", "admin", "short"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["passwd", "nobody", "long-enough-password"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("nobody"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// Serves on a free port with a fresh SQLite file, makes requests, stops, and returns
