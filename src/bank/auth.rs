@@ -162,8 +162,9 @@ fn presented(req: &Request, state: &AppState, basic_allowed: bool) -> Result<Pre
         .split_once(' ')
         .ok_or_else(|| malformed("the Authorization header is `SCHEME CREDENTIALS`"))?;
     let content = content.trim();
-    match scheme {
-        "Basic" if basic_allowed => {
+    // Schemes compare without case (RFC 9110); libeufin-bank takes them as written.
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" if basic_allowed => {
             use base64_decode::decode;
             let decoded = decode(content)
                 .and_then(|b| String::from_utf8(b).ok())
@@ -176,10 +177,10 @@ fn presented(req: &Request, state: &AppState, basic_allowed: bool) -> Result<Pre
                 password: password.to_owned(),
             }))
         }
-        "Basic" => Err(malformed(
+        "basic" => Err(malformed(
             "this operation takes a bearer token, not a password",
         )),
-        "Bearer" => {
+        "bearer" => {
             if secret::is_configured_token(content, state.config.bank_admin_token()) {
                 return Ok(Presented::ConfiguredAdmin);
             }
