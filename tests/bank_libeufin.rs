@@ -1594,3 +1594,196 @@ async fn core_bank_transactions_api_history() {
         s.finish().await;
     }
 }
+
+/// WireGatewayApiTest.transfer: the exchange's debit threshold, idempotency by
+/// `request_uid`, its reuse, currency, creditor, malformed keys.
+#[tokio::test]
+async fn wire_gateway_api_transfer() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        s.call(
+            Method::PATCH,
+            "/bank/accounts/exchange",
+            Some(ADMIN_TOKEN),
+            Some(json!({ "debit_threshold": "KUDOS:10" })),
+        )
+        .await;
+        let valid = json!({
+            "request_uid": taler_openapi::taler::keys::encode(&[3u8; 64]), "amount": "KUDOS:55",
+            "exchange_base_url": "http://exchange.example.com/",
+            "wtid": taler_openapi::taler::keys::encode(&[3u8; 32]), "credit_account": payto("merchant"),
+        });
+        let transfer = |body: Value| {
+            send(
+                as_user(
+                    &s,
+                    Method::POST,
+                    "/accounts/exchange/taler-wire-gateway/transfer",
+                    "exchange",
+                )
+                .json(&body),
+            )
+        };
+        let with = |changes: Value| {
+            let mut body = valid.clone();
+            for (k, v) in changes.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        // "Checking exchange debt constraint", then with an allowance.
+        assert_error_of(transfer(valid.clone()).await, 409, 5102);
+        s.call(
+            Method::PATCH,
+            "/bank/accounts/exchange",
+            Some(ADMIN_TOKEN),
+            Some(json!({ "debit_threshold": "KUDOS:1000" })),
+        )
+        .await;
+        let (status, first) = transfer(valid.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        let (status, again) = transfer(valid.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(first["row_id"], again["row_id"]);
+        let reused = with(
+            json!({ "wtid": taler_openapi::taler::keys::encode(&[4u8; 32]),
+                                  "exchange_base_url": "http://different-exchange.example.com/" }),
+        );
+        assert_error_of(transfer(reused).await, 409, 5112);
+        assert_error_of(transfer(with(json!({ "amount": "EUR:33" }))).await, 400, 30);
+        let fresh = |n: u8, creditor: String| {
+            with(json!({
+            "request_uid": taler_openapi::taler::keys::encode(&[n; 64]),
+            "wtid": taler_openapi::taler::keys::encode(&[n; 32]), "credit_account": creditor }))
+        };
+        assert_error_of(transfer(fresh(5, payto("unknown"))).await, 409, 5124);
+        assert_error_of(transfer(fresh(6, payto("exchange"))).await, 409, 5126);
+        for bad in [
+            json!({ "wtid": "I love chocolate" }),
+            json!({ "wtid": "0".repeat(50) }),
+            json!({ "request_uid": "I love chocolate" }),
+            json!({ "request_uid": "0".repeat(104) }),
+        ] {
+            assert_error_of(transfer(with(bad)).await, 400, 22);
+        }
+        assert_eq!(balance(&s, "merchant").await, "+KUDOS:55");
+        s.finish().await;
+    }
+}
+
+/// WireGatewayApiTest.addIncoming, the rest: currency, a reused reserve key, malformed
+/// keys and the debtor's threshold.
+#[tokio::test]
+async fn wire_gateway_api_add_incoming_checks() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        s.call(
+            Method::PATCH,
+            "/bank/accounts/merchant",
+            Some(ADMIN_TOKEN),
+            Some(json!({ "debit_threshold": "KUDOS:50" })),
+        )
+        .await;
+        let add = |body: Value| {
+            s.call(
+                Method::POST,
+                "/bank/accounts/exchange/taler-wire-gateway/admin/add-incoming",
+                Some(ADMIN_TOKEN),
+                Some(body),
+            )
+        };
+        let valid = json!({ "amount": "KUDOS:44", "reserve_pub": key(1), "debit_account": payto("merchant") });
+        let (status, body) = add(valid.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_error_of(add(valid.clone()).await, 409, 5114);
+        let mut other = valid.clone();
+        other["amount"] = json!("EUR:33");
+        other["reserve_pub"] = json!(key(2));
+        assert_error_of(add(other.clone()).await, 400, 30);
+        for bad in [json!("I love chocolate"), json!("0".repeat(50))] {
+            other["amount"] = json!("KUDOS:1");
+            other["reserve_pub"] = bad;
+            assert_error_of(add(other.clone()).await, 400, 22);
+        }
+        other["reserve_pub"] = json!(key(3));
+        other["amount"] = json!("KUDOS:10");
+        assert_error_of(add(other).await, 409, 5102);
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:44");
+        s.finish().await;
+    }
+}
+
+/// CoreBankAccountsApiTest.delete with `ALLOW_DELETIONS` (test.conf), without TAN:
+/// reserved accounts stay, a balance must be zero, a deleted account logs in no more.
+#[tokio::test]
+async fn core_bank_accounts_api_delete() {
+    for b in backends() {
+        let s = TestServer::start_with(
+            common::TestDb::new(&b).await,
+            "[bank]\nALLOW_DELETIONS = yes\n",
+        )
+        .await;
+        setup(&s).await;
+        for name in ["admin", "bank"] {
+            let (status, body) = s
+                .call(
+                    Method::DELETE,
+                    &format!("/bank/accounts/{name}"),
+                    Some(ADMIN_TOKEN),
+                    None,
+                )
+                .await;
+            assert_error(status, &body, 409, 5120);
+        }
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/bank/accounts",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "username": "john", "password": "john-password", "name": "John" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let pay = |from: &'static str, to: &'static str| {
+            send(
+                as_user(
+                    &s,
+                    Method::POST,
+                    &format!("/accounts/{from}/transactions"),
+                    from,
+                )
+                .json(&json!({ "payto_uri": format!("{}?message=x&amount=KUDOS:1", payto(to)) })),
+            )
+        };
+        assert_eq!(pay("customer", "john").await.0, StatusCode::OK);
+        assert_error_of(
+            send(as_user(&s, Method::DELETE, "/accounts/john", "john")).await,
+            409,
+            5123,
+        );
+        assert_eq!(pay("john", "customer").await.0, StatusCode::OK);
+        assert_eq!(
+            send(as_user(&s, Method::DELETE, "/accounts/john", "john"))
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_error_of(
+            send(as_user(&s, Method::DELETE, "/accounts/john", "john")).await,
+            401,
+            40,
+        );
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                "/bank/accounts/john",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 404, 5106);
+        s.finish().await;
+    }
+}

@@ -526,19 +526,21 @@ impl AccountsApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
     ) -> Result<NoContent, DeleteAccountErrors> {
+        // The credentials are checked already (the extractor does for a DELETE): the
+        // reserved names answer first, as in libeufin-bank.
+        if RESERVED_USERNAMES.contains(&username.as_str()) {
+            return Err(conflict(
+                ErrorCode::BankReservedUsernameConflict,
+                &format!("account `{}` is reserved and cannot be deleted", username.0),
+            )
+            .into());
+        }
         let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
         if !credentials.is_admin() && !self.0.config.bank_allow.deletions {
             // libeufin-bank's `requireAdmin = !ALLOW_DELETIONS`.
             return Err(ApiError::new(
                 ErrorCode::GenericUnauthorized,
                 "only the administrator deletes accounts on this bank ([bank] ALLOW_DELETIONS)",
-            )
-            .into());
-        }
-        if account.username == ADMIN_ACCOUNT {
-            return Err(conflict(
-                ErrorCode::BankReservedUsernameConflict,
-                "the administrator's account cannot be deleted",
             )
             .into());
         }
