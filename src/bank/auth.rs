@@ -184,11 +184,13 @@ fn presented(req: &Request, state: &AppState, basic_allowed: bool) -> Result<Pre
             if secret::is_configured_token(content, state.config.bank_admin_token()) {
                 return Ok(Presented::ConfiguredAdmin);
             }
+            // A token of another form is no token of this bank: 401, as RFC 6750 has
+            // an invalid token (libeufin-bank answers 400 here).
             let Some(body) = content.strip_prefix(secret::TOKEN_PREFIX) else {
-                return Err(malformed("access tokens start with `secret-token:`"));
+                return Err(unauthorized("access tokens start with `secret-token:`"));
             };
             if body.is_empty() || !body.bytes().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(malformed("the access token is not Crockford base32"));
+                return Err(unauthorized("the access token is not Crockford base32"));
             }
             Ok(Presented::Token(content.to_owned()))
         }
