@@ -142,7 +142,8 @@ fn publish_parameter_edge_error(operation: &mut serde_json::Map<String, serde_js
 }
 
 /// The answers the edge gives any operation with a request body, before its handler
-/// runs: a body that arrives too slowly (408) or is not labelled JSON (415).
+/// runs: a body that arrives too slowly (408), is not labelled JSON or is encoded
+/// other than plainly or with `deflate` (415).
 fn publish_body_edge_errors(operation: &mut serde_json::Map<String, serde_json::Value>) {
     declare_error(
         operation,
@@ -152,7 +153,7 @@ fn publish_body_edge_errors(operation: &mut serde_json::Map<String, serde_json::
     declare_error(
         operation,
         "415",
-        "The body is not labelled `application/json` (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`).",
+        "The body is not labelled `application/json` (`TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`), or its `Content-Encoding` is neither absent, `identity` nor `deflate` (`TALER_EC_GENERIC_COMPRESSION_INVALID`).",
     );
 }
 
