@@ -303,13 +303,13 @@ async fn rights(
 }
 
 impl BankCredentials {
-    /// Whether the caller is the administrator (valid only once authorized).
+    /// Whether the caller proved to be the administrator: the configured token, or
+    /// the `admin` account's credentials once verified (never a name merely claimed).
     pub fn is_admin(&self) -> bool {
         match (&self.presented, &self.verified) {
             (Presented::ConfiguredAdmin, _) => true,
             (_, Some(id)) => id.is_admin(),
-            (Presented::Password(b), None) => b.username == ADMIN_ACCOUNT,
-            (Presented::Token(_), None) => false,
+            (_, None) => false,
         }
     }
 
