@@ -140,6 +140,8 @@ impl Ini {
 /// How wallets and frontends should render the currency (api-common `CurrencySpecification`).
 #[derive(Debug, Clone)]
 pub struct CurrencySpec {
+    /// The currency code (`[taler] CURRENCY`).
+    pub currency: String,
     pub name: String,
     pub num_fractional_input_digits: u32,
     pub num_fractional_normal_digits: u32,
@@ -401,6 +403,7 @@ impl Config {
         };
         let spec_section = format!("currency-{}", currency.to_ascii_lowercase());
         let currency_spec = CurrencySpec {
+            currency: currency.clone(),
             name: ini
                 .get(&spec_section, "NAME")
                 .unwrap_or(&currency)

@@ -70,9 +70,10 @@ impl Services {
             ),
             bank: service(
                 bank::api(state),
-                "GNU Taler bank: Taler Revenue API",
-                "Accounts and the Taler Revenue API, as libeufin-bank serves them. Every error body \
-                 is an `ErrorDetail`.",
+                "GNU Taler bank",
+                "The bank as libeufin-bank serves it: the core bank API (accounts, balances, \
+                 transactions, tokens), the Taler Wire Gateway and the Taler Revenue API. Every \
+                 error body is an `ErrorDetail`.",
                 &c.bank_base,
             ),
             donau: service(

@@ -196,7 +196,6 @@ async fn invalid_instance_requests_are_refused() {
             (json!({"id": "a"}), "id"),
             (json!({"id": "sh op"}), "id"),
             (json!({"name": " "}), "name"),
-            (json!({"auth": {"method": "external"}}), "auth.method"),
             (json!({"logo": "http://example.com/x.png"}), "logo"),
         ] {
             let mut req = instance_request("shop", "pw-secret");

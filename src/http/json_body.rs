@@ -44,14 +44,16 @@ impl<T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::payload::Par
     async fn from_request(request: &Request, body: &mut poem::RequestBody) -> Result<Self> {
         use poem::FromRequest;
         let data = Vec::<u8>::from_request(request, body).await?;
-        let value = if data.is_empty() {
+        let mut value = if data.is_empty() {
             serde_json::Value::Null
         } else {
             serde_json::from_slice(&data).map_err(|err| ParseRequestPayloadError {
                 reason: err.to_string(),
             })?
         };
-        strict::check(&strict::registry_of::<T>(), &T::schema_ref(), &value, "")
+        let registry = strict::registry_of::<T>();
+        strict::drop_absent_nulls(&registry, &T::schema_ref(), &mut value);
+        strict::check(&registry, &T::schema_ref(), &value, "")
             .map_err(|v| poem::Error::new(v, StatusCode::BAD_REQUEST))?;
         T::parse_from_json(Some(value))
             .map(JsonBody)

@@ -12,20 +12,23 @@ use crate::taler::limits;
 /// - Unsigned integers (`uint64`, `uint32`, ...) are published as `int64` with
 ///   `minimum: 0` and a maximum that fits both (see `publish_unsigned_bounds`).
 /// - Schemas that nothing refers to any more (inlined everywhere) are dropped.
-/// - A described field of a named non-object type (`Amount`, an enum, a union) is
-///   published as that schema inlined with the field's description. poem-openapi
-///   writes `allOf: [{$ref}, {description}]`, which OpenAPI 3.0 allows but client
-///   generators refuse ("cannot take allOf a non-object"); a bare `$ref` would drop
-///   the description, since 3.0 ignores a reference's siblings.
+/// - A described field of a named type (`Amount`, `RelativeTime`, `ContractTerms`) is
+///   published as a plain `$ref`, its description kept beside it (OpenAPI 3.0 readers
+///   ignore it; documentation tools show it). poem-openapi writes
+///   `allOf: [{$ref}, {description}]`, from which client generators make a new type
+///   per field (`LoginTokenRequestDuration` instead of `RelativeTime`).
+/// - An optional field of a request schema that is not a reference is `nullable`:
+///   the server reads `null` as the field's absence (`strict::drop_absent_nulls`), as
+///   the reference backends do. A reference cannot carry `nullable` in OpenAPI 3.0
+///   without an `allOf` wrapper, which would undo the point above; `null` is accepted
+///   there all the same.
 pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
     let mut spec: serde_json::Value =
         serde_json::from_str(&service.spec()).expect("poem-openapi emits JSON");
     for_each_object(&mut spec, &mut publish_unsigned_bounds);
     publish_request_limits(&mut spec);
-    let schemas = spec["components"]["schemas"].clone();
-    for_each_object(&mut spec, &mut |map| {
-        inline_described_reference(map, &schemas)
-    });
+    for_each_object(&mut spec, &mut plain_described_reference);
+    publish_nullable_optionals(&mut spec);
     drop_unreferenced_schemas(&mut spec);
     for operation in operations_mut(&mut spec) {
         operation
@@ -83,24 +86,7 @@ fn publish_request_limits(spec: &mut serde_json::Value) {
             }
             _ => {}
         };
-    let mut todo = Vec::new();
-    for operation in operations_mut(spec) {
-        for part in ["requestBody", "parameters"] {
-            if let Some(v) = operation.get_mut(part) {
-                references(v, &mut todo);
-                for_each_object(v, &mut limit);
-            }
-        }
-    }
-    let mut done = std::collections::HashSet::new();
-    while let Some(name) = todo.pop() {
-        if !done.insert(name.clone()) {
-            continue;
-        }
-        let schema = &mut spec["components"]["schemas"][&name];
-        references(schema, &mut todo);
-        for_each_object(schema, &mut limit);
-    }
+    for_each_request_object(spec, &mut limit);
 }
 
 /// Declares an `ErrorDetail` answer of `operation` unless it declares that status already.
@@ -183,44 +169,83 @@ fn for_each_object(
     }
 }
 
-/// `allOf: [{$ref: T}, {description}]` becomes T inlined with the description, when T
-/// is no object with properties (a string type, an enum, a union).
-fn inline_described_reference(
-    map: &mut serde_json::Map<String, serde_json::Value>,
-    schemas: &serde_json::Value,
-) {
+/// `allOf: [{$ref: T}, {description}]` becomes `{$ref: T, description}`.
+fn plain_described_reference(map: &mut serde_json::Map<String, serde_json::Value>) {
     use serde_json::Value;
     let annotation_only = |v: &Value| {
         v.as_object()
             .is_some_and(|o| o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
     };
-    let target = match map.get("allOf").and_then(Value::as_array) {
+    let reference = match map.get("allOf").and_then(Value::as_array) {
         Some(parts)
             if map
                 .keys()
                 .all(|k| k == "allOf" || ANNOTATIONS.contains(&k.as_str()))
                 && parts[1..].iter().all(annotation_only) =>
         {
-            parts
-                .first()
-                .and_then(|p| p["$ref"].as_str())
-                .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                .map(|name| (name, &schemas[name]))
-                .filter(|(_, t)| t.get("properties").is_none() && t.get("allOf").is_none())
+            parts.first().and_then(|p| p.get("$ref")).cloned()
         }
         _ => None,
     };
-    if let Some((name, Value::Object(target))) = target {
-        let mut inlined = target.clone();
-        // The Taler name of the type stays visible as the inlined schema's title.
-        inlined.insert("title".to_owned(), Value::String(name.to_owned()));
+    if let Some(reference) = reference {
         let parts = map.remove("allOf").unwrap_or_default();
         for part in parts.as_array().into_iter().flatten().skip(1) {
-            inlined.extend(part.as_object().cloned().unwrap_or_default());
+            map.extend(part.as_object().cloned().unwrap_or_default());
         }
-        inlined.extend(std::mem::take(map));
-        *map = inlined;
+        map.insert("$ref".to_owned(), reference);
     }
+}
+
+/// Calls `f` on every object of every schema a request can carry: its body and
+/// parameters, the component schemas these refer to, and those these refer to in turn.
+fn for_each_request_object(
+    spec: &mut serde_json::Value,
+    f: &mut impl FnMut(&mut serde_json::Map<String, serde_json::Value>),
+) {
+    let mut todo = Vec::new();
+    for operation in operations_mut(spec) {
+        for part in ["requestBody", "parameters"] {
+            if let Some(v) = operation.get_mut(part) {
+                references(v, &mut todo);
+                for_each_object(v, f);
+            }
+        }
+    }
+    let mut done = std::collections::HashSet::new();
+    while let Some(name) = todo.pop() {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        let schema = &mut spec["components"]["schemas"][&name];
+        references(schema, &mut todo);
+        for_each_object(schema, f);
+    }
+}
+
+/// Optional non-reference properties of request schemas are published `nullable`.
+fn publish_nullable_optionals(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    let mut nullable = |map: &mut serde_json::Map<String, Value>| {
+        let required: Vec<String> = map
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(str::to_owned))
+            .collect();
+        let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) else {
+            return;
+        };
+        for (name, property) in properties {
+            if let Some(property) = property.as_object_mut()
+                && !required.contains(name)
+                && !property.contains_key("$ref")
+            {
+                property.insert("nullable".to_owned(), Value::Bool(true));
+            }
+        }
+    };
+    for_each_request_object(spec, &mut nullable);
 }
 
 /// Adds to `found` the component schemas `value` refers to directly.

@@ -139,6 +139,60 @@ fn check_scalar(schema: &MetaSchema, value: &Value, path: &str) -> Result<(), Vi
     Ok(())
 }
 
+/// Removes every `null` that stands for an optional field of `schema`, anywhere in
+/// `value`: the reference backends (GNUnet's JSON parser, libeufin's kotlinx) read
+/// `"field": null` as the field's absence, and SDKs send it for what they do not set.
+/// A `null` for a required field stays, to be refused as missing; a `null` inside a
+/// map or an array is a value, not an absent field, and stays too.
+pub fn drop_absent_nulls(registry: &Registry, schema: &MetaSchemaRef, value: &mut Value) {
+    let schema: &MetaSchema = match schema {
+        MetaSchemaRef::Inline(s) => s,
+        MetaSchemaRef::Reference(name) => match registry.schemas.get(name) {
+            Some(s) => s,
+            None => return,
+        },
+    };
+    for part in schema
+        .all_of
+        .iter()
+        .chain(&schema.one_of)
+        .chain(&schema.any_of)
+    {
+        drop_absent_nulls(registry, part, value);
+    }
+    match value {
+        Value::Object(map) => {
+            map.retain(|name, v| {
+                !(v.is_null()
+                    && schema
+                        .properties
+                        .iter()
+                        .any(|(n, _)| n == name && !schema.required.contains(n)))
+            });
+            for (name, sub) in &schema.properties {
+                if let Some(v) = map.get_mut(*name) {
+                    drop_absent_nulls(registry, sub, v);
+                }
+            }
+            if let Some(extra) = &schema.additional_properties {
+                for (name, v) in map.iter_mut() {
+                    if !schema.properties.iter().any(|(n, _)| n == name) {
+                        drop_absent_nulls(registry, extra, v);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item) = &schema.items {
+                items
+                    .iter_mut()
+                    .for_each(|v| drop_absent_nulls(registry, item, v));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Walks `value` along `schema`: strings where the schema says string, no `null`
 /// for a field that is present, and every length, pattern and bound the schema
 /// publishes. What the schema cannot say is left to the parser and the handler.

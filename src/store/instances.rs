@@ -110,6 +110,22 @@ pub async fn update(
     Ok(result.rows_affected > 0)
 }
 
+/// Replaces the password digest (or the external-authentication mark) of an instance
+/// that is not deleted; false when there is none.
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    password_hash: String,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::PasswordHash, password_hash.into())
+        .filter(Column::InstanceId.eq(instance_id))
+        .filter(Column::Deleted.eq(false))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 pub enum DeleteOutcome {
     Deleted,
     Unknown,

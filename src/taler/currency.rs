@@ -11,6 +11,9 @@ use crate::config::CurrencySpec;
 pub struct CurrencySpecification {
     /// Name of the currency, e.g. "Kudos (Taler Demonstrator)".
     pub name: String,
+    /// The currency code, e.g. "KUDOS" (the merchant backend sends it, and taler-php's
+    /// `CurrencySpecification` factory requires it).
+    pub currency: String,
     /// How many fractional digits the user may enter.
     pub num_fractional_input_digits: u32,
     /// How many fractional digits to render in normal font.
@@ -25,6 +28,7 @@ impl From<&CurrencySpec> for CurrencySpecification {
     fn from(spec: &CurrencySpec) -> Self {
         CurrencySpecification {
             name: spec.name.clone(),
+            currency: spec.currency.clone(),
             num_fractional_input_digits: spec.num_fractional_input_digits,
             num_fractional_normal_digits: spec.num_fractional_normal_digits,
             num_fractional_trailing_zero_digits: spec.num_fractional_trailing_zero_digits,

@@ -7,6 +7,7 @@ use poem_openapi::{
 };
 
 use crate::{
+    merchant::instances::settings::EXTERNAL_AUTH,
     state::AppState,
     store::{self, access::TokenRow, instances::Instance},
     taler::{ApiError, ErrorCode, Timestamp, secret},
@@ -51,12 +52,15 @@ pub const INSTANCES_WRITE: Permission = "instances-write";
 /// What patch-management-instances-INSTANCE requires to reconfigure an instance.
 pub const INSTANCES_TOKEN_WRITE: Permission = "instances-token-write";
 pub const TOKEN_REFRESH: Permission = "token-refresh";
+/// What post-management-instances-INSTANCE-auth requires.
+pub const INSTANCES_AUTH_WRITE: Permission = "instances-auth-write";
 
 /// Every permission the scope grammar knows, for scope-subset checks.
 const ALL_PERMISSIONS: &[Permission] = &[
     INSTANCES_READ,
     INSTANCES_WRITE,
     INSTANCES_TOKEN_WRITE,
+    INSTANCES_AUTH_WRITE,
     TOKEN_REFRESH,
     "pots-read",
     "pots-write",
@@ -199,7 +203,7 @@ pub async fn authorize(
         .await
         .map_err(ApiError::db_fetch)?
         .ok_or_else(|| instance_unknown(instance_id))?;
-    check_prefix(token)?;
+    check_prefix_unless_external(&instance, token)?;
     require(access_of(state, instance, token, hash, stored)?, permission)
 }
 
@@ -255,13 +259,27 @@ fn check_prefix(token: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Whether the instance leaves authentication to a reverse proxy (the `external`
+/// method): the backend then checks no credentials for it, as the reference does.
+pub fn is_external(instance: &Instance) -> bool {
+    instance.password_hash == EXTERNAL_AUTH
+}
+
+fn check_prefix_unless_external(instance: &Instance, token: &str) -> Result<(), ApiError> {
+    if is_external(instance) {
+        Ok(())
+    } else {
+        check_prefix(token)
+    }
+}
+
 /// Identifies the bearer of `token` on `instance`.
 pub async fn authenticate(
     state: &AppState,
     instance: Instance,
     token: &str,
 ) -> Result<Access, ApiError> {
-    check_prefix(token)?;
+    check_prefix_unless_external(&instance, token)?;
     if is_administrator(state, &instance, token) {
         return Ok(administrator(instance));
     }
@@ -301,7 +319,7 @@ fn access_of(
     hash: Vec<u8>,
     stored: Option<TokenRow>,
 ) -> Result<Access, ApiError> {
-    if is_administrator(state, &instance, token) {
+    if is_administrator(state, &instance, token) || is_external(&instance) {
         return Ok(administrator(instance));
     }
     let stored = stored.ok_or_else(|| {
@@ -361,7 +379,7 @@ pub async fn authorize_found<M>(
         .await
         .map_err(ApiError::db_fetch)?
         .ok_or_else(&unknown)?;
-    check_prefix(token)?;
+    check_prefix_unless_external(&found.instance, token)?;
     let access = require(
         access_of(state, found.instance, token, hash, found.token)?,
         permission,

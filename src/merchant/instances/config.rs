@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use poem_openapi::{Object, OpenApi, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
 use crate::{
+    error_responses,
     merchant::{instances::settings::InstanceSettings, tags::ApiTags},
     state::State,
-    taler::{EddsaPublicKey, RelativeTime, currency::CurrencySpecification},
+    store,
+    taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, currency::CurrencySpecification},
 };
 
 /// Protocol version (libtool `current:revision:age`) this backend speaks.
@@ -67,6 +69,18 @@ pub struct ExchangeConfigInfo {
     pub master_pub: EddsaPublicKey,
 }
 
+#[derive(ApiResponse)]
+pub enum InstanceConfigFound {
+    /// The backend's configuration, as `GET /config` answers it.
+    #[oai(status = 200)]
+    Ok(Json<MerchantVersionResponse>),
+}
+
+error_responses!(InstanceConfigErrors {
+    404 => "The backend does not know the instance (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
 pub struct ConfigApi(pub State);
 
 #[OpenApi(tag = "ApiTags::Configuration")]
@@ -78,9 +92,41 @@ impl ConfigApi {
     /// new instances get.
     #[oai(path = "/config", method = "get", operation_id = "merchant_get_config")]
     async fn get_config(&self) -> Json<MerchantVersionResponse> {
+        Json(self.version_response())
+    }
+
+    /// Protocol version and currencies, at an instance's base URL
+    ///
+    /// The same answer as `GET /config`. Clients configured with an instance's base URL
+    /// (`.../instances/$INSTANCE/`) ask it there, as taler-php and the shop plugins do.
+    #[oai(
+        path = "/instances/:instance/config",
+        method = "get",
+        operation_id = "merchant_get_instance_config"
+    )]
+    async fn get_instance_config(
+        &self,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+    ) -> Result<InstanceConfigFound, InstanceConfigErrors> {
+        store::instances::find_active(&self.0.db, &instance)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::MerchantGenericInstanceUnknown,
+                    format!("instance `{}` is unknown", instance.0),
+                )
+            })?;
+        Ok(InstanceConfigFound::Ok(Json(self.version_response())))
+    }
+}
+
+impl ConfigApi {
+    fn version_response(&self) -> MerchantVersionResponse {
         let config = &self.0.config;
         let defaults = InstanceSettings::defaults();
-        Json(MerchantVersionResponse {
+        MerchantVersionResponse {
             version: PROTOCOL_VERSION.to_owned(),
             name: "taler-merchant".to_owned(),
             implementation: Some("urn:net:taler:specs:taler-merchant:taler-openapi".to_owned()),
@@ -103,6 +149,6 @@ impl ConfigApi {
             default_refund_delay: defaults.default_refund_delay,
             default_wire_transfer_delay: defaults.default_wire_transfer_delay,
             default_wire_transfer_rounding_interval: "NONE".to_owned(),
-        })
+        }
     }
 }

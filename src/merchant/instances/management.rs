@@ -12,13 +12,14 @@ use crate::{
     http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{
-            self, DEFAULT_INSTANCE, INSTANCES_READ, INSTANCES_TOKEN_WRITE, INSTANCES_WRITE,
-            MerchantToken,
+            self, DEFAULT_INSTANCE, INSTANCES_AUTH_WRITE, INSTANCES_READ, INSTANCES_TOKEN_WRITE,
+            INSTANCES_WRITE, MerchantToken,
         },
         instances::settings::{
-            Instance, InstanceAuthMethod, InstanceConfigurationRequest,
-            InstanceReconfigurationMessage, InstanceSettings, InstancesResponse,
-            QueryInstancesResponse, instance_row, merchant_pub_of, settings_of, valid_instance_id,
+            EXTERNAL_AUTH, Instance, InstanceAuthConfigurationMessage, InstanceAuthInfo,
+            InstanceConfigurationRequest, InstanceReconfigurationMessage, InstanceSettings,
+            InstancesResponse, QueryInstancesResponse, instance_row, merchant_pub_of, settings_of,
+            valid_instance_id,
         },
         tags::ApiTags,
     },
@@ -65,6 +66,16 @@ error_responses!(PatchInstanceErrors {
     409 => "The instance was deleted and must be purged before its id can be configured again (`TALER_EC_MERCHANT_PRIVATE_PATCH_INSTANCES_PURGE_REQUIRED`; management path only).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+error_responses!(PostAuthErrors {
+    400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_PARAMETER_MALFORMED` or `TALER_EC_GENERIC_PARAMETER_MISSING`).",
+    401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `instances-auth-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+    503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
 });
 
 error_responses!(DeleteInstanceErrors {
@@ -225,6 +236,50 @@ impl InstancesApi {
         Ok(NoContent::Done)
     }
 
+    /// Change an instance's authentication
+    ///
+    /// Sets the instance's password (`token` method), or leaves authentication to a
+    /// reverse proxy (`external`, deprecated since v20: the backend then checks no
+    /// credentials for the instance). Requires a token of the `admin` instance with
+    /// `instances-auth-write`.
+    #[oai(
+        path = "/management/instances/:instance/auth",
+        method = "post",
+        operation_id = "merchant_post_management_instance_auth"
+    )]
+    async fn post_instance_auth(
+        &self,
+        token: MerchantToken,
+        /// Instance id.
+        instance: Path<String>,
+        body: JsonBody<InstanceAuthConfigurationMessage>,
+    ) -> Result<NoContent, PostAuthErrors> {
+        auth::authorize(&self.0, DEFAULT_INSTANCE, &token, INSTANCES_AUTH_WRITE).await?;
+        set_auth(&self.0, &instance, body.0).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Change the instance's own authentication
+    ///
+    /// As `POST /management/instances/$INSTANCE/auth`, with the instance's own
+    /// credentials (`instances-auth-write`).
+    #[oai(
+        path = "/instances/:instance/private/auth",
+        method = "post",
+        operation_id = "merchant_post_private_auth"
+    )]
+    async fn post_own_auth(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        body: JsonBody<InstanceAuthConfigurationMessage>,
+    ) -> Result<NoContent, PostAuthErrors> {
+        auth::authorize(&self.0, &instance, &token, INSTANCES_AUTH_WRITE).await?;
+        set_auth(&self.0, &instance, body.0).await?;
+        Ok(NoContent::Done)
+    }
+
     /// Delete the instance itself
     ///
     /// As `DELETE /management/instances/$INSTANCE`, with the instance's own credentials.
@@ -289,7 +344,30 @@ fn query_response(row: &instances::Instance) -> Result<QueryInstancesResponse, A
         default_pay_delay: s.default_pay_delay,
         default_refund_delay: s.default_refund_delay,
         default_wire_transfer_delay: s.default_wire_transfer_delay,
+        auth: InstanceAuthInfo::of(row),
     })
+}
+
+/// Sets an instance's authentication (post-management-instances-INSTANCE-auth).
+/// Login tokens already issued stay valid until they expire or are revoked, as a
+/// password change at libeufin-bank leaves its tokens.
+async fn set_auth(
+    state: &State,
+    instance_id: &str,
+    req: InstanceAuthConfigurationMessage,
+) -> Result<(), ApiError> {
+    let password_hash = match req.password("")? {
+        Some(password) => state.logins.hash(&password).await?,
+        None => EXTERNAL_AUTH.to_owned(),
+    };
+    if instances::set_password_hash(&state.db, instance_id, password_hash)
+        .await
+        .map_err(ApiError::db_store)?
+    {
+        Ok(())
+    } else {
+        Err(auth::instance_unknown(instance_id))
+    }
 }
 
 /// Replaces an instance's configuration (patch-management-instances-INSTANCE).
@@ -405,22 +483,7 @@ async fn new_instance(
             "the id must match ^[A-Za-z0-9][A-Za-z0-9_.@-]+$ and have at most 64 characters",
         ));
     }
-    let password = match (req.auth.method, req.auth.password) {
-        (InstanceAuthMethod::External, _) => {
-            return Err(ApiError::malformed(
-                "auth.method",
-                "this backend supports only the \"token\" method",
-            ));
-        }
-        (InstanceAuthMethod::Token, Some(p)) if !p.is_empty() => p,
-        (InstanceAuthMethod::Token, _) => {
-            return Err(ApiError::new(
-                ErrorCode::GenericParameterMissing,
-                "the \"token\" method needs a password",
-            )
-            .parameter("auth.password"));
-        }
-    };
+    let password = req.auth.clone().password("auth.")?;
     let defaults = InstanceSettings::defaults();
     let settings = InstanceSettings {
         email: req.email,
@@ -446,7 +509,10 @@ async fn new_instance(
             defaults.default_wire_transfer_delay,
         )?,
     };
-    let password_hash = logins.hash(&password).await?;
+    let password_hash = match password {
+        Some(password) => logins.hash(&password).await?,
+        None => EXTERNAL_AUTH.to_owned(),
+    };
     Ok(instance_row(
         req.id.into(),
         req.name.into(),

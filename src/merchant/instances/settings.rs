@@ -52,20 +52,77 @@ pub struct Location {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "lowercase")]
 pub enum InstanceAuthMethod {
-    /// Authentication is left to a reverse proxy (not supported by this backend).
+    /// Deprecated since v20: the backend checks no credentials for the instance; a
+    /// reverse proxy in front of it must authenticate every request.
     External,
     /// A password, exchanged for bearer tokens at `POST .../private/token`.
     Token,
 }
 
-/// `InstanceAuthConfigurationMessage`.
+/// `InstanceAuthConfigurationMessage`: `InstanceAuthConfigToken` (`password`),
+/// `InstanceAuthConfigTokenOLD` (`token`, deprecated since v19) or
+/// `InstanceAuthConfigExternal` (deprecated since v20).
 #[derive(Debug, Clone, Object)]
 pub struct InstanceAuthConfigurationMessage {
-    /// Authentication method; this backend supports "token".
+    /// Authentication method.
     pub method: InstanceAuthMethod,
-    /// The instance password, required for "token": at least 8 characters.
+    /// The instance password for "token": at least 8 characters.
     #[oai(validator(min_length = 8))]
     pub password: Option<String>,
+    /// Deprecated since v19: `secret-token:` followed by the instance password, for
+    /// "token" when `password` is absent.
+    #[oai(deprecated, validator(min_length = 21))]
+    pub token: Option<String>,
+}
+
+/// Marks an instance with the `external` method where a password digest would be;
+/// no password verifies against it (it is no PHC string).
+pub const EXTERNAL_AUTH: &str = "external";
+
+impl InstanceAuthConfigurationMessage {
+    /// The password the message sets; `None` for the `external` method. `at` names
+    /// where the message sits in the body (`auth.` in an instance creation), for errors.
+    pub fn password(self, at: &str) -> Result<Option<String>, ApiError> {
+        match self.method {
+            InstanceAuthMethod::External => Ok(None),
+            InstanceAuthMethod::Token => match (self.password, self.token) {
+                (Some(p), _) if !p.is_empty() => Ok(Some(p)),
+                (None, Some(token)) => match token.strip_prefix(secret::TOKEN_PREFIX) {
+                    Some(p) if p.trim_start().chars().count() >= 8 => {
+                        Ok(Some(p.trim_start().to_owned()))
+                    }
+                    _ => Err(ApiError::malformed(
+                        &format!("{at}token"),
+                        "`token` must be `secret-token:` and a password of at least 8 characters",
+                    )),
+                },
+                _ => Err(ApiError::new(
+                    ErrorCode::GenericParameterMissing,
+                    "the \"token\" method needs a password",
+                )
+                .parameter(&format!("{at}password"))),
+            },
+        }
+    }
+}
+
+/// `auth` of `QueryInstancesResponse`: the instance's method, never its secret.
+#[derive(Debug, Clone, Object)]
+pub struct InstanceAuthInfo {
+    /// "external" or "token".
+    pub method: InstanceAuthMethod,
+}
+
+impl InstanceAuthInfo {
+    pub fn of(row: &instances::Instance) -> InstanceAuthInfo {
+        InstanceAuthInfo {
+            method: if row.password_hash == EXTERNAL_AUTH {
+                InstanceAuthMethod::External
+            } else {
+                InstanceAuthMethod::Token
+            },
+        }
+    }
 }
 
 /// `InstanceConfigurationRequest`: a new instance.
@@ -227,6 +284,8 @@ pub struct QueryInstancesResponse {
     pub default_refund_delay: RelativeTime,
     /// Default wire transfer delay.
     pub default_wire_transfer_delay: RelativeTime,
+    /// How the instance authenticates (without its secret).
+    pub auth: InstanceAuthInfo,
 }
 
 /// Checks an instance id against `^[A-Za-z0-9][A-Za-z0-9_.@-]+$`.

@@ -122,8 +122,10 @@ impl TokensApi {
     ///
     /// With HTTP Basic (the instance id as user name and the instance password), or with a
     /// bearer token that has `token-refresh` (a `:refreshable` scope), in which case the new
-    /// scope must not exceed the old one. The default instance `admin` is also reachable as
-    /// `/private/token`.
+    /// scope must not exceed the old one. The instance password is also taken as a bearer
+    /// token, `Bearer secret-token:$INSTANCE_PASSWORD` (deprecated since v19, still sent by
+    /// clients), here only. An instance with the `external` method needs no credentials.
+    /// The default instance `admin` is also reachable as `/private/token`.
     #[oai(
         path = "/instances/:instance/private/token",
         method = "post",
@@ -141,6 +143,12 @@ impl TokensApi {
             .scope
             .scope()
             .with_refreshable(body.refreshable.unwrap_or(false));
+        let unauthorized = || {
+            ApiError::new(
+                ErrorCode::GenericUnauthorized,
+                "wrong instance id or password",
+            )
+        };
         match credentials {
             TokenCredentials::Password(basic) => {
                 self.0
@@ -151,33 +159,51 @@ impl TokensApi {
                         &basic.0.username,
                         &basic.0.password,
                         &row.password_hash,
-                        || {
-                            ApiError::new(
-                                ErrorCode::GenericUnauthorized,
-                                "wrong instance id or password",
-                            )
-                        },
+                        unauthorized,
                     )
                     .await?;
             }
             TokenCredentials::Token(token) => {
-                let access = auth::authenticate(&self.0, row.clone(), &token.0.token).await?;
-                if !access.scope.grants(TOKEN_REFRESH) {
-                    return Err(ApiError::new(
-                        ErrorCode::GenericTokenPermissionInsufficient,
-                        "the token is not refreshable",
-                    )
-                    .into());
-                }
-                if !access.scope.covers(&requested) {
-                    return Err(ApiError::new(
-                        ErrorCode::GenericTokenPermissionInsufficient,
-                        format!(
-                            "scope `{requested}` exceeds the token's scope `{}`",
-                            access.scope
-                        ),
-                    )
-                    .into());
+                match auth::authenticate(&self.0, row.clone(), &token.0.token).await {
+                    Ok(access) => {
+                        if !access.scope.grants(TOKEN_REFRESH) {
+                            return Err(ApiError::new(
+                                ErrorCode::GenericTokenPermissionInsufficient,
+                                "the token is not refreshable",
+                            )
+                            .into());
+                        }
+                        if !access.scope.covers(&requested) {
+                            return Err(ApiError::new(
+                                ErrorCode::GenericTokenPermissionInsufficient,
+                                format!(
+                                    "scope `{requested}` exceeds the token's scope `{}`",
+                                    access.scope
+                                ),
+                            )
+                            .into());
+                        }
+                    }
+                    // `Bearer secret-token:$INSTANCE_PASSWORD`: the instance password as
+                    // a bearer token (`InstanceAuthConfigTokenOLD`, deprecated since
+                    // v19), which merchant backends before v19 took everywhere and which
+                    // clients such as the Tryton module still send to log in. Taken here
+                    // only, to be exchanged for a login token, under the login throttle.
+                    Err(e) if e.code() == ErrorCode::GenericTokenUnknown.number() => {
+                        let password = token.0.token[secret::TOKEN_PREFIX.len()..].trim_start();
+                        self.0
+                            .logins
+                            .check(
+                                "merchant",
+                                &row.instance_id,
+                                &row.instance_id,
+                                password,
+                                &row.password_hash,
+                                || e,
+                            )
+                            .await?;
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
         }

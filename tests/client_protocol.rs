@@ -1,0 +1,544 @@
+//! Issue 32: what the shop clients people already use (the PHP SDK taler-php, the
+//! pretix and Tryton plugins, GNU Taler's wallet code) need of the protocol, over HTTP
+//! on both engines.
+
+mod common;
+
+use common::{ADMIN_TOKEN, TestServer, backends, instance_request, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A published schema with its `$ref` followed.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => resolve(
+            spec,
+            &spec["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        ),
+        None => schema,
+    }
+}
+
+/// The object schemas that together describe `body` under `schema`: the schema, its
+/// `allOf` parts, and the `oneOf` member the body is (by discriminator, else the first
+/// whose required fields the body has).
+fn parts<'a>(spec: &'a Value, schema: &'a Value, body: &Value, out: &mut Vec<&'a Value>) {
+    let schema = resolve(spec, schema);
+    out.push(schema);
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        parts(spec, part, body, out);
+    }
+    let members = schema["oneOf"].as_array().into_iter().flatten();
+    let by_tag = schema["discriminator"]["propertyName"]
+        .as_str()
+        .and_then(|tag| body[tag].as_str())
+        .and_then(|value| schema["discriminator"]["mapping"][value].as_str());
+    let chosen = members.clone().find(|m| match by_tag {
+        Some(target) => m["$ref"].as_str() == Some(target),
+        None => resolve(spec, m)["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| body.get(r.as_str().unwrap()).is_some()),
+    });
+    if let Some(member) = chosen {
+        parts(spec, member, body, out);
+    }
+}
+
+/// Sets every optional field `body` leaves out to `null`, at every depth the schema
+/// describes; returns how many it set.
+fn fill_nulls(spec: &Value, schema: &Value, body: &mut Value) -> usize {
+    let mut filled = 0;
+    match body {
+        Value::Object(_) => {
+            let mut found = Vec::new();
+            parts(spec, schema, body, &mut found);
+            for part in found {
+                let required: Vec<&str> = part["required"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                for (name, property) in part["properties"].as_object().into_iter().flatten() {
+                    let map = body.as_object_mut().unwrap();
+                    match map.get_mut(name) {
+                        Some(value) => filled += fill_nulls(spec, property, value),
+                        None if !required.contains(&name.as_str()) => {
+                            map.insert(name.clone(), Value::Null);
+                            filled += 1;
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            let item = &resolve(spec, schema)["items"];
+            for value in items {
+                filled += fill_nulls(spec, item, value);
+            }
+        }
+        _ => {}
+    }
+    filled
+}
+
+enum Auth {
+    Admin,
+    Basic(&'static str, &'static str),
+    None,
+}
+
+/// The published request schema of `method path` (the spec's path with parameters).
+fn request_schema<'a>(spec: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
+    let (_, item) = spec["paths"].as_object()?.iter().find(|(pattern, _)| {
+        let p: Vec<&str> = pattern.split('/').collect();
+        let q: Vec<&str> = path.split('/').collect();
+        p.len() == q.len() && p.iter().zip(&q).all(|(p, q)| p == q || p.starts_with('{'))
+    })?;
+    item[method.to_ascii_lowercase()]["requestBody"]["content"]
+        .as_object()?
+        .values()
+        .next()
+        .map(|c| &c["schema"])
+}
+
+/// Every operation that takes a body with an optional field, called with every optional
+/// field the call leaves out set to `null`: the reference backends read `null` as
+/// absent, and taler-php sends it for every field it does not set (issue 32, point 1).
+#[tokio::test]
+async fn null_means_absent_for_every_optional_field_of_every_body() {
+    let nonce = "7N01FGZ88E4NN4NQ1AKMT6VYQJE9GB6F5V29D360SNAZ2AQMCR60";
+    let key = "TXD9G0C2P45BFNABZV9WJS07787E2WQKVAK269DF08D6HXR7A4D0";
+    for b in backends() {
+        let reports = std::env::temp_dir().join("taler-openapi-client-protocol");
+        let config = format!(
+            "[report-generator-file]\nBINARY = {}/contrib/taler-openapi-report-file\n\
+             TARGET_DIRECTORY = {}\n",
+            env!("CARGO_MANIFEST_DIR"),
+            reports.display()
+        );
+        let s = TestServer::start_with(common::TestDb::new(&b).await, &config).await;
+        let m = "/merchant/instances/admin/private";
+        let mut steps: Vec<(Method, String, Auth, Value)> = vec![
+            (
+                Method::POST,
+                "/merchant/management/instances".into(),
+                Auth::Admin,
+                instance_request("shop", "shop-password"),
+            ),
+            (
+                Method::PATCH,
+                "/merchant/management/instances/shop".into(),
+                Auth::Admin,
+                json!({ "name": "Shop", "address": {}, "jurisdiction": {}, "use_stefan": true }),
+            ),
+            (
+                Method::PATCH,
+                m.into(),
+                Auth::Admin,
+                json!({ "name": "Admin", "address": {}, "jurisdiction": {}, "use_stefan": false }),
+            ),
+            (
+                Method::POST,
+                "/merchant/management/instances/shop/auth".into(),
+                Auth::Admin,
+                json!({ "method": "token", "password": "shop-password" }),
+            ),
+            (
+                Method::POST,
+                "/merchant/instances/shop/private/token".into(),
+                Auth::Basic("shop", "shop-password"),
+                json!({ "scope": "readonly" }),
+            ),
+            (
+                Method::POST,
+                format!("{m}/accounts"),
+                Auth::Admin,
+                json!({ "payto_uri": "payto://x-taler-bank/localhost/admin?receiver-name=Shop" }),
+            ),
+            (
+                Method::POST,
+                format!("{m}/pots"),
+                Auth::Admin,
+                json!({ "pot_name": "tips", "description": "Tips" }),
+            ),
+            (
+                Method::PATCH,
+                format!("{m}/pots/1"),
+                Auth::Admin,
+                json!({ "pot_name": "tips", "description": "More tips" }),
+            ),
+            (
+                Method::POST,
+                format!("{m}/otp-devices"),
+                Auth::Admin,
+                json!({ "otp_device_id": "till", "otp_device_description": "Till",
+                        "otp_key": "JBSWY3DPEHPK3PXP", "otp_algorithm": 1 }),
+            ),
+            (
+                Method::PATCH,
+                format!("{m}/otp-devices/till"),
+                Auth::Admin,
+                json!({ "otp_device_description": "Till 1", "otp_algorithm": 1 }),
+            ),
+            (
+                Method::POST,
+                format!("{m}/categories"),
+                Auth::Admin,
+                json!({ "name": "drinks" }),
+            ),
+            (
+                Method::PATCH,
+                format!("{m}/categories/1"),
+                Auth::Admin,
+                json!({ "name": "hot drinks" }),
+            ),
+            (
+                Method::POST,
+                format!("{m}/products"),
+                Auth::Admin,
+                json!({ "product_id": "tea", "description": "Tea", "unit": "cup",
+                        "unit_price": ["KUDOS:2.5"], "unit_total_stock": "-1" }),
+            ),
+            (
+                Method::PATCH,
+                format!("{m}/products/tea"),
+                Auth::Admin,
+                json!({ "description": "Green tea", "unit": "cup",
+                        "unit_price": ["KUDOS:2.5"], "unit_total_stock": "-1" }),
+            ),
+            (
+                Method::POST,
+                format!("{m}/templates"),
+                Auth::Admin,
+                json!({ "template_id": "coffee", "template_description": "Coffee",
+                        "template_contract": { "summary": "Coffee", "amount": "KUDOS:3" } }),
+            ),
+            (
+                Method::PATCH,
+                format!("{m}/templates/coffee"),
+                Auth::Admin,
+                json!({ "template_description": "Coffee",
+                        "template_contract": { "summary": "Coffee", "amount": "KUDOS:3" } }),
+            ),
+            (
+                Method::POST,
+                "/merchant/instances/admin/templates/coffee".into(),
+                Auth::None,
+                json!({}),
+            ),
+            (
+                Method::POST,
+                format!("{m}/reports"),
+                Auth::Admin,
+                json!({ "description": "Pots", "program_section": "report-generator-file",
+                        "mime_type": "application/json", "data_source": "/private/pots",
+                        "target_address": "seed",
+                        "report_frequency": { "d_us": 3_600_000_000u64 } }),
+            ),
+            (
+                Method::PATCH,
+                format!("{m}/reports/1"),
+                Auth::Admin,
+                json!({ "description": "Pots", "program_section": "report-generator-file",
+                        "mime_type": "application/json", "data_source": "/private/pots",
+                        "target_address": "seed",
+                        "report_frequency": { "d_us": 7_200_000_000u64 } }),
+            ),
+            (
+                Method::POST,
+                format!("{m}/orders"),
+                Auth::Admin,
+                json!({ "order": { "order_id": "o-1", "amount": "KUDOS:4", "summary": "Tea" },
+                        "create_token": false }),
+            ),
+            (
+                Method::POST,
+                "/merchant/instances/admin/orders/o-1/claim".into(),
+                Auth::None,
+                json!({ "nonce": nonce }),
+            ),
+            (
+                Method::POST,
+                "/bank/accounts".into(),
+                Auth::Admin,
+                json!({ "username": "alice", "password": "alice-password", "name": "Alice" }),
+            ),
+            (
+                Method::POST,
+                "/bank/accounts".into(),
+                Auth::Admin,
+                json!({ "username": "exchange", "password": "exchange-password",
+                        "name": "Exchange", "is_taler_exchange": true }),
+            ),
+            (
+                Method::POST,
+                "/bank/accounts/alice/token".into(),
+                Auth::Basic("alice", "alice-password"),
+                json!({ "scope": "readonly" }),
+            ),
+            (
+                Method::PATCH,
+                "/bank/accounts/alice".into(),
+                Auth::Basic("alice", "alice-password"),
+                json!({}),
+            ),
+            (
+                Method::PATCH,
+                "/bank/accounts/alice/auth".into(),
+                Auth::Admin,
+                json!({ "new_password": "alice-password" }),
+            ),
+            (
+                Method::POST,
+                "/bank/accounts/alice/transactions".into(),
+                Auth::Basic("alice", "alice-password"),
+                json!({ "payto_uri": format!(
+                    "payto://x-taler-bank/localhost/exchange?message={key}&amount=KUDOS:1") }),
+            ),
+            (
+                Method::POST,
+                "/bank/accounts/exchange/taler-wire-gateway/admin/add-incoming".into(),
+                Auth::Admin,
+                json!({ "amount": "KUDOS:1", "reserve_pub": nonce,
+                        "debit_account": "payto://x-taler-bank/localhost/alice" }),
+            ),
+        ];
+        let specs: Vec<(&str, Value)> = {
+            let mut v = Vec::new();
+            for service in ["merchant", "bank", "donau"] {
+                let (status, spec) = s
+                    .call(Method::GET, &format!("/{service}/openapi.json"), None, None)
+                    .await;
+                assert_eq!(status, StatusCode::OK);
+                v.push((service, spec));
+            }
+            v
+        };
+        let mut covered = Vec::new();
+        for (method, path, auth, mut body) in steps.drain(..) {
+            let (service, rest) = path[1..].split_once('/').unwrap();
+            let spec = &specs.iter().find(|(name, _)| *name == service).unwrap().1;
+            let schema = request_schema(spec, method.as_str(), &format!("/{rest}"))
+                .unwrap_or_else(|| panic!("{method} {path} has no request schema"));
+            fill_nulls(spec, schema, &mut body);
+            let mut req = s.req(method.clone(), &path).json(&body);
+            req = match auth {
+                Auth::Admin => req.bearer_auth(ADMIN_TOKEN),
+                Auth::Basic(user, password) => req.basic_auth(user, Some(password)),
+                Auth::None => req,
+            };
+            let (status, answer) = send(req).await;
+            assert!(
+                status.is_success(),
+                "{method} {path} with {body}: {status} {answer}"
+            );
+            covered.push((service.to_owned(), method, schema.clone()));
+        }
+        // Every body schema of every service that has an optional field is covered.
+        for (service, spec) in &specs {
+            for (pattern, item) in spec["paths"].as_object().unwrap() {
+                for (method, op) in item.as_object().unwrap() {
+                    let Some(schema) = op["requestBody"]["content"]
+                        .as_object()
+                        .and_then(|c| c.values().next())
+                        .map(|c| &c["schema"])
+                    else {
+                        continue;
+                    };
+                    let mut probe = json!({});
+                    let has_optional = fill_nulls(spec, schema, &mut probe) > 0;
+                    let done = covered.iter().any(|(svc, m, sc)| {
+                        svc == service && m.as_str().eq_ignore_ascii_case(method) && sc == schema
+                    });
+                    assert!(
+                        !has_optional || done,
+                        "{service}: {method} {pattern} takes optional fields; add it above"
+                    );
+                }
+            }
+        }
+        s.finish().await;
+    }
+}
+
+/// Clients configured with an instance's base URL ask `config` there; the default
+/// instance is served at the root too; currency entries name their currency (issue 32,
+/// point 2).
+#[tokio::test]
+async fn an_instance_base_url_serves_config_and_the_default_instance_the_root() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let token = s.instance_with_token("shop", "all").await;
+        for path in [
+            "/merchant/config",
+            "/merchant/instances/admin/config",
+            "/merchant/instances/shop/config",
+        ] {
+            let (status, body) = s.call(Method::GET, path, None, None).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            assert_eq!(body["name"], "taler-merchant");
+            assert_eq!(body["currencies"]["KUDOS"]["currency"], "KUDOS", "{body}");
+        }
+        let (status, body) = s
+            .call(Method::GET, "/merchant/instances/nope/config", None, None)
+            .await;
+        common::assert_error(status, &body, 404, 2000);
+        // `/private/...` is the default instance's `/instances/admin/private/...`.
+        let (status, at_root) = s
+            .call(Method::GET, "/merchant/private", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{at_root}");
+        let (_, prefixed) = s
+            .call(
+                Method::GET,
+                "/merchant/instances/admin/private",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(at_root, prefixed);
+        assert_eq!(at_root["auth"]["method"], "token");
+        // An instance's token does not open the default instance at the root.
+        let (status, _) = s
+            .call(Method::GET, "/merchant/private", Some(&token), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        s.finish().await;
+    }
+}
+
+fn login(s: &TestServer, instance: &str) -> reqwest::RequestBuilder {
+    s.req(
+        Method::POST,
+        &format!("/merchant/instances/{instance}/private/token"),
+    )
+    .json(&json!({ "scope": "all" }))
+}
+
+/// `POST private/token` takes every credential form the pages document; `private/auth`
+/// changes the method, including `external` (issue 32, point 3).
+#[tokio::test]
+async fn clients_log_in_and_change_authentication_as_the_pages_say() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        s.instance_with_token("shop", "all").await;
+        // HTTP Basic, instance id and password.
+        let (status, body) = send(login(&s, "shop").basic_auth("shop", Some("pw-secret"))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // The password as a bearer token (`InstanceAuthConfigTokenOLD`), as the Tryton
+        // module logs in; a wrong one is 401.
+        let (status, body) = send(login(&s, "shop").bearer_auth("secret-token:pw-secret")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        let (status, body) = send(login(&s, "shop").bearer_auth("secret-token:pw-wrong")).await;
+        common::assert_error(status, &body, 401, 41);
+        // ...but only to log in: elsewhere the password is no token.
+        let (status, _) = s
+            .call(
+                Method::GET,
+                "/merchant/instances/shop/private",
+                Some("secret-token:pw-secret"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // A new password, by the instance itself; then the old form `token`.
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/auth",
+                Some(&token),
+                Some(json!({ "method": "token", "password": "pw-second" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, _) = send(login(&s, "shop").basic_auth("shop", Some("pw-secret"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = send(login(&s, "shop").basic_auth("shop", Some("pw-second"))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances/shop/auth",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "method": "token", "token": "secret-token:pw-third" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, _) = send(login(&s, "shop").basic_auth("shop", Some("pw-third"))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances/shop/auth",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "method": "token" })),
+            )
+            .await;
+        common::assert_error(status, &body, 400, 25);
+
+        // `external`: the backend checks no credentials for the instance.
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances/shop/auth",
+                Some(ADMIN_TOKEN),
+                Some(json!({ "method": "external" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = s
+            .call(Method::GET, "/merchant/instances/shop/private", None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["auth"]["method"], "external");
+        let (status, body) = send(login(&s, "shop")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // Other instances still need their credentials.
+        let (status, _) = s
+            .call(Method::GET, "/merchant/instances/admin/private", None, None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // Back to a password, from behind the proxy; then credentials are needed again.
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/auth",
+                None,
+                Some(json!({ "method": "token", "password": "pw-fourth" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, _) = s
+            .call(Method::GET, "/merchant/instances/shop/private", None, None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // An instance created with `external` from the start.
+        let mut request = instance_request("proxied", "unused-password");
+        request["auth"] = json!({ "method": "external" });
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(request),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/merchant/instances/proxied/private/orders",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        s.finish().await;
+    }
+}
