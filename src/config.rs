@@ -309,6 +309,9 @@ pub struct ServerLimits {
     pub max_requests_running: usize,
     /// `MIN_REPORT_FREQUENCY_SECONDS`: the shortest report frequency (default 60).
     pub min_report_frequency_secs: u64,
+    /// `[merchant] LEGAL_PRESERVATION`: how long orders are kept after their creation
+    /// (the reference backend's option and default, "10 years"); then they are removed.
+    pub legal_preservation: crate::taler::RelativeTime,
     /// `SQLITE_SYNCHRONOUS`: `FULL` (default: an acknowledged write survives a power
     /// loss) or `NORMAL` (faster; survives a process crash, not a power loss).
     pub sqlite_synchronous_full: bool,
@@ -554,6 +557,12 @@ impl ServerLimits {
             min_report_frequency_secs: ini
                 .number(SECTION, "MIN_REPORT_FREQUENCY_SECONDS", 60)?
                 .max(1),
+            legal_preservation: match ini.get("merchant", "LEGAL_PRESERVATION") {
+                None => crate::taler::RelativeTime::Micros(10 * 365 * 86_400_000_000),
+                Some(v) => crate::taler::RelativeTime::parse_fancy(v).ok_or_else(|| {
+                    format!("[merchant] LEGAL_PRESERVATION: `{v}` is no relative time (`10 years`)")
+                })?,
+            },
             sqlite_synchronous_full: match synchronous.to_ascii_uppercase().as_str() {
                 "FULL" => true,
                 "NORMAL" => false,

@@ -542,3 +542,166 @@ async fn clients_log_in_and_change_authentication_as_the_pages_say() {
         s.finish().await;
     }
 }
+
+async fn admin(s: &TestServer, m: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    s.call(m, path, Some(ADMIN_TOKEN), body).await
+}
+
+/// Creates order `id` on the default instance (which gets a bank account first) and
+/// claims it with a fresh nonce; returns the claimed contract terms.
+async fn claimed_order(s: &TestServer, id: &str, extra: Value) -> Value {
+    let _ = admin(
+        s,
+        Method::POST,
+        "/merchant/private/accounts",
+        Some(json!({ "payto_uri": "payto://x-taler-bank/bank.example/shop?receiver-name=Shop" })),
+    )
+    .await;
+    let mut order = json!({ "order_id": id, "amount": "KUDOS:4", "summary": "Tea" });
+    for (k, v) in extra.as_object().unwrap() {
+        order[k] = v.clone();
+    }
+    let (status, created) = admin(
+        s,
+        Method::POST,
+        "/merchant/private/orders",
+        Some(json!({ "order": order })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let nonce =
+        taler_openapi::taler::keys::encode(&taler_openapi::taler::secret::random_bytes::<32>());
+    let (status, claim) = s
+        .call(
+            Method::POST,
+            &format!("/merchant/orders/{id}/claim"),
+            None,
+            Some(json!({ "nonce": nonce, "token": created["token"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claim}");
+    claim["contract_terms"].clone()
+}
+
+/// Orders live until the merchant removes them; the public status of a claimed order
+/// without proof of ownership sends a browser to `public_reorder_url`; the merchant's
+/// status answers 304 to `If-None-Match`; `max_age` narrows the list; the old name of
+/// the default instance is redirected (issue 32, point 4).
+#[tokio::test]
+async fn orders_follow_the_lifecycle_the_pages_describe() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        claimed_order(
+            &s,
+            "reorderable",
+            json!({ "public_reorder_url": "https://shop.example/tea" }),
+        )
+        .await;
+        claimed_order(&s, "plain", json!({})).await;
+        // 202 with the reorder URL, as GNU Taler's merchant integration tests expect.
+        let (status, body) = s
+            .call(Method::GET, "/merchant/orders/reorderable", None, None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["public_reorder_url"], "https://shop.example/tea");
+        let (status, body) = s
+            .call(Method::GET, "/merchant/orders/plain", None, None)
+            .await;
+        common::assert_error(status, &body, 403, 2106);
+
+        // A claimed order that may still be paid is deleted only with `force`.
+        let (status, body) =
+            admin(&s, Method::DELETE, "/merchant/private/orders/plain", None).await;
+        common::assert_error(status, &body, 409, 2520);
+        let (status, body) = admin(
+            &s,
+            Method::DELETE,
+            "/merchant/private/orders/plain?force=YES",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+        // The ETag comes back as If-None-Match: 304, no body.
+        let resp = s
+            .req(Method::GET, "/merchant/private/orders/reorderable")
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+        for presented in [etag.clone(), format!("\"{etag}\"")] {
+            let resp = s
+                .req(Method::GET, "/merchant/private/orders/reorderable")
+                .bearer_auth(ADMIN_TOKEN)
+                .header("If-None-Match", presented)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+            assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
+        }
+        let resp = s
+            .req(Method::GET, "/merchant/private/orders/reorderable")
+            .bearer_auth(ADMIN_TOKEN)
+            .header("If-None-Match", "\"other\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+
+        // `max_age`: orders younger than a day are all of them; a malformed one is 400.
+        let (status, body) = admin(
+            &s,
+            Method::GET,
+            "/merchant/private/orders?max_age=1%20day",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["orders"].as_array().unwrap().len(), 1, "{body}");
+        let (status, body) = admin(
+            &s,
+            Method::GET,
+            "/merchant/private/orders?max_age=yesterday",
+            None,
+        )
+        .await;
+        common::assert_error(status, &body, 400, 26);
+
+        // The default instance's old name: 308 to `admin`, the query kept; no instance
+        // may take the name.
+        let resp = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(s.url("/merchant/instances/default/private/orders?limit=5"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(
+            resp.headers()["location"].to_str().unwrap(),
+            "/merchant/instances/admin/private/orders?limit=5"
+        );
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/merchant/instances/default/config",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "followed: {body}");
+        let (status, body) = admin(
+            &s,
+            Method::POST,
+            "/merchant/management/instances",
+            Some(instance_request("default", "pw-secret")),
+        )
+        .await;
+        common::assert_error(status, &body, 400, 26);
+        s.finish().await;
+    }
+}

@@ -21,4 +21,4 @@ pub use errors::{BodyErrorPolicy, MissingAuth, error_response, panic_response};
 pub use json_body::JsonBody;
 pub use routes::{AllowedMethods, percent_decode};
 pub use service::{NoContent, Published, published_endpoint, service_endpoint};
-pub use spec::published_spec;
+pub use spec::{operations_mut, published_spec, published_spec_with};

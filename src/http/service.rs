@@ -29,7 +29,11 @@ pub struct Published {
 
 impl Published {
     pub fn of<T: OpenApi>(service: &OpenApiService<T, ()>) -> Published {
-        let spec = published_spec(service);
+        Published::of_spec(published_spec(service))
+    }
+
+    /// The published form of a spec that [`super::spec::published_spec_with`] made.
+    pub fn of_spec(spec: String) -> Published {
         let paths = Arc::new(AllowedMethods::from_spec(&spec));
         Published { spec, paths }
     }

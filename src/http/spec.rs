@@ -13,18 +13,29 @@ use crate::taler::limits;
 ///   `minimum: 0` and a maximum that fits both (see `publish_unsigned_bounds`).
 /// - Schemas that nothing refers to any more (inlined everywhere) are dropped.
 /// - A described field of a named type (`Amount`, `RelativeTime`, `ContractTerms`) is
-///   published as a plain `$ref`, its description kept beside it (OpenAPI 3.0 readers
-///   ignore it; documentation tools show it). poem-openapi writes
-///   `allOf: [{$ref}, {description}]`, from which client generators make a new type
-///   per field (`LoginTokenRequestDuration` instead of `RelativeTime`).
+///   published as a plain `$ref`: poem-openapi writes `allOf: [{$ref}, {description}]`,
+///   from which client generators make a new type per field
+///   (`LoginTokenRequestDuration` instead of `RelativeTime`). The field's own
+///   description goes (OpenAPI 3.0 ignores a reference's siblings); the named
+///   schema's stays.
 /// - An optional field of a request schema that is not a reference is `nullable`:
 ///   the server reads `null` as the field's absence (`strict::drop_absent_nulls`), as
 ///   the reference backends do. A reference cannot carry `nullable` in OpenAPI 3.0
 ///   without an `allOf` wrapper, which would undo the point above; `null` is accepted
 ///   there all the same.
 pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
+    published_spec_with(service, |_| {})
+}
+
+/// [`published_spec`], with what the service adds itself (`mend`, run on poem-openapi's
+/// document first): answers its edge gives before any operation runs.
+pub fn published_spec_with<T: OpenApi>(
+    service: &OpenApiService<T, ()>,
+    mend: impl Fn(&mut serde_json::Value),
+) -> String {
     let mut spec: serde_json::Value =
         serde_json::from_str(&service.spec()).expect("poem-openapi emits JSON");
+    mend(&mut spec);
     for_each_object(&mut spec, &mut publish_unsigned_bounds);
     publish_request_limits(&mut spec);
     for_each_object(&mut spec, &mut plain_described_reference);
@@ -49,7 +60,7 @@ pub fn published_spec<T: OpenApi>(service: &OpenApiService<T, ()>) -> String {
 }
 
 /// Every operation object of a spec.
-fn operations_mut(
+pub fn operations_mut(
     spec: &mut serde_json::Value,
 ) -> impl Iterator<Item = &mut serde_json::Map<String, serde_json::Value>> {
     spec["paths"]
@@ -169,7 +180,7 @@ fn for_each_object(
     }
 }
 
-/// `allOf: [{$ref: T}, {description}]` becomes `{$ref: T, description}`.
+/// `allOf: [{$ref: T}, {description}]` becomes `{$ref: T}`.
 fn plain_described_reference(map: &mut serde_json::Map<String, serde_json::Value>) {
     use serde_json::Value;
     let annotation_only = |v: &Value| {
@@ -181,17 +192,14 @@ fn plain_described_reference(map: &mut serde_json::Map<String, serde_json::Value
             if map
                 .keys()
                 .all(|k| k == "allOf" || ANNOTATIONS.contains(&k.as_str()))
-                && parts[1..].iter().all(annotation_only) =>
+                && parts.iter().skip(1).all(annotation_only) =>
         {
             parts.first().and_then(|p| p.get("$ref")).cloned()
         }
         _ => None,
     };
     if let Some(reference) = reference {
-        let parts = map.remove("allOf").unwrap_or_default();
-        for part in parts.as_array().into_iter().flatten().skip(1) {
-            map.extend(part.as_object().cloned().unwrap_or_default());
-        }
+        map.clear();
         map.insert("$ref".to_owned(), reference);
     }
 }

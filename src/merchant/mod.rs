@@ -83,7 +83,7 @@ pub fn api(state: &State) -> Api {
 /// the default instance is also served without that prefix.
 /// Its spec's paths go into the state, where a report's data source is checked.
 pub fn endpoint(service: OpenApiService<Api, ()>, state: &State) -> impl Endpoint + use<> {
-    let published = Published::of(&service);
+    let published = Published::of_spec(spec(&service));
     let _ = state.merchant_paths.set(published.paths.clone());
     published_endpoint(
         service,
@@ -91,6 +91,12 @@ pub fn endpoint(service: OpenApiService<Api, ()>, state: &State) -> impl Endpoin
         BodyErrorPolicy::Parameter,
         MissingAuth::Unauthorized,
     )
+    .around(|ep, req| async move {
+        match old_default_instance_redirect(&req) {
+            Some(redirect) => Ok(redirect),
+            None => ep.call(req).await,
+        }
+    })
     .before({
         let state = state.clone();
         move |mut req: Request| {
@@ -102,6 +108,59 @@ pub fn endpoint(service: OpenApiService<Api, ()>, state: &State) -> impl Endpoin
             }
         }
     })
+}
+
+/// The merchant's published spec: with the 308 of [`old_default_instance_redirect`]
+/// declared on every operation of an instance path.
+pub fn spec(service: &OpenApiService<Api, ()>) -> String {
+    crate::http::published_spec_with(service, |spec| {
+        let paths: Vec<String> = spec["paths"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        for path in paths
+            .iter()
+            .filter(|p| p.starts_with("/instances/{instance}"))
+        {
+            let item = &mut spec["paths"][path];
+            for operation in item.as_object_mut().into_iter().flatten().map(|(_, o)| o) {
+                operation["responses"]["308"] = serde_json::json!({
+                    "description": "The instance is `default`, the old name of the default instance: the same request goes to `/instances/admin/...` (`Location`).",
+                    "headers": {"Location": {"required": true, "schema": {"type": "string"}}}
+                });
+            }
+        }
+    })
+}
+
+/// The default instance was called `default` before merchant v1.0 and is `admin` now;
+/// clients still configured with `.../instances/default/` are sent there with 308 (the
+/// method and body kept), as the reference backend does. No instance can take the old
+/// name (`management::new_instance`).
+fn old_default_instance_redirect(req: &Request) -> Option<poem::Response> {
+    const OLD: &str = "/instances/default";
+    let path = req.uri().path();
+    let rest = path.strip_prefix(OLD)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    // The service's base (`/merchant`) as the client sent it.
+    let original = req.original_uri().path();
+    let base = original.strip_suffix(path).unwrap_or("");
+    let mut location = format!(
+        "{base}/instances/{}{rest}",
+        instances::auth::DEFAULT_INSTANCE
+    );
+    if let Some(q) = req.uri().query() {
+        location.push('?');
+        location.push_str(q);
+    }
+    Some(
+        poem::Response::builder()
+            .status(poem::http::StatusCode::PERMANENT_REDIRECT)
+            .header(poem::http::header::LOCATION, location)
+            .finish(),
+    )
 }
 
 /// An instance with the `external` method needs no credentials: a request for its

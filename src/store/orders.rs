@@ -326,10 +326,36 @@ pub async fn list(
     super::paged(query, Column::OrderSerial, page).all(db).await
 }
 
-/// Deletes an order and gives back its units. False when it was gone already (another
-/// request or server deleted it), so units are given back exactly once.
+/// Gives back the units `order` holds, unless that happened before (another request
+/// or server did it): the row's locks are cleared first, conditionally, so units are
+/// given back exactly once. An order's locks never change once it is created, so the
+/// caller's copy says what they were.
+async fn release_once(db: &impl ConnectionTrait, order: &Order) -> Result<(), DbErr> {
+    if order.inventory_locks.is_none() {
+        return Ok(());
+    }
+    let cleared = Entity::update_many()
+        .col_expr(
+            Column::InventoryLocks,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(Column::OrderSerial.eq(order.order_serial))
+        .filter(Column::InventoryLocks.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0;
+    if cleared {
+        release(db, order).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an unpaid order and gives back its units. False when it was gone already
+/// (another request or server deleted it).
 pub async fn delete(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
+    release_once(&txn, order).await?;
     let deleted = Entity::delete_many()
         .filter(Column::OrderSerial.eq(order.order_serial))
         .filter(Column::Paid.eq(false))
@@ -338,17 +364,60 @@ pub async fn delete(db: &DatabaseConnection, order: &Order) -> Result<bool, DbEr
         .rows_affected
         > 0;
     if deleted {
-        release(&txn, order).await?;
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
     }
+    Ok(deleted)
+}
+
+/// An unpaid order past its pay deadline can no longer be paid: its units are free
+/// again, and the order stays (readable, not payable) until the merchant deletes it or
+/// its legal preservation ends. False when its units were given back before.
+pub async fn expire(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let before = order.inventory_locks.is_some();
+    release_once(&txn, order).await?;
+    txn.commit().await?;
+    Ok(before)
+}
+
+/// Removes an order whose legal preservation ended, paid or not, giving back any units
+/// it still holds.
+pub async fn purge(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    release_once(&txn, order).await?;
+    let deleted = Entity::delete_many()
+        .filter(Column::OrderSerial.eq(order.order_serial))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        > 0;
     txn.commit().await?;
     Ok(deleted)
 }
 
-/// Unpaid orders whose pay deadline passed before `now` (seconds), oldest first.
+/// Orders created before `cutoff` (seconds), oldest first.
+pub async fn past_preservation(
+    db: &impl ConnectionTrait,
+    cutoff: i64,
+    batch: u64,
+) -> Result<Vec<Order>, DbErr> {
+    Entity::find()
+        .filter(Column::CreationTime.lt(cutoff))
+        .order_by_asc(Column::CreationTime)
+        .limit(batch)
+        .all(db)
+        .await
+}
+
+/// Unpaid orders whose pay deadline passed before `now` (seconds) and that still hold
+/// units, oldest first.
 pub async fn expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<Vec<Order>, DbErr> {
     Entity::find()
         .filter(Column::PayDeadline.lt(now))
         .filter(Column::Paid.eq(false))
+        .filter(Column::InventoryLocks.is_not_null())
         .order_by_asc(Column::PayDeadline)
         .limit(batch)
         .all(db)

@@ -41,6 +41,47 @@ impl RelativeTime {
     }
 }
 
+impl RelativeTime {
+    /// A relative time as GNUnet writes one in configuration files and query strings
+    /// (`GNUNET_STRINGS_fancy_time_to_relative`): `forever`, or numbers with units
+    /// (`us`, `ms`, `s`, `min`, `h`, `d`, `week`, `month` = 30 days, `year` = 365 days,
+    /// long names and plurals too), summed (`1 h 30 min`). A bare number is
+    /// microseconds, as in `RelativeTime.d_us`.
+    pub fn parse_fancy(text: &str) -> Option<RelativeTime> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("forever") {
+            return Some(RelativeTime::Forever);
+        }
+        if let Ok(us) = text.parse::<u64>() {
+            return (us <= MAX_SAFE_INTEGER).then_some(RelativeTime::Micros(us));
+        }
+        let mut total: u64 = 0;
+        let mut words = text.split_whitespace().peekable();
+        while let Some(word) = words.next() {
+            let split = word
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(word.len());
+            let (number, unit) = word.split_at(split);
+            let number: u64 = number.parse().ok()?;
+            let unit = if unit.is_empty() { words.next()? } else { unit };
+            let micros: u64 = match unit.to_ascii_lowercase().as_str() {
+                "us" | "microsecond" | "microseconds" => 1,
+                "ms" | "millisecond" | "milliseconds" => 1_000,
+                "s" | "sec" | "second" | "seconds" => 1_000_000,
+                "m" | "min" | "minute" | "minutes" => 60_000_000,
+                "h" | "hour" | "hours" => 3_600_000_000,
+                "d" | "day" | "days" => 86_400_000_000,
+                "week" | "weeks" => 7 * 86_400_000_000,
+                "month" | "months" => 30 * 86_400_000_000,
+                "a" | "year" | "years" => 365 * 86_400_000_000,
+                _ => return None,
+            };
+            total = total.checked_add(number.checked_mul(micros)?)?;
+        }
+        (total <= MAX_SAFE_INTEGER).then_some(RelativeTime::Micros(total))
+    }
+}
+
 /// The calendar year (UTC) of a moment given in seconds since the epoch.
 pub fn utc_year(unix_seconds: u64) -> i32 {
     // Howard Hinnant's civil-from-days, reduced to the year.
@@ -321,6 +362,22 @@ impl serde::Serialize for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fancy_relative_times_parse_as_gnunet_writes_them() {
+        let p = RelativeTime::parse_fancy;
+        assert_eq!(p("forever"), Some(RelativeTime::Forever));
+        assert_eq!(
+            p("10 years"),
+            Some(RelativeTime::Micros(10 * 365 * 86_400_000_000))
+        );
+        assert_eq!(p("1 h 30 min"), Some(RelativeTime::Micros(5_400_000_000)));
+        assert_eq!(p("90s"), Some(RelativeTime::Micros(90_000_000)));
+        assert_eq!(p("1500"), Some(RelativeTime::Micros(1500)));
+        assert_eq!(p("3 fortnights"), None);
+        assert_eq!(p("h"), None);
+        assert_eq!(p("99999999999 years"), None);
+    }
 
     /// Serde writes timestamps directly; what it writes is still their API form.
     #[test]

@@ -483,6 +483,12 @@ async fn new_instance(
             "the id must match ^[A-Za-z0-9][A-Za-z0-9_.@-]+$ and have at most 64 characters",
         ));
     }
+    if req.id.as_str() == "default" {
+        return Err(ApiError::malformed(
+            "id",
+            "`default` is the old name of the default instance `admin`, and requests to it are redirected there",
+        ));
+    }
     let password = req.auth.clone().password("auth.")?;
     let defaults = InstanceSettings::defaults();
     let settings = InstanceSettings {

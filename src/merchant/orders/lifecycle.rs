@@ -1,38 +1,56 @@
-//! Deletes unpaid orders whose pay deadline passed, giving their inventory units back.
+//! The order lifecycle's timed steps. Every server runs one task:
+//! - an unpaid order past its pay deadline gives its inventory units back; the order
+//!   itself stays, readable and not payable, until the merchant deletes it;
+//! - an order is removed once its legal preservation (`[merchant] LEGAL_PRESERVATION`,
+//!   counted from its creation) has passed.
 //!
-//! Every server runs one. Each deletion is conditional on the order still being there
-//! and unpaid (`store::orders::delete`), so when several servers share a database only
-//! one of them deletes an order and gives its units back; the others find it gone.
+//! Each step is conditional on the row as it is now (`store::orders::expire`, `purge`),
+//! so when several servers share a database, units are given back exactly once.
 
 use std::time::Duration;
 
-use crate::{state::State, store::orders, taler::Timestamp};
+use crate::{
+    state::State,
+    store::orders,
+    taler::{RelativeTime, Timestamp},
+};
 
 /// How often the task looks for expired orders.
 const TICK: Duration = Duration::from_secs(1);
-/// Orders deleted per tick at most.
+/// Orders handled per step and tick at most.
 const BATCH: u64 = 64;
 
 pub fn spawn(state: State) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(e) = sweep(&state).await {
-                tracing::warn!(error = %e, "cannot clean up expired orders");
+                tracing::warn!(error = %e, "cannot run the order lifecycle");
             }
             tokio::time::sleep(TICK).await;
         }
     })
 }
 
-/// One pass: deletes up to [`BATCH`] expired unpaid orders.
+/// One pass: gives back the units of up to [`BATCH`] expired unpaid orders and
+/// removes up to [`BATCH`] orders past their legal preservation. Returns how many
+/// orders it changed.
 pub async fn sweep(state: &State) -> Result<u64, sea_orm::DbErr> {
-    let now = Timestamp::now().to_db();
-    let mut deleted = 0;
-    for order in orders::expired(&state.db, now, BATCH).await? {
-        if orders::delete(&state.db, &order).await? {
-            deleted += 1;
-            tracing::info!(order = %order.order_id, "deleted an unpaid order past its pay deadline");
+    let now = Timestamp::now();
+    let mut changed = 0;
+    for order in orders::expired(&state.db, now.to_db(), BATCH).await? {
+        if orders::expire(&state.db, &order).await? {
+            changed += 1;
+            tracing::info!(order = %order.order_id, "an unpaid order passed its pay deadline: its units are free again");
         }
     }
-    Ok(deleted)
+    if let RelativeTime::Micros(us) = state.config.limits.legal_preservation {
+        let cutoff = now.to_db().saturating_sub((us / 1_000_000) as i64);
+        for order in orders::past_preservation(&state.db, cutoff, BATCH).await? {
+            if orders::purge(&state.db, &order).await? {
+                changed += 1;
+                tracing::info!(order = %order.order_id, "removed an order past its legal preservation");
+            }
+        }
+    }
+    Ok(changed)
 }

@@ -12,7 +12,7 @@ use poem_openapi::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::taler::text::{Text, YesNoAll};
+use crate::taler::text::{Text, YesNo, YesNoAll};
 use crate::{
     error_responses,
     http::JsonBody,
@@ -42,6 +42,34 @@ use crate::{
 
 pub const ORDERS_READ: Permission = "orders-read";
 pub const ORDERS_WRITE: Permission = "orders-write";
+
+/// The creation time orders must be after: `date_s`, or `now - max_age` when the page
+/// is ascending and that is later.
+fn created_after(
+    date_s: Option<u64>,
+    max_age: Option<&str>,
+    page: Page,
+) -> Result<Option<i64>, ApiError> {
+    let from_date = date_s.map(|d| Timestamp::Seconds(d).to_db());
+    let Some(text) = max_age else {
+        return Ok(from_date);
+    };
+    let age = crate::taler::RelativeTime::parse_fancy(text).ok_or_else(|| {
+        ApiError::malformed(
+            "max_age",
+            "`max_age` must be a relative time such as `1 day`",
+        )
+    })?;
+    let from_age = match age {
+        crate::taler::RelativeTime::Micros(us) if page.ascending => Some(
+            Timestamp::now()
+                .to_db()
+                .saturating_sub((us / 1_000_000) as i64),
+        ),
+        _ => None,
+    };
+    Ok(from_date.max(from_age))
+}
 
 /// `CheckPaymentUnpaidResponse` and `CheckPaymentClaimedResponse`, told apart by
 /// `order_status`.
@@ -99,13 +127,22 @@ pub struct ForgetRequest {
     pub fields: Vec<String>,
 }
 
+// Built once per request and answered at once: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(ApiResponse)]
 pub enum MerchantOrderFound {
     /// The order's status.
     #[oai(status = 200)]
     Ok(
         Json<MerchantOrderStatusResponse>,
-        /// Hash of the response body, for `lp_not_etag`.
+        /// Hash of the response body, for `lp_not_etag` and `If-None-Match`.
+        #[oai(header = "ETag")]
+        String,
+    ),
+    /// The status is the one of the `If-None-Match` ETag: nothing changed.
+    #[oai(status = 304)]
+    NotModified(
+        /// Hash of the response body.
         #[oai(header = "ETag")]
         String,
     ),
@@ -148,7 +185,8 @@ error_responses!(DeleteOrderErrors {
     401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token lacks `orders-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The instance or order is unknown (`TALER_EC_MERCHANT_GENERIC_ORDER_UNKNOWN`).",
-    409 => "A wallet claimed the order and may still pay it (`TALER_EC_MERCHANT_PRIVATE_DELETE_ORDERS_AWAITING_PAYMENT`).",
+    400 => "`force` is neither YES nor NO (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    409 => "A wallet claimed the order and may still pay it, and `force` is not YES (`TALER_EC_MERCHANT_PRIVATE_DELETE_ORDERS_AWAITING_PAYMENT`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
 });
 
@@ -246,6 +284,11 @@ impl PrivateOrdersApi {
         /// Only orders created after this time, in seconds since the epoch.
         #[oai(validator(maximum(value = "9007199254740991")))]
         date_s: Query<Option<u64>>,
+        /// Only orders younger than this (with a positive `limit`): a relative time as
+        /// GNUnet writes it (`1 day`, `3 h`; a bare number is microseconds). With
+        /// `date_s` too, the later of the two applies. Since v27.
+        #[oai(validator(max_length = 64))]
+        max_age: Query<Option<String>>,
         /// At most this many orders; negative for descending by row id. Default 20.
         limit: Query<Option<PageLimit>>,
         /// Row id to start after.
@@ -276,7 +319,7 @@ impl PrivateOrdersApi {
             paid: tri_state("paid", paid.0.as_deref())?,
             refunded: tri_state("refunded", refunded.0.as_deref())?,
             wired: tri_state("wired", wired.0.as_deref())?,
-            created_after: date_s.0.map(|d| Timestamp::Seconds(d).to_db()),
+            created_after: created_after(date_s.0, max_age.0.as_deref(), page)?,
             session_id: session_id.0.clone(),
             fulfillment_url: fulfillment_url.0.clone(),
         };
@@ -373,13 +416,23 @@ impl PrivateOrdersApi {
             },
         )
         .await?;
+        // `If-None-Match` (RFC 9110): a client that long-polled with `lp_not_etag` and
+        // timed out learns that nothing changed without the body again.
+        let unchanged = req
+            .header("If-None-Match")
+            .is_some_and(|h| h.split(',').any(|t| t.trim().trim_matches('"') == etag));
+        if unchanged {
+            return Ok(MerchantOrderFound::NotModified(etag));
+        }
         Ok(MerchantOrderFound::Ok(Json(body), etag))
     }
 
     /// Delete an order
     ///
-    /// An order no wallet claimed, or whose pay deadline passed, can be deleted; its
-    /// inventory units are free again. Requires `orders-write`.
+    /// An order no wallet claimed, or whose pay deadline passed, can be deleted; with
+    /// `force=YES` also a claimed order that could still be paid. Its inventory units
+    /// are free again. Unpaid orders are otherwise kept (past their pay deadline too)
+    /// until `[merchant] LEGAL_PRESERVATION` has passed. Requires `orders-write`.
     #[oai(
         path = "/instances/:instance/private/orders/:order_id",
         method = "delete",
@@ -392,11 +445,17 @@ impl PrivateOrdersApi {
         instance: Path<String>,
         /// The order id.
         order_id: Path<String>,
+        /// YES: delete the order even if a wallet claimed it and may still pay it.
+        force: Query<Option<Text<YesNo>>>,
     ) -> Result<crate::http::NoContent, DeleteOrderErrors> {
         let (_, order) =
             authorize_order(&self.0, &instance, &token, ORDERS_WRITE, &order_id).await?;
+        let force = force
+            .0
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("yes"));
         let expired = Timestamp::from_db(order.pay_deadline) < Timestamp::now();
-        if order.nonce.is_some() && !expired {
+        if order.nonce.is_some() && !expired && !force {
             return Err(ApiError::new(
                 ErrorCode::MerchantPrivateDeleteOrdersAwaitingPayment,
                 "a wallet claimed the order and may pay it until its pay deadline",

@@ -61,8 +61,20 @@ pub struct StatusUnpaidResponse {
     pub already_paid_order_id: Option<String>,
 }
 
+/// `StatusGotoResponse`: where a browser without proof of owning a claimed order can
+/// buy the same again.
+#[derive(Object)]
+pub struct StatusGotoResponse {
+    /// The order's `public_reorder_url`.
+    pub public_reorder_url: String,
+}
+
 #[derive(ApiResponse)]
 pub enum OrderStatus {
+    /// The order was claimed and the request proves no ownership (no or another
+    /// `h_contract`): go to the contract's `public_reorder_url` to buy it again.
+    #[oai(status = 202)]
+    Goto(Json<StatusGotoResponse>),
     /// The order was not paid: pay it through `taler_pay_uri`.
     #[oai(status = 402)]
     PaymentRequired(Json<StatusUnpaidResponse>),
@@ -77,7 +89,7 @@ pub enum OrderClaimed {
 
 error_responses!(PublicOrderErrors {
     400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
-    403 => "The claim token or the contract hash does not match (`TALER_EC_MERCHANT_GET_ORDERS_ID_INVALID_TOKEN`, `TALER_EC_MERCHANT_GET_ORDERS_ID_INVALID_CONTRACT_HASH`).",
+    403 => "The claim token or the contract hash does not match (`TALER_EC_MERCHANT_GET_ORDERS_ID_INVALID_TOKEN`, `TALER_EC_MERCHANT_GET_ORDERS_ID_INVALID_CONTRACT_HASH`); for a claimed order, only when its contract has no `public_reorder_url`.",
     404 => "The instance or order is unknown (`TALER_EC_MERCHANT_GENERIC_ORDER_UNKNOWN`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
 });
@@ -97,8 +109,10 @@ impl WalletOrdersApi {
     /// Order status for a wallet
     ///
     /// Public. An unclaimed order needs its claim token (`token`), a claimed one the
-    /// hash of its contract terms (`h_contract`). Unpaid orders answer 402 with the URI
-    /// to pay through; `timeout_ms` waits (at most 10 minutes) for a payment first.
+    /// hash of its contract terms (`h_contract`); without it, a claimed order whose
+    /// contract has a `public_reorder_url` answers 202 with it. Unpaid orders answer
+    /// 402 with the URI to pay through; `timeout_ms` waits (at most 10 minutes) for a
+    /// payment first.
     #[oai(
         path = "/instances/:instance/orders/:order_id",
         method = "get",
@@ -132,6 +146,14 @@ impl WalletOrdersApi {
         };
         match &order.h_contract_terms {
             Some(h) if h_contract.0.as_deref() != Some(h.as_str()) => {
+                let reorder = stored_terms(&order)?["public_reorder_url"]
+                    .as_str()
+                    .map(str::to_owned);
+                if let Some(public_reorder_url) = reorder {
+                    return Ok(OrderStatus::Goto(Json(StatusGotoResponse {
+                        public_reorder_url,
+                    })));
+                }
                 return Err(ApiError::new(
                     ErrorCode::MerchantGetOrdersIdInvalidContractHash,
                     "the order was claimed: `h_contract` must be the hash of its contract terms",
