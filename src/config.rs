@@ -172,6 +172,24 @@ pub enum ReportTargets {
     Pattern(regex::Regex),
 }
 
+/// `PUBLIC_URL`: an absolute `http` or `https` URL without query or fragment; its
+/// path gets a trailing slash.
+fn public_url(text: &str) -> Result<url::Url, String> {
+    let refuse = |why: &str| format!("[{SECTION}] PUBLIC_URL `{text}`: {why}");
+    let mut url = url::Url::parse(text).map_err(|e| refuse(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(refuse("must be an http or https URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(refuse("must have no query, fragment or user"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
 /// The whole server configuration, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -193,6 +211,14 @@ pub struct Config {
     pub merchant_base: String,
     pub bank_base: String,
     pub donau_base: String,
+    /// `PUBLIC_URL` (`https://pay.example.com/`): where clients reach this server; every
+    /// service's public base URL derives from it (`.../merchant/`, ...). Unset: from
+    /// the request (`Host`, and the forwarded headers if trusted).
+    pub public_url: Option<url::Url>,
+    /// `TRUST_FORWARDED_HEADERS` (default NO): believe `X-Forwarded-Host`,
+    /// `X-Forwarded-Proto` and `X-Forwarded-Prefix`, which only a proxy in front of
+    /// this server may set.
+    pub trust_forwarded_headers: bool,
     /// Section name (lower case) → generator.
     pub report_generators: BTreeMap<String, ReportGenerator>,
     /// `[bank] CREDIT_FEE`: what the bank keeps of each incoming transfer, if anything.
@@ -321,6 +347,7 @@ pub const ENV_LISTEN: &str = "TALER_OPENAPI_LISTEN";
 pub const ENV_DATABASE_URL: &str = "TALER_OPENAPI_DATABASE_URL";
 pub const ENV_ADMIN_TOKEN: &str = "TALER_OPENAPI_ADMIN_TOKEN";
 pub const ENV_CURRENCY: &str = "TALER_OPENAPI_CURRENCY";
+pub const ENV_PUBLIC_URL: &str = "TALER_OPENAPI_PUBLIC_URL";
 
 const SECTION: &str = "taler-openapi";
 const DEFAULT_ADMIN_TOKEN_FILE: &str = "taler-openapi-admin-token";
@@ -347,6 +374,7 @@ impl Config {
             (ENV_DATABASE_URL, SECTION, "DATABASE_URL"),
             (ENV_ADMIN_TOKEN, SECTION, "ADMIN_TOKEN"),
             (ENV_CURRENCY, "taler", "CURRENCY"),
+            (ENV_PUBLIC_URL, SECTION, "PUBLIC_URL"),
         ] {
             if let Ok(value) = std::env::var(var) {
                 ini.set(section, key, &value);
@@ -497,6 +525,8 @@ impl Config {
             merchant_base: base_path(ini.get(SECTION, "MERCHANT_BASE").unwrap_or("/merchant/"))?,
             bank_base: base_path(ini.get(SECTION, "BANK_BASE").unwrap_or("/bank/"))?,
             donau_base: base_path(ini.get(SECTION, "DONAU_BASE").unwrap_or("/donau/"))?,
+            public_url: ini.get(SECTION, "PUBLIC_URL").map(public_url).transpose()?,
+            trust_forwarded_headers: ini.flag(SECTION, "TRUST_FORWARDED_HEADERS", false)?,
             report_generators,
             bank_credit_fee,
             bank_default_debit_threshold,

@@ -705,3 +705,202 @@ async fn orders_follow_the_lifecycle_the_pages_describe() {
         s.finish().await;
     }
 }
+
+/// Creates order `id` with the given extra request headers; returns its pay URI (as the
+/// merchant's status shows it, asked with the same headers) and `merchant_base_url`.
+async fn public_urls(s: &TestServer, id: &str, headers: &[(&str, &str)]) -> (String, String) {
+    let _ = admin(
+        s,
+        Method::POST,
+        "/merchant/private/accounts",
+        Some(json!({ "payto_uri": "payto://x-taler-bank/bank.example/shop?receiver-name=Shop" })),
+    )
+    .await;
+    let with = |mut req: reqwest::RequestBuilder| {
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.bearer_auth(ADMIN_TOKEN)
+    };
+    let (status, created) = send(with(s.req(Method::POST, "/merchant/private/orders")).json(
+        &json!({
+            "order": { "order_id": id, "amount": "KUDOS:1", "summary": "Tea" },
+            "create_token": false
+        }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let (status, order) = send(with(
+        s.req(Method::GET, &format!("/merchant/private/orders/{id}")),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{order}");
+    let nonce =
+        taler_openapi::taler::keys::encode(&taler_openapi::taler::secret::random_bytes::<32>());
+    let (status, claim) = s
+        .call(
+            Method::POST,
+            &format!("/merchant/orders/{id}/claim"),
+            None,
+            Some(json!({ "nonce": nonce })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claim}");
+    (
+        order["taler_pay_uri"].as_str().unwrap().to_owned(),
+        claim["contract_terms"]["merchant_base_url"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// The URLs handed to wallets name the server as clients reach it: `PUBLIC_URL` when
+/// set; else the request's `Host`, and the forwarded headers only when trusted (issue
+/// 32, point 5).
+#[tokio::test]
+async fn pay_uris_use_the_public_url_and_trust_forwarded_headers_only_when_told() {
+    let proxy = [
+        ("X-Forwarded-Host", "shop.example"),
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Prefix", "/taler"),
+    ];
+    for b in backends() {
+        // Default: any client may send forwarded headers, so they are not believed.
+        let s = TestServer::start(&b).await;
+        let host = s
+            .url("/")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let (pay, base) = public_urls(&s, "o1", &proxy).await;
+        assert_eq!(pay, format!("taler+http://pay/{host}/merchant/o1/"));
+        assert_eq!(base, format!("http://{host}/merchant/"));
+        s.finish().await;
+
+        // Behind a proxy that says where it serves us.
+        let db = common::TestDb::new(&b).await;
+        let s =
+            TestServer::start_with(db, "[taler-openapi]\nTRUST_FORWARDED_HEADERS = YES\n").await;
+        let (pay, base) = public_urls(&s, "o2", &proxy).await;
+        assert_eq!(pay, "taler://pay/shop.example/taler/merchant/o2/");
+        assert_eq!(base, "https://shop.example/taler/merchant/");
+        // A prefix that climbs out is not believed.
+        let (pay, _) = public_urls(
+            &s,
+            "o3",
+            &[
+                ("X-Forwarded-Host", "shop.example"),
+                ("X-Forwarded-Prefix", "/a/../b"),
+            ],
+        )
+        .await;
+        assert_eq!(pay, "taler+http://pay/shop.example/merchant/o3/");
+        s.finish().await;
+
+        // PUBLIC_URL wins over everything the request says.
+        let db = common::TestDb::new(&b).await;
+        let s = TestServer::start_with(
+            db,
+            "[taler-openapi]\nPUBLIC_URL = https://pay.example.com:8443/base\n\
+             TRUST_FORWARDED_HEADERS = YES\n",
+        )
+        .await;
+        let (pay, base) = public_urls(&s, "o4", &proxy).await;
+        assert_eq!(pay, "taler://pay/pay.example.com:8443/base/merchant/o4/");
+        assert_eq!(base, "https://pay.example.com:8443/base/merchant/");
+        s.finish().await;
+    }
+}
+
+/// Contracts a JavaScript wallet can read: integers beyond 2^53 - 1 are refused at
+/// order creation; the terms carry `auditors` for wallets up to 2023 (issue 32,
+/// point 6). Bank accounts take the newest page's fields and refuse payto URIs that
+/// name no account (point 7).
+#[tokio::test]
+async fn contracts_and_accounts_are_what_wallets_and_pages_expect() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        for bad in [
+            "payto://iban/NOTANIBAN",
+            "payto://iban/DE89370400440532013001",
+            "payto://x-taler-bank/shop",
+        ] {
+            let (status, body) = admin(
+                &s,
+                Method::POST,
+                "/merchant/private/accounts",
+                Some(json!({ "payto_uri": bad })),
+            )
+            .await;
+            common::assert_error(status, &body, 400, 24);
+            assert_eq!(body["parameter"], "payto_uri");
+        }
+        let (status, added) = admin(
+            &s,
+            Method::POST,
+            "/merchant/private/accounts",
+            Some(json!({
+                "payto_uri": "payto://iban/DE89370400440532013000?receiver-name=Shop",
+                "credit_facade_url": "https://bank.example/facade/",
+                "credit_facade_credentials": { "type": "basic", "username": "shop", "password": "facade-secret" },
+                "extra_wire_subject_metadata": "shop-42",
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{added}");
+        let h_wire = added["h_wire"].as_str().unwrap();
+        let (status, account) = admin(
+            &s,
+            Method::GET,
+            &format!("/merchant/private/accounts/{h_wire}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{account}");
+        assert_eq!(account["extra_wire_subject_metadata"], "shop-42");
+        assert!(
+            !account.to_string().contains("facade-secret"),
+            "credentials are never returned: {account}"
+        );
+        // The same account with other credentials conflicts, as the page says.
+        let (status, body) = admin(
+            &s,
+            Method::POST,
+            "/merchant/private/accounts",
+            Some(json!({
+                "payto_uri": "payto://iban/DE89370400440532013000?receiver-name=Shop",
+                "credit_facade_url": "https://bank.example/facade/",
+                "credit_facade_credentials": { "type": "basic", "username": "shop", "password": "other" },
+                "extra_wire_subject_metadata": "shop-42",
+            })),
+        )
+        .await;
+        common::assert_error(status, &body, 409, 2627);
+
+        for extra in [
+            json!({ "big": 9_007_199_254_740_992u64 }),
+            json!({ "nested": [{ "negative": -9_007_199_254_740_992i64 }] }),
+        ] {
+            let (status, body) = admin(
+                &s,
+                Method::POST,
+                "/merchant/private/orders",
+                Some(json!({ "order": { "amount": "KUDOS:1", "summary": "x", "extra": extra } })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(body["hint"].as_str().unwrap().contains("2^53"), "{body}");
+        }
+        let terms = claimed_order(
+            &s,
+            "fits",
+            json!({ "extra": { "largest": 9_007_199_254_740_991u64 } }),
+        )
+        .await;
+        assert_eq!(terms["auditors"], json!([]));
+        assert_eq!(terms["exchanges"], json!([]));
+        assert_eq!(terms["extra"]["largest"], json!(9_007_199_254_740_991u64));
+        s.finish().await;
+    }
+}

@@ -14,6 +14,8 @@ pub struct Model {
     pub h_wire: String,
     pub credit_facade_url: Option<String>,
     pub extra_subject: Option<String>,
+    /// `credit_facade_credentials` as given (JSON); never returned.
+    pub credit_facade_credentials: Option<String>,
     /// False once deleted (contracts may still name it).
     pub active: bool,
 }

@@ -17,6 +17,7 @@ mod m20261123_000012_wire_gateway;
 mod m20261123_000013_bank_account_deletion;
 mod m20261123_000014_bank_contact_data;
 mod m20261123_000015_bank_token_creation;
+mod m20261204_000016_merchant_account_credentials;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_bank_account_deletion::Migration),
             Box::new(m20261123_000014_bank_contact_data::Migration),
             Box::new(m20261123_000015_bank_token_creation::Migration),
+            Box::new(m20261204_000016_merchant_account_credentials::Migration),
         ]
     }
 }

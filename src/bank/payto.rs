@@ -144,38 +144,7 @@ impl Payto {
     }
 }
 
-/// An IBAN in its electronic form (upper case, no spaces or dashes), if its check
-/// digits are right (ISO 13616: the rearranged number modulo 97 is 1).
-pub fn normalize_iban(raw: &str) -> Option<String> {
-    let iban: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let b = iban.as_bytes();
-    let shape = b.len() >= 5
-        && b.len() <= 34
-        && b[..2].iter().all(u8::is_ascii_uppercase)
-        && b[2..4].iter().all(u8::is_ascii_digit)
-        && b[4..].iter().all(u8::is_ascii_alphanumeric);
-    if !shape {
-        return None;
-    }
-    let mut rem: u32 = 0;
-    for &c in b[4..].iter().chain(&b[..4]) {
-        let digits = if c.is_ascii_digit() {
-            u32::from(c - b'0')
-        } else {
-            u32::from(c - b'A') + 10
-        };
-        rem = if digits >= 10 {
-            (rem * 100 + digits) % 97
-        } else {
-            (rem * 10 + digits) % 97
-        };
-    }
-    (rem == 1).then_some(iban)
-}
+pub use crate::taler::payto::normalize_iban;
 
 /// A fresh IBAN for a new account, as libeufin-bank makes them (`IBAN.rand`): `DE`,
 /// the check digits and 11 random digits.

@@ -20,6 +20,21 @@ use crate::{
 const ACCOUNTS_READ: Permission = "accounts-read";
 const ACCOUNTS_WRITE: Permission = "accounts-write";
 
+/// `FacadeCredentials`: how the backend authenticates at the credit facade.
+#[derive(Object, Debug, Clone, serde::Serialize)]
+#[oai(skip_serializing_if_is_none)]
+pub struct FacadeCredentials {
+    /// "none" or "basic".
+    #[oai(validator(pattern = "^(none|basic)$"))]
+    pub r#type: String,
+    /// Basic: the user name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Basic: the password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
 /// `AccountAddDetails`.
 #[derive(Object, Debug)]
 #[oai(skip_serializing_if_is_none)]
@@ -29,7 +44,12 @@ pub struct AccountAddDetails {
     /// URL from where the merchant can download information about incoming wire
     /// transfers to this account (kept; this backend does not fetch from it yet).
     pub credit_facade_url: Option<String>,
+    /// Credentials for the credit facade: kept as given, never returned.
+    pub credit_facade_credentials: Option<FacadeCredentials>,
     /// Text to include in the subject of wire transfers settling payments.
+    pub extra_wire_subject_metadata: Option<String>,
+    /// Deprecated: the older page's name of `extra_wire_subject_metadata`.
+    #[oai(deprecated)]
     pub extra_subject: Option<String>,
 }
 
@@ -75,6 +95,9 @@ pub struct BankAccountDetail {
     /// True if this account is active, false if it is historic.
     pub active: bool,
     /// Text to include in the subject of wire transfers settling payments.
+    pub extra_wire_subject_metadata: Option<String>,
+    /// Deprecated: the same as `extra_wire_subject_metadata`, for older clients.
+    #[oai(deprecated)]
     pub extra_subject: Option<String>,
 }
 
@@ -100,7 +123,7 @@ pub enum AccountFound {
 }
 
 error_responses!(PostAccountErrors {
-    400 => "The request body is malformed or the payto URI is not one (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`).",
+    400 => "The payto URI names no account (`TALER_EC_GENERIC_PAYTO_URI_MALFORMED`), or the request body is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_PARAMETER_MISSING`).",
     401 => "The token is missing, malformed, unknown or expired (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
     403 => "The token lacks `accounts-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
@@ -132,13 +155,7 @@ error_responses!(DeleteAccountErrors {
 
 /// The wire method of a payto URI: its target type (`iban`, `x-taler-bank`, ...).
 pub fn wire_method(payto_uri: &str) -> Option<String> {
-    let url = url::Url::parse(payto_uri).ok()?;
-    if url.scheme() != "payto" {
-        return None;
-    }
-    let method = url.host_str()?.to_ascii_lowercase();
-    let path = url.path().trim_start_matches('/');
-    (!method.is_empty() && !path.is_empty()).then_some(method)
+    crate::taler::payto::wire_method(payto_uri).ok()
 }
 
 fn account_unknown(h_wire: &str) -> ApiError {
@@ -172,13 +189,27 @@ impl AccountsApi {
     ) -> Result<AccountAdded, PostAccountErrors> {
         let access = auth::authorize(&self.0, &instance, &token, ACCOUNTS_WRITE).await?;
         let body = body.0;
-        if wire_method(&body.payto_uri).is_none() {
-            return Err(ApiError::malformed(
-                "payto_uri",
-                "payto_uri: must be payto://TARGET-TYPE/TARGET-PATH",
+        if let Err(why) = crate::taler::payto::wire_method(&body.payto_uri) {
+            return Err(ApiError::new(
+                ErrorCode::GenericPaytoUriMalformed,
+                format!("payto_uri: {why}"),
             )
+            .parameter("payto_uri")
             .into());
         }
+        let credentials = match &body.credit_facade_credentials {
+            Some(c) if c.r#type == "basic" && (c.username.is_none() || c.password.is_none()) => {
+                return Err(ApiError::new(
+                    ErrorCode::GenericParameterMissing,
+                    "credit_facade_credentials: \"basic\" needs username and password",
+                )
+                .parameter("credit_facade_credentials")
+                .into());
+            }
+            // "none" is the same as no credentials.
+            Some(c) if c.r#type == "basic" => Some(serde_json::to_string(c).expect("serializes")),
+            _ => None,
+        };
         if let Some(url) = &body.credit_facade_url
             && url::Url::parse(url)
                 .ok()
@@ -201,7 +232,8 @@ impl AccountsApi {
             keys::encode(&h_wire),
             AccountSettings {
                 credit_facade_url: body.credit_facade_url,
-                extra_subject: body.extra_subject,
+                credit_facade_credentials: credentials,
+                extra_subject: body.extra_wire_subject_metadata.or(body.extra_subject),
             },
         )
         .await
@@ -279,6 +311,7 @@ impl AccountsApi {
             salt: a.salt,
             credit_facade_url: a.credit_facade_url,
             active: a.active,
+            extra_wire_subject_metadata: a.extra_subject.clone(),
             extra_subject: a.extra_subject,
         })))
     }

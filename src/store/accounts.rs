@@ -14,6 +14,8 @@ pub type Account = merchant_accounts::Model;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSettings {
     pub credit_facade_url: Option<String>,
+    /// `FacadeCredentials` as JSON.
+    pub credit_facade_credentials: Option<String>,
     pub extra_subject: Option<String>,
 }
 
@@ -41,6 +43,7 @@ pub async fn add(
         h_wire: Set(h_wire),
         credit_facade_url: Set(settings.credit_facade_url.clone()),
         extra_subject: Set(settings.extra_subject.clone()),
+        credit_facade_credentials: Set(settings.credit_facade_credentials.clone()),
         active: Set(true),
         ..Default::default()
     };
@@ -59,6 +62,7 @@ pub async fn add(
         return Ok(AddOutcome::Conflict);
     };
     let same = existing.credit_facade_url == settings.credit_facade_url
+        && existing.credit_facade_credentials == settings.credit_facade_credentials
         && existing.extra_subject == settings.extra_subject;
     if existing.active {
         return Ok(if same {
@@ -76,6 +80,10 @@ pub async fn add(
             settings.credit_facade_url.clone().into(),
         )
         .col_expr(Column::ExtraSubject, settings.extra_subject.clone().into())
+        .col_expr(
+            Column::CreditFacadeCredentials,
+            settings.credit_facade_credentials.clone().into(),
+        )
         .filter(Column::AccountSerial.eq(existing.account_serial))
         .filter(Column::Active.eq(false))
         .exec(db)
@@ -86,6 +94,7 @@ pub async fn add(
         AddOutcome::Added(Account {
             active: true,
             credit_facade_url: settings.credit_facade_url,
+            credit_facade_credentials: settings.credit_facade_credentials,
             extra_subject: settings.extra_subject,
             ..existing
         })

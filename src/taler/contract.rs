@@ -41,6 +41,18 @@ fn write_canonical(value: &Value, out: &mut String) -> Result<(), NotHashable> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // A wallet reads the terms with JavaScript, whose numbers hold integers exactly
+        // only up to 2^53 - 1: a larger one would hash differently there.
+        Value::Number(n)
+            if n.as_i64()
+                .map(i64::unsigned_abs)
+                .or(n.as_u64())
+                .is_some_and(|v| v > crate::taler::time::MAX_SAFE_INTEGER) =>
+        {
+            return Err(NotHashable(format!(
+                "the integer {n} is beyond 2^53 - 1, which JavaScript wallets cannot represent"
+            )));
+        }
         Value::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
         Value::Number(n) => {
             return Err(NotHashable(format!(

@@ -15,6 +15,7 @@ pub enum ErrorCode {
     GenericJsonInvalid,
     GenericHttpHeadersMalformed,
     GenericParameterMissing,
+    GenericPaytoUriMalformed,
     GenericParameterMalformed,
     GenericCurrencyMismatch,
     GenericUriTooLong,
@@ -205,6 +206,7 @@ impl ErrorCode {
             GenericJsonInvalid => 22,
             GenericHttpHeadersMalformed => 23,
             GenericParameterMissing => 25,
+            GenericPaytoUriMalformed => 24,
             GenericParameterMalformed => 26,
             GenericCurrencyMismatch => 30,
             GenericUriTooLong => 31,
@@ -333,6 +335,7 @@ impl ErrorCode {
             GenericJsonInvalid
             | GenericHttpHeadersMalformed
             | GenericParameterMissing
+            | GenericPaytoUriMalformed
             | GenericParameterMalformed
             | GenericCurrencyMismatch
             | GenericCompressionInvalid

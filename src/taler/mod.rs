@@ -12,6 +12,7 @@ pub mod login;
 pub mod otp;
 pub mod pagination;
 pub mod password;
+pub mod payto;
 pub mod secret;
 pub mod text;
 pub mod throttle;

@@ -46,14 +46,22 @@ impl RelativeTime {
     /// (`GNUNET_STRINGS_fancy_time_to_relative`): `forever`, or numbers with units
     /// (`us`, `ms`, `s`, `min`, `h`, `d`, `week`, `month` = 30 days, `year` = 365 days,
     /// long names and plurals too), summed (`1 h 30 min`). A bare number is
-    /// microseconds, as in `RelativeTime.d_us`.
+    /// microseconds, as in `RelativeTime.d_us`. A time beyond what Taler's integers
+    /// hold (2^53 - 1 microseconds, 285 years) is forever.
     pub fn parse_fancy(text: &str) -> Option<RelativeTime> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("forever") {
             return Some(RelativeTime::Forever);
         }
-        if let Ok(us) = text.parse::<u64>() {
-            return (us <= MAX_SAFE_INTEGER).then_some(RelativeTime::Micros(us));
+        let finite = |us: u64| {
+            if us <= MAX_SAFE_INTEGER {
+                RelativeTime::Micros(us)
+            } else {
+                RelativeTime::Forever
+            }
+        };
+        if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
+            return Some(text.parse::<u64>().map_or(RelativeTime::Forever, finite));
         }
         let mut total: u64 = 0;
         let mut words = text.split_whitespace().peekable();
@@ -62,7 +70,10 @@ impl RelativeTime {
                 .find(|c: char| !c.is_ascii_digit())
                 .unwrap_or(word.len());
             let (number, unit) = word.split_at(split);
-            let number: u64 = number.parse().ok()?;
+            if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let number: u64 = number.parse().unwrap_or(u64::MAX);
             let unit = if unit.is_empty() { words.next()? } else { unit };
             let micros: u64 = match unit.to_ascii_lowercase().as_str() {
                 "us" | "microsecond" | "microseconds" => 1,
@@ -76,9 +87,9 @@ impl RelativeTime {
                 "a" | "year" | "years" => 365 * 86_400_000_000,
                 _ => return None,
             };
-            total = total.checked_add(number.checked_mul(micros)?)?;
+            total = total.saturating_add(number.saturating_mul(micros));
         }
-        (total <= MAX_SAFE_INTEGER).then_some(RelativeTime::Micros(total))
+        Some(finite(total))
     }
 }
 
@@ -376,7 +387,9 @@ mod tests {
         assert_eq!(p("1500"), Some(RelativeTime::Micros(1500)));
         assert_eq!(p("3 fortnights"), None);
         assert_eq!(p("h"), None);
-        assert_eq!(p("99999999999 years"), None);
+        assert_eq!(p("99999999999 years"), Some(RelativeTime::Forever));
+        assert_eq!(p("99999999999999999999999"), Some(RelativeTime::Forever));
+        assert_eq!(p(""), Some(RelativeTime::Micros(0)));
     }
 
     /// Serde writes timestamps directly; what it writes is still their API form.

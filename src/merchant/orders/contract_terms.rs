@@ -173,6 +173,9 @@ pub fn contract_terms(p: ContractParts<'_>) -> Result<Value, ApiError> {
     put("h_wire", Some(json!(p.h_wire)));
     put("wire_method", Some(json!(p.wire_method)));
     put("exchanges", Some(json!([])));
+    // Gone from the newest page, but GNU Taler wallets up to 2023 (taler-util's
+    // `codecForContractTerms`) refuse terms without it; newer ones ignore it.
+    put("auditors", Some(json!([])));
     put(
         "delivery_location",
         order.delivery_location.as_ref().map(to_value),

@@ -4,44 +4,30 @@
 use poem::Request;
 
 use crate::{
+    http::PublicBase,
     merchant::instances::auth::{self},
     state::State,
     store::{instances::Instance, orders::Order as StoredOrder},
     taler::{keys, secret},
 };
 
-/// Where the merchant backend is reached, as the client sees it: the `Host` header
-/// (or `X-Forwarded-Host`) and `X-Forwarded-Proto`, as the Taler merchant derives it.
+/// Where the merchant backend is reached, as clients see it (`http::PublicBase`).
 pub struct BaseUrl {
     /// `http` or `https`.
     pub scheme: String,
-    /// Host and port, as the client named them.
+    /// Host and port, as clients name them.
     pub host: String,
-    /// The merchant service's path, with its trailing slash (`/merchant/`).
+    /// The merchant service's path, with slashes on both ends (`/merchant/`).
     pub path: String,
 }
 
 impl BaseUrl {
     pub fn of(req: &Request, state: &State) -> BaseUrl {
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let scheme = match header("x-forwarded-proto").as_deref() {
-            Some("https") => "https",
-            _ => "http",
-        };
-        let host = header("x-forwarded-host")
-            .or_else(|| header("host"))
-            .filter(|h| h.bytes().all(|b| b.is_ascii_graphic() && b != b'/'))
-            .unwrap_or_else(|| "localhost".to_owned());
+        let base = PublicBase::of(req, &state.config, &state.config.merchant_base);
         BaseUrl {
-            scheme: scheme.to_owned(),
-            host,
-            path: state.config.merchant_base.clone(),
+            scheme: base.scheme,
+            host: base.host,
+            path: base.path,
         }
     }
 

@@ -287,7 +287,10 @@ impl PrivateOrdersApi {
         /// Only orders younger than this (with a positive `limit`): a relative time as
         /// GNUnet writes it (`1 day`, `3 h`; a bare number is microseconds). With
         /// `date_s` too, the later of the two applies. Since v27.
-        #[oai(validator(max_length = 64))]
+        #[oai(validator(
+            max_length = 64,
+            pattern = r"^(forever|[0-9]+|([0-9]+ ?(us|ms|s|min|h|d|week|weeks|month|months|year|years|day|days|hour|hours|minute|minutes|second|seconds) ?)+)$"
+        ))]
         max_age: Query<Option<String>>,
         /// At most this many orders; negative for descending by row id. Default 20.
         limit: Query<Option<PageLimit>>,
