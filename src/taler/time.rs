@@ -63,19 +63,20 @@ impl RelativeTime {
         if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
             return Some(text.parse::<u64>().map_or(RelativeTime::Forever, finite));
         }
+        // Numbers each followed by a unit, spaces optional between and around them.
         let mut total: u64 = 0;
-        let mut words = text.split_whitespace().peekable();
-        while let Some(word) = words.next() {
-            let split = word
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(word.len());
-            let (number, unit) = word.split_at(split);
-            if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            if digits == 0 {
                 return None;
             }
-            let number: u64 = number.parse().unwrap_or(u64::MAX);
-            let unit = if unit.is_empty() { words.next()? } else { unit };
-            let micros: u64 = match unit.to_ascii_lowercase().as_str() {
+            let number: u64 = rest[..digits].parse().unwrap_or(u64::MAX);
+            rest = rest[digits..].trim_start();
+            let letters = rest
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(rest.len());
+            let micros: u64 = match rest[..letters].to_ascii_lowercase().as_str() {
                 "us" | "microsecond" | "microseconds" => 1,
                 "ms" | "millisecond" | "milliseconds" => 1_000,
                 "s" | "sec" | "second" | "seconds" => 1_000_000,
@@ -87,6 +88,7 @@ impl RelativeTime {
                 "a" | "year" | "years" => 365 * 86_400_000_000,
                 _ => return None,
             };
+            rest = rest[letters..].trim_start();
             total = total.saturating_add(number.saturating_mul(micros));
         }
         Some(finite(total))
@@ -390,6 +392,8 @@ mod tests {
         assert_eq!(p("99999999999 years"), Some(RelativeTime::Forever));
         assert_eq!(p("99999999999999999999999"), Some(RelativeTime::Forever));
         assert_eq!(p(""), Some(RelativeTime::Micros(0)));
+        assert_eq!(p("4 seconds3s1h"), Some(RelativeTime::Micros(3_607_000_000)));
+        assert_eq!(p("4 seconds x"), None);
     }
 
     /// Serde writes timestamps directly; what it writes is still their API form.
