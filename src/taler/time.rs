@@ -67,7 +67,9 @@ impl RelativeTime {
         let mut total: u64 = 0;
         let mut rest = text;
         while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if digits == 0 {
                 return None;
             }
@@ -392,7 +394,10 @@ mod tests {
         assert_eq!(p("99999999999 years"), Some(RelativeTime::Forever));
         assert_eq!(p("99999999999999999999999"), Some(RelativeTime::Forever));
         assert_eq!(p(""), Some(RelativeTime::Micros(0)));
-        assert_eq!(p("4 seconds3s1h"), Some(RelativeTime::Micros(3_607_000_000)));
+        assert_eq!(
+            p("4 seconds3s1h"),
+            Some(RelativeTime::Micros(3_607_000_000))
+        );
         assert_eq!(p("4 seconds x"), None);
     }
 
