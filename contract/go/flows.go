@@ -83,7 +83,7 @@ func walletFlow(ctx context.Context, base, admin, currency string) {
 	check(err == nil && len(added.HWire) == 103, "add bank account", err)
 	amount := currency + ":2"
 	summary := "Espresso"
-	contract := merchant.TemplateContractFixedOrderDetails{Summary: &summary}
+	contract := merchant.TemplateContractFixedOrderDetails{Summary: *merchant.NewNullableString(&summary)}
 	contract.Amount = &amount
 	resp, err := mgmt.TemplatesAPI.MerchantPostPrivateTemplates(ctx, "admin").TemplateCreateRequest(
 		merchant.TemplateCreateRequest{TemplateId: "go-espresso", TemplateDescription: "Espresso",
@@ -95,11 +95,11 @@ func walletFlow(ctx context.Context, base, admin, currency string) {
 	check(err == nil && order.Token != nil, "order from template", err)
 	nonce := randomKey()
 	claim, _, err := public.OrdersAPI.MerchantPostOrderClaim(ctx, "admin", order.OrderId).
-		ClaimRequest(merchant.ClaimRequest{Nonce: nonce, Token: order.Token}).Execute()
+		ClaimRequest(merchant.ClaimRequest{Nonce: nonce, Token: *merchant.NewNullableString(order.Token)}).Execute()
 	check(err == nil && len(claim.Sig) == 103, "claim", err)
 	other := randomKey()
 	_, resp, err = public.OrdersAPI.MerchantPostOrderClaim(ctx, "admin", order.OrderId).
-		ClaimRequest(merchant.ClaimRequest{Nonce: other, Token: order.Token}).Execute()
+		ClaimRequest(merchant.ClaimRequest{Nonce: other, Token: *merchant.NewNullableString(order.Token)}).Execute()
 	detail := errorDetail(err)
 	check(resp != nil && resp.StatusCode == http.StatusConflict && detail != nil && detail.Code == 2301,
 		"another wallet's claim", err, detail)
@@ -121,7 +121,7 @@ func main() {
 			Id:   "go-shop",
 			Name: "Go shop",
 			Auth: merchant.InstanceAuthConfigurationMessage{
-				Method: "token", Password: &password},
+				Method: "token", Password: *merchant.NewNullableString(&password)},
 			UseStefan: true,
 		}).Execute()
 	check(err == nil && resp.StatusCode == http.StatusNoContent, "create instance", err)

@@ -8,8 +8,7 @@ use crate::{
     error_responses,
     merchant::{instances::settings::InstanceSettings, tags::ApiTags},
     state::State,
-    store,
-    taler::{ApiError, EddsaPublicKey, ErrorCode, RelativeTime, currency::CurrencySpecification},
+    taler::{EddsaPublicKey, RelativeTime, currency::CurrencySpecification},
 };
 
 /// Protocol version (libtool `current:revision:age`) this backend speaks.
@@ -109,15 +108,7 @@ impl ConfigApi {
         /// Instance id (`admin` for the default instance).
         instance: Path<String>,
     ) -> Result<InstanceConfigFound, InstanceConfigErrors> {
-        store::instances::find_active(&self.0.db, &instance)
-            .await
-            .map_err(ApiError::db_fetch)?
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::MerchantGenericInstanceUnknown,
-                    format!("instance `{}` is unknown", instance.0),
-                )
-            })?;
+        crate::merchant::instances::auth::instance(&self.0, &instance).await?;
         Ok(InstanceConfigFound::Ok(Json(self.version_response())))
     }
 }

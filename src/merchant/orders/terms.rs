@@ -201,6 +201,10 @@ struct ContractTermsSchema {
     wire_method: String,
     /// Exchanges the merchant accepts (none configured yet).
     exchanges: Vec<Value>,
+    /// Auditors the merchant accepts: always empty. Gone from the newest page; GNU
+    /// Taler wallets up to 2023 require it.
+    #[oai(deprecated)]
+    auditors: Vec<Value>,
     /// Delivery location for all products.
     delivery_location: Option<Location>,
     /// When the order should be delivered.
