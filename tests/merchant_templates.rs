@@ -245,8 +245,9 @@ async fn invalid_templates_are_400_naming_the_field_and_store_nothing() {
         };
         let paivana = |choices: Value, regex: &str| json!({ "template_type": "paivana", "choices": choices, "website_regex": regex });
         let cases: Vec<(Value, Option<Value>, &str)> = vec![
+            // Both may be given, but must agree (a page since v25; issue 33).
             (
-                json!({ "amount": "KUDOS:1", "currency": "KUDOS" }),
+                json!({ "amount": "KUDOS:1", "currency": "EUR" }),
                 None,
                 "currency",
             ),

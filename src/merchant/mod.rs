@@ -201,6 +201,24 @@ async fn present_external_credentials(state: &State, req: &mut Request) {
 /// the default instance: rewrite it to `/instances/admin/...`.
 fn rewrite_default_instance(req: &mut Request) {
     let path = req.uri().path();
+    // An instance's base URL as clients hold it, `/instances/$ID/`, is the operation
+    // published (without the slash) as `/instances/{instance}`.
+    if let Some(id) = path
+        .strip_prefix("/instances/")
+        .and_then(|rest| rest.strip_suffix('/'))
+        && !id.is_empty()
+        && !id.contains('/')
+    {
+        let mut rewritten = format!("/instances/{id}");
+        if let Some(q) = req.uri().query() {
+            rewritten.push('?');
+            rewritten.push_str(q);
+        }
+        if let Ok(uri) = rewritten.parse::<Uri>() {
+            *req.uri_mut() = uri;
+        }
+        return;
+    }
     let global = [
         "/config",
         "/management/",

@@ -55,3 +55,27 @@ pub async fn delete_all_of_instance(
         .await
         .map(|_| ())
 }
+
+/// One page of the instance's tokens, in serial order.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    page: crate::taler::pagination::Page,
+) -> Result<Vec<Model>, DbErr> {
+    let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
+    super::paged(query, Column::TokenSerial, page).all(db).await
+}
+
+/// Revokes the instance's token `token_serial`; false when the instance has none such.
+pub async fn delete_by_serial(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    token_serial: i64,
+) -> Result<bool, DbErr> {
+    let res = Entity::delete_many()
+        .filter(Column::InstanceSerial.eq(instance_serial))
+        .filter(Column::TokenSerial.eq(token_serial))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}

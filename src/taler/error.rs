@@ -110,6 +110,12 @@ pub enum ErrorCode {
     BankPasswordTooLong,
     BankNumberTooBig,
     BankBadFormatAmount,
+    MerchantGenericWebhookUnknown,
+    MerchantPrivatePostWebhooksConflictWebhookExists,
+    MerchantPrivatePostOrdersIdRefundOrderUnpaid,
+    MerchantPrivatePostOrdersIdRefundNotAllowedByContract,
+    MerchantPrivatePostProductsLockInsufficientStocks,
+    MerchantGenericAccessTokenUnknown,
     /// `TALER_EC_END`, which libeufin-bank answers where it has no better code.
     End,
 }
@@ -146,6 +152,11 @@ pub const PROVISIONAL: &[Provisional] = &[
         code: ErrorCode::MerchantGenericProductGroupUnknown,
         number: 2038,
         name: "MERCHANT_GENERIC_PRODUCT_GROUP_UNKNOWN",
+    },
+    Provisional {
+        code: ErrorCode::MerchantGenericAccessTokenUnknown,
+        number: 2039,
+        name: "MERCHANT_GENERIC_ACCESS_TOKEN_UNKNOWN",
     },
     // 2670 (used here until 2026-11) is MERCHANT_PRIVATE_POST_PRODUCTS_LOCK_INSUFFICIENT_STOCKS.
     Provisional {
@@ -291,6 +302,11 @@ impl ErrorCode {
             BankPasswordTooLong => 5151,
             BankNumberTooBig => 5104,
             BankBadFormatAmount => 5108,
+            MerchantGenericWebhookUnknown => 2019,
+            MerchantPrivatePostWebhooksConflictWebhookExists => 2900,
+            MerchantPrivatePostOrdersIdRefundOrderUnpaid => 2531,
+            MerchantPrivatePostOrdersIdRefundNotAllowedByContract => 2532,
+            MerchantPrivatePostProductsLockInsufficientStocks => 2670,
             End => 9999,
             // Provisional: answered from `PROVISIONAL` above.
             MerchantGenericMoneyPotUnknown
@@ -299,6 +315,7 @@ impl ErrorCode {
             | MerchantGenericReportUnknown
             | MerchantGenericReportGeneratorUnconfigured
             | MerchantGenericProductGroupUnknown
+            | MerchantGenericAccessTokenUnknown
             | MerchantPostUsingTemplatesNoCurrency
             | MerchantPostUsingTemplatesWrongProduct
             | MerchantPostUsingTemplatesWrongType
@@ -329,6 +346,8 @@ impl ErrorCode {
             | MerchantGenericReportUnknown
             | MerchantGenericTemplateUnknown
             | MerchantGenericOtpDeviceUnknown
+            | MerchantGenericWebhookUnknown
+            | MerchantGenericAccessTokenUnknown
             | DonauCharityNotFound
             | BankUnknownAccount
             | BankTransactionNotFound => StatusCode::NOT_FOUND,
@@ -403,7 +422,11 @@ impl ErrorCode {
             | MerchantPrivatePostOrdersAlreadyExists
             | MerchantPrivatePatchOrdersIdForgetPathNotForgettable
             | MerchantPrivateDeleteOrdersAwaitingPayment
-            | MerchantPrivateDeleteProductsConflictingLock => StatusCode::CONFLICT,
+            | MerchantPrivateDeleteProductsConflictingLock
+            | MerchantPrivatePostWebhooksConflictWebhookExists
+            | MerchantPrivatePostOrdersIdRefundOrderUnpaid => StatusCode::CONFLICT,
+            MerchantPrivatePostOrdersIdRefundNotAllowedByContract => StatusCode::FORBIDDEN,
+            MerchantPrivatePostProductsLockInsufficientStocks => StatusCode::GONE,
             MerchantGetOrdersIdInvalidToken | MerchantGetOrdersIdInvalidContractHash => {
                 StatusCode::FORBIDDEN
             }

@@ -55,6 +55,9 @@ pub const TOKEN_REFRESH: Permission = "token-refresh";
 /// What post-management-instances-INSTANCE-auth requires.
 pub const INSTANCES_AUTH_WRITE: Permission = "instances-auth-write";
 
+/// What post-private-products-PRODUCT_ID-lock requires (the point of sale's cart).
+pub const PRODUCTS_LOCK: Permission = "products-lock";
+
 /// Every permission the scope grammar knows, for scope-subset checks.
 const ALL_PERMISSIONS: &[Permission] = &[
     INSTANCES_READ,
@@ -79,7 +82,11 @@ const ALL_PERMISSIONS: &[Permission] = &[
     "accounts-read",
     "accounts-write",
     "orders-refund",
-    "inventory-lock",
+    PRODUCTS_LOCK,
+    "tokens-read",
+    "tokens-write",
+    "webhooks-read",
+    "webhooks-write",
 ];
 
 /// A token scope: `readonly`, `write`, `all`, `order-simple`, `order-pos`,
@@ -123,6 +130,11 @@ impl Scope {
         self
     }
 
+    /// The scope without its `:refreshable` suffix.
+    pub fn base(&self) -> &'static str {
+        self.base
+    }
+
     pub fn refreshable(&self) -> bool {
         self.refreshable
     }
@@ -136,11 +148,9 @@ impl Scope {
             "all" | "write" => true,
             "readonly" => permission.ends_with("-read"),
             "order-simple" => order_simple,
-            "order-pos" => order_simple || permission == "inventory-lock",
+            "order-pos" => order_simple || permission == PRODUCTS_LOCK,
             "order-mgmt" => order_simple || permission == "orders-refund",
-            "order-full" => {
-                order_simple || matches!(permission, "inventory-lock" | "orders-refund")
-            }
+            "order-full" => order_simple || matches!(permission, PRODUCTS_LOCK | "orders-refund"),
             _ => false,
         }
     }
@@ -408,7 +418,7 @@ mod tests {
                 .grants(TOKEN_REFRESH)
         );
         let pos = Scope::parse("order-pos").unwrap();
-        assert!(pos.grants("orders-write") && pos.grants("inventory-lock"));
+        assert!(pos.grants("orders-write") && pos.grants(PRODUCTS_LOCK));
         assert!(!pos.grants("pots-read") && !pos.grants("orders-refund"));
         assert!(Scope::parse("order-full").unwrap().grants("orders-refund"));
         assert!(Scope::parse("everything").is_none());

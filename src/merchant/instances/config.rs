@@ -1,8 +1,12 @@
-//! `GET /config` of the merchant backend.
+//! `GET /config` of the merchant backend, and its base URLs (`GET`/`HEAD`).
 
 use std::collections::BTreeMap;
 
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::Path,
+    payload::{Json, PlainText},
+};
 
 use crate::{
     error_responses,
@@ -11,8 +15,10 @@ use crate::{
     taler::{EddsaPublicKey, RelativeTime, currency::CurrencySpecification},
 };
 
-/// Protocol version (libtool `current:revision:age`) this backend speaks.
-pub const PROTOCOL_VERSION: &str = "29:0:0";
+/// Protocol version (libtool `current:revision:age`) this backend speaks: v32, the
+/// newest page's, with the age the reference backend announces (v30 was `30:0:18`), so
+/// clients that target v12 and later (the Android PoS targets v20) see no mismatch.
+pub const PROTOCOL_VERSION: &str = "32:0:20";
 
 /// `MerchantVersionResponse`: protocol version, currencies and defaults of the backend.
 #[derive(Object)]
@@ -80,10 +86,48 @@ error_responses!(InstanceConfigErrors {
     500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
 });
 
+#[derive(ApiResponse)]
+pub enum BaseFound {
+    /// The backend (or the instance) is here. `HEAD` gets the same status without a
+    /// body: the connection test of shop plugins such as Tryton's.
+    #[oai(status = 200)]
+    Ok(PlainText<&'static str>),
+}
+
+/// What a browser or a connection test sees at a base URL.
+const LANDING: &str = "This is a GNU Taler merchant backend (taler-openapi). See /config.\n";
+
 pub struct ConfigApi(pub State);
 
 #[OpenApi(tag = "ApiTags::Configuration")]
 impl ConfigApi {
+    /// The backend's base URL
+    ///
+    /// Also answers `HEAD`, with which clients test that the backend is reachable.
+    #[oai(path = "/", method = "get", operation_id = "merchant_get_base")]
+    async fn get_base(&self) -> BaseFound {
+        BaseFound::Ok(PlainText(LANDING))
+    }
+
+    /// An instance's base URL
+    ///
+    /// 200 when the instance exists, 404 otherwise; also served as `/instances/$ID/`, the
+    /// base URL clients hold. Also answers `HEAD`, with which clients configured with
+    /// the instance's base URL test their configuration (Tryton's module).
+    #[oai(
+        path = "/instances/:instance/",
+        method = "get",
+        operation_id = "merchant_get_instance_base"
+    )]
+    async fn get_instance_base(
+        &self,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+    ) -> Result<BaseFound, InstanceConfigErrors> {
+        crate::merchant::instances::auth::instance(&self.0, &instance).await?;
+        Ok(BaseFound::Ok(PlainText(LANDING)))
+    }
+
     /// Protocol version and currencies
     ///
     /// Returns the protocol version, the default currency with its rendering hints, the

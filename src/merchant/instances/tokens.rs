@@ -1,6 +1,10 @@
 //! Access tokens of an instance: `POST` and `DELETE [/instances/$INSTANCE]/private/token`.
 
-use poem_openapi::{Enum, Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 
 use crate::{
     error_responses,
@@ -11,8 +15,15 @@ use crate::{
     },
     state::State,
     store::tokens::{self, NewToken},
-    taler::{ApiError, ErrorCode, RelativeTime, Timestamp, secret},
+    taler::{
+        ApiError, ErrorCode, RelativeTime, Timestamp,
+        pagination::{Page, PageLimit},
+        secret,
+    },
 };
+
+const TOKENS_READ: auth::Permission = "tokens-read";
+const TOKENS_WRITE: auth::Permission = "tokens-write";
 
 /// Validity of a token when the request names none.
 const DEFAULT_DURATION: RelativeTime = RelativeTime::Micros(86_400 * 1_000_000);
@@ -113,6 +124,62 @@ error_responses!(DeleteTokenErrors {
     404 => "The instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
 });
+
+/// `TokenInfo`: a token as its instance may see it, without its secret.
+#[derive(Object)]
+pub struct TokenInfo {
+    /// Time when the token was created.
+    pub creation_time: Timestamp,
+    /// Time when the token expires.
+    pub expiration: Timestamp,
+    /// Scope for the token, without the `:refreshable` suffix (see `refreshable`).
+    pub scope: TokenScope,
+    /// Is the token refreshable into a new token during its validity?
+    pub refreshable: bool,
+    /// Optional token description.
+    pub description: Option<String>,
+    /// Opaque unique ID used for pagination, and `$SERIAL` to delete the token.
+    pub serial: u64,
+}
+
+/// `TokenInfos`.
+#[derive(Object)]
+pub struct TokenInfos {
+    pub tokens: Vec<TokenInfo>,
+}
+
+#[derive(ApiResponse)]
+pub enum TokensListed {
+    /// The instance's tokens.
+    #[oai(status = 200)]
+    Ok(Json<TokenInfos>),
+    /// No tokens (on this page).
+    #[oai(status = 204)]
+    NoTokens,
+}
+
+error_responses!(ListTokensErrors {
+    400 => "A query parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `tokens-read` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The backend does not know the instance (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
+});
+
+error_responses!(DeleteTokenBySerialErrors {
+    400 => "The `$SERIAL` parameter is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    401 => "Invalid or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`, `TALER_EC_GENERIC_TOKEN_*`).",
+    403 => "The token lacks `tokens-write` (`TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    404 => "The instance has no such token (`TALER_EC_MERCHANT_GENERIC_ACCESS_TOKEN_UNKNOWN`), or the instance is unknown (`TALER_EC_MERCHANT_GENERIC_INSTANCE_UNKNOWN`).",
+    500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
+});
+
+fn token_unknown(serial: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::MerchantGenericAccessTokenUnknown,
+        format!("the instance has no token {serial}"),
+    )
+}
 
 pub struct TokensApi(pub State);
 
@@ -263,5 +330,83 @@ impl TokensApi {
             .await
             .map_err(ApiError::db_store)?;
         Ok(NoContent::Done)
+    }
+
+    /// List the instance's access tokens
+    ///
+    /// Without their secrets. Row-id pagination by serial: `limit` > 0 ascending, < 0
+    /// descending (default -20), `offset` the serial to start after. Requires
+    /// `tokens-read`.
+    #[oai(
+        path = "/instances/:instance/private/tokens",
+        method = "get",
+        operation_id = "merchant_get_private_tokens"
+    )]
+    async fn list_tokens(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// At most return the given number of results. Negative for descending by
+        /// serial, positive for ascending by serial. Defaults to -20; must not be 0.
+        limit: Query<Option<PageLimit>>,
+        /// Starting serial for pagination (exclusive).
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+    ) -> Result<TokensListed, ListTokensErrors> {
+        let access = auth::authorize(&self.0, &instance, &token, TOKENS_READ).await?;
+        let page = Page::new(limit.0, offset.0)?;
+        let rows = tokens::list(&self.0.db, access.instance.instance_serial, page)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        if rows.is_empty() {
+            return Ok(TokensListed::NoTokens);
+        }
+        let tokens = rows
+            .into_iter()
+            .filter_map(|row| {
+                // A scope this version cannot parse is a row from elsewhere: not shown.
+                let scope = Scope::parse(&row.scope)?;
+                Some(TokenInfo {
+                    creation_time: Timestamp::from_db(row.created_at),
+                    expiration: Timestamp::from_db(row.expiration),
+                    scope: TokenScope::from_scope(&Scope::parse(scope.base())?),
+                    refreshable: scope.refreshable(),
+                    description: row.description,
+                    serial: row.token_serial as u64,
+                })
+            })
+            .collect();
+        Ok(TokensListed::Ok(Json(TokenInfos { tokens })))
+    }
+
+    /// Delete an access token by its serial
+    ///
+    /// Revokes the instance's token `$SERIAL` (from the token list). Requires
+    /// `tokens-write`.
+    #[oai(
+        path = "/instances/:instance/private/tokens/:serial",
+        method = "delete",
+        operation_id = "merchant_delete_private_tokens_serial"
+    )]
+    async fn delete_token_by_serial(
+        &self,
+        token: MerchantToken,
+        /// Instance id (`admin` for the default instance).
+        instance: Path<String>,
+        /// The token's `serial`.
+        serial: Path<u64>,
+    ) -> Result<NoContent, DeleteTokenBySerialErrors> {
+        let access = auth::authorize(&self.0, &instance, &token, TOKENS_WRITE).await?;
+        // Serials are positive 63-bit integers: a larger one names no token.
+        let stored = i64::try_from(serial.0).map_err(|_| token_unknown(serial.0))?;
+        if tokens::delete_by_serial(&self.0.db, access.instance.instance_serial, stored)
+            .await
+            .map_err(ApiError::db_store)?
+        {
+            Ok(NoContent::Done)
+        } else {
+            Err(token_unknown(serial.0).into())
+        }
     }
 }

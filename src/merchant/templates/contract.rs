@@ -107,8 +107,8 @@ pub struct TemplateContractCommon {
     template_type: Option<TemplateType>,
     /// Human-readable summary for the template.
     summary: Option<String>,
-    /// Required currency for payments to the template. Must not be present if
-    /// `amount` is given.
+    /// Required currency for payments to the template. When `amount` is given too,
+    /// it must be the amount's currency.
     currency: Option<Text<CurrencyCode>>,
     /// The time the customer has to pay before the order is deleted (positive, finite).
     pay_duration: Option<RelativeTime>,
@@ -220,8 +220,17 @@ impl ContractFields {
 
     /// The rules that need nothing but the fields themselves.
     fn check(&self) -> Result<(), String> {
-        if self.amount.is_some() && self.currency.is_some() {
-            return Err("currency: must not be given together with amount".to_owned());
+        // Both may be given (the page's `TemplateDetails`: "backends may reject requests
+        // if the template_contract ... specify an amount in a different currency"), as
+        // the backoffice and Tryton send them; only a disagreement is refused.
+        if let (Some(amount), Some(currency)) = (&self.amount, &self.currency)
+            && amount.currency() != currency.as_str()
+        {
+            return Err(format!(
+                "currency: {} differs from the amount's currency {}",
+                currency.as_str(),
+                amount.currency()
+            ));
         }
         if let Some(currency) = &self.currency {
             check_currency(currency).map_err(|e| format!("currency: {e}"))?;
@@ -571,7 +580,7 @@ mod tests {
     fn refuses_what_the_rules_forbid() {
         for (v, needle) in [
             (
-                json!({ "amount": "KUDOS:1", "currency": "KUDOS" }),
+                json!({ "amount": "KUDOS:1", "currency": "EUR" }),
                 "currency:",
             ),
             (json!({ "template_type": "shop" }), "template_type:"),

@@ -1,0 +1,169 @@
+//! Issue 33: merchant endpoints that shop clients call (taler-php, the pretix and Tryton
+//! plugins), over HTTP on both engines.
+
+mod common;
+
+use common::{ADMIN_TOKEN, TestServer, assert_error, backends};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// `GET private/tokens` lists an instance's tokens without their secrets, newest first
+/// by default; `DELETE private/tokens/$SERIAL` revokes one, which is refused at once.
+#[tokio::test]
+async fn an_instance_lists_and_revokes_its_tokens_by_serial() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let all = s.instance_with_token("shop", "all").await;
+        let (status, body) = s
+            .token_by_password(
+                "shop",
+                "shop",
+                "pw-secret",
+                json!({ "scope": "readonly:refreshable", "description": "the till" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let till = body["access_token"].as_str().unwrap().to_owned();
+        let path = "/merchant/instances/shop/private/tokens";
+
+        let (status, body) = s.call(Method::GET, path, Some(&all), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let tokens = body["tokens"].as_array().unwrap();
+        assert_eq!(tokens.len(), 2, "{body}");
+        // Descending by serial: the till's token first.
+        assert_eq!(tokens[0]["scope"], "readonly");
+        assert_eq!(tokens[0]["refreshable"], true);
+        assert_eq!(tokens[0]["description"], "the till");
+        assert_eq!(tokens[1]["scope"], "all");
+        assert!(tokens[0]["serial"].as_u64() > tokens[1]["serial"].as_u64());
+        for t in tokens {
+            assert!(t["creation_time"]["t_s"].is_u64() && t["expiration"]["t_s"].is_u64());
+            // Never a secret, in any field.
+            assert!(!t.to_string().contains("secret-token:"), "{t}");
+        }
+        // Ascending paging from an offset.
+        let first = tokens[1]["serial"].as_u64().unwrap();
+        let (status, body) = s
+            .call(
+                Method::GET,
+                &format!("{path}?limit=5&offset={first}"),
+                Some(&all),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["tokens"].as_array().unwrap().len(), 1);
+        // A read-only token may list, not delete.
+        let (status, _) = s.call(Method::GET, path, Some(&till), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let serial = tokens[0]["serial"].as_u64().unwrap();
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                &format!("{path}/{serial}"),
+                Some(&till),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 403, 16);
+        // Another instance's token names no token of this one.
+        let other = s.instance_with_token("other", "all").await;
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                &format!("/merchant/instances/other/private/tokens/{serial}"),
+                Some(&other),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 404, 2039);
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                &format!("{path}/{serial}"),
+                Some(&all),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        // Revoked: refused at once, and gone from the list.
+        let (status, _) = s.call(Method::GET, path, Some(&till), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (_, body) = s.call(Method::GET, path, Some(&all), None).await;
+        assert_eq!(body["tokens"].as_array().unwrap().len(), 1);
+        let (status, body) = s
+            .call(
+                Method::DELETE,
+                &format!("{path}/{serial}"),
+                Some(&all),
+                None,
+            )
+            .await;
+        assert_error(status, &body, 404, 2039);
+        let (status, body) = s
+            .call(Method::DELETE, &format!("{path}/abc"), Some(&all), None)
+            .await;
+        assert_error(status, &body, 400, 26);
+        // An instance without tokens (the administrator's is configured): 204.
+        let (status, _) = s
+            .call(
+                Method::GET,
+                "/merchant/private/tokens",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        s.finish().await;
+    }
+}
+
+/// Tryton tests its configuration with `HEAD` on the instance's base URL; clients read
+/// the newest page's protocol version; templates take `currency` with `amount`.
+#[tokio::test]
+async fn base_urls_answer_head_and_templates_take_currency_with_amount() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let token = s.instance_with_token("shop", "all").await;
+        for (path, expected) in [
+            ("/merchant/", 200),
+            ("/merchant/instances/shop/", 200),
+            ("/merchant/instances/nope/", 404),
+        ] {
+            let resp = s.req(Method::HEAD, path).send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), expected, "HEAD {path}");
+            assert!(resp.text().await.unwrap().is_empty());
+            let (status, _) = s.call(Method::GET, path, None, None).await;
+            assert_eq!(status.as_u16(), expected, "GET {path}");
+        }
+        let (_, config) = s.call(Method::GET, "/merchant/config", None, None).await;
+        assert_eq!(config["version"], "32:0:20");
+
+        let template = |currency: &str| {
+            json!({
+                "template_id": format!("t-{currency}"),
+                "template_description": "coffee",
+                "template_contract": {
+                    "summary": "Coffee",
+                    "amount": "KUDOS:3",
+                    "currency": currency,
+                },
+            })
+        };
+        let path = "/merchant/instances/shop/private/templates";
+        let (status, body) = s
+            .call(Method::POST, path, Some(&token), Some(template("KUDOS")))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (_, body) = s
+            .call(Method::GET, &format!("{path}/t-KUDOS"), Some(&token), None)
+            .await;
+        assert_eq!(body["template_contract"]["currency"], "KUDOS", "{body}");
+        assert_eq!(body["template_contract"]["amount"], "KUDOS:3", "{body}");
+        let (status, body) = s
+            .call(Method::POST, path, Some(&token), Some(template("EUR")))
+            .await;
+        assert_error(status, &body, 400, 26);
+        s.finish().await;
+    }
+}
