@@ -167,3 +167,65 @@ async fn base_urls_answer_head_and_templates_take_currency_with_amount() {
         s.finish().await;
     }
 }
+
+/// The refund API answers, for the orders this backend can have (none paid: payments
+/// need an exchange), the page's codes in the reference's order: contract, currency,
+/// payment.
+#[tokio::test]
+async fn refunds_answer_the_pages_codes_for_orders_that_are_not_paid() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let token = s.instance_with_token("shop", "all").await;
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/accounts",
+                Some(&token),
+                Some(json!({ "payto_uri": "payto://x-taler-bank/bank.example/shop?receiver-name=Shop" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        for (id, extra) in [
+            ("refundable", json!({})),
+            ("final", json!({ "refund_delay": { "d_us": 0 } })),
+        ] {
+            let mut req =
+                json!({ "order": { "order_id": id, "amount": "KUDOS:4", "summary": "Tea" } });
+            for (k, v) in extra.as_object().unwrap() {
+                req[k] = v.clone();
+            }
+            let (status, body) = s
+                .call(
+                    Method::POST,
+                    "/merchant/instances/shop/private/orders",
+                    Some(&token),
+                    Some(req),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let refund = |id: &str, amount: &str| {
+            let path = format!("/merchant/instances/shop/private/orders/{id}/refund");
+            let body = json!({ "refund": amount, "reason": "broken cup" });
+            (path, body)
+        };
+        for (id, amount, status, code) in [
+            ("refundable", "KUDOS:1", 409, 2531),
+            ("refundable", "EUR:1", 409, 2024),
+            ("final", "KUDOS:1", 403, 2532),
+            ("nope", "KUDOS:1", 404, 2005),
+        ] {
+            let (path, body) = refund(id, amount);
+            let (got, answer) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+            assert_error(got, &answer, status, code);
+        }
+        // `orders-refund` is the permission: a read-only token is refused.
+        let readonly = s.login("shop", "pw-secret", "readonly").await;
+        let (path, body) = refund("refundable", "KUDOS:1");
+        let (got, answer) = s
+            .call(Method::POST, &path, Some(&readonly), Some(body))
+            .await;
+        assert_error(got, &answer, 403, 16);
+        s.finish().await;
+    }
+}

@@ -45,6 +45,7 @@ pub type Api = (
     (
         orders::private::PrivateOrdersApi,
         orders::wallet::WalletOrdersApi,
+        orders::refunds::RefundsApi,
     ),
     accounts::AccountsApi,
 );
@@ -74,6 +75,7 @@ pub fn api(state: &State) -> Api {
         (
             orders::private::PrivateOrdersApi(s()),
             orders::wallet::WalletOrdersApi(s()),
+            orders::refunds::RefundsApi(s()),
         ),
         accounts::AccountsApi(s()),
     )

@@ -116,6 +116,7 @@ pub enum ErrorCode {
     MerchantPrivatePostOrdersIdRefundNotAllowedByContract,
     MerchantPrivatePostProductsLockInsufficientStocks,
     MerchantGenericAccessTokenUnknown,
+    MerchantPrivatePostRefundAfterWireDeadline,
     /// `TALER_EC_END`, which libeufin-bank answers where it has no better code.
     End,
 }
@@ -157,6 +158,11 @@ pub const PROVISIONAL: &[Provisional] = &[
         code: ErrorCode::MerchantGenericAccessTokenUnknown,
         number: 2039,
         name: "MERCHANT_GENERIC_ACCESS_TOKEN_UNKNOWN",
+    },
+    Provisional {
+        code: ErrorCode::MerchantPrivatePostRefundAfterWireDeadline,
+        number: 2535,
+        name: "MERCHANT_PRIVATE_POST_REFUND_AFTER_WIRE_DEADLINE",
     },
     // 2670 (used here until 2026-11) is MERCHANT_PRIVATE_POST_PRODUCTS_LOCK_INSUFFICIENT_STOCKS.
     Provisional {
@@ -316,6 +322,7 @@ impl ErrorCode {
             | MerchantGenericReportGeneratorUnconfigured
             | MerchantGenericProductGroupUnknown
             | MerchantGenericAccessTokenUnknown
+            | MerchantPrivatePostRefundAfterWireDeadline
             | MerchantPostUsingTemplatesNoCurrency
             | MerchantPostUsingTemplatesWrongProduct
             | MerchantPostUsingTemplatesWrongType
@@ -426,7 +433,8 @@ impl ErrorCode {
             | MerchantPrivatePostWebhooksConflictWebhookExists
             | MerchantPrivatePostOrdersIdRefundOrderUnpaid => StatusCode::CONFLICT,
             MerchantPrivatePostOrdersIdRefundNotAllowedByContract => StatusCode::FORBIDDEN,
-            MerchantPrivatePostProductsLockInsufficientStocks => StatusCode::GONE,
+            MerchantPrivatePostProductsLockInsufficientStocks
+            | MerchantPrivatePostRefundAfterWireDeadline => StatusCode::GONE,
             MerchantGetOrdersIdInvalidToken | MerchantGetOrdersIdInvalidContractHash => {
                 StatusCode::FORBIDDEN
             }

@@ -549,7 +549,7 @@ impl PrivateOrdersApi {
 
 /// The order with the access to it, in one query: the order's 404 for an unknown
 /// instance or order, 401 and 403 as for every private operation.
-async fn authorize_order(
+pub(super) async fn authorize_order(
     state: &State,
     instance: &str,
     token: &MerchantToken,
