@@ -184,6 +184,7 @@ pub struct RunningServer {
     scheduler: tokio::task::JoinHandle<()>,
     leases: merchant::reports::scheduler::Leases,
     cleanup: tokio::task::JoinHandle<()>,
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -195,6 +196,7 @@ impl RunningServer {
         self.handle.abort();
         self.scheduler.abort();
         self.cleanup.abort();
+        self.webhooks.abort();
     }
 
     /// Stops serving and scheduling, and gives back the report leases of the runs it
@@ -203,6 +205,7 @@ impl RunningServer {
         self.handle.abort();
         self.scheduler.abort();
         self.cleanup.abort();
+        self.webhooks.abort();
         merchant::reports::scheduler::release(&self.state, &self.leases).await;
     }
 }
@@ -212,6 +215,7 @@ impl Drop for RunningServer {
         self.handle.abort();
         self.scheduler.abort();
         self.cleanup.abort();
+        self.webhooks.abort();
     }
 }
 
@@ -224,6 +228,7 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
     let handle = tokio::spawn(serve::serve(listener, app, state.config.limits.clone()));
     let (scheduler, leases) = merchant::reports::scheduler::spawn(state.clone());
     let cleanup = merchant::orders::lifecycle::spawn(state.clone());
+    let webhooks = merchant::webhooks::delivery::spawn(state.clone());
     Ok(RunningServer {
         addr,
         state,
@@ -231,5 +236,6 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
         scheduler,
         leases,
         cleanup,
+        webhooks,
     })
 }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Password checks: the bounded hashing pool and the login throttle.
     pub logins: Logins,
+    /// Wakes the webhook sender when an event fired on this server.
+    pub webhook_wake: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -61,6 +63,8 @@ impl AppState {
             throttle: LoginThrottle::new(l.login),
             verified: Default::default(),
         };
+        // rustls's ring provider (the one sqlx already builds) for https requests.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Arc::new(AppState {
             db,
             logins,
@@ -72,6 +76,7 @@ impl AppState {
             self_url: Default::default(),
             merchant_paths: Default::default(),
             http: reqwest::Client::new(),
+            webhook_wake: Default::default(),
         })
     }
 }

@@ -229,3 +229,122 @@ async fn refunds_answer_the_pages_codes_for_orders_that_are_not_paid() {
         s.finish().await;
     }
 }
+
+/// Webhooks: created, listed, read, changed and deleted as the pages say; an order's
+/// creation is delivered by the server over real HTTP, with the templates expanded.
+#[tokio::test]
+async fn webhooks_are_configured_and_delivered_over_http() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let token = s.instance_with_token("shop", "all").await;
+        let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/hook/{{{{order_id}}}}",
+            receiver.local_addr().unwrap()
+        );
+        let path = "/merchant/instances/shop/private/webhooks";
+        let hook = json!({
+            "webhook_id": "paid",
+            "event_type": "order_created",
+            "url": url,
+            "http_method": "post",
+            "header_template": "X-Shop: {{instance_id}}",
+            "body_template": "{\"id\":\"{{order_id}}\",\"amount\":\"{{contract_terms.amount}}\"}",
+        });
+        let (status, body) = s
+            .call(Method::POST, path, Some(&token), Some(hook.clone()))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        // The same again is no conflict; other settings under the id are.
+        let (status, _) = s
+            .call(Method::POST, path, Some(&token), Some(hook.clone()))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let mut other = hook.clone();
+        other["http_method"] = json!("PUT");
+        let (status, body) = s.call(Method::POST, path, Some(&token), Some(other)).await;
+        assert_error(status, &body, 409, 2900);
+        let mut bad = hook.clone();
+        bad["url"] = json!("ftp://example.com/");
+        let (status, body) = s.call(Method::POST, path, Some(&token), Some(bad)).await;
+        assert_error(status, &body, 400, 26);
+        let (_, body) = s.call(Method::GET, path, Some(&token), None).await;
+        assert_eq!(
+            body["webhooks"],
+            json!([{ "webhook_id": "paid", "event_type": "order_created" }])
+        );
+        let (_, body) = s
+            .call(Method::GET, &format!("{path}/paid"), Some(&token), None)
+            .await;
+        assert_eq!(body["http_method"], "POST", "{body}");
+        let (status, body) = s
+            .call(Method::GET, &format!("{path}/nope"), Some(&token), None)
+            .await;
+        assert_error(status, &body, 404, 2019);
+
+        // An order fires it; the server delivers it.
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/accounts",
+                Some(&token),
+                Some(json!({ "payto_uri": "payto://x-taler-bank/bank.example/shop?receiver-name=Shop" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/orders",
+                Some(&token),
+                Some(json!({ "order": { "order_id": "o-1", "amount": "KUDOS:4", "summary": "Tea" } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (mut conn, _) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), receiver.accept())
+                .await
+                .expect("the webhook is delivered")
+                .unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&request).contains("KUDOS:4\"}") {
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(n > 0, "{}", String::from_utf8_lossy(&request));
+            request.extend_from_slice(&buf[..n]);
+        }
+        conn.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&request).to_lowercase();
+        assert!(text.starts_with("post /hook/o-1 http/1.1"), "{text}");
+        assert!(text.contains("x-shop: shop"), "{text}");
+        assert!(
+            text.contains("{\"id\":\"o-1\",\"amount\":\"kudos:4\"}"),
+            "{text}"
+        );
+
+        let mut patch = hook.clone();
+        patch.as_object_mut().unwrap().remove("webhook_id");
+        patch["event_type"] = json!("inventory_added");
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("{path}/paid"),
+                Some(&token),
+                Some(patch),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, _) = s
+            .call(Method::DELETE, &format!("{path}/paid"), Some(&token), None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = s
+            .call(Method::DELETE, &format!("{path}/paid"), Some(&token), None)
+            .await;
+        assert_error(status, &body, 404, 2019);
+        s.finish().await;
+    }
+}

@@ -2,7 +2,8 @@
 //! `instances/` (instances, tokens, authorization, config), `inventory/` (products,
 //! categories, stock), `templates/` (templates, OTP devices, the wallet's use of a
 //! template), `orders/` (creation, the merchant's and the wallet's views, lifecycle),
-//! `reports/` (periodic reports and their scheduler), `pots.rs`, `accounts.rs`.
+//! `reports/` (periodic reports and their scheduler), `webhooks/` (webhooks and their
+//! sender), `pots.rs`, `accounts.rs`.
 
 pub mod accounts;
 pub mod instances;
@@ -12,6 +13,7 @@ pub mod pots;
 pub mod reports;
 pub mod tags;
 pub mod templates;
+pub mod webhooks;
 
 use poem::{Endpoint, EndpointExt, Request, http::Uri};
 use poem_openapi::OpenApiService;
@@ -48,6 +50,7 @@ pub type Api = (
         orders::refunds::RefundsApi,
     ),
     accounts::AccountsApi,
+    webhooks::api::WebhooksApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -78,6 +81,7 @@ pub fn api(state: &State) -> Api {
             orders::refunds::RefundsApi(s()),
         ),
         accounts::AccountsApi(s()),
+        webhooks::api::WebhooksApi(s()),
     )
 }
 

@@ -24,4 +24,6 @@ pub enum ApiTags {
     Orders,
     /// Bank accounts of an instance, named by the contracts of its orders.
     Accounts,
+    /// Webhooks: HTTP requests the backend makes when an event happens.
+    Webhooks,
 }

@@ -114,6 +114,7 @@ pub mod reports;
 pub mod shape;
 pub mod templates;
 pub mod tokens;
+pub mod webhooks;
 
 /// `query` narrowed to one page of row-id pagination over `column`.
 pub fn paged<E: sea_orm::EntityTrait>(

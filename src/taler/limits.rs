@@ -29,3 +29,26 @@ pub const MAX_IMAGE_CHARS: usize = 262_144;
 /// generated Go clients copy patterns into their sources. Every `pattern` attribute that
 /// means "not blank" spells this literal.
 pub const NOT_BLANK: &str = "[^\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]";
+
+/// Webhooks one merchant instance may have.
+pub const MAX_WEBHOOKS: usize = 64;
+
+/// Characters in a webhook's `url`.
+pub const MAX_WEBHOOK_URL_CHARS: usize = 2048;
+
+/// Characters in a webhook's `header_template` or `body_template`, and in a delivery's
+/// expanded header or body: 64 KiB of text.
+pub const MAX_WEBHOOK_TEMPLATE_CHARS: usize = 65_536;
+
+/// Webhook deliveries one server sends at once.
+pub const WEBHOOK_CONCURRENCY: usize = 8;
+
+/// How long one webhook delivery may take before it counts as failed.
+pub const WEBHOOK_TIMEOUT_SECS: u64 = 10;
+
+/// Attempts of one delivery (the first and its retries) before it is given up. Retries
+/// wait 2, 4, 8, ... seconds, at most [`WEBHOOK_MAX_BACKOFF_SECS`].
+pub const WEBHOOK_MAX_ATTEMPTS: i32 = 12;
+
+/// The longest wait between two attempts of a delivery: one hour.
+pub const WEBHOOK_MAX_BACKOFF_SECS: i64 = 3_600;

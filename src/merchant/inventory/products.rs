@@ -9,6 +9,7 @@ use poem_openapi::{
     types::{ParseFromJSON, ToJSON},
 };
 
+use crate::merchant::webhooks::events::WebhookEventType;
 use crate::taler::text::Text;
 use crate::{
     error_responses,
@@ -131,7 +132,8 @@ impl ProductsApi {
         let product = body.0;
         product.check(&self.0.config.currency)?;
         product.check_references(&self.0, serial).await?;
-        let details = product.to_json().expect("an object").to_string();
+        let product_json = product.to_json().expect("an object");
+        let details = product_json.to_string();
         let same = |stored: &str| {
             serde_json::from_str(stored)
                 .ok()
@@ -148,7 +150,17 @@ impl ProductsApi {
         .await
         .map_err(ApiError::db_store)?
         {
-            CreateOutcome::Created => Ok(NoContent::Done),
+            CreateOutcome::Created => {
+                inventory_event(
+                    &self.0,
+                    serial,
+                    WebhookEventType::InventoryAdded,
+                    &product.product_id,
+                    Some(product_json),
+                )
+                .await;
+                Ok(NoContent::Done)
+            }
             CreateOutcome::Conflict => Err(ApiError::new(
                 ErrorCode::MerchantPrivatePostProductsConflictProductExists,
                 "a product with this ID but different details exists",
@@ -365,6 +377,15 @@ impl ProductsApi {
                 .await
                 .map_err(ApiError::db_store)?
             {
+                let product = serde_json::from_str(&text).ok();
+                inventory_event(
+                    &self.0,
+                    serial,
+                    WebhookEventType::InventoryUpdated,
+                    &product_id,
+                    product,
+                )
+                .await;
                 return Ok(NoContent::Done);
             }
             current = inventory::find_product(db, serial, &product_id)
@@ -400,7 +421,17 @@ impl ProductsApi {
             .await
             .map_err(ApiError::db_store)?
         {
-            inventory::DeleteOutcome::Deleted => Ok(NoContent::Done),
+            inventory::DeleteOutcome::Deleted => {
+                inventory_event(
+                    &self.0,
+                    access.instance.instance_serial,
+                    WebhookEventType::InventoryDeleted,
+                    &product_id,
+                    None,
+                )
+                .await;
+                Ok(NoContent::Done)
+            }
             inventory::DeleteOutcome::Unknown => Err(product_unknown(&product_id).into()),
             inventory::DeleteOutcome::Locked => Err(ApiError::new(
                 ErrorCode::MerchantPrivateDeleteProductsConflictingLock,
@@ -409,4 +440,17 @@ impl ProductsApi {
             .into()),
         }
     }
+}
+
+/// Fires an `inventory_*` webhook event with the product's id and, unless it was
+/// deleted, its details as stored.
+async fn inventory_event(
+    state: &State,
+    instance_serial: i64,
+    event: WebhookEventType,
+    product_id: &str,
+    product: Option<serde_json::Value>,
+) {
+    let data = serde_json::json!({ "product_id": product_id, "product": product });
+    crate::merchant::webhooks::events::fire(state, instance_serial, event, data).await;
 }

@@ -17,6 +17,7 @@ use crate::{
             links::{BaseUrl, claim_token},
             terms::{ContractProduct, MinimalInventoryProduct, Order},
         },
+        webhooks,
     },
     state::State,
     store::{
@@ -374,6 +375,15 @@ async fn store_order(
     locks: &[(Lock, u128, Option<Timestamp>)],
 ) -> Result<Created, ApiError> {
     let order_id = new.order_id.clone();
+    // The `order_created` webhooks' data (`webhooks::events`).
+    let event = serde_json::json!({
+        "order_id": new.order_id,
+        "contract_terms": serde_json::from_str::<serde_json::Value>(&new.contract_terms)
+            .unwrap_or_default(),
+        "amount": new.amount,
+        "summary": new.summary,
+        "instance_id": instance.instance_id,
+    });
     let available = |p: &store_orders::Product| free_units(p);
     match store_orders::create(&state.db, new, &available)
         .await
@@ -425,6 +435,13 @@ async fn store_order(
         .notify(&state.db, instance.instance_serial)
         .await
         .map_err(ApiError::db_store)?;
+    webhooks::events::fire(
+        state,
+        instance.instance_serial,
+        webhooks::events::WebhookEventType::OrderCreated,
+        event,
+    )
+    .await;
     let token = new_token(instance, &state.db, instance.instance_serial, &order_id).await?;
     Ok(Created::Ok(PostOrderResponse { order_id, token }))
 }
