@@ -63,8 +63,6 @@ impl AppState {
             throttle: LoginThrottle::new(l.login),
             verified: Default::default(),
         };
-        // rustls's ring provider (the one sqlx already builds) for https requests.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         Arc::new(AppState {
             db,
             logins,

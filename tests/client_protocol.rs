@@ -250,6 +250,20 @@ async fn null_means_absent_for_every_optional_field_of_every_body() {
             ),
             (
                 Method::POST,
+                format!("{m}/webhooks"),
+                Auth::Admin,
+                json!({ "webhook_id": "w", "event_type": "inventory_deleted",
+                        "url": "http://127.0.0.1:9/", "http_method": "POST" }),
+            ),
+            (
+                Method::PATCH,
+                format!("{m}/webhooks/w"),
+                Auth::Admin,
+                json!({ "event_type": "inventory_deleted",
+                        "url": "http://127.0.0.1:9/", "http_method": "PUT" }),
+            ),
+            (
+                Method::POST,
                 format!("{m}/orders"),
                 Auth::Admin,
                 json!({ "order": { "order_id": "o-1", "amount": "KUDOS:4", "summary": "Tea" },
