@@ -97,6 +97,10 @@ pub enum BaseFound {
 /// What a browser or a connection test sees at a base URL.
 const LANDING: &str = "This is a GNU Taler merchant backend (taler-openapi). See /config.\n";
 
+error_responses!(BaseErrors {
+    500 => "Internal failure (`TALER_EC_GENERIC_INTERNAL_INVARIANT_FAILURE`).",
+});
+
 pub struct ConfigApi(pub State);
 
 #[OpenApi(tag = "ApiTags::Configuration")]
@@ -105,8 +109,8 @@ impl ConfigApi {
     ///
     /// Also answers `HEAD`, with which clients test that the backend is reachable.
     #[oai(path = "/", method = "get", operation_id = "merchant_get_base")]
-    async fn get_base(&self) -> BaseFound {
-        BaseFound::Ok(PlainText(LANDING))
+    async fn get_base(&self) -> Result<BaseFound, BaseErrors> {
+        Ok(BaseFound::Ok(PlainText(LANDING)))
     }
 
     /// An instance's base URL
