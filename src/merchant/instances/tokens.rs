@@ -127,6 +127,7 @@ error_responses!(DeleteTokenErrors {
 
 /// `TokenInfo`: a token as its instance may see it, without its secret.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TokenInfo {
     /// Time when the token was created.
     pub creation_time: Timestamp,

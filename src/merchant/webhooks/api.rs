@@ -12,7 +12,10 @@ use crate::{
     },
     state::State,
     store::webhooks::{self as store, CreateOutcome, Webhook, WebhookSettings},
-    taler::{ApiError, ErrorCode, limits},
+    taler::{
+        ApiError, ErrorCode, limits,
+        text::{NotBlank, Text},
+    },
 };
 
 const WEBHOOKS_READ: Permission = "webhooks-read";
@@ -25,14 +28,17 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 #[derive(Object)]
 pub struct WebhookAddDetails {
     /// Webhook ID to use.
-    pub webhook_id: String,
+    pub webhook_id: Text<NotBlank>,
     /// The event of the webhook: why the webhook is used.
     pub event_type: WebhookEventType,
     /// URL the webhook calls (`http` or `https`); a template like the others.
     // `limits::MAX_WEBHOOK_URL_CHARS`.
-    #[oai(validator(max_length = 2048))]
+    #[oai(validator(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://"))]
     pub url: String,
     /// Method used by the webhook: GET, POST, PUT, PATCH or DELETE (any case).
+    #[oai(validator(
+        pattern = r"^([Gg][Ee][Tt]|[Pp][Oo][Ss][Tt]|[Pp][Uu][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee])$"
+    ))]
     pub http_method: String,
     /// Header template of the webhook: `Name: value` lines.
     // `limits::MAX_WEBHOOK_TEMPLATE_CHARS`.
@@ -51,9 +57,12 @@ pub struct WebhookPatchDetails {
     pub event_type: WebhookEventType,
     /// URL the webhook calls (`http` or `https`); a template like the others.
     // `limits::MAX_WEBHOOK_URL_CHARS`.
-    #[oai(validator(max_length = 2048))]
+    #[oai(validator(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://"))]
     pub url: String,
     /// Method used by the webhook: GET, POST, PUT, PATCH or DELETE (any case).
+    #[oai(validator(
+        pattern = r"^([Gg][Ee][Tt]|[Pp][Oo][Ss][Tt]|[Pp][Uu][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee])$"
+    ))]
     pub http_method: String,
     /// Header template of the webhook: `Name: value` lines.
     // `limits::MAX_WEBHOOK_TEMPLATE_CHARS`.
@@ -218,9 +227,7 @@ impl WebhooksApi {
     ) -> Result<NoContent, PostWebhookErrors> {
         let access = auth::authorize(&self.0, &instance, &token, WEBHOOKS_WRITE).await?;
         let body = body.0;
-        if body.webhook_id.trim().is_empty() {
-            return Err(ApiError::malformed("webhook_id", "webhook_id: must not be empty").into());
-        }
+        let webhook_id = body.webhook_id.as_str().to_owned();
         let settings = settings(
             body.event_type,
             body.url,
@@ -233,7 +240,7 @@ impl WebhooksApi {
             .await
             .map_err(ApiError::db_fetch)?;
         if count as usize >= limits::MAX_WEBHOOKS
-            && store::find(&self.0.db, serial, &body.webhook_id)
+            && store::find(&self.0.db, serial, &webhook_id)
                 .await
                 .map_err(ApiError::db_fetch)?
                 .is_none()
@@ -247,14 +254,14 @@ impl WebhooksApi {
             )
             .into());
         }
-        match store::create(&self.0.db, serial, &body.webhook_id, settings)
+        match store::create(&self.0.db, serial, &webhook_id, settings)
             .await
             .map_err(ApiError::db_store)?
         {
             CreateOutcome::Created => Ok(NoContent::Done),
             CreateOutcome::Conflict => Err(ApiError::new(
                 ErrorCode::MerchantPrivatePostWebhooksConflictWebhookExists,
-                format!("webhook `{}` exists with other settings", body.webhook_id),
+                format!("webhook `{webhook_id}` exists with other settings"),
             )
             .into()),
         }
