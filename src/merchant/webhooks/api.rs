@@ -92,6 +92,7 @@ pub struct WebhookSummaryResponse {
 
 /// `WebhookDetails`.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct WebhookDetails {
     /// The event of the webhook: why the webhook is used.
     pub event_type: WebhookEventType,
