@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
+use crate::merchant::webhooks::events::WebhookEventType;
 use crate::taler::text::{NotBlank, Text};
 use crate::{
     error_responses,
@@ -208,9 +209,18 @@ impl CategoriesApi {
         .await
         .map_err(ApiError::db_store)?
         {
-            Some(id) => Ok(CategoryCreated::Ok(Json(CategoryCreatedResponse {
-                category_id: id as u64,
-            }))),
+            Some(id) => {
+                category_event(
+                    &self.0,
+                    access.instance.instance_serial,
+                    WebhookEventType::CategoryAdded,
+                    id as u64,
+                )
+                .await;
+                Ok(CategoryCreated::Ok(Json(CategoryCreatedResponse {
+                    category_id: id as u64,
+                })))
+            }
             None => Err(ApiError::new(
                 ErrorCode::MerchantPrivatePostCategoriesConflictCategoryExists,
                 "a category with this name exists",
@@ -338,7 +348,16 @@ impl CategoriesApi {
         .await
         .map_err(ApiError::db_store)?
         {
-            CategoryUpdate::Updated => Ok(NoContent::Done),
+            CategoryUpdate::Updated => {
+                category_event(
+                    &self.0,
+                    access.instance.instance_serial,
+                    WebhookEventType::CategoryUpdated,
+                    category_id.0,
+                )
+                .await;
+                Ok(NoContent::Done)
+            }
             CategoryUpdate::Unknown => Err(category_unknown(category_id.0).into()),
             CategoryUpdate::NameTaken => Err(name_taken().into()),
         }
@@ -366,9 +385,39 @@ impl CategoriesApi {
             .await
             .map_err(ApiError::db_store)?
         {
+            category_event(
+                &self.0,
+                access.instance.instance_serial,
+                WebhookEventType::CategoryDeleted,
+                category_id.0,
+            )
+            .await;
             Ok(NoContent::Done)
         } else {
             Err(category_unknown(category_id.0).into())
         }
     }
+}
+
+/// Fires a `category_*` webhook event with the category's id and, unless it was
+/// deleted, its name as stored now.
+async fn category_event(
+    state: &State,
+    instance_serial: i64,
+    event: WebhookEventType,
+    category_id: u64,
+) {
+    let category = match event {
+        WebhookEventType::CategoryDeleted => None,
+        _ => inventory::find_category(&state.db, instance_serial, category_id as i64)
+            .await
+            .ok()
+            .flatten(),
+    };
+    let data = serde_json::json!({
+        "category_id": category_id,
+        "category_name": category.as_ref().map(|c| c.category_name.clone()),
+        "category_name_i18n": category.as_ref().and_then(|c| i18n(&c.category_name_i18n)),
+    });
+    crate::merchant::webhooks::events::fire(state, instance_serial, event, data).await;
 }
