@@ -58,9 +58,9 @@ fn generators(dir: &Path) -> String {
         &format!("echo x >> {}; echo boom >&2; exit 1", attempts.display()),
     );
     let hang = script(dir, "hang.sh", "sleep 30");
-    // Deliveries are confined to TARGET_DIRECTORY: the scratch directory's parent, so
-    // each test's scratch directory is a relative target inside it.
-    let root = dir.parent().unwrap().display().to_string();
+    // Deliveries are confined to TARGET_DIRECTORY (the scratch directory), in a room
+    // per instance: the admin instance's target `drop` is `<dir>/admin/drop`.
+    let root = dir.display().to_string();
     format!(
         "[taler-openapi]\nMIN_REPORT_FREQUENCY_SECONDS = 1\n\
          [report-generator-file]\nBINARY = {}\nDESCRIPTION = File drop\nTIMEOUT = 5\nTARGET_DIRECTORY = {root}\n\
@@ -72,13 +72,13 @@ fn generators(dir: &Path) -> String {
     )
 }
 
-fn report(section: &str, target: &Path, frequency_us: u64) -> Value {
+fn report(section: &str, _dir: &Path, frequency_us: u64) -> Value {
     json!({
         "description": "Pots of the day",
         "program_section": format!("report-generator-{section}"),
         "mime_type": "application/json",
         "data_source": "/private/pots",
-        "target_address": target.file_name().unwrap().to_str().unwrap(),
+        "target_address": "drop",
         "report_frequency": { "d_us": frequency_us },
     })
 }
@@ -109,9 +109,9 @@ async fn detail(s: &TestServer, id: u64) -> Value {
     body
 }
 
-/// The deliveries the file drop logged, as `(report, due)` lines.
+/// The deliveries the file drop logged for the admin instance, as `(report, due)` lines.
 fn deliveries(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("deliveries.log"))
+    std::fs::read_to_string(dir.join("admin/drop/deliveries.log"))
         .unwrap_or_default()
         .lines()
         .map(str::to_owned)
@@ -437,11 +437,12 @@ async fn reports_are_delivered_on_schedule_across_a_restart() {
 
         let first = lines[0].replace(' ', "-");
         let data: Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(format!("report-{first}.json"))).unwrap(),
+            &std::fs::read_to_string(dir.join(format!("admin/drop/report-{first}.json"))).unwrap(),
         )
         .unwrap();
         assert_eq!(data, json!({ "pots": [] }));
-        let meta = std::fs::read_to_string(dir.join(format!("report-{first}.meta"))).unwrap();
+        let meta =
+            std::fs::read_to_string(dir.join(format!("admin/drop/report-{first}.meta"))).unwrap();
         assert!(meta.contains("description: Pots of the day"), "{meta}");
         assert!(meta.contains("mime_type: application/json"), "{meta}");
 
@@ -553,6 +554,54 @@ async fn two_servers_deliver_each_due_report_once() {
             assert!(body.get("last_error_code").is_none(), "{body}");
         }
         second.finish().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Issue 33, point 2: each instance's deliveries land in a room of its own under the
+/// generator's `TARGET_DIRECTORY`, so two instances naming the same target (or one
+/// naming what it guesses is another's) never see each other's reports.
+#[tokio::test]
+async fn each_instance_delivers_into_its_own_room() {
+    for b in backends() {
+        let dir = scratch("rooms");
+        let s = TestServer::start_with(TestDb::new(&b).await, &generators(&dir)).await;
+        let mut ids = Vec::new();
+        for name in ["alpha", "beta"] {
+            let token = s.instance_with_token(name, "all").await;
+            let (status, body) = s
+                .call(
+                    Method::POST,
+                    &format!("/merchant/instances/{name}/private/reports"),
+                    Some(&token),
+                    Some(report("file", &dir, 1_000_000)),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            ids.push((name, body["report_serial_id"].as_u64().unwrap()));
+        }
+        let log = |name: &str| {
+            std::fs::read_to_string(dir.join(name).join("drop/deliveries.log")).unwrap_or_default()
+        };
+        assert!(
+            wait_for(Duration::from_secs(10), || {
+                !log("alpha").is_empty() && !log("beta").is_empty()
+            })
+            .await,
+            "{:?} {:?}",
+            log("alpha"),
+            log("beta")
+        );
+        for (name, id) in &ids {
+            for line in log(name).lines() {
+                assert!(line.starts_with(&format!("{id} ")), "{name}: {line}");
+            }
+        }
+        assert!(
+            !dir.join("drop").exists(),
+            "nothing lands outside the rooms"
+        );
+        s.finish().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

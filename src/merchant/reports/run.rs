@@ -55,7 +55,7 @@ pub struct RunFailure {
 }
 
 impl RunFailure {
-    fn internal(detail: impl Into<String>) -> RunFailure {
+    pub(super) fn internal(detail: impl Into<String>) -> RunFailure {
         RunFailure {
             code: ErrorCode::GenericInternalInvariantFailure.number(),
             detail: detail.into(),
@@ -142,15 +142,18 @@ pub async fn generate(state: &State, report: &Report) -> Result<(String, Vec<u8>
 }
 
 /// Hands one generated report to the generator program: the content on standard
-/// input, `-d DESCRIPTION -m MIME_TYPE -t TARGET_ADDRESS` as arguments. The program is
+/// input, `-d DESCRIPTION -m MIME_TYPE -t TARGET_ADDRESS` as arguments (for a
+/// directory generator, the target resolved inside the instance's own room, which is
+/// also the `TALER_OPENAPI_REPORT_ROOT` the program gets). The program is
 /// killed when it exceeds the generator's `TIMEOUT`.
 pub async fn transmit(
     generator: &ReportGenerator,
+    instance_id: &str,
     report: &Report,
     content: &[u8],
 ) -> Result<(), RunFailure> {
-    let (target, root) =
-        resolve_target(&generator.targets, &report.target_address).map_err(RunFailure::internal)?;
+    let (target, root) = resolve_target(&generator.targets, instance_id, &report.target_address)
+        .map_err(RunFailure::internal)?;
     let mut command = tokio::process::Command::new(&generator.binary);
     if let Some(root) = root {
         command.env("TALER_OPENAPI_REPORT_ROOT", root);

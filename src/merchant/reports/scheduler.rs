@@ -122,5 +122,9 @@ async fn deliver(state: &State, report: &Report) -> Result<(), RunFailure> {
         });
     };
     let (_, content) = run::generate(state, report).await?;
-    run::transmit(generator, report, &content).await
+    let instance = crate::store::instances::find_by_serial(&state.db, report.instance_serial)
+        .await
+        .map_err(|e| RunFailure::internal(format!("database: {e}")))?
+        .ok_or_else(|| RunFailure::internal("the report's instance is gone"))?;
+    run::transmit(generator, &instance.instance_id, report, &content).await
 }
