@@ -338,9 +338,42 @@ pub struct ServerLimits {
     /// `[merchant] LEGAL_PRESERVATION`: how long orders are kept after their creation
     /// (the reference backend's option and default, "10 years"); then they are removed.
     pub legal_preservation: crate::taler::RelativeTime,
+    /// `[merchant] ANONYMOUS_ORDER_*` and `UNCLAIMED_ORDER_LIFETIME`: what anyone may do
+    /// through a public template.
+    pub anonymous_orders: AnonymousOrderLimits,
     /// `SQLITE_SYNCHRONOUS`: `FULL` (default: an acknowledged write survives a power
     /// loss) or `NORMAL` (faster; survives a process crash, not a power loss).
     pub sqlite_synchronous_full: bool,
+}
+
+/// Bounds on the orders anyone can create without credentials (from a public
+/// template), so that nobody can fill the database or hold the stock.
+#[derive(Debug, Clone, Copy)]
+pub struct AnonymousOrderLimits {
+    /// `[merchant] ANONYMOUS_ORDERS_PER_MINUTE`: creations from one client address (an
+    /// IPv6 client: its /64 network) per minute, shared by the servers of one database
+    /// (default 30).
+    pub per_address_per_minute: u32,
+    /// `[merchant] ANONYMOUS_ORDER_MAX_UNITS`: inventory units one such order may hold,
+    /// summed over its products (default 100).
+    pub max_units: u64,
+    /// `[merchant] ANONYMOUS_ORDER_MAX_HOLD`: the longest such an order's pay deadline
+    /// (and so its hold on units) may be after its creation (default 1 hour).
+    pub max_hold_secs: i64,
+    /// `[merchant] UNCLAIMED_ORDER_LIFETIME`: such an order no wallet claimed is removed
+    /// this long after its creation (default 15 minutes).
+    pub unclaimed_lifetime_secs: i64,
+}
+
+impl Default for AnonymousOrderLimits {
+    fn default() -> Self {
+        AnonymousOrderLimits {
+            per_address_per_minute: 30,
+            max_units: 100,
+            max_hold_secs: 3_600,
+            unclaimed_lifetime_secs: 900,
+        }
+    }
 }
 
 pub const ENV_LISTEN: &str = "TALER_OPENAPI_LISTEN";
@@ -592,6 +625,39 @@ impl ServerLimits {
                 Some(v) => crate::taler::RelativeTime::parse_fancy(v).ok_or_else(|| {
                     format!("[merchant] LEGAL_PRESERVATION: `{v}` is no relative time (`10 years`)")
                 })?,
+            },
+            anonymous_orders: {
+                let d = AnonymousOrderLimits::default();
+                let relative = |key: &str, default: i64| -> Result<i64, String> {
+                    match ini.get("merchant", key) {
+                        None => Ok(default),
+                        Some(v) => match crate::taler::RelativeTime::parse_fancy(v) {
+                            Some(crate::taler::RelativeTime::Micros(us)) if us >= 1_000_000 => {
+                                Ok((us / 1_000_000) as i64)
+                            }
+                            _ => Err(format!(
+                                "[merchant] {key}: `{v}` is no relative time of at least 1 s (`15 minutes`)"
+                            )),
+                        },
+                    }
+                };
+                AnonymousOrderLimits {
+                    per_address_per_minute: ini
+                        .number(
+                            "merchant",
+                            "ANONYMOUS_ORDERS_PER_MINUTE",
+                            d.per_address_per_minute,
+                        )?
+                        .max(1),
+                    max_units: ini
+                        .number("merchant", "ANONYMOUS_ORDER_MAX_UNITS", d.max_units)?
+                        .max(1),
+                    max_hold_secs: relative("ANONYMOUS_ORDER_MAX_HOLD", d.max_hold_secs)?,
+                    unclaimed_lifetime_secs: relative(
+                        "UNCLAIMED_ORDER_LIFETIME",
+                        d.unclaimed_lifetime_secs,
+                    )?,
+                }
             },
             sqlite_synchronous_full: match synchronous.to_ascii_uppercase().as_str() {
                 "FULL" => true,

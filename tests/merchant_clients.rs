@@ -5,7 +5,7 @@ mod common;
 
 use common::{ADMIN_TOKEN, TestServer, assert_error, backends};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// `GET private/tokens` lists an instance's tokens without their secrets, newest first
 /// by default; `DELETE private/tokens/$SERIAL` revokes one, which is refused at once.
@@ -346,5 +346,332 @@ async fn webhooks_are_configured_and_delivered_over_http() {
             .await;
         assert_error(status, &body, 404, 2019);
         s.finish().await;
+    }
+}
+
+const PRODUCT_UNKNOWN: u64 = 2006;
+
+/// An instance `shop` with a bank account, a token, and products: `cups` (5 in stock,
+/// category "kitchen") and `tea` (unlimited).
+async fn shop_with_stock(s: &TestServer) -> (String, u64) {
+    let token = s.instance_with_token("shop", "all").await;
+    let m = "/merchant/instances/shop/private";
+    let (status, body) = s
+        .call(
+            Method::POST,
+            &format!("{m}/accounts"),
+            Some(&token),
+            Some(
+                json!({ "payto_uri": "payto://x-taler-bank/bank.example/shop?receiver-name=Shop" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            &format!("{m}/categories"),
+            Some(&token),
+            Some(json!({ "name": "kitchen", "name_i18n": { "de": "Küche" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kitchen = body["category_id"].as_u64().unwrap();
+    for (id, stock, categories) in [("cups", "5", json!([kitchen])), ("tea", "-1", json!([]))] {
+        let (status, body) = s
+            .call(
+                Method::POST,
+                &format!("{m}/products"),
+                Some(&token),
+                Some(json!({
+                    "product_id": id, "product_name": id.to_uppercase(), "description": id,
+                    "unit": "piece", "unit_price": ["KUDOS:2"], "unit_total_stock": stock,
+                    "categories": categories,
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    (token, kitchen)
+}
+
+/// A private order for `units` cups, taking over `locks`.
+async fn order_cups(
+    s: &TestServer,
+    token: &str,
+    units: u64,
+    locks: &[&str],
+) -> (StatusCode, Value) {
+    s.call(
+        Method::POST,
+        "/merchant/instances/shop/private/orders",
+        Some(token),
+        Some(json!({
+            "order": { "amount": format!("KUDOS:{}", 2 * units), "summary": "Cups" },
+            "inventory_products": [{ "product_id": "cups", "unit_quantity": units.to_string() }],
+            "lock_uuids": locks,
+        })),
+    )
+    .await
+}
+
+/// `GET private/pos` gives the POS app every product with its details and every
+/// category; `POST private/products/$ID/lock` holds units under a frontend's UUID (set
+/// again to change, zero to release), an order naming the UUID takes the lock over, and
+/// an expired lock gives its units back.
+#[tokio::test]
+async fn the_pos_configuration_and_product_locks() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (token, kitchen) = shop_with_stock(&s).await;
+        let m = "/merchant/instances/shop/private";
+
+        let (status, pos) = s
+            .call(Method::GET, &format!("{m}/pos"), Some(&token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{pos}");
+        let products = pos["products"].as_array().unwrap();
+        assert_eq!(products.len(), 2, "{pos}");
+        assert_eq!(products[0]["product_id"], "cups");
+        assert_eq!(products[0]["product_name"], "CUPS");
+        assert_eq!(products[0]["categories"], json!([kitchen]));
+        assert_eq!(products[0]["unit_price"], json!(["KUDOS:2"]));
+        assert_eq!(products[0]["price"], "KUDOS:2");
+        assert_eq!(products[0]["total_stock"], 5);
+        assert_eq!(products[1]["unit_total_stock"], "-1");
+        assert!(products[0]["product_serial"].is_u64());
+        assert_eq!(
+            pos["categories"],
+            json!([{ "id": kitchen, "name": "kitchen", "name_i18n": { "de": "Küche" } }])
+        );
+        let (status, body) = s.call(Method::GET, &format!("{m}/pos"), None, None).await;
+        assert_error(status, &body, 401, 40);
+
+        let lock = |product: &str, uuid: &str, quantity: Value, d_us: u64| {
+            (
+                format!("{m}/products/{product}/lock"),
+                json!({ "lock_uuid": uuid, "duration": { "d_us": d_us }, "unit_quantity": quantity }),
+            )
+        };
+        let hour = 3_600_000_000u64;
+        let (path, body) = lock("cups", "till-1", json!("3"), hour);
+        let (status, answer) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+        // 2 of 5 are free: an order for 3 is out of stock, as is a second lock for 3.
+        let (status, answer) = order_cups(&s, &token, 3, &[]).await;
+        assert_eq!(status, StatusCode::GONE, "{answer}");
+        assert_eq!(answer["unit_available_quantity"], "2");
+        let (path, body) = lock("cups", "till-2", json!("3"), hour);
+        let (status, answer) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_eq!(status, StatusCode::GONE, "{answer}");
+        assert_eq!(answer["product_id"], "cups");
+        assert_eq!(answer["unit_requested_quantity"], "3");
+        assert_eq!(answer["available_quantity"], 2);
+        // Posting the same UUID again changes the lock: down to 1, then released.
+        let (path, body) = lock("cups", "till-1", json!("1"), hour);
+        let (status, _) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, answer) = order_cups(&s, &token, 5, &[]).await;
+        assert_eq!(status, StatusCode::GONE, "{answer}");
+        assert_eq!(answer["unit_available_quantity"], "4");
+        let (path, body) = lock("cups", "till-1", json!("0"), hour);
+        let (status, _) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        // An order taking over a lock of all 5 gets them; its 2 are held, 3 free again.
+        let (path, body) = lock("cups", "cart-7", json!("5"), hour);
+        let (status, _) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, answer) = order_cups(&s, &token, 2, &["cart-7"]).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let (status, answer) = order_cups(&s, &token, 4, &[]).await;
+        assert_eq!(status, StatusCode::GONE, "{answer}");
+        assert_eq!(answer["unit_available_quantity"], "3");
+        // A lock expires: its units come back without anyone asking.
+        let (path, body) = lock("cups", "short", json!("3"), 1_000_000);
+        let (status, _) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let mut freed = false;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let (status, _) = order_cups(&s, &token, 3, &[]).await;
+            if status == StatusCode::OK {
+                freed = true;
+                break;
+            }
+        }
+        assert!(freed, "the expired lock's units came back");
+
+        // The page's errors: unknown product, malformed quantity, missing permission.
+        let (path, body) = lock("ghost", "x", json!("1"), hour);
+        let (status, answer) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_error(status, &answer, 404, PRODUCT_UNKNOWN);
+        let (path, body) = lock("cups", "x", json!("1.5"), hour);
+        let (status, answer) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_error(status, &answer, 400, 26);
+        let (path, body) = lock("cups", " ", json!("1"), hour);
+        let (status, answer) = s.call(Method::POST, &path, Some(&token), Some(body)).await;
+        assert_error(status, &answer, 400, 26);
+        let readonly = s.login("shop", "pw-secret", "readonly").await;
+        let (path, body) = lock("cups", "x", json!("1"), hour);
+        let (status, answer) = s
+            .call(Method::POST, &path, Some(&readonly), Some(body))
+            .await;
+        assert_error(status, &answer, 403, 16);
+        s.finish().await;
+    }
+}
+
+/// Issue 33, point 2: what anyone can do through a public template is bounded. Orders
+/// per address and minute (429, counted in the database), units one such order may
+/// hold and for how long, and an order no wallet claimed is removed early, its units
+/// given back. The merchant's own orders are not bounded so.
+#[tokio::test]
+async fn anonymous_orders_are_bounded() {
+    let config = "[merchant]\nANONYMOUS_ORDERS_PER_MINUTE = 4\nANONYMOUS_ORDER_MAX_UNITS = 3\n\
+                  ANONYMOUS_ORDER_MAX_HOLD = 2 minutes\nUNCLAIMED_ORDER_LIFETIME = 1 s\n";
+    for b in backends() {
+        wait_for_a_fresh_minute().await;
+        let db = common::TestDb::new(&b).await;
+        let s = TestServer::start_with(db.clone(), config).await;
+        let (token, _) = shop_with_stock(&s).await;
+        let m = "/merchant/instances/shop/private";
+        for (id, contract) in [(
+            "cart",
+            json!({ "template_type": "inventory-cart", "selected_all": true,
+                              "pay_duration": { "d_us": 86_400_000_000u64 } }),
+        )] {
+            let (status, body) = s
+                .call(
+                    Method::POST,
+                    &format!("{m}/templates"),
+                    Some(&token),
+                    Some(json!({ "template_id": id, "template_description": id,
+                                 "template_contract": contract })),
+                )
+                .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        let cart = |units: u64| {
+            json!({ "template_type": "inventory-cart", "amount": format!("KUDOS:{}", 2 * units),
+                    "inventory_selection": [{ "product_id": "cups", "quantity": units.to_string() }] })
+        };
+        let use_cart = async |s: &TestServer, units: u64| {
+            s.call(
+                Method::POST,
+                "/merchant/instances/shop/templates/cart",
+                None,
+                Some(cart(units)),
+            )
+            .await
+        };
+        // One anonymous order may not hold the whole stock (5): at most 3 units.
+        let (status, body) = use_cart(&s, 4).await;
+        assert_error(status, &body, 400, 26);
+        // ... and holds them 2 minutes, not the template's day (a claimed one stays).
+        let (status, created) = use_cart(&s, 1).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let (status, claim) = s
+            .call(
+                Method::POST,
+                &format!(
+                    "/merchant/instances/shop/orders/{}/claim",
+                    created["order_id"].as_str().unwrap()
+                ),
+                None,
+                Some(
+                    json!({ "nonce": "7N01FGZ88E4NN4NQ1AKMT6VYQJE9GB6F5V29D360SNAZ2AQMCR60",
+                             "token": created["token"] }),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{claim}");
+        let terms = &claim["contract_terms"];
+        let hold = terms["pay_deadline"]["t_s"].as_u64().unwrap()
+            - terms["timestamp"]["t_s"].as_u64().unwrap();
+        assert_eq!(hold, 120, "{terms}");
+        let (status, created) = use_cart(&s, 3).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let id = created["order_id"].as_str().unwrap().to_owned();
+        // Nobody claims it: it goes within seconds, and its units are free again.
+        let mut gone = false;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let (status, _) = s
+                .call(Method::GET, &format!("{m}/orders/{id}"), Some(&token), None)
+                .await;
+            if status == StatusCode::NOT_FOUND {
+                gone = true;
+                break;
+            }
+        }
+        assert!(gone, "the unclaimed anonymous order was removed");
+        // 4 are free (the claimed order holds 1): the merchant's own order may take all.
+        let (status, answer) = order_cups(&s, &token, 4, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+
+        // The rate: 4 creations a minute from one address, also through a second server
+        // on the same database; the refused ones above (400) did not count.
+        let second = TestServer::start_with(db, config).await;
+        let tea = json!({ "template_type": "inventory-cart", "amount": "KUDOS:2",
+                          "inventory_selection": [{ "product_id": "tea", "quantity": "1" }] });
+        let mut statuses = Vec::new();
+        for n in 0..4 {
+            let server = if n % 2 == 0 { &s } else { &second };
+            let (status, body) = server
+                .call(
+                    Method::POST,
+                    "/merchant/instances/shop/templates/cart",
+                    None,
+                    Some(tea.clone()),
+                )
+                .await;
+            statuses.push((status, body));
+        }
+        // The two cart orders counted; two more pass, then they are refused.
+        let ok = statuses
+            .iter()
+            .filter(|(st, _)| *st == StatusCode::OK)
+            .count();
+        assert_eq!(ok, 2, "{statuses:?}");
+        for (status, body) in &statuses[2..] {
+            assert_error(*status, body, 429, 44);
+        }
+        let resp = second
+            .req(Method::POST, "/merchant/instances/shop/templates/cart")
+            .json(&tea)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait = resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        // The merchant's own orders are not counted.
+        let (status, answer) = s
+            .call(
+                Method::POST,
+                &format!("{m}/orders"),
+                Some(&token),
+                Some(json!({ "order": { "amount": "KUDOS:1", "summary": "Own" } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        second.finish().await;
+        s.finish().await;
+    }
+}
+
+/// Waits until at least 20 seconds remain in the current minute, so that a test's
+/// rate window does not roll over in its middle.
+async fn wait_for_a_fresh_minute() {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    if secs % 60 > 40 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - secs % 60)).await;
     }
 }

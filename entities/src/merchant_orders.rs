@@ -34,6 +34,9 @@ pub struct Model {
     pub wired: bool,
     /// `[[product_serial, millionths], ...]`: the units this order holds.
     pub inventory_locks: Option<String>,
+    /// Seconds since the epoch: an order created anonymously (from a public template)
+    /// that no wallet claimed by then is removed. `None` for the merchant's own orders.
+    pub unclaimed_deadline: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ mod m20261123_000014_bank_contact_data;
 mod m20261123_000015_bank_token_creation;
 mod m20261204_000016_merchant_account_credentials;
 mod m20261205_000017_create_merchant_webhooks;
+mod m20261205_000018_merchant_abuse_bounds;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000015_bank_token_creation::Migration),
             Box::new(m20261204_000016_merchant_account_credentials::Migration),
             Box::new(m20261205_000017_create_merchant_webhooks::Migration),
+            Box::new(m20261205_000018_merchant_abuse_bounds::Migration),
         ]
     }
 }

@@ -102,6 +102,35 @@ fn join(prefix: &str, base: &str) -> String {
     path
 }
 
+/// The address a request comes from, as a rate is counted for it: the peer, or, with
+/// `TRUST_FORWARDED_HEADERS = YES`, the last address of `X-Forwarded-For` (the one the
+/// proxy in front of us appended; those before it are the client's to invent). An IPv6
+/// client is counted by its /64 network, since one host is given a whole /64.
+pub fn client_address(req: &Request, config: &Config) -> String {
+    let forwarded = config
+        .trust_forwarded_headers
+        .then(|| {
+            req.headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .next_back()
+        })
+        .flatten();
+    let peer = forwarded.or_else(|| req.remote_addr().as_socket_addr().map(|a| a.ip()));
+    match peer {
+        Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().expect("mapped").to_string(),
+        Some(ip) => ip.to_string(),
+        None => "unknown".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,8 @@ pub type Api = (
     (
         inventory::products::ProductsApi,
         inventory::categories::CategoriesApi,
+        inventory::pos::PosApi,
+        inventory::locks::LocksApi,
     ),
     (
         reports::private::ReportsApi,
@@ -70,6 +72,8 @@ pub fn api(state: &State) -> Api {
         (
             inventory::products::ProductsApi(s()),
             inventory::categories::CategoriesApi(s()),
+            inventory::pos::PosApi(s()),
+            inventory::locks::LocksApi(s()),
         ),
         (
             reports::private::ReportsApi(s()),

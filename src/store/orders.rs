@@ -37,6 +37,11 @@ pub struct NewOrder {
     pub session_id: Option<String>,
     pub otp_serial: Option<i64>,
     pub locks: Vec<Lock>,
+    /// Product locks (`lock_uuids`) the order takes over: their units are given back as
+    /// the order takes its own, in the same transaction.
+    pub lock_uuids: Vec<String>,
+    /// An anonymous order is removed when no wallet claimed it by then (seconds).
+    pub unclaimed_deadline: Option<i64>,
 }
 
 /// How much of a product is still free: `Ok(None)` for unlimited, `Err` when the
@@ -83,6 +88,7 @@ pub async fn create(
         session_id: Set(new.session_id),
         otp_serial: Set(new.otp_serial),
         inventory_locks: Set(locks),
+        unclaimed_deadline: Set(new.unclaimed_deadline),
         ..Default::default()
     };
     let txn = db.begin().await?;
@@ -99,6 +105,7 @@ pub async fn create(
         }
         Err(err) => return Err(err),
     }
+    super::locks::take_over(&txn, new.instance_serial, &new.lock_uuids).await?;
     for lock in &new.locks {
         match change_locked(&txn, *lock, true, available).await? {
             Ok(()) => {}
@@ -113,7 +120,7 @@ pub async fn create(
 }
 
 /// Adds (`take`) or gives back a lock's units on its product's `total_locked`.
-async fn change_locked(
+pub(super) async fn change_locked(
     db: &impl ConnectionTrait,
     lock: Lock,
     take: bool,
@@ -422,4 +429,42 @@ pub async fn expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<
         .limit(batch)
         .all(db)
         .await
+}
+
+/// Anonymous orders no wallet claimed before their `unclaimed_deadline` passed `now`
+/// (seconds), oldest first.
+pub async fn unclaimed(
+    db: &impl ConnectionTrait,
+    now: i64,
+    batch: u64,
+) -> Result<Vec<Order>, DbErr> {
+    Entity::find()
+        .filter(Column::UnclaimedDeadline.lt(now))
+        .filter(Column::Nonce.is_null())
+        .filter(Column::Paid.eq(false))
+        .order_by_asc(Column::UnclaimedDeadline)
+        .limit(batch)
+        .all(db)
+        .await
+}
+
+/// Removes an anonymous order nobody claimed, giving back its units; false when it was
+/// claimed or removed meanwhile (the delete is conditional on the row as it is now).
+pub async fn delete_unclaimed(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    release_once(&txn, order).await?;
+    let deleted = Entity::delete_many()
+        .filter(Column::OrderSerial.eq(order.order_serial))
+        .filter(Column::Nonce.is_null())
+        .filter(Column::Paid.eq(false))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        > 0;
+    if deleted {
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+    }
+    Ok(deleted)
 }

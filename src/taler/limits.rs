@@ -52,3 +52,7 @@ pub const WEBHOOK_MAX_ATTEMPTS: i32 = 12;
 
 /// The longest wait between two attempts of a delivery: one hour.
 pub const WEBHOOK_MAX_BACKOFF_SECS: i64 = 3_600;
+
+/// Longest a product lock holds its units (`private/products/$ID/lock`): a longer
+/// `duration` is shortened to it, so a forgotten lock cannot hold stock for good.
+pub const MAX_PRODUCT_LOCK_SECS: u64 = 86_400;

@@ -3,5 +3,7 @@
 
 pub mod categories;
 pub mod details;
+pub mod locks;
+pub mod pos;
 pub mod products;
 pub mod stock;

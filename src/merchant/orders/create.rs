@@ -44,7 +44,9 @@ pub struct PostOrderRequest {
     /// Products from the inventory to add (their units are held until the order is
     /// paid or deleted).
     pub inventory_products: Option<Vec<MinimalInventoryProduct>>,
-    /// Locks taken through the inventory's lock API (not offered by this backend; ignored).
+    /// Product locks (`private/products/$ID/lock`) the order takes over: their units
+    /// are given back as the order takes its own.
+    #[oai(validator(max_items = 256))]
     pub lock_uuids: Option<Vec<String>>,
     /// Whether claiming needs the claim token returned now (default true).
     pub create_token: Option<bool>,
@@ -127,6 +129,14 @@ pub struct OrderInput {
     pub pay_duration: Option<RelativeTime>,
     /// Hash of the request, so that posting it again is not a conflict.
     pub h_post_data: String,
+    /// Product locks the order takes over (`lock_uuids`).
+    pub lock_uuids: Vec<String>,
+    /// The client's address when anyone could ask for the order (a public template):
+    /// then creations count against `[merchant] ANONYMOUS_ORDERS_PER_MINUTE`, and the
+    /// order holds at most `ANONYMOUS_ORDER_MAX_UNITS` units for at most
+    /// `ANONYMOUS_ORDER_MAX_HOLD`, and goes when unclaimed after
+    /// `UNCLAIMED_ORDER_LIFETIME`.
+    pub anonymous: Option<String>,
 }
 
 pub enum Created {
@@ -174,16 +184,42 @@ pub async fn create(
         otp_id,
         pay_duration,
         h_post_data,
+        lock_uuids,
+        anonymous,
     } = input;
+    let limits = state.config.limits.anonymous_orders;
 
     let (version, amount) = price_of(&order, currency)?;
-    let deadlines = Deadlines::of(&order, refund_delay, pay_duration, &settings, now)?;
+    let mut deadlines = Deadlines::of(&order, refund_delay, pay_duration, &settings, now)?;
+    if anonymous.is_some() {
+        // An order anyone may create holds its units no longer than the bound.
+        let latest = now.plus(RelativeTime::Micros(
+            limits.max_hold_secs as u64 * 1_000_000,
+        ));
+        deadlines.pay = deadlines.pay.min(latest);
+    }
     let order_id = order
         .order_id
         .clone()
         .map(String::from)
         .unwrap_or_else(|| generate_order_id(now));
     let priced = price_inventory(state, instance.instance_serial, &order, &inventory).await?;
+    if anonymous.is_some() {
+        let units: u128 = priced
+            .locks
+            .iter()
+            .map(|(lock, _, _)| lock.millionths)
+            .sum();
+        if units > u128::from(limits.max_units) * 1_000_000 {
+            return Err(ApiError::malformed(
+                "inventory_selection",
+                format!(
+                    "an order from a template may hold at most {} units of the inventory",
+                    limits.max_units
+                ),
+            ));
+        }
+    }
     let (account, wire_method) =
         payment_account(state, instance.instance_serial, payment_target.as_deref()).await?;
     let otp_serial = otp_serial(state, instance.instance_serial, otp_id.as_deref()).await?;
@@ -226,7 +262,16 @@ pub async fn create(
         session_id,
         otp_serial,
         locks: priced.locks.iter().map(|(lock, _, _)| *lock).collect(),
+        lock_uuids,
+        unclaimed_deadline: anonymous
+            .as_ref()
+            .map(|_| seconds(now).saturating_add(limits.unclaimed_lifetime_secs)),
     };
+    // Counted once the request is known good, right before it would be stored: a
+    // refused request stores nothing, not even a count.
+    if let Some(address) = &anonymous {
+        check_anonymous_rate(state, address).await?;
+    }
     store_order(state, instance, new, &priced.locks).await
 }
 
@@ -532,4 +577,26 @@ async fn inventory_line(
         ),
         minimum_age: p.minimum_age.unwrap_or(0),
     })
+}
+
+/// Counts an anonymous order creation from the client's address against
+/// `[merchant] ANONYMOUS_ORDERS_PER_MINUTE`; 429 with `Retry-After` past it. The count
+/// is in the database, so servers sharing it share the limit.
+async fn check_anonymous_rate(state: &State, address: &str) -> Result<(), ApiError> {
+    let now = seconds(Timestamp::now());
+    let window = now - now.rem_euclid(60);
+    let hits = store::rates::hit(&state.db, address, window)
+        .await
+        .map_err(ApiError::db_store)?;
+    let limit = i64::from(state.config.limits.anonymous_orders.per_address_per_minute);
+    if hits > limit {
+        let wait = (window + 60 - now).max(1) as u64;
+        return Err(ApiError::with_status(
+            poem::http::StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::GenericForbidden,
+            format!("too many orders from your address; try again in {wait} s"),
+        )
+        .retry_after(wait));
+    }
+    Ok(())
 }

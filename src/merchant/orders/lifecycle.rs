@@ -1,6 +1,10 @@
 //! The order lifecycle's timed steps. Every server runs one task:
 //! - an unpaid order past its pay deadline gives its inventory units back; the order
 //!   itself stays, readable and not payable, until the merchant deletes it;
+//! - an order created anonymously (from a public template) that no wallet claimed in
+//!   `[merchant] UNCLAIMED_ORDER_LIFETIME` is removed, its units given back;
+//! - a product lock past its expiration gives its units back;
+//! - counts of anonymous order creations older than two minutes are dropped;
 //! - an order is removed once its legal preservation (`[merchant] LEGAL_PRESERVATION`,
 //!   counted from its creation) has passed.
 //!
@@ -11,7 +15,7 @@ use std::time::Duration;
 
 use crate::{
     state::State,
-    store::orders,
+    store::{locks, orders, rates},
     taler::{RelativeTime, Timestamp},
 };
 
@@ -43,6 +47,18 @@ pub async fn sweep(state: &State) -> Result<u64, sea_orm::DbErr> {
             tracing::info!(order = %order.order_id, "an unpaid order passed its pay deadline: its units are free again");
         }
     }
+    for order in orders::unclaimed(&state.db, now.to_db(), BATCH).await? {
+        if orders::delete_unclaimed(&state.db, &order).await? {
+            changed += 1;
+            tracing::info!(order = %order.order_id, "removed an anonymous order no wallet claimed");
+        }
+    }
+    for lock in locks::expired(&state.db, now.to_db(), BATCH).await? {
+        if locks::expire(&state.db, &lock).await? {
+            changed += 1;
+        }
+    }
+    rates::prune(&state.db, now.to_db() - 120).await?;
     if let RelativeTime::Micros(us) = state.config.limits.legal_preservation {
         let cutoff = now.to_db().saturating_sub((us / 1_000_000) as i64);
         for order in orders::past_preservation(&state.db, cutoff, BATCH).await? {

@@ -250,6 +250,8 @@ impl PrivateOrdersApi {
             otp_id: body.otp_id,
             pay_duration: None,
             h_post_data,
+            lock_uuids: body.lock_uuids.unwrap_or_default(),
+            anonymous: None,
         };
         let base = BaseUrl::of(req, &self.0);
         Ok(create(&self.0, &access.instance, &base, input)

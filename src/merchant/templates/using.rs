@@ -138,6 +138,9 @@ pub async fn order_input(
         otp_id: None,
         pay_duration: fields.pay_duration.or(defaults.pay_duration),
         h_post_data,
+        lock_uuids: Vec::new(),
+        // Set by the caller, which knows the client.
+        anonymous: None,
     })
 }
 

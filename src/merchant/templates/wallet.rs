@@ -56,6 +56,7 @@ error_responses!(UseTemplateErrors {
     404 => "The template, instance or a product is unknown, or the instance has no active bank account (`TALER_EC_MERCHANT_GENERIC_TEMPLATE_UNKNOWN`, `TALER_EC_MERCHANT_GENERIC_PRODUCT_UNKNOWN`, `TALER_EC_MERCHANT_PRIVATE_POST_ORDERS_INSTANCE_CONFIGURATION_LACKS_WIRE`).",
     409 => "The order conflicts with the backend's currency (`TALER_EC_MERCHANT_GENERIC_CURRENCY_MISMATCH`).",
     413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
+    429 => "Too many orders from the client's address this minute (`[merchant] ANONYMOUS_ORDERS_PER_MINUTE`): wait `Retry-After` seconds (`TALER_EC_GENERIC_FORBIDDEN`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`, `TALER_EC_GENERIC_DB_STORE_FAILED`, `TALER_EC_GENERIC_INTERNAL_INVARIANT_FAILURE`).",
 });
 
@@ -70,7 +71,10 @@ pub struct WalletTemplatesApi(pub State);
 impl WalletTemplatesApi {
     /// Create an order from a template
     ///
-    /// Public: a wallet (or a web form) instantiates the template. The template's
+    /// Public: a wallet (or a web form) instantiates the template. Anyone may, so it is
+    /// bounded: creations per client address and minute, the inventory units one such
+    /// order holds and for how long, and an order no wallet claims soon is removed
+    /// (`[merchant] ANONYMOUS_ORDER*`, `UNCLAIMED_ORDER_LIFETIME`). The template's
     /// fixed fields win; what it leaves open comes from the request, then from its
     /// `editable_defaults`. The answer is that of `POST .../private/orders`. The body
     /// may also be sent URL-encoded (`application/x-www-form-urlencoded`, each field a
@@ -125,6 +129,7 @@ impl WalletTemplatesApi {
         )
         .await?;
         input.otp_id = otp_id;
+        input.anonymous = Some(crate::http::public::client_address(req, &self.0.config));
         let base = BaseUrl::of(req, &self.0);
         Ok(create::create(&self.0, &instance_row, &base, input)
             .await?
