@@ -212,6 +212,12 @@ async fn null_means_absent_for_every_optional_field_of_every_body() {
             ),
             (
                 Method::POST,
+                format!("{m}/products/tea/lock"),
+                Auth::Admin,
+                json!({ "lock_uuid": "till-1", "duration": { "d_us": 60_000_000 } }),
+            ),
+            (
+                Method::POST,
                 format!("{m}/templates"),
                 Auth::Admin,
                 json!({ "template_id": "coffee", "template_description": "Coffee",

@@ -675,3 +675,86 @@ async fn wait_for_a_fresh_minute() {
         tokio::time::sleep(std::time::Duration::from_secs(61 - secs % 60)).await;
     }
 }
+
+/// The order's page: a browser asking `GET /orders/$ID` for HTML gets a page with the
+/// `taler://pay` URI as link and QR code (402, as the JSON answer); a wallet asking for
+/// JSON gets JSON; a claimed order without proof sends the browser to buy it again.
+#[tokio::test]
+async fn browsers_get_the_orders_page_with_the_pay_link_and_a_qr_code() {
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (token, _) = shop_with_stock(&s).await;
+        let (status, created) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/orders",
+                Some(&token),
+                Some(json!({ "order": { "order_id": "o-7", "amount": "KUDOS:4",
+                    "summary": "Tea <for two>",
+                    "public_reorder_url": "https://shop.example/tea" } })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        let claim_token = created["token"].as_str().unwrap();
+        let url = format!("/merchant/instances/shop/orders/o-7?token={claim_token}");
+        let resp = s
+            .req(Method::GET, &url)
+            .header("accept", browser)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::PAYMENT_REQUIRED);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("Tea &lt;for two&gt;"), "{html}");
+        assert!(html.contains("KUDOS:4"), "{html}");
+        assert!(
+            html.contains("href=\"taler+http://pay/") || html.contains("href=\"taler://pay/"),
+            "{html}"
+        );
+        assert!(html.contains("/instances/shop/o-7/"), "{html}");
+        assert!(html.contains("<svg"), "a QR code: {html}");
+        // A wallet gets the JSON answer.
+        let resp = s
+            .req(Method::GET, &url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::PAYMENT_REQUIRED);
+        let body: Value = resp.json().await.unwrap();
+        assert!(
+            body["taler_pay_uri"].as_str().unwrap().contains("o-7"),
+            "{body}"
+        );
+        // Claimed by a wallet: a browser without the contract's hash is sent to reorder.
+        let (status, claim) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/orders/o-7/claim",
+                None,
+                Some(
+                    json!({ "nonce": "7N01FGZ88E4NN4NQ1AKMT6VYQJE9GB6F5V29D360SNAZ2AQMCR60",
+                             "token": claim_token }),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{claim}");
+        let resp = s
+            .req(Method::GET, "/merchant/instances/shop/orders/o-7")
+            .header("accept", browser)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("href=\"https://shop.example/tea\""), "{html}");
+        s.finish().await;
+    }
+}

@@ -14,6 +14,7 @@ pub mod create;
 pub mod forget;
 pub mod lifecycle;
 pub mod links;
+pub mod page;
 pub mod private;
 pub mod refunds;
 pub mod stored;

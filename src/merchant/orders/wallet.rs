@@ -4,9 +4,9 @@
 
 use poem::Request;
 use poem_openapi::{
-    ApiResponse, Object, OpenApi,
+    ApiResponse, Object, OpenApi, ResponseContent,
     param::{Path, Query},
-    payload::Json,
+    payload::{Html, Json},
 };
 use serde_json::json;
 
@@ -16,6 +16,7 @@ use crate::{
     merchant::{
         orders::{
             links::{BaseUrl, token_matches, unclaimed_token},
+            page::{self, OrderView, wants_html},
             stored::{long_poll, order_unknown, stored_terms},
             terms::ContractTerms,
         },
@@ -69,15 +70,33 @@ pub struct StatusGotoResponse {
     pub public_reorder_url: String,
 }
 
+/// The wallet's JSON, or the page a browser (`Accept: text/html`) shows.
+#[derive(ResponseContent)]
+pub enum UnpaidContent {
+    Json(Json<StatusUnpaidResponse>),
+    Html(Html<String>),
+}
+
+#[derive(ResponseContent)]
+pub enum GotoContent {
+    Json(Json<StatusGotoResponse>),
+    Html(Html<String>),
+}
+
 #[derive(ApiResponse)]
 pub enum OrderStatus {
+    /// For a browser: the page of a paid (or refunded) order, linking to its
+    /// fulfillment URL. (A wallet's answer for paid orders comes with payments.)
+    #[oai(status = 200)]
+    Paid(Html<String>),
     /// The order was claimed and the request proves no ownership (no or another
     /// `h_contract`): go to the contract's `public_reorder_url` to buy it again.
     #[oai(status = 202)]
-    Goto(Json<StatusGotoResponse>),
-    /// The order was not paid: pay it through `taler_pay_uri`.
+    Goto(GotoContent),
+    /// The order was not paid: pay it through `taler_pay_uri` (for a browser: a page
+    /// with it as link and QR code).
     #[oai(status = 402)]
-    PaymentRequired(Json<StatusUnpaidResponse>),
+    PaymentRequired(UnpaidContent),
 }
 
 #[derive(ApiResponse)]
@@ -112,7 +131,9 @@ impl WalletOrdersApi {
     /// hash of its contract terms (`h_contract`); without it, a claimed order whose
     /// contract has a `public_reorder_url` answers 202 with it. Unpaid orders answer
     /// 402 with the URI to pay through; `timeout_ms` waits (at most 10 minutes) for a
-    /// payment first.
+    /// payment first. A browser (`Accept: text/html` before `application/json`) gets
+    /// the order's page instead: the pay URI as link and QR code while unpaid, the
+    /// paid or refunded state after.
     #[oai(
         path = "/instances/:instance/orders/:order_id",
         method = "get",
@@ -150,9 +171,11 @@ impl WalletOrdersApi {
                     .as_str()
                     .map(str::to_owned);
                 if let Some(public_reorder_url) = reorder {
-                    return Ok(OrderStatus::Goto(Json(StatusGotoResponse {
-                        public_reorder_url,
-                    })));
+                    return Ok(OrderStatus::Goto(if wants_html(req) {
+                        GotoContent::Html(Html(page::reorder(&public_reorder_url)))
+                    } else {
+                        GotoContent::Json(Json(StatusGotoResponse { public_reorder_url }))
+                    }));
                 }
                 return Err(ApiError::new(
                     ErrorCode::MerchantGetOrdersIdInvalidContractHash,
@@ -194,11 +217,30 @@ impl WalletOrdersApi {
         }
         let base = BaseUrl::of(req, &self.0);
         let token = unclaimed_token(&instance_row, &order);
-        Ok(OrderStatus::PaymentRequired(Json(StatusUnpaidResponse {
-            taler_pay_uri: base.pay_uri(&instance_row.instance_id, &order, token.as_deref()),
-            fulfillment_url: order.fulfillment_url.clone(),
-            already_paid_order_id: None,
-        })))
+        let taler_pay_uri = base.pay_uri(&instance_row.instance_id, &order, token.as_deref());
+        if wants_html(req) {
+            let view = OrderView {
+                summary: &order.summary,
+                amount: &order.amount,
+            };
+            if order.paid {
+                return Ok(OrderStatus::Paid(Html(page::paid(
+                    &view,
+                    order.refunded,
+                    order.fulfillment_url.as_deref(),
+                ))));
+            }
+            return Ok(OrderStatus::PaymentRequired(UnpaidContent::Html(Html(
+                page::unpaid(&view, &taler_pay_uri),
+            ))));
+        }
+        Ok(OrderStatus::PaymentRequired(UnpaidContent::Json(Json(
+            StatusUnpaidResponse {
+                taler_pay_uri,
+                fulfillment_url: order.fulfillment_url.clone(),
+                already_paid_order_id: None,
+            },
+        ))))
     }
 
     /// Claim an order
