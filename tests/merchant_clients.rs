@@ -758,3 +758,32 @@ async fn browsers_get_the_orders_page_with_the_pay_link_and_a_qr_code() {
         s.finish().await;
     }
 }
+
+/// Racing frontends lock the last units: exactly the stock is locked, the rest get 410,
+/// never more (nor a 5xx) on either engine.
+#[tokio::test]
+async fn racing_locks_never_hold_more_than_the_stock() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let (token, _) = shop_with_stock(&s).await;
+        let path = "/merchant/instances/shop/private/products/cups/lock";
+        let calls = (0..12).map(|n| {
+            let body = json!({ "lock_uuid": format!("till-{n}"), "duration": { "d_us": 60_000_000 },
+                               "quantity": 1 });
+            s.call(Method::POST, path, Some(&token), Some(body))
+        });
+        let results = futures_util::future::join_all(calls).await;
+        let locked = results
+            .iter()
+            .filter(|(st, _)| *st == StatusCode::NO_CONTENT)
+            .count();
+        assert_eq!(locked, 5, "{results:?}");
+        assert!(
+            results
+                .iter()
+                .all(|(st, _)| matches!(st.as_u16(), 204 | 410)),
+            "{results:?}"
+        );
+        s.finish().await;
+    }
+}

@@ -49,6 +49,23 @@ pub async fn set(
 ) -> Result<LockOutcome, DbErr> {
     loop {
         let txn = db.begin().await?;
+        // A write first: on SQLite the transaction takes the write lock before it reads
+        // (a read lock cannot always be upgraded), on PostgreSQL the product's row lock,
+        // so changes of one product's locks queue up instead of racing.
+        let touched = Products::update_many()
+            .col_expr(
+                ProductColumn::TotalLocked,
+                sea_orm::sea_query::Expr::col(ProductColumn::TotalLocked).into(),
+            )
+            .filter(ProductColumn::InstanceSerial.eq(instance_serial))
+            .filter(ProductColumn::ProductId.eq(product_id))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if touched == 0 {
+            txn.rollback().await?;
+            return Ok(LockOutcome::UnknownProduct);
+        }
         let Some(product) = Products::find()
             .filter(ProductColumn::InstanceSerial.eq(instance_serial))
             .filter(ProductColumn::ProductId.eq(product_id))

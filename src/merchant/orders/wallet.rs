@@ -27,7 +27,7 @@ use crate::{
         instances::Instance,
         orders::{self as store_orders, ClaimOutcome, Order as StoredOrder},
     },
-    taler::{ApiError, EddsaPublicKey, ErrorCode, Timestamp, contract, keys},
+    taler::{Amount, ApiError, EddsaPublicKey, ErrorCode, Timestamp, contract, keys},
 };
 
 /// `ClaimRequest`.
@@ -158,7 +158,17 @@ impl WalletOrdersApi {
         session_id: Query<Option<String>>,
         /// Long polling: milliseconds to wait for the payment.
         timeout_ms: Query<Option<u64>>,
+        /// Long polling for a refund of at least this amount (paid orders only, so it
+        /// changes nothing here until payments come).
+        refund: Query<Option<Amount>>,
+        /// Long polling until the wallet obtained the granted refunds (paid orders only).
+        await_refund_obtained: Query<Option<bool>>,
+        /// Whether a refunded order may be bought again in its session (paid orders
+        /// only).
+        allow_refunded_for_repurchase: Query<Option<bool>>,
     ) -> Result<OrderStatus, PublicOrderErrors> {
+        // Refunds apply to paid orders; an unpaid order's answer does not depend on them.
+        let _ = (refund, await_refund_obtained, allow_refunded_for_repurchase);
         let found = store_orders::find_with_access(&self.0.db, &instance, None, &order_id)
             .await
             .map_err(ApiError::db_fetch)?;
