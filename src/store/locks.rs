@@ -55,7 +55,7 @@ pub async fn set(
         let touched = Products::update_many()
             .col_expr(
                 ProductColumn::TotalLocked,
-                sea_orm::sea_query::Expr::col(ProductColumn::TotalLocked).into(),
+                sea_orm::sea_query::Expr::col(ProductColumn::TotalLocked),
             )
             .filter(ProductColumn::InstanceSerial.eq(instance_serial))
             .filter(ProductColumn::ProductId.eq(product_id))
