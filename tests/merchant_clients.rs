@@ -467,6 +467,8 @@ async fn the_pos_configuration_and_product_locks() {
         assert_eq!(answer["product_id"], "cups");
         assert_eq!(answer["unit_requested_quantity"], "3");
         assert_eq!(answer["available_quantity"], 2);
+        // The page's code comes with the body, for clients reading an `ErrorDetail`.
+        assert_eq!(answer["code"], 2670);
         // Posting the same UUID again changes the lock: down to 1, then released.
         let (path, body) = lock("cups", "till-1", json!("1"), hour);
         let (status, _) = s.call(Method::POST, &path, Some(&token), Some(body)).await;

@@ -155,6 +155,13 @@ impl LocksApi {
                     available_quantity: (available / 1_000_000) as u64,
                     unit_available_quantity: format_millionths(available),
                     restock_expected: restock,
+                    code: Some(
+                        ErrorCode::MerchantPrivatePostProductsLockInsufficientStocks.number(),
+                    ),
+                    hint: Some(format!(
+                        "product `{}` has fewer free units than the lock needs",
+                        product_id.0
+                    )),
                 })))
             }
         }

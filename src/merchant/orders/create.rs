@@ -80,6 +80,12 @@ pub struct OutOfStockResponse {
     pub unit_available_quantity: String,
     /// When the product is expected to be restocked.
     pub restock_expected: Option<Timestamp>,
+    /// The error code, where the page names one (a lock:
+    /// `TALER_EC_MERCHANT_PRIVATE_POST_PRODUCTS_LOCK_INSUFFICIENT_STOCKS`), so that
+    /// clients reading the answer as an `ErrorDetail` find it.
+    pub code: Option<u32>,
+    /// Human-readable explanation, with `code`.
+    pub hint: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -466,6 +472,8 @@ async fn store_order(
                 available_quantity: (available / 1_000_000) as u64,
                 unit_available_quantity: store_orders::format_millionths(available),
                 restock_expected: restock,
+                code: None,
+                hint: None,
             }));
         }
         CreateOutcome::ProductGone => {
