@@ -361,15 +361,25 @@ async fn release_once(db: &impl ConnectionTrait, order: &Order) -> Result<(), Db
 /// Deletes an unpaid order and gives back its units. False when it was gone already
 /// (another request or server deleted it).
 pub async fn delete(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr> {
+    delete_unpaid(db, order, false).await
+}
+
+/// Deletes the order if it is still unpaid (and, with `unclaimed`, still unclaimed),
+/// giving back its units in the same transaction.
+async fn delete_unpaid(
+    db: &DatabaseConnection,
+    order: &Order,
+    unclaimed: bool,
+) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
     release_once(&txn, order).await?;
-    let deleted = Entity::delete_many()
+    let mut delete = Entity::delete_many()
         .filter(Column::OrderSerial.eq(order.order_serial))
-        .filter(Column::Paid.eq(false))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        > 0;
+        .filter(Column::Paid.eq(false));
+    if unclaimed {
+        delete = delete.filter(Column::Nonce.is_null());
+    }
+    let deleted = delete.exec(&txn).await?.rows_affected > 0;
     if deleted {
         txn.commit().await?;
     } else {
@@ -451,20 +461,5 @@ pub async fn unclaimed(
 /// Removes an anonymous order nobody claimed, giving back its units; false when it was
 /// claimed or removed meanwhile (the delete is conditional on the row as it is now).
 pub async fn delete_unclaimed(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
-    release_once(&txn, order).await?;
-    let deleted = Entity::delete_many()
-        .filter(Column::OrderSerial.eq(order.order_serial))
-        .filter(Column::Nonce.is_null())
-        .filter(Column::Paid.eq(false))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        > 0;
-    if deleted {
-        txn.commit().await?;
-    } else {
-        txn.rollback().await?;
-    }
-    Ok(deleted)
+    delete_unpaid(db, order, true).await
 }

@@ -4,6 +4,7 @@ pub mod amount;
 pub mod contract;
 pub mod currency;
 pub mod error;
+pub mod html;
 pub mod json_bytes;
 pub mod kdf;
 pub mod keys;

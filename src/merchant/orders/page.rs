@@ -7,6 +7,8 @@
 
 use poem::Request;
 
+use crate::taler::html::escape;
+
 /// Whether the client prefers HTML to JSON: it names `text/html` in `Accept` before
 /// `application/json` (or without it), as browsers do; wallets ask for JSON.
 pub fn wants_html(req: &Request) -> bool {
@@ -111,22 +113,6 @@ fn page(order: &OrderView<'_>, title: &str, body: &str) -> String {
          text-decoration:none;border-radius:.3em}}</style>\n</head>\n<body>\n\
          <h1>{title}</h1>\n{details}{body}</body>\n</html>\n"
     )
-}
-
-/// Text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The QR code of `data` as inline SVG (black modules on white, with a quiet zone).

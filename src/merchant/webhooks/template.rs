@@ -41,7 +41,7 @@ pub fn expand(template: &str, data: &Value) -> String {
         if raw {
             out.push_str(&text);
         } else {
-            escape_into(&mut out, &text);
+            crate::taler::html::escape_into(&mut out, &text);
         }
     }
     out.push_str(rest);
@@ -53,19 +53,6 @@ fn lookup<'a>(data: &'a Value, name: &str) -> Option<&'a Value> {
         return Some(data);
     }
     name.split('.').try_fold(data, |v, key| v.get(key))
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
