@@ -34,6 +34,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct Services {
     pub merchant: OpenApiService<merchant::Api, ()>,
     pub bank: OpenApiService<bank::Api, ()>,
+    pub integration: OpenApiService<bank::integration::Api, ()>,
     pub donau: OpenApiService<donau::Api, ()>,
 }
 
@@ -76,6 +77,14 @@ impl Services {
                  error body is an `ErrorDetail`.",
                 &c.bank_base,
             ),
+            integration: service(
+                bank::integration::api(state),
+                "GNU Taler Bank Integration API",
+                "The Taler Bank Integration API of the bank, as libeufin-bank serves it: what a \
+                 wallet calls to take part in a withdrawal the account's owner started. Every \
+                 error body is an `ErrorDetail`.",
+                &bank::withdrawals::integration_base_of(&c.bank_base),
+            ),
             donau: service(
                 donau::api(state),
                 "GNU Taler Donau",
@@ -87,17 +96,21 @@ impl Services {
     }
 
     /// The published specs as `(file name, JSON)`, as `openapi --out` writes them.
-    pub fn specs(&self) -> [(&'static str, String); 3] {
+    pub fn specs(&self) -> [(&'static str, String); 4] {
         [
             ("merchant.json", merchant::spec(&self.merchant)),
             ("bank.json", http::published_spec(&self.bank)),
+            (
+                "bank-integration.json",
+                http::published_spec(&self.integration),
+            ),
             ("donau.json", http::published_spec(&self.donau)),
         ]
     }
 }
 
 /// The specs of a configuration, without a database.
-pub fn specs(config: Config) -> [(&'static str, String); 3] {
+pub fn specs(config: Config) -> [(&'static str, String); 4] {
     let state = AppState::new(
         DatabaseConnection::default(),
         config,
@@ -149,6 +162,13 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
     let swagger = swagger::endpoint(&[
         ("merchant", format!("{}openapi.json", c.merchant_base)),
         ("bank", format!("{}openapi.json", c.bank_base)),
+        (
+            "bank-integration",
+            format!(
+                "{}openapi.json",
+                bank::withdrawals::integration_base_of(&c.bank_base)
+            ),
+        ),
         ("donau", format!("{}openapi.json", c.donau_base)),
     ]);
     Route::new()
@@ -156,6 +176,10 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
         .nest(
             c.merchant_base.trim_end_matches('/'),
             merchant::endpoint(services.merchant, state),
+        )
+        .nest(
+            bank::withdrawals::integration_base_of(&c.bank_base).trim_end_matches('/'),
+            bank::integration::endpoint(services.integration, state.clone()),
         )
         .nest(
             c.bank_base.trim_end_matches('/'),

@@ -1,4 +1,4 @@
-//! Swagger UI (vendored assets, nothing downloaded) with the three specs in its selector.
+//! Swagger UI (vendored assets, nothing downloaded) with the four specs in its selector.
 
 use std::sync::Arc;
 
@@ -62,6 +62,6 @@ pub fn index_page() -> Html<&'static str> {
     Html(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>taler-openapi</title></head>\
          <body><h1>taler-openapi</h1><p>GNU Taler services with machine-readable OpenAPI specs.</p>\
-         <ul><li><a href=\"/swagger-ui/\">Swagger UI</a> (all three specs)</li></ul></body></html>",
+         <ul><li><a href=\"/swagger-ui/\">Swagger UI</a> (all four specs)</li></ul></body></html>",
     )
 }

@@ -1787,3 +1787,548 @@ async fn core_bank_accounts_api_delete() {
         s.finish().await;
     }
 }
+
+/// Issue 34: the libeufin accounts with libeufin's `bankSetup` debts (KUDOS:10 each).
+async fn setup_small_debts(s: &TestServer) {
+    setup(s).await;
+    for user in ["merchant", "customer", "exchange"] {
+        let (status, body) = s
+            .call(
+                Method::PATCH,
+                &format!("/bank/accounts/{user}"),
+                Some(ADMIN_TOKEN),
+                Some(json!({ "debit_threshold": "KUDOS:10" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+}
+
+/// `POST /accounts/$USER/withdrawals` as `user`: the operation's id and URI.
+async fn withdrawal(s: &TestServer, user: &str, amount: &str) -> (String, String) {
+    let (status, body) = send(
+        as_user(
+            s,
+            Method::POST,
+            &format!("/accounts/{user}/withdrawals"),
+            user,
+        )
+        .json(&json!({ "amount": amount })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (
+        body["withdrawal_id"].as_str().unwrap().to_owned(),
+        body["taler_withdraw_uri"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// routines.kt `withdrawalSelect`: a wallet selects a fresh reserve key and the
+/// exchange through the Bank Integration API.
+async fn withdrawal_select(s: &TestServer, id: &str, n: u8) -> (StatusCode, Value) {
+    s.call(
+        Method::POST,
+        &format!("/bank/taler-integration/withdrawal-operation/{id}"),
+        None,
+        Some(json!({ "reserve_pub": key(n), "selected_exchange": payto("exchange") })),
+    )
+    .await
+}
+
+/// A `wiregateway` token of the exchange's account.
+async fn gateway_token(s: &TestServer) -> String {
+    let req = as_user(s, Method::POST, "/accounts/exchange/token", "exchange")
+        .json(&json!({ "scope": "wiregateway" }));
+    let (status, body) = send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// routines.kt `authRoutine` for the withdrawal operations (a server of their own,
+/// so that the failed logins of `auth_routine` do not throttle these).
+#[tokio::test]
+async fn core_bank_withdrawal_api_auth_routine() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        for path in [
+            "/accounts/merchant/withdrawals",
+            "/accounts/merchant/withdrawals/42/confirm",
+            "/accounts/merchant/withdrawals/42/abort",
+        ] {
+            let url = format!("/bank{path}");
+            let (status, body) = send(s.req(Method::POST, &url)).await;
+            assert_error(status, &body, 401, 25);
+            let (status, body) =
+                send(s.req(Method::POST, &url).header("Authorization", "WTF")).await;
+            assert_error(status, &body, 400, 23);
+            let wrong = s
+                .req(Method::POST, &url)
+                .basic_auth("merchant", Some("wrong-password"));
+            let (status, body) = send(wrong).await;
+            assert_error(status, &body, 401, 40);
+            // Another account's password is not this one's.
+            let (status, body) = send(as_user(&s, Method::POST, path, "customer")).await;
+            assert_error(status, &body, 401, 40);
+        }
+        s.finish().await;
+    }
+}
+
+const UNKNOWN_UUID: &str = "0f9c8e0c-7c51-4a36-9cc7-6b1bd2c3f0a1";
+
+/// CoreBankApiTest.kt `CoreBankWithdrawalApiTest.create` and `.get`, and
+/// BankIntegrationApiTest.kt `config` and `get`.
+#[tokio::test]
+async fn core_bank_withdrawal_api_create_and_get() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup_small_debts(&s).await;
+        let (id, uri) = withdrawal(&s, "merchant", "KUDOS:9.0").await;
+        assert_eq!(
+            uri,
+            format!(
+                "taler+http://withdraw/{}/bank/taler-integration/{id}",
+                s.url("")
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/')
+            )
+        );
+        // An exchange cannot withdraw; nobody beyond the debit threshold.
+        let (status, body) = send(
+            as_user(
+                &s,
+                Method::POST,
+                "/accounts/exchange/withdrawals",
+                "exchange",
+            )
+            .json(&json!({ "amount": "KUDOS:9.0" })),
+        )
+        .await;
+        assert_error(status, &body, 409, 5126);
+        let (status, body) = send(
+            as_user(
+                &s,
+                Method::POST,
+                "/accounts/merchant/withdrawals",
+                "merchant",
+            )
+            .json(&json!({ "amount": "KUDOS:90" })),
+        )
+        .await;
+        assert_error(status, &body, 409, 5102);
+        let (status, body) = send(
+            as_user(
+                &s,
+                Method::POST,
+                "/accounts/merchant/withdrawals",
+                "customer",
+            )
+            .json(&json!({ "amount": "KUDOS:1" })),
+        )
+        .await;
+        assert_error(status, &body, 401, 40);
+
+        // The public view, in both APIs.
+        let (status, info) = s
+            .call(Method::GET, &format!("/bank/withdrawals/{id}"), None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{info}");
+        assert_eq!(info["amount"], "KUDOS:9");
+        assert_eq!(info["status"], "pending");
+        assert_eq!(info["username"], "merchant");
+        let op = format!("/bank/taler-integration/withdrawal-operation/{id}");
+        let (status, body) = s.call(Method::GET, &op, None, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["selection_done"], false);
+        assert_eq!(body["aborted"], false);
+        assert_eq!(body["transfer_done"], false);
+        assert_eq!(body["amount"], "KUDOS:9");
+        assert_eq!(body["currency"], "KUDOS");
+        assert_eq!(body["wire_types"], json!(["x-taler-bank"]));
+        assert_eq!(
+            body["sender_wire"].as_str().unwrap(),
+            format!("{}?receiver-name=merchant", payto("merchant"))
+        );
+        let (status, body) = s
+            .call(Method::GET, "/bank/taler-integration/config", None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["name"], "taler-bank-integration");
+        assert_eq!(body["currency"], "KUDOS");
+
+        // Unknown and malformed ids.
+        for path in [
+            format!("/bank/withdrawals/{UNKNOWN_UUID}"),
+            format!("/bank/taler-integration/withdrawal-operation/{UNKNOWN_UUID}"),
+        ] {
+            let (status, body) = s.call(Method::GET, &path, None, None).await;
+            assert_error(status, &body, 404, 5107);
+        }
+        for path in [
+            "/bank/withdrawals/chocolate",
+            "/bank/taler-integration/withdrawal-operation/chocolate",
+        ] {
+            let (status, body) = s.call(Method::GET, path, None, None).await;
+            assert_error(status, &body, 400, 26);
+        }
+
+        // routines.kt `statusRoutine`: a long poll waits for another status, and an
+        // abort ends it.
+        let (id, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        for base in [
+            "/bank/withdrawals",
+            "/bank/taler-integration/withdrawal-operation",
+        ] {
+            let started = std::time::Instant::now();
+            let (status, body) = s
+                .call(
+                    Method::GET,
+                    &format!("{base}/{id}?timeout_ms=300"),
+                    None,
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["status"], "pending");
+            assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+        }
+        let waiting = {
+            let url = s.url(&format!("/bank/withdrawals/{id}?timeout_ms=5000"));
+            let client = s.client.clone();
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let body: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+                (body, started.elapsed())
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let (status, _) = send(as_user(
+            &s,
+            Method::POST,
+            &format!("/accounts/merchant/withdrawals/{id}/abort"),
+            "merchant",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (body, waited) = waiting.await.unwrap();
+        assert_eq!(body["status"], "aborted", "{body}");
+        assert!(waited < std::time::Duration::from_secs(4), "{waited:?}");
+        let (status, body) = s
+            .call(
+                Method::GET,
+                &format!("/bank/withdrawals/{id}?old_state=aborted&timeout_ms=100"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "aborted");
+        s.finish().await;
+    }
+}
+
+/// BankIntegrationApiTest.kt `select` and `abort`.
+#[tokio::test]
+async fn bank_integration_api_select_and_abort() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup_small_debts(&s).await;
+        let op = |id: &str| format!("/bank/taler-integration/withdrawal-operation/{id}");
+        let req = json!({ "reserve_pub": key(1), "selected_exchange": payto("exchange") });
+        let (status, body) = s
+            .call(Method::POST, &op("chocolate"), None, Some(req.clone()))
+            .await;
+        assert_error(status, &body, 400, 26);
+        let (status, body) = s
+            .call(Method::POST, &op(UNKNOWN_UUID), None, Some(req.clone()))
+            .await;
+        assert_error(status, &body, 404, 5107);
+
+        let (id, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        for _ in 0..2 {
+            // Selected, and the same selection again is no error.
+            let (status, body) = s
+                .call(Method::POST, &op(&id), None, Some(req.clone()))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["status"], "selected");
+            assert_eq!(body["transfer_done"], false);
+        }
+        let (status, body) = s
+            .call(
+                Method::POST,
+                &op(&id),
+                None,
+                Some(json!({ "reserve_pub": key(2), "selected_exchange": payto("exchange") })),
+            )
+            .await;
+        assert_error(status, &body, 409, 5113);
+        let (status, info) = s
+            .call(Method::GET, &format!("/bank/withdrawals/{id}"), None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(info["status"], "selected");
+        assert_eq!(info["selected_reserve_pub"], key(1));
+        assert_eq!(info["selected_exchange_account"], payto("exchange"));
+
+        let (id, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        let (status, body) = s
+            .call(Method::POST, &op(&id), None, Some(req.clone()))
+            .await;
+        assert_error(status, &body, 409, 5114);
+        let (status, body) = s
+            .call(
+                Method::POST,
+                &op(&id),
+                None,
+                Some(json!({ "reserve_pub": key(3), "selected_exchange": payto("nobody") })),
+            )
+            .await;
+        assert_error(status, &body, 409, 5106);
+        let (status, body) = s
+            .call(
+                Method::POST,
+                &op(&id),
+                None,
+                Some(json!({ "reserve_pub": key(3), "selected_exchange": payto("merchant") })),
+            )
+            .await;
+        assert_error(status, &body, 409, 5127);
+        // The wallet's amount must be the operation's.
+        let (status, body) = s
+            .call(Method::POST, &op(&id), None, Some(json!({ "reserve_pub": key(3), "selected_exchange": payto("exchange"), "amount": "KUDOS:2" })))
+            .await;
+        assert_error(status, &body, 409, 5148);
+
+        // Abort: pending, selected (twice each), not confirmed.
+        let abort = |id: &str| format!("{}/abort", op(id));
+        let (pending, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        let (selected, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        let (status, _) = withdrawal_select(&s, &selected, 4).await;
+        assert_eq!(status, StatusCode::OK);
+        for id in [&pending, &selected, &pending, &selected] {
+            let (status, body) = s.call(Method::POST, &abort(id), None, None).await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        let (status, body) = s
+            .call(
+                Method::POST,
+                &op(&pending),
+                None,
+                Some(json!({ "reserve_pub": key(5), "selected_exchange": payto("exchange") })),
+            )
+            .await;
+        assert_error(status, &body, 409, 5153);
+        let (confirmed, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        withdrawal_select(&s, &confirmed, 6).await;
+        let (status, _) = send(as_user(
+            &s,
+            Method::POST,
+            &format!("/accounts/merchant/withdrawals/{confirmed}/confirm"),
+            "merchant",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = s.call(Method::POST, &abort(&confirmed), None, None).await;
+        assert_error(status, &body, 409, 5116);
+        let (status, body) = s.call(Method::POST, &abort("chocolate"), None, None).await;
+        assert_error(status, &body, 400, 26);
+        let (status, body) = s.call(Method::POST, &abort(UNKNOWN_UUID), None, None).await;
+        assert_error(status, &body, 404, 5107);
+        s.finish().await;
+    }
+}
+
+/// CoreBankApiTest.kt `CoreBankWithdrawalApiTest.confirm` (but its 2FA step, which
+/// comes with TAN), and the money's way: the exchange's Wire Gateway incoming history
+/// shows the reserve key, and balances still sum to zero.
+#[tokio::test]
+async fn core_bank_withdrawal_api_confirm() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup_small_debts(&s).await;
+        let confirm = |user: &str, id: &str| {
+            send(as_user(
+                &s,
+                Method::POST,
+                &format!("/accounts/{user}/withdrawals/{id}/confirm"),
+                user,
+            ))
+        };
+        let (status, body) = confirm("merchant", "42").await;
+        assert_error(status, &body, 400, 26);
+        let (status, body) = send(s.req(
+            Method::POST,
+            &format!("/bank/accounts/merchant/withdrawals/{UNKNOWN_UUID}/confirm"),
+        ))
+        .await;
+        assert_error(status, &body, 401, 25);
+
+        let (created, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        let (status, body) = confirm("merchant", &created).await;
+        assert_error(status, &body, 409, 5130);
+
+        let (selected, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        withdrawal_select(&s, &selected, 1).await;
+        for _ in 0..2 {
+            let (status, body) = confirm("merchant", &selected).await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:1");
+        assert_eq!(balance(&s, "exchange").await, "+KUDOS:1");
+        let (status, body) = s
+            .call(
+                Method::GET,
+                &format!("/bank/taler-integration/withdrawal-operation/{selected}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "confirmed");
+        assert_eq!(body["transfer_done"], true);
+        // The exchange sees the reserve key in its incoming history.
+        let gateway = gateway_token(&s).await;
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/exchange/taler-wire-gateway/history/incoming",
+                Some(&gateway),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let incoming = body["incoming_transactions"].as_array().unwrap();
+        assert_eq!(incoming.len(), 1, "{body}");
+        assert_eq!(incoming[0]["reserve_pub"], key(1));
+        assert_eq!(incoming[0]["amount"], "KUDOS:1");
+        assert_eq!(
+            incoming[0]["debit_account"]
+                .as_str()
+                .unwrap()
+                .split('?')
+                .next(),
+            Some(payto("merchant").as_str())
+        );
+
+        let (aborted, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        withdrawal_select(&s, &aborted, 2).await;
+        let (status, _) = send(as_user(
+            &s,
+            Method::POST,
+            &format!("/accounts/merchant/withdrawals/{aborted}/abort"),
+            "merchant",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = confirm("merchant", &aborted).await;
+        assert_error(status, &body, 409, 5117);
+
+        // The account can no longer afford it at confirmation: nothing moves.
+        let (poor, _) = withdrawal(&s, "merchant", "KUDOS:5").await;
+        withdrawal_select(&s, &poor, 3).await;
+        let (status, body) = send(
+            as_user(&s, Method::POST, "/accounts/merchant/transactions", "merchant")
+                .json(&json!({ "payto_uri": format!("{}?message=rent", payto("customer")), "amount": "KUDOS:5" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = confirm("merchant", &poor).await;
+        assert_error(status, &body, 409, 5102);
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:6");
+        let (status, _) = send(as_user(
+            &s,
+            Method::POST,
+            &format!("/accounts/merchant/withdrawals/{poor}/abort"),
+            "merchant",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+
+        // Another account's operation is unknown to this one.
+        let (theirs, _) = withdrawal(&s, "customer", "KUDOS:1").await;
+        withdrawal_select(&s, &theirs, 4).await;
+        let (status, body) = confirm("merchant", &theirs).await;
+        assert_error(status, &body, 404, 5107);
+        let (status, body) = confirm("merchant", UNKNOWN_UUID).await;
+        assert_error(status, &body, 404, 5107);
+        s.finish().await;
+    }
+}
+
+/// Racing confirmations and aborts of one operation: the money moves at most once, and
+/// the operation ends in one state that the money agrees with.
+#[tokio::test]
+async fn racing_confirm_and_abort_move_the_money_once() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup_small_debts(&s).await;
+        for round in 0..3u8 {
+            let (id, _) = withdrawal(&s, "customer", "KUDOS:1").await;
+            withdrawal_select(&s, &id, 10 + round).await;
+            let calls = (0..6).map(|n| {
+                let action = if n % 2 == 0 { "confirm" } else { "abort" };
+                send(as_user(
+                    &s,
+                    Method::POST,
+                    &format!("/accounts/customer/withdrawals/{id}/{action}"),
+                    "customer",
+                ))
+            });
+            let results = futures_util::future::join_all(calls).await;
+            for (status, body) in &results {
+                assert!(matches!(status.as_u16(), 204 | 409), "{status} {body}");
+            }
+            let (_, info) = s
+                .call(Method::GET, &format!("/bank/withdrawals/{id}"), None, None)
+                .await;
+            let confirmed = results
+                .iter()
+                .step_by(2)
+                .filter(|(st, _)| *st == StatusCode::NO_CONTENT)
+                .count();
+            match info["status"].as_str().unwrap() {
+                "confirmed" => assert!(confirmed >= 1, "{results:?}"),
+                "aborted" => assert_eq!(confirmed, 0, "{results:?}"),
+                other => panic!("{other}"),
+            }
+        }
+        let (_, exchange) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/exchange",
+                Some(ADMIN_TOKEN),
+                None,
+            )
+            .await;
+        let gateway = gateway_token(&s).await;
+        let (status, body) = s
+            .call(
+                Method::GET,
+                "/bank/accounts/exchange/taler-wire-gateway/history/incoming?limit=10",
+                Some(&gateway),
+                None,
+            )
+            .await;
+        let moved = if status == StatusCode::OK {
+            body["incoming_transactions"].as_array().unwrap().len()
+        } else {
+            0
+        };
+        assert_eq!(
+            exchange["balance"]["amount"],
+            format!("KUDOS:{moved}"),
+            "{exchange}"
+        );
+        assert_eq!(
+            balance(&s, "customer").await,
+            if moved == 0 {
+                "+KUDOS:0".to_owned()
+            } else {
+                format!("-KUDOS:{moved}")
+            }
+        );
+        s.finish().await;
+    }
+}

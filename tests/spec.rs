@@ -136,7 +136,12 @@ fn schema_names_are_the_taler_names() {
 async fn services_serve_their_specs_and_swagger_ui_lists_them() {
     for b in backends() {
         let s = TestServer::start(&b).await;
-        for base in ["/merchant/", "/bank/", "/donau/"] {
+        for base in [
+            "/merchant/",
+            "/bank/",
+            "/bank/taler-integration/",
+            "/donau/",
+        ] {
             let (status, body) = s
                 .call(Method::GET, &format!("{base}openapi.json"), None, None)
                 .await;
@@ -165,6 +170,7 @@ async fn services_serve_their_specs_and_swagger_ui_lists_them() {
         for url in [
             "/merchant/openapi.json",
             "/bank/openapi.json",
+            "/bank/taler-integration/openapi.json",
             "/donau/openapi.json",
         ] {
             assert!(init.contains(url), "Swagger UI does not list {url}");

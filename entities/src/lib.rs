@@ -3,6 +3,7 @@
 pub mod bank_accounts;
 pub mod bank_tokens;
 pub mod bank_transactions;
+pub mod bank_withdrawals;
 pub mod donau_charities;
 pub mod merchant_accounts;
 pub mod merchant_categories;

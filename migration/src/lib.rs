@@ -20,6 +20,7 @@ mod m20261123_000015_bank_token_creation;
 mod m20261204_000016_merchant_account_credentials;
 mod m20261205_000017_create_merchant_webhooks;
 mod m20261205_000018_merchant_abuse_bounds;
+mod m20261205_000019_bank_withdrawals;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_merchant_account_credentials::Migration),
             Box::new(m20261205_000017_create_merchant_webhooks::Migration),
             Box::new(m20261205_000018_merchant_abuse_bounds::Migration),
+            Box::new(m20261205_000019_bank_withdrawals::Migration),
         ]
     }
 }

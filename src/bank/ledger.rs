@@ -97,6 +97,7 @@ pub async fn registration_bonus(
             request_uid: None,
             taler: Default::default(),
             bounce_unless_incoming: false,
+            withdrawal: None,
         },
     )
     .await
@@ -177,6 +178,10 @@ pub async fn book(state: &State, new: NewTransfer) -> Result<(u64, Timestamp), A
             ErrorCode::BankUnallowedDebit,
             "the transfer would take the debtor below its debit threshold",
         ),
+        TransferOutcome::WithdrawalNotSelected => conflict(
+            ErrorCode::BankConfirmAbortConflict,
+            "the withdrawal was aborted meanwhile",
+        ),
     }
 }
 
@@ -223,6 +228,7 @@ pub async fn new_transfer(
         request_uid,
         taler,
         bounce_unless_incoming: false,
+        withdrawal: None,
     })
 }
 

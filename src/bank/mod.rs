@@ -5,12 +5,14 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod integration;
 pub mod ledger;
 pub mod payto;
 pub mod revenue;
 pub mod tags;
 pub mod transactions;
 pub mod wire_gateway;
+pub mod withdrawals;
 
 pub use ledger::ensure_admin_account;
 
@@ -27,6 +29,7 @@ pub type Api = (
     accounts::api::AccountsApi,
     transactions::HistoryApi,
     wire_gateway::api::WireGatewayApi,
+    withdrawals::WithdrawalsApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -35,6 +38,7 @@ pub fn api(state: &State) -> Api {
         accounts::api::AccountsApi(state.clone()),
         transactions::HistoryApi(state.clone()),
         wire_gateway::api::WireGatewayApi(state.clone()),
+        withdrawals::WithdrawalsApi(state.clone()),
     )
 }
 

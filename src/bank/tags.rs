@@ -10,4 +10,6 @@ pub enum ApiTags {
     Accounts,
     /// The Taler Wire Gateway of an exchange's account.
     WireGateway,
+    /// Withdrawals to a Taler wallet (the core bank API's side).
+    Withdrawals,
 }

@@ -106,6 +106,13 @@ pub enum ErrorCode {
     BankNonAdminPatchContact,
     BankAdminCreditor,
     BankAccountIsExchange,
+    BankWithdrawalOperationReserveSelectionConflict,
+    BankAbortConfirmConflict,
+    BankConfirmAbortConflict,
+    BankConfirmIncomplete,
+    BankAmountDiffers,
+    BankAmountRequired,
+    BankUpdateAbortConflict,
     BankPasswordTooShort,
     BankPasswordTooLong,
     BankNumberTooBig,
@@ -304,6 +311,13 @@ impl ErrorCode {
             BankNonAdminPatchContact => 5141,
             BankAdminCreditor => 5142,
             BankAccountIsExchange => 5126,
+            BankWithdrawalOperationReserveSelectionConflict => 5113,
+            BankAbortConfirmConflict => 5116,
+            BankConfirmAbortConflict => 5117,
+            BankConfirmIncomplete => 5130,
+            BankAmountDiffers => 5148,
+            BankAmountRequired => 5149,
+            BankUpdateAbortConflict => 5153,
             BankPasswordTooShort => 5150,
             BankPasswordTooLong => 5151,
             BankNumberTooBig => 5104,
@@ -414,6 +428,13 @@ impl ErrorCode {
             | BankNonAdminPatchContact
             | BankAdminCreditor
             | BankAccountIsExchange
+            | BankWithdrawalOperationReserveSelectionConflict
+            | BankAbortConfirmConflict
+            | BankConfirmAbortConflict
+            | BankConfirmIncomplete
+            | BankAmountDiffers
+            | BankAmountRequired
+            | BankUpdateAbortConflict
             | BankPasswordTooShort
             | BankPasswordTooLong
             | End => StatusCode::CONFLICT,
@@ -724,6 +745,8 @@ mod tests {
         );
         assert_eq!(ErrorCode::DonauCharityNotFound.number(), 8609);
         assert_eq!(ErrorCode::BankUnknownAccount.number(), 5106);
+        assert_eq!(ErrorCode::BankConfirmAbortConflict.number(), 5117);
+        assert_eq!(ErrorCode::BankUpdateAbortConflict.number(), 5153);
         assert_eq!(ErrorCode::BankUnknownCreditor.number(), 5124);
     }
 

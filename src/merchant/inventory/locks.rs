@@ -25,7 +25,7 @@ use crate::{
     taler::{
         ApiError, ErrorCode, RelativeTime, Timestamp,
         limits::MAX_PRODUCT_LOCK_SECS,
-        text::{NotBlank, Text},
+        text::{NotBlank, Text, UnitQuantity},
     },
 };
 
@@ -41,8 +41,7 @@ pub struct LockRequest {
     /// Legacy integer quantity (zero releases the lock).
     pub quantity: Option<u64>,
     /// Quantity as `<integer>[.<fraction>]` ("0" releases the lock).
-    #[oai(validator(max_length = 32))]
-    pub unit_quantity: Option<String>,
+    pub unit_quantity: Option<Text<UnitQuantity>>,
 }
 
 #[derive(ApiResponse)]
@@ -108,7 +107,8 @@ impl LocksApi {
         let details = stored_product(&product)?;
         let body = body.0;
         let uuid: String = body.lock_uuid.into();
-        let releases = match (&body.unit_quantity, body.quantity) {
+        let unit_quantity: Option<String> = body.unit_quantity.map(Into::into);
+        let releases = match (&unit_quantity, body.quantity) {
             (Some(text), _) => parse_millionths(text).is_ok_and(|m| m == 0),
             (None, Some(q)) => q == 0,
             (None, None) => false,
@@ -119,7 +119,7 @@ impl LocksApi {
             quantity_of(
                 Wanted {
                     product_id: &product_id,
-                    unit_quantity: body.unit_quantity.as_deref(),
+                    unit_quantity: unit_quantity.as_deref(),
                     quantity: body.quantity,
                 },
                 details.unit_allow_fraction.unwrap_or(false),

@@ -51,6 +51,11 @@ pub fn threshold_of(a: &Account) -> i128 {
     signed(a.debit_threshold_value, a.debit_threshold_frac, false)
 }
 
+/// Whether the account may be debited `units` (10^-8) now, within its threshold.
+pub fn can_afford(a: &Account, units: i128) -> bool {
+    balance_of(a) - units >= -threshold_of(a)
+}
+
 pub enum CreateOutcome {
     Created,
     UsernameTaken,
@@ -100,6 +105,14 @@ pub async fn find_account(
         .filter(bank_accounts::Column::Deleted.eq(false))
         .one(db)
         .await
+}
+
+/// An account by id, deleted or not (the caller decides).
+pub async fn find_account_by_id(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+) -> Result<Option<Account>, DbErr> {
+    bank_accounts::Entity::find_by_id(account_id).one(db).await
 }
 
 pub async fn find_account_by_payto(

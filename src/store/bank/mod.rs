@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod history;
 pub mod transfers;
+pub mod withdrawals;
 
 pub use accounts::*;
 pub use auth::*;

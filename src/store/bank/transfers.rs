@@ -33,6 +33,9 @@ pub struct NewTransfer {
     /// received to the debtor in the same database transaction, as libeufin-bank does,
     /// so that no money sits in an exchange's account that the exchange cannot see.
     pub bounce_unless_incoming: bool,
+    /// The withdrawal operation this transfer confirms: it becomes `confirmed` in the
+    /// transfer's transaction, or nothing happens (`WithdrawalNotSelected`).
+    pub withdrawal: Option<i64>,
 }
 
 /// What the Wire Gateway records of a transfer.
@@ -56,6 +59,9 @@ pub enum TransferOutcome {
     /// The debtor would go below its debit threshold, or a balance beyond Taler's
     /// largest amount.
     UnallowedDebit,
+    /// The withdrawal operation to confirm was no longer `selected` (aborted or
+    /// confirmed by a racing request): nothing moved.
+    WithdrawalNotSelected,
 }
 
 /// Records a transfer and moves the money, in one database transaction: the debtor's
@@ -131,6 +137,12 @@ async fn book(
             txn.rollback().await?;
             return Ok(TransferOutcome::UnallowedDebit);
         }
+    }
+    if let Some(serial) = new.withdrawal
+        && !super::withdrawals::mark_confirmed(&txn, serial, row_id, new.date, &new.amount).await?
+    {
+        txn.rollback().await?;
+        return Ok(TransferOutcome::WithdrawalNotSelected);
     }
     if let Some(cause) = bounce {
         // What the exchange received goes back; the rows it touches are this
