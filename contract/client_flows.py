@@ -24,8 +24,15 @@ import taler_bank.api.wire_gateway.bank_get_wire_gateway_history_outgoing as wg_
 import taler_bank.api.wire_gateway.bank_post_wire_gateway_add_incoming as wg_add_incoming
 import taler_bank.api.wire_gateway.bank_post_wire_gateway_transfer as wg_transfer
 import taler_bank.api.revenue.bank_get_revenue_history as bank_history
+import taler_bank.api.withdrawals.bank_get_withdrawal as bank_withdrawal
+import taler_bank.api.withdrawals.bank_post_account_withdrawal_confirm as bank_withdrawal_confirm
+import taler_bank.api.withdrawals.bank_post_account_withdrawals as bank_withdrawals
 import taler_bank.client
 import taler_bank.models as bm
+import taler_bank_integration.api.integration.integration_get_withdrawal_operation as wallet_op
+import taler_bank_integration.api.integration.integration_post_withdrawal_operation as wallet_select
+import taler_bank_integration.client
+import taler_bank_integration.models as im
 import taler_donau.api.charities.donau_delete_charity as donau_delete
 import taler_donau.api.charities.donau_get_charities as donau_list
 import taler_donau.api.charities.donau_get_charity as donau_get
@@ -329,6 +336,43 @@ def bank_flow():
         assert data.balance.amount == f"{config.currency}:{amount}", (user, data.balance)
 
 
+def withdrawal_flow():
+    """A withdrawal as a wallet takes part in it: carol creates it, a wallet reads the
+    `taler://withdraw` URI's operation and selects a reserve key and the exchange through
+    the Bank Integration API, carol confirms, and the exchange's incoming history shows
+    the reserve key."""
+    carol = basic(taler_bank, "carol", "password-carol")
+    currency = expect(bank_config.sync_detailed("grocer", client=basic(
+        taler_bank, "grocer", "password-grocer")), 200, "revenue config").currency
+    created = expect(bank_withdrawals.sync_detailed("carol", client=carol,
+                                                    body=bm.BankAccountCreateWithdrawalRequest.from_dict(
+                                                        {"amount": f"{currency}:5"})),
+                     200, "create withdrawal")
+    wopid = created.taler_withdraw_uri.rsplit("/", 1)[1]
+    assert wopid == created.withdrawal_id, created
+    assert "/bank/taler-integration/" in created.taler_withdraw_uri, created
+    wallet = taler_bank_integration.client.Client(base_url=f"{BASE}/bank/taler-integration")
+    status = expect(wallet_op.sync_detailed(wopid, client=wallet), 200, "wallet reads the operation")
+    assert (status.status, status.amount) == ("pending", f"{currency}:5"), status
+    reserve_pub = crockford_encode(os.urandom(32))
+    selected = expect(wallet_select.sync_detailed(wopid, client=wallet,
+                                                  body=im.BankWithdrawalOperationPostRequest.from_dict({
+                                                      "reserve_pub": reserve_pub,
+                                                      "selected_exchange":
+                                                          "payto://x-taler-bank/localhost/wg-exchange"})),
+                      200, "wallet selects")
+    assert selected.status == "selected", selected
+    expect(bank_withdrawal_confirm.sync_detailed("carol", wopid, client=carol), 204, "confirm")
+    public = taler_bank.client.Client(base_url=f"{BASE}/bank")
+    info = expect(bank_withdrawal.sync_detailed(wopid, client=public), 200, "read the withdrawal")
+    assert (info.status, info.selected_reserve_pub) == ("confirmed", reserve_pub), info
+    exchange = basic(taler_bank, "wg-exchange", "password-wg-exchange")
+    incoming = expect(wg_incoming.sync_detailed("wg-exchange", client=exchange), 200,
+                      "incoming history")
+    assert incoming.incoming_transactions[-1].reserve_pub == reserve_pub, incoming
+    assert incoming.incoming_transactions[-1].amount == f"{currency}:5", incoming
+
+
 def donau_flow():
     admin = bearer(taler_donau, ADMIN)
     config = expect(donau_config.sync_detailed(client=taler_donau.client.Client(
@@ -353,7 +397,7 @@ def donau_flow():
 
 
 for name, flow in (("merchant", merchant_flow), ("wallet", wallet_flow), ("bank", bank_flow),
-                   ("donau", donau_flow)):
+                   ("withdrawal", withdrawal_flow), ("donau", donau_flow)):
     before = steps
     flow()
     print(f"client flows: {name}: {steps - before} calls through the generated client, all as expected")

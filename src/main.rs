@@ -1,5 +1,5 @@
 //! The command line: `taler-openapi [OPTIONS] [serve | openapi --out DIR | migrate | keypair |
-//! passwd USERNAME PASSWORD]`.
+//! passwd USERNAME PASSWORD | gc]`.
 
 use std::{io::IsTerminal, path::PathBuf};
 
@@ -45,7 +45,8 @@ struct Cli {
 enum Command {
     /// Run the server (the default); applies migrations first.
     Serve,
-    /// Write merchant.json, bank.json and donau.json into a directory.
+    /// Write merchant.json, bank.json, bank-integration.json and donau.json into a
+    /// directory.
     Openapi {
         /// Directory to write the specs into.
         #[arg(long, value_name = "DIR")]
@@ -63,6 +64,10 @@ enum Command {
         /// The new password.
         password: String,
     },
+    /// The bank's garbage collection, as `libeufin-bank gc`: aborts withdrawals nobody
+    /// finished (`[bank] GC_ABORT_AFTER`, 15 minutes), deletes aborted ones and expired
+    /// tokens (`GC_CLEAN_AFTER`, 14 days). Safe while servers run.
+    Gc,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -152,6 +157,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             taler_openapi::bank::ledger::set_password(&db, &config.bank_wire, &username, &password)
                 .await?;
             println!("password of bank account `{username}` set");
+            Ok(())
+        }
+        Command::Gc => {
+            let config = Config::load_with(file, &overrides)?;
+            let db = taler_openapi::store::connect(&config, None)
+                .await
+                .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
+            let done = taler_openapi::bank::ledger::collect_garbage(&db, &config.ini).await?;
+            println!(
+                "garbage collection: {} withdrawals aborted, {} deleted; {} expired tokens deleted",
+                done.withdrawals_aborted, done.withdrawals_deleted, done.tokens_deleted
+            );
             Ok(())
         }
         Command::Serve => serve(Config::load_with(file, &overrides)?).await,

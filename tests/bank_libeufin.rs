@@ -2332,3 +2332,86 @@ async fn racing_confirm_and_abort_move_the_money_once() {
         s.finish().await;
     }
 }
+
+/// GcTest.kt, for what this bank keeps: withdrawals nobody finished are aborted, old
+/// aborted ones and expired tokens deleted; confirmed withdrawals and live tokens stay.
+#[tokio::test]
+async fn gc_aborts_and_cleans_withdrawals_and_tokens() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup_small_debts(&s).await;
+        let (pending, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        let (selected, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        withdrawal_select(&s, &selected, 1).await;
+        let (confirmed, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        withdrawal_select(&s, &confirmed, 2).await;
+        let (status, _) = send(as_user(
+            &s,
+            Method::POST,
+            &format!("/accounts/merchant/withdrawals/{confirmed}/confirm"),
+            "merchant",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, body) = send(
+            as_user(&s, Method::POST, "/accounts/merchant/token", "merchant")
+                .json(&json!({ "scope": "readonly" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let live = body["access_token"].as_str().unwrap().to_owned();
+        let db = &s.server.state.db;
+        let now = taler_openapi::taler::Timestamp::now().to_db();
+        // Abort what was started before now + 10 s, clean nothing yet.
+        let done = taler_openapi::store::bank::gc::collect(db, now + 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(done.withdrawals_aborted, 2, "{done:?}");
+        for (id, status) in [
+            (&pending, "aborted"),
+            (&selected, "aborted"),
+            (&confirmed, "confirmed"),
+        ] {
+            let (_, info) = s
+                .call(Method::GET, &format!("/bank/withdrawals/{id}"), None, None)
+                .await;
+            assert_eq!(info["status"], status, "{info}");
+        }
+        // Clean: the aborted ones go, the confirmed one and the live token stay.
+        let done = taler_openapi::store::bank::gc::collect(db, now + 10, now + 10)
+            .await
+            .unwrap();
+        assert_eq!(done.withdrawals_deleted, 2, "{done:?}");
+        for id in [&pending, &selected] {
+            let (status, body) = s
+                .call(Method::GET, &format!("/bank/withdrawals/{id}"), None, None)
+                .await;
+            assert_error(status, &body, 404, 5107);
+        }
+        let (status, _) = s
+            .call(
+                Method::GET,
+                &format!("/bank/withdrawals/{confirmed}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = s
+            .call(Method::GET, "/bank/accounts/merchant", Some(&live), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        // An expired token goes.
+        let far = now + 2 * 86_400 + 10;
+        let done = taler_openapi::store::bank::gc::collect(db, 0, far)
+            .await
+            .unwrap();
+        assert!(done.tokens_deleted >= 1, "{done:?}");
+        let (status, body) = s
+            .call(Method::GET, "/bank/accounts/merchant", Some(&live), None)
+            .await;
+        assert_error(status, &body, 401, 40);
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:1");
+        s.finish().await;
+    }
+}

@@ -234,6 +234,9 @@ impl IntegrationApi {
         };
         if let Some(amount) = &body.amount {
             require_currency(amount, &self.0.config.currency, "amount")?;
+            if amount.is_zero() {
+                return Err(ApiError::malformed("amount", "amount must not be zero").into());
+            }
             match parse_stored_amount(&w.amount)? {
                 Some(fixed) if &fixed != amount => {
                     return conflict(

@@ -276,3 +276,35 @@ pub fn password_rule(password: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// `taler-openapi gc`: the bank's garbage collection (`store::gc`), with libeufin-bank's
+/// options and defaults: `[bank] GC_ABORT_AFTER` (15 minutes: withdrawals nobody
+/// finished by then are aborted) and `GC_CLEAN_AFTER` (14 days: aborted withdrawals and
+/// expired tokens older than that are deleted). Transfers are kept: the histories and
+/// the balances they explain stay whole.
+pub async fn collect_garbage(
+    db: &sea_orm::DatabaseConnection,
+    ini: &crate::config::Ini,
+) -> Result<store::gc::Collected, String> {
+    let secs = |key: &str, default: i64| -> Result<i64, String> {
+        match ini.get("bank", key) {
+            None => Ok(default),
+            Some(v) => match crate::taler::RelativeTime::parse_fancy(v) {
+                Some(crate::taler::RelativeTime::Micros(us)) => Ok((us / 1_000_000) as i64),
+                _ => Err(format!(
+                    "[bank] {key}: `{v}` is no finite relative time (`14 days`)"
+                )),
+            },
+        }
+    };
+    let abort_after = secs("GC_ABORT_AFTER", 15 * 60)?;
+    let clean_after = secs("GC_CLEAN_AFTER", 14 * 86_400)?;
+    let now = Timestamp::now().to_db();
+    store::gc::collect(
+        db,
+        now.saturating_sub(abort_after),
+        now.saturating_sub(clean_after),
+    )
+    .await
+    .map_err(|e| format!("garbage collection failed: {e}"))
+}

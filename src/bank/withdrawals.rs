@@ -278,6 +278,11 @@ impl WithdrawalsApi {
         ] {
             if let Some(a) = amount {
                 require_currency(a, currency, field)?;
+                if a.is_zero() {
+                    return Err(
+                        ApiError::malformed(field, format!("{field} must not be zero")).into(),
+                    );
+                }
             }
         }
         if account.is_taler_exchange {

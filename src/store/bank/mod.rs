@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod gc;
 pub mod history;
 pub mod transfers;
 pub mod withdrawals;
