@@ -2415,3 +2415,109 @@ async fn gc_aborts_and_cleans_withdrawals_and_tokens() {
         s.finish().await;
     }
 }
+
+/// StatsTest.kt `register` (without cashin and cashout, which come with conversion):
+/// transfers into an exchange with a reserve key and Wire Gateway transfers out of it
+/// count in every timeframe; other transfers do not. CoreBankApiTest.kt `monitor`:
+/// the administrator only, and the parameters' rules.
+#[tokio::test]
+async fn core_bank_monitor_api() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        let monitor = async |query: &str| {
+            let (status, body) = s
+                .call(
+                    Method::GET,
+                    &format!("/bank/monitor{query}"),
+                    Some(ADMIN_TOKEN),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        };
+        let check = async |taler_in: (u64, &str), taler_out: (u64, &str)| {
+            for timeframe in ["hour", "day", "month", "year"] {
+                let body = monitor(&format!("?timeframe={timeframe}")).await;
+                assert_eq!(body["type"], "no-conversions");
+                assert_eq!(
+                    (
+                        body["talerInCount"].as_u64().unwrap(),
+                        body["talerInVolume"].as_str().unwrap()
+                    ),
+                    taler_in,
+                    "{timeframe}: {body}"
+                );
+                assert_eq!(
+                    (
+                        body["talerOutCount"].as_u64().unwrap(),
+                        body["talerOutVolume"].as_str().unwrap()
+                    ),
+                    taler_out,
+                    "{timeframe}: {body}"
+                );
+            }
+        };
+        check((0, "KUDOS:0"), (0, "KUDOS:0")).await;
+        let add = "/bank/accounts/exchange/taler-wire-gateway/admin/add-incoming";
+        for (n, amount) in [(1u8, "KUDOS:3"), (2, "KUDOS:7.6"), (3, "KUDOS:12.3")] {
+            let (status, body) = s
+                .call(Method::POST, add, Some(ADMIN_TOKEN), Some(json!({ "amount": amount, "reserve_pub": key(n), "debit_account": payto("customer") })))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        check((3, "KUDOS:22.9"), (0, "KUDOS:0")).await;
+        let gateway = gateway_token(&s).await;
+        for (n, amount) in [(1u8, "KUDOS:10"), (2, "KUDOS:0.5")] {
+            let (status, body) = s
+                .call(
+                    Method::POST,
+                    "/bank/accounts/exchange/taler-wire-gateway/transfer",
+                    Some(&gateway),
+                    Some(json!({ "request_uid": taler_openapi::taler::keys::encode(&[n; 64]), "amount": amount,
+                                 "exchange_base_url": "https://exchange.example/", "wtid": taler_openapi::taler::keys::encode(&[n; 32]),
+                                 "credit_account": payto("merchant") })),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        // A plain transfer between customers is no Taler transfer.
+        let (status, _) = send(
+            as_user(&s, Method::POST, "/accounts/customer/transactions", "customer")
+                .json(&json!({ "payto_uri": format!("{}?message=rent", payto("merchant")), "amount": "KUDOS:1" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        check((3, "KUDOS:22.9"), (2, "KUDOS:10.5")).await;
+        // Another hour, long ago: nothing.
+        let body = monitor("?timeframe=hour&date_s=0").await;
+        assert_eq!(body["talerInCount"], 0);
+        let body = monitor("?timeframe=year&which=1999").await;
+        assert_eq!(body["talerOutCount"], 0);
+        // The parameters' rules.
+        for query in [
+            "?timeframe=decade",
+            "?timeframe=hour&which=24",
+            "?timeframe=month&which=13",
+            "?which=1&date_s=0",
+            "?date_s=-1",
+        ] {
+            let (status, body) = s
+                .call(
+                    Method::GET,
+                    &format!("/bank/monitor{query}"),
+                    Some(ADMIN_TOKEN),
+                    None,
+                )
+                .await;
+            assert_error(status, &body, 400, 26);
+        }
+        // The administrator only; a read-only token of the administrator suffices.
+        let (status, body) = send(as_user(&s, Method::GET, "/monitor", "merchant")).await;
+        assert_error(status, &body, 401, 40);
+        let (status, body) = send(s.req(Method::GET, "/bank/monitor")).await;
+        assert_error(status, &body, 401, 25);
+        s.finish().await;
+    }
+}

@@ -329,7 +329,7 @@ async fn null_means_absent_for_every_optional_field_of_every_body() {
         ];
         let specs: Vec<(&str, Value)> = {
             let mut v = Vec::new();
-            for service in ["merchant", "bank", "donau"] {
+            for service in ["merchant", "bank", "bank/taler-integration", "donau"] {
                 let (status, spec) = s
                     .call(Method::GET, &format!("/{service}/openapi.json"), None, None)
                     .await;
@@ -339,8 +339,26 @@ async fn null_means_absent_for_every_optional_field_of_every_body() {
             v
         };
         let mut covered = Vec::new();
-        for (method, path, auth, mut body) in steps.drain(..) {
-            let (service, rest) = path[1..].split_once('/').unwrap();
+        // A withdrawal operation for the Bank Integration API's selection, made after the
+        // accounts above.
+        let mut later = Vec::new();
+        let mut all = std::mem::take(&mut steps);
+        all.push((
+            Method::POST,
+            "/bank/accounts/alice/withdrawals".into(),
+            Auth::Basic("alice", "alice-password"),
+            json!({}),
+        ));
+        let mut pending = all.into_iter();
+        loop {
+            let Some((method, path, auth, mut body)) = pending.next().or_else(|| later.pop())
+            else {
+                break;
+            };
+            let (service, rest) = match path.strip_prefix("/bank/taler-integration/") {
+                Some(rest) => ("bank/taler-integration", rest),
+                None => path[1..].split_once('/').unwrap(),
+            };
             let spec = &specs.iter().find(|(name, _)| *name == service).unwrap().1;
             let schema = request_schema(spec, method.as_str(), &format!("/{rest}"))
                 .unwrap_or_else(|| panic!("{method} {path} has no request schema"));
@@ -356,6 +374,16 @@ async fn null_means_absent_for_every_optional_field_of_every_body() {
                 status.is_success(),
                 "{method} {path} with {body}: {status} {answer}"
             );
+            if path == "/bank/accounts/alice/withdrawals" {
+                let id = answer["withdrawal_id"].as_str().unwrap();
+                later.push((
+                    Method::POST,
+                    format!("/bank/taler-integration/withdrawal-operation/{id}"),
+                    Auth::None,
+                    json!({ "reserve_pub": taler_openapi::taler::keys::encode(&[7u8; 32]),
+                            "selected_exchange": "payto://x-taler-bank/localhost/exchange" }),
+                ));
+            }
             covered.push((service.to_owned(), method, schema.clone()));
         }
         // Every body schema of every service that has an optional field is covered.

@@ -2,6 +2,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod calendar;
+
 mod m20261123_000001_create_merchant_instances;
 mod m20261123_000002_create_merchant_money_pots;
 mod m20261123_000003_create_donau_charities;
@@ -21,6 +23,7 @@ mod m20261204_000016_merchant_account_credentials;
 mod m20261205_000017_create_merchant_webhooks;
 mod m20261205_000018_merchant_abuse_bounds;
 mod m20261205_000019_bank_withdrawals;
+mod m20261205_000020_bank_stats;
 
 pub struct Migrator;
 
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_create_merchant_webhooks::Migration),
             Box::new(m20261205_000018_merchant_abuse_bounds::Migration),
             Box::new(m20261205_000019_bank_withdrawals::Migration),
+            Box::new(m20261205_000020_bank_stats::Migration),
         ]
     }
 }

@@ -107,6 +107,8 @@ pub enum Need {
     AnyScope,
     /// The administrator only (`readwrite`).
     Admin,
+    /// The administrator's statistics: `readonly`, `readwrite` or `observability`.
+    Monitor,
 }
 
 impl Need {
@@ -114,7 +116,10 @@ impl Need {
     /// it reads and manages every account, but moves no one else's money and reads no
     /// exchange's or merchant's facade.
     fn admin_allowed(self) -> bool {
-        matches!(self, Need::Read | Need::Manage | Need::Admin)
+        matches!(
+            self,
+            Need::Read | Need::Manage | Need::Admin | Need::Monitor
+        )
     }
 }
 
@@ -125,6 +130,7 @@ fn scope_allows(scope: &str, need: Need) -> bool {
         Need::Read => matches!(scope, "readonly" | "readwrite"),
         Need::WireGateway => matches!(scope, "wiregateway" | "readwrite"),
         Need::WireGatewayRead => matches!(scope, "wiregateway" | "readonly" | "readwrite"),
+        Need::Monitor => matches!(scope, "readonly" | "readwrite" | "observability"),
         Need::Refresh | Need::AnyScope => true,
     }
 }
@@ -277,7 +283,7 @@ async fn rights(
 ) -> Result<Account, ApiError> {
     let own = id.account.as_ref().is_some_and(|a| a.username == username)
         || (id.account.is_none() && username == ADMIN_ACCOUNT);
-    if need == Need::Admin && !id.is_admin() {
+    if matches!(need, Need::Admin | Need::Monitor) && !id.is_admin() {
         return Err(unauthorized("only the administrator may do this"));
     }
     if !(own || (id.is_admin() && need.admin_allowed())) {

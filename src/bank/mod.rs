@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod auth;
 pub mod integration;
 pub mod ledger;
+pub mod monitor;
 pub mod payto;
 pub mod revenue;
 pub mod tags;
@@ -30,6 +31,7 @@ pub type Api = (
     transactions::HistoryApi,
     wire_gateway::api::WireGatewayApi,
     withdrawals::WithdrawalsApi,
+    monitor::MonitorApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -39,6 +41,7 @@ pub fn api(state: &State) -> Api {
         transactions::HistoryApi(state.clone()),
         wire_gateway::api::WireGatewayApi(state.clone()),
         withdrawals::WithdrawalsApi(state.clone()),
+        monitor::MonitorApi(state.clone()),
     )
 }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod gc;
 pub mod history;
+pub mod stats;
 pub mod transfers;
 pub mod withdrawals;
 

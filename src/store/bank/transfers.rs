@@ -138,6 +138,25 @@ async fn book(
             return Ok(TransferOutcome::UnallowedDebit);
         }
     }
+    // The monitor's statistics: what reached an exchange as Taler money, what left one.
+    if bounce.is_none() && (new.taler.reserve_pub.is_some() || new.taler.account_pub.is_some()) {
+        super::stats::add(
+            &txn,
+            super::stats::Direction::In,
+            new.date,
+            new.amount_units,
+        )
+        .await?;
+    }
+    if new.taler.wtid.is_some() {
+        super::stats::add(
+            &txn,
+            super::stats::Direction::Out,
+            new.date,
+            new.amount_units,
+        )
+        .await?;
+    }
     if let Some(serial) = new.withdrawal
         && !super::withdrawals::mark_confirmed(&txn, serial, row_id, new.date, &new.amount).await?
     {
