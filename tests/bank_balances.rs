@@ -609,3 +609,70 @@ async fn accounts_are_managed() {
         s.finish().await;
     }
 }
+
+/// Taler transfers recorded before the monitor's statistics existed are counted into
+/// them by the migration that adds them (SQLite; the same code runs on PostgreSQL).
+#[tokio::test]
+async fn the_stats_migration_counts_earlier_taler_transfers() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let dir = std::env::temp_dir().join(format!("taler-openapi-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/db.sqlite?mode=rwc", dir.display());
+    let db = Database::connect(&url).await.unwrap();
+    // Every migration before the statistics (000020 is the twentieth).
+    Migrator::up(&db, Some(19)).await.unwrap();
+    let backend = db.get_database_backend();
+    let key = "TXD9G0C2P45BFNABZV9WJS07787E2WQKVAK269DF08D6HXR7A4D0";
+    for sql in [
+        "INSERT INTO bank_accounts (account_id, username, password_hash, name, payto_key, \
+         is_public, is_taler_exchange, balance_value, balance_frac, has_debt, \
+         debit_threshold_value, debit_threshold_frac, deleted) VALUES \
+         (1, 'a', 'x', 'a', 'payto://x-taler-bank/localhost/a', false, false, 0, 0, false, 0, 0, false), \
+         (2, 'e', 'x', 'e', 'payto://x-taler-bank/localhost/e', false, true, 0, 0, false, 0, 0, false)"
+            .to_owned(),
+        // 2024-02-29T13:45:10Z: two in, one out, one plain; then one in a year later.
+        format!(
+            "INSERT INTO bank_transactions (debtor_account_id, creditor_account_id, amount, \
+             subject, date, reserve_pub, wtid) VALUES \
+             (1, 2, 'KUDOS:5.5', 's', 1709214310, '{key}', NULL), \
+             (1, 2, 'KUDOS:0.75', 's', 1709214311, 'OTHER', NULL), \
+             (2, 1, 'KUDOS:2', 's', 1709214312, NULL, 'W'), \
+             (1, 2, 'KUDOS:9', 's', 1709214313, NULL, NULL), \
+             (1, 2, 'KUDOS:1', 's', 1740750310, 'THIRD', NULL)"
+        ),
+    ] {
+        db.execute_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+    }
+    Migrator::up(&db, None).await.unwrap();
+    let row = |timeframe: &str, start: i64| {
+        let db = &db;
+        let sql = format!(
+            "SELECT taler_in_count, taler_in_value, taler_in_frac, taler_out_count, \
+             taler_out_value FROM bank_stats WHERE timeframe = '{timeframe}' AND start = {start}"
+        );
+        async move {
+            let r = db
+                .query_one_raw(Statement::from_string(backend, sql))
+                .await
+                .unwrap()
+                .unwrap();
+            let get = |c: &str| r.try_get::<i64>("", c).unwrap();
+            [
+                get("taler_in_count"),
+                get("taler_in_value"),
+                get("taler_in_frac"),
+                get("taler_out_count"),
+                get("taler_out_value"),
+            ]
+        }
+    };
+    assert_eq!(row("hour", 1_709_211_600).await, [2, 6, 25_000_000, 1, 2]);
+    assert_eq!(row("month", 1_706_745_600).await, [2, 6, 25_000_000, 1, 2]);
+    assert_eq!(row("year", 1_704_067_200).await, [2, 6, 25_000_000, 1, 2]);
+    assert_eq!(row("year", 1_735_689_600).await, [1, 1, 0, 0, 0]);
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}
