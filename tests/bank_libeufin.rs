@@ -1804,6 +1804,20 @@ async fn setup_small_debts(s: &TestServer) {
     }
 }
 
+/// `POST /accounts/$OWNER/withdrawals` with `user`'s password.
+async fn create_as(s: &TestServer, owner: &str, user: &str, amount: &str) -> (StatusCode, Value) {
+    send(
+        as_user(
+            s,
+            Method::POST,
+            &format!("/accounts/{owner}/withdrawals"),
+            user,
+        )
+        .json(&json!({ "amount": amount })),
+    )
+    .await
+}
+
 /// `POST /accounts/$USER/withdrawals` as `user`: the operation's id and URI.
 async fn withdrawal(s: &TestServer, user: &str, amount: &str) -> (String, String) {
     let (status, body) = send(
@@ -1895,38 +1909,11 @@ async fn core_bank_withdrawal_api_create_and_get() {
             )
         );
         // An exchange cannot withdraw; nobody beyond the debit threshold.
-        let (status, body) = send(
-            as_user(
-                &s,
-                Method::POST,
-                "/accounts/exchange/withdrawals",
-                "exchange",
-            )
-            .json(&json!({ "amount": "KUDOS:9.0" })),
-        )
-        .await;
+        let (status, body) = create_as(&s, "exchange", "exchange", "KUDOS:9.0").await;
         assert_error(status, &body, 409, 5126);
-        let (status, body) = send(
-            as_user(
-                &s,
-                Method::POST,
-                "/accounts/merchant/withdrawals",
-                "merchant",
-            )
-            .json(&json!({ "amount": "KUDOS:90" })),
-        )
-        .await;
+        let (status, body) = create_as(&s, "merchant", "merchant", "KUDOS:90").await;
         assert_error(status, &body, 409, 5102);
-        let (status, body) = send(
-            as_user(
-                &s,
-                Method::POST,
-                "/accounts/merchant/withdrawals",
-                "customer",
-            )
-            .json(&json!({ "amount": "KUDOS:1" })),
-        )
-        .await;
+        let (status, body) = create_as(&s, "merchant", "customer", "KUDOS:1").await;
         assert_error(status, &body, 401, 40);
 
         // The public view, in both APIs.

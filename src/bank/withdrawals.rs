@@ -382,9 +382,7 @@ impl WithdrawalsApi {
         #[oai(name = "WITHDRAWAL_ID")]
         id: Path<String>,
     ) -> Result<NoContent, ConfirmWithdrawalErrors> {
-        let account =
-            auth::authorize(&self.0, &username, &mut credentials, Need::ReadWrite).await?;
-        let id = withdrawal_id(&id)?;
+        let (account, id) = owner_and_id(&self.0, &mut credentials, &username, &id).await?;
         let w = wstore::find(&self.0.db, &id)
             .await
             .map_err(ApiError::db_fetch)?
@@ -478,12 +476,22 @@ impl WithdrawalsApi {
         #[oai(name = "WITHDRAWAL_ID")]
         id: Path<String>,
     ) -> Result<NoContent, AbortWithdrawalErrors> {
-        let account =
-            auth::authorize(&self.0, &username, &mut credentials, Need::ReadWrite).await?;
-        let id = withdrawal_id(&id)?;
+        let (account, id) = owner_and_id(&self.0, &mut credentials, &username, &id).await?;
         abort_answer(&self.0, &id, Some(account.account_id)).await?;
         Ok(NoContent::Done)
     }
+}
+
+/// The account acting on one of its operations (credentials first, as libeufin checks
+/// them before anything else), and the operation's id.
+async fn owner_and_id(
+    state: &State,
+    credentials: &mut BankCredentials,
+    username: &str,
+    id: &str,
+) -> Result<(store::Account, String), ApiError> {
+    let account = auth::authorize(state, username, credentials, Need::ReadWrite).await?;
+    Ok((account, withdrawal_id(id)?))
 }
 
 /// Aborts an operation and maps the outcome (both APIs answer alike).
