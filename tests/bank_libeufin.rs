@@ -2489,6 +2489,7 @@ async fn core_bank_monitor_api() {
             "?timeframe=month&which=13",
             "?which=1&date_s=0",
             "?date_s=-1",
+            "?date_s=253402300800",
         ] {
             let (status, body) = s
                 .call(

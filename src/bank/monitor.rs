@@ -127,8 +127,9 @@ impl MonitorApi {
         mut credentials: BankCredentials,
         /// `hour` (default), `day`, `month` or `year`.
         timeframe: Query<Option<Timeframe>>,
-        /// A moment of the timeframe, in seconds after the epoch (default now).
-        #[oai(validator(minimum(value = "0")))]
+        /// A moment of the timeframe, in seconds after the epoch (default now; at most
+        /// the end of the year 9999).
+        #[oai(validator(minimum(value = "0"), maximum(value = "253402300799")))]
         date_s: Query<Option<i64>>,
         /// Deprecated: the hour (0-23), day of this month, month (1-12) or year.
         #[oai(deprecated)]
