@@ -179,7 +179,12 @@ impl IntegrationApi {
     async fn get(
         &self,
         /// The operation's id.
-        #[oai(name = "WITHDRAWAL_ID", validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        #[oai(
+            name = "WITHDRAWAL_ID",
+            validator(
+                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            )
+        )]
         id: Path<String>,
         /// The status the wallet knows; long polling waits for another.
         old_state: Query<Option<WithdrawalStatus>>,
@@ -218,7 +223,12 @@ impl IntegrationApi {
     async fn select(
         &self,
         /// The operation's id.
-        #[oai(name = "WITHDRAWAL_ID", validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        #[oai(
+            name = "WITHDRAWAL_ID",
+            validator(
+                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            )
+        )]
         id: Path<String>,
         body: JsonBody<BankWithdrawalOperationPostRequest>,
     ) -> Result<OperationSelected, PostOperationErrors> {
@@ -327,7 +337,12 @@ impl IntegrationApi {
     async fn abort(
         &self,
         /// The operation's id.
-        #[oai(name = "WITHDRAWAL_ID", validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        #[oai(
+            name = "WITHDRAWAL_ID",
+            validator(
+                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            )
+        )]
         id: Path<String>,
     ) -> Result<NoContent, AbortOperationErrors> {
         let id = withdrawal_id(&id)?;

@@ -335,7 +335,12 @@ impl WithdrawalsApi {
     async fn get(
         &self,
         /// The operation's id.
-        #[oai(name = "WITHDRAWAL_ID", validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        #[oai(
+            name = "WITHDRAWAL_ID",
+            validator(
+                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            )
+        )]
         id: Path<String>,
         /// The status the client knows; long polling waits for another.
         old_state: Query<Option<WithdrawalStatus>>,
@@ -379,7 +384,12 @@ impl WithdrawalsApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// The operation's id.
-        #[oai(name = "WITHDRAWAL_ID", validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        #[oai(
+            name = "WITHDRAWAL_ID",
+            validator(
+                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            )
+        )]
         id: Path<String>,
     ) -> Result<NoContent, ConfirmWithdrawalErrors> {
         let (account, id) = owner_and_id(&self.0, &mut credentials, &username, &id).await?;
@@ -473,7 +483,12 @@ impl WithdrawalsApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// The operation's id.
-        #[oai(name = "WITHDRAWAL_ID", validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        #[oai(
+            name = "WITHDRAWAL_ID",
+            validator(
+                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+            )
+        )]
         id: Path<String>,
     ) -> Result<NoContent, AbortWithdrawalErrors> {
         let (account, id) = owner_and_id(&self.0, &mut credentials, &username, &id).await?;
