@@ -100,7 +100,7 @@ error_responses!(ConfirmWithdrawalErrors {
     401 => "Wrong or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow it (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account or the operation is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`, `TALER_EC_BANK_TRANSACTION_NOT_FOUND`).",
-    409 => "The operation was aborted (`TALER_EC_BANK_CONFIRM_ABORT_CONFLICT`), no wallet selected it yet (`TALER_EC_BANK_CONFIRM_INCOMPLETE`), it has no amount (`TALER_EC_BANK_AMOUNT_REQUIRED`), the account cannot afford it (`TALER_EC_BANK_UNALLOWED_DEBIT`), the exchange is gone (`TALER_EC_BANK_UNKNOWN_CREDITOR`) or its reserve key was used meanwhile (`TALER_EC_BANK_DUPLICATE_RESERVE_PUB_SUBJECT`).",
+    409 => "The operation was aborted (`TALER_EC_BANK_CONFIRM_ABORT_CONFLICT`), no wallet selected it yet (`TALER_EC_BANK_CONFIRM_INCOMPLETE`), it has no amount (`TALER_EC_BANK_AMOUNT_REQUIRED`), the account cannot afford it (`TALER_EC_BANK_UNALLOWED_DEBIT`), the exchange is gone (`TALER_EC_BANK_UNKNOWN_CREDITOR`) or no exchange's any more (`TALER_EC_BANK_ACCOUNT_IS_NOT_EXCHANGE`), or its reserve key was used meanwhile (`TALER_EC_BANK_DUPLICATE_RESERVE_PUB_SUBJECT`).",
     413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -434,6 +434,13 @@ impl WithdrawalsApi {
                 "the selected exchange is gone",
             );
         };
+        if !exchange.is_taler_exchange {
+            // Its owner changed it since the wallet selected it: no reserve lands there.
+            return conflict(
+                ErrorCode::BankAccountIsNotExchange,
+                "the selected account is no exchange's any more",
+            );
+        }
         let reserve_pub = w.reserve_pub.clone().unwrap_or_default();
         let mut transfer = new_transfer(
             &self.0,
