@@ -12,7 +12,7 @@ METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 # Operations that cannot fail: they read only configuration (no database, no input the
 # handler checks). Errors of the HTTP edge (404 path, 405 method) apply to every path.
 CANNOT_FAIL = {"merchant_get_config", "donau_get_config", "bank_get_revenue_config",
-               "bank_get_config"}
+               "bank_get_config", "integration_get_config"}
 
 # Statuses whose pages define a body of their own (post-private-orders: 410
 # `OutOfStockResponse`; get-orders-ORDER_ID: 402 `StatusUnpaidResponse`).
