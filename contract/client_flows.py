@@ -176,8 +176,9 @@ def merchant_flow():
                "deleted template")
 
     # Reports: every second, the pots as JSON into the file drop; the server delivers.
-    target = os.path.join(REPORT_DIR, "client-flows")
-    os.makedirs(target, exist_ok=True)
+    # Each instance delivers into a room of its own under TARGET_DIRECTORY, which the
+    # server creates.
+    target = os.path.join(REPORT_DIR, "cafe", "client-flows")
     report = expect(m_report_post.sync_detailed("cafe", client=cafe,
                                                 body=mm.ReportAddRequest.from_dict({
                                                     "description": "Pots every second",
@@ -190,9 +191,10 @@ def merchant_flow():
     listed = expect(m_reports.sync_detailed("cafe", client=cafe), 200, "list reports")
     assert [r.report_serial for r in listed.reports] == [report]
     deadline = time.monotonic() + 15
-    while not os.listdir(target) and time.monotonic() < deadline:
+    delivered = lambda: os.path.isdir(target) and os.listdir(target)  # noqa: E731
+    while not delivered() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert os.listdir(target), "no report delivered within 15 s"
+    assert delivered(), "no report delivered within 15 s"
     detail = expect(m_report_get.sync_detailed("cafe", report, client=cafe), 200, "get report")
     assert not detail.last_error_code, detail.last_error_detail
     expect(m_report_delete.sync_detailed("cafe", report, client=cafe), 204, "delete report")
