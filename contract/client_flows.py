@@ -371,8 +371,9 @@ def withdrawal_flow():
     exchange = basic(taler_bank, "wg-exchange", "password-wg-exchange")
     incoming = expect(wg_incoming.sync_detailed("wg-exchange", client=exchange), 200,
                       "incoming history")
-    assert incoming.incoming_transactions[-1].reserve_pub == reserve_pub, incoming
-    assert incoming.incoming_transactions[-1].amount == f"{currency}:5", incoming
+    # Newest first (the default `limit` is -20).
+    assert incoming.incoming_transactions[0].reserve_pub == reserve_pub, incoming
+    assert incoming.incoming_transactions[0].amount == f"{currency}:5", incoming
 
 
 def donau_flow():
