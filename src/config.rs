@@ -235,6 +235,11 @@ pub struct Config {
     /// `ALLOW_EDIT_CASHOUT_PAYTO_URI`: what anyone, and account owners, may do
     /// themselves (the administrator may always).
     pub bank_allow: BankAllow,
+    /// `[bank] TAN_SMS`, `TAN_EMAIL`: the program that delivers a second factor's code
+    /// on each channel (the address as its argument, the message on standard input),
+    /// as libeufin-bank's options of the same names. A channel without one is not
+    /// offered.
+    pub bank_tan_channels: BTreeMap<String, std::path::PathBuf>,
     pub ini: Ini,
 }
 
@@ -465,6 +470,14 @@ impl Config {
             edit_name: ini.flag("bank", "ALLOW_EDIT_NAME", false)?,
             edit_cashout_payto_uri: ini.flag("bank", "ALLOW_EDIT_CASHOUT_PAYTO_URI", false)?,
         };
+        let bank_tan_channels = ["sms", "email"]
+            .into_iter()
+            .filter_map(|channel| {
+                let key = format!("TAN_{}", channel.to_ascii_uppercase());
+                ini.get("bank", &key)
+                    .map(|script| (channel.to_owned(), std::path::PathBuf::from(script)))
+            })
+            .collect();
         let spec_section = format!("currency-{}", currency.to_ascii_lowercase());
         let currency_spec = CurrencySpec {
             currency: currency.clone(),
@@ -566,6 +579,7 @@ impl Config {
             bank_registration_bonus,
             bank_wire,
             bank_allow,
+            bank_tan_channels,
             ini,
         })
     }

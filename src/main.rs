@@ -166,8 +166,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
             let done = taler_openapi::bank::ledger::collect_garbage(&db, &config.ini).await?;
             println!(
-                "garbage collection: {} withdrawals aborted, {} deleted; {} expired tokens deleted",
-                done.withdrawals_aborted, done.withdrawals_deleted, done.tokens_deleted
+                "garbage collection: {} withdrawals aborted, {} deleted; {} expired tokens deleted; {} TAN challenges deleted",
+                done.withdrawals_aborted,
+                done.withdrawals_deleted,
+                done.tokens_deleted,
+                done.challenges_deleted
             );
             Ok(())
         }

@@ -28,6 +28,8 @@ pub struct Model {
     pub deleted: bool,
     /// `ChallengeContactData` as JSON.
     pub contact_data: Option<String>,
+    /// The second factor's channels, comma-separated (`sms`, `email`); none without.
+    pub tan_channels: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

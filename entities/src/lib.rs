@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table.
 
 pub mod bank_accounts;
+pub mod bank_challenges;
 pub mod bank_stats;
 pub mod bank_tokens;
 pub mod bank_transactions;

@@ -24,6 +24,7 @@ mod m20261205_000017_create_merchant_webhooks;
 mod m20261205_000018_merchant_abuse_bounds;
 mod m20261205_000019_bank_withdrawals;
 mod m20261205_000020_bank_stats;
+mod m20261205_000021_bank_tan;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000018_merchant_abuse_bounds::Migration),
             Box::new(m20261205_000019_bank_withdrawals::Migration),
             Box::new(m20261205_000020_bank_stats::Migration),
+            Box::new(m20261205_000021_bank_tan::Migration),
         ]
     }
 }

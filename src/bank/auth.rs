@@ -327,6 +327,11 @@ impl BankCredentials {
             .map(|t| t.scope.as_str())
     }
 
+    /// Whether the caller logged in with a password (HTTP Basic), not a token.
+    pub fn is_password(&self) -> bool {
+        matches!(self.presented, Presented::Password(_))
+    }
+
     /// The digest of the bearer token presented, if any (not the configured one).
     pub fn token_hash(&self) -> Option<Vec<u8>> {
         match &self.presented {

@@ -59,6 +59,7 @@ pub async fn ensure_admin_account(
             is_taler_exchange: false,
             debit_threshold: max,
             contact_data: None,
+            tan_channels: None,
         },
     )
     .await?;
@@ -98,6 +99,7 @@ pub async fn registration_bonus(
             taler: Default::default(),
             bounce_unless_incoming: false,
             withdrawal: None,
+            challenge: None,
         },
     )
     .await
@@ -182,6 +184,7 @@ pub async fn book(state: &State, new: NewTransfer) -> Result<(u64, Timestamp), A
             ErrorCode::BankConfirmAbortConflict,
             "the withdrawal was aborted meanwhile",
         ),
+        TransferOutcome::ChallengeUsed => Err(crate::bank::tan::used_already()),
     }
 }
 
@@ -229,6 +232,7 @@ pub async fn new_transfer(
         taler,
         bounce_unless_incoming: false,
         withdrawal: None,
+        challenge: None,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod monitor;
 pub mod payto;
 pub mod revenue;
 pub mod tags;
+pub mod tan;
 pub mod transactions;
 pub mod wire_gateway;
 pub mod withdrawals;
@@ -32,6 +33,7 @@ pub type Api = (
     wire_gateway::api::WireGatewayApi,
     withdrawals::WithdrawalsApi,
     monitor::MonitorApi,
+    tan::TanApi,
 );
 
 pub fn api(state: &State) -> Api {
@@ -42,6 +44,7 @@ pub fn api(state: &State) -> Api {
         wire_gateway::api::WireGatewayApi(state.clone()),
         withdrawals::WithdrawalsApi(state.clone()),
         monitor::MonitorApi(state.clone()),
+        tan::TanApi(state.clone()),
     )
 }
 

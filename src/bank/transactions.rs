@@ -4,7 +4,7 @@
 
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 
@@ -15,6 +15,7 @@ use crate::{
         ledger::{ADMIN_ACCOUNT, book, new_transfer},
         payto::{Payto, accounts_payto},
         tags::ApiTags,
+        tan::{self, ChallengeResponse, Gate, Op},
     },
     error_responses,
     http::JsonBody,
@@ -137,6 +138,10 @@ pub enum TransactionCreated {
     /// The transfer was recorded (or had been, for a repeated `request_uid`).
     #[oai(status = 200)]
     Ok(Json<CreateTransactionResponse>),
+    /// The debtor has a second factor: solve a challenge, then repeat the request with
+    /// its id in `Taler-Challenge-Ids`.
+    #[oai(status = 202)]
+    Challenge(Json<ChallengeResponse>),
 }
 
 error_responses!(pub PostTransactionErrors {
@@ -286,10 +291,14 @@ impl HistoryApi {
         /// Account name of the debtor.
         #[oai(name = "USERNAME")]
         username: Path<String>,
+        /// Solved challenges of this transfer (comma-separated ids).
+        #[oai(name = "Taler-Challenge-Ids")]
+        challenge_ids: Header<Option<String>>,
         body: JsonBody<CreateTransactionRequest>,
     ) -> Result<TransactionCreated, PostTransactionErrors> {
         let debtor = auth::authorize(&self.0, &username, &mut credentials, Need::ReadWrite).await?;
         let req = body.0;
+        let hash = tan::body_hash(Op::BankTransaction, &tan::canonical(&req));
         let payto = Payto::parse(&req.payto_uri, "payto_uri")?;
         // An empty `message` is a subject, as libeufin-bank takes it (a transfer to an
         // exchange with one is bounced); no `message` at all is 400.
@@ -363,6 +372,14 @@ impl HistoryApi {
         )
         .await?;
         new.bounce_unless_incoming = creditor.is_taler_exchange;
+        // The second factor comes last, so that no code goes out for a transfer the
+        // bank refuses anyway; its challenge is used up in the transfer's transaction.
+        let ids = tan::header_ids(challenge_ids.0.as_deref());
+        let admin = credentials.is_admin();
+        match tan::second_factor(&self.0, &debtor, admin, Op::BankTransaction, &hash, &ids).await? {
+            Gate::Open(serials) => new.challenge = serials.first().copied(),
+            Gate::Challenge(c) => return Ok(TransactionCreated::Challenge(Json(c))),
+        }
         let (row_id, _) = book(&self.0, new).await?;
         Ok(TransactionCreated::Ok(Json(CreateTransactionResponse {
             row_id,

@@ -8,7 +8,7 @@
 use poem::Request;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 
@@ -18,6 +18,7 @@ use crate::{
         ledger::{book, new_transfer},
         payto::accounts_payto,
         tags::ApiTags,
+        tan::{self, Gate, Op, Protected},
     },
     error_responses,
     http::{JsonBody, NoContent, public::PublicBase},
@@ -391,7 +392,10 @@ impl WithdrawalsApi {
             )
         )]
         id: Path<String>,
-    ) -> Result<NoContent, ConfirmWithdrawalErrors> {
+        /// Solved challenges of this confirmation (comma-separated ids).
+        #[oai(name = "Taler-Challenge-Ids")]
+        challenge_ids: Header<Option<String>>,
+    ) -> Result<Protected, ConfirmWithdrawalErrors> {
         let (account, id) = owner_and_id(&self.0, &mut credentials, &username, &id).await?;
         let w = wstore::find(&self.0.db, &id)
             .await
@@ -400,7 +404,7 @@ impl WithdrawalsApi {
             .ok_or_else(|| operation_unknown(&id))?;
         let conflict = |code, hint: &str| Err(ApiError::new(code, hint.to_owned()).into());
         match w.status.as_str() {
-            wstore::CONFIRMED => return Ok(NoContent::Done),
+            wstore::CONFIRMED => return Ok(Protected::Done),
             wstore::ABORTED => {
                 return conflict(
                     ErrorCode::BankConfirmAbortConflict,
@@ -456,6 +460,15 @@ impl WithdrawalsApi {
         )
         .await?;
         transfer.withdrawal = Some(w.withdrawal_serial);
+        // The second factor comes last, once the transfer is known to be possible; its
+        // challenge is used up in the transfer's transaction.
+        let hash = tan::body_hash(Op::Withdrawal, &id);
+        let ids = tan::header_ids(challenge_ids.0.as_deref());
+        let admin = credentials.is_admin();
+        match tan::second_factor(&self.0, &account, admin, Op::Withdrawal, &hash, &ids).await? {
+            Gate::Open(serials) => transfer.challenge = serials.first().copied(),
+            Gate::Challenge(c) => return Ok(Protected::Challenge(Json(c))),
+        }
         match book(&self.0, transfer).await {
             Ok(_) => {}
             Err(e) if e.code() == ErrorCode::BankConfirmAbortConflict.number() => {
@@ -464,14 +477,14 @@ impl WithdrawalsApi {
                     .await
                     .map_err(ApiError::db_fetch)?;
                 if now.is_some_and(|n| n.status == wstore::CONFIRMED) {
-                    return Ok(NoContent::Done);
+                    return Ok(Protected::Done);
                 }
                 return Err(e.into());
             }
             Err(e) => return Err(e.into()),
         }
         notify(&self.0, account.account_id).await;
-        Ok(NoContent::Done)
+        Ok(Protected::Done)
     }
 
     /// Abort a withdrawal

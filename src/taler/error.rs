@@ -113,6 +113,14 @@ pub enum ErrorCode {
     BankAmountDiffers,
     BankAmountRequired,
     BankUpdateAbortConflict,
+    BankMissingTanInfo,
+    BankTanRateLimited,
+    BankTanChannelNotSupported,
+    BankTanChannelScriptFailed,
+    BankTanChallengeFailed,
+    BankChallengeNotFound,
+    BankTanChallengeExpired,
+    BankNonAdminSetTanChannel,
     BankPasswordTooShort,
     BankPasswordTooLong,
     BankNumberTooBig,
@@ -318,6 +326,14 @@ impl ErrorCode {
             BankAmountDiffers => 5148,
             BankAmountRequired => 5149,
             BankUpdateAbortConflict => 5153,
+            BankMissingTanInfo => 5129,
+            BankTanRateLimited => 5131,
+            BankTanChannelNotSupported => 5132,
+            BankTanChannelScriptFailed => 5133,
+            BankTanChallengeFailed => 5134,
+            BankChallengeNotFound => 5143,
+            BankTanChallengeExpired => 5144,
+            BankNonAdminSetTanChannel => 5145,
             BankPasswordTooShort => 5150,
             BankPasswordTooLong => 5151,
             BankNumberTooBig => 5104,
@@ -435,9 +451,16 @@ impl ErrorCode {
             | BankAmountDiffers
             | BankAmountRequired
             | BankUpdateAbortConflict
+            | BankMissingTanInfo
+            | BankTanChannelNotSupported
+            | BankTanChallengeFailed
+            | BankNonAdminSetTanChannel
             | BankPasswordTooShort
             | BankPasswordTooLong
             | End => StatusCode::CONFLICT,
+            BankTanRateLimited => StatusCode::TOO_MANY_REQUESTS,
+            BankTanChannelScriptFailed => StatusCode::BAD_GATEWAY,
+            BankChallengeNotFound | BankTanChallengeExpired => StatusCode::NOT_FOUND,
             MerchantGenericAccountUnknown
             | MerchantPrivateAccountDeleteUnknownAccount
             | MerchantPrivatePostOrdersInstanceConfigurationLacksWire => StatusCode::NOT_FOUND,

@@ -3,7 +3,7 @@
 
 use poem_openapi::{
     OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
 };
 
@@ -12,17 +12,18 @@ use crate::{
         accounts::types::{
             AccountData, AccountFound, AccountMinimalData, AccountPasswordChange,
             AccountReconfiguration, AccountRegistered, AccountsListed, Balance, BankConfig,
-            DeleteAccountErrors, DeleteTokenErrors, GetAccountErrors, ListAccountsErrors,
-            ListBankAccountsResponse, ListTokensErrors, PatchAccountErrors, PostAccountsErrors,
-            PostTokenErrors, PublicAccount, PublicAccountsErrors, PublicAccountsListed,
-            PublicAccountsResponse, RegisterAccountRequest, RegisterAccountResponse, TokenCreated,
-            TokenInfo, TokenInfos, TokenRequest, TokenSuccessResponse, TokensListed, balance,
-            conflict,
+            ChallengeContactData, DeleteAccountErrors, DeleteTokenErrors, GetAccountErrors,
+            ListAccountsErrors, ListBankAccountsResponse, ListTokensErrors, PatchAccountErrors,
+            PostAccountsErrors, PostTokenErrors, PublicAccount, PublicAccountsErrors,
+            PublicAccountsListed, PublicAccountsResponse, RegisterAccountRequest,
+            RegisterAccountResponse, TokenCreated, TokenInfo, TokenInfos, TokenRequest,
+            TokenSuccessResponse, TokensListed, balance, conflict,
         },
         auth::{self, BankBearer, BankCredentials, MaybeBankCredentials, Need},
         ledger::ADMIN_ACCOUNT,
         payto::{Payto, Target, accounts_payto, iban_key, random_iban, x_taler_bank_key},
         tags::ApiTags,
+        tan::{self, Gate, Op, Protected},
     },
     config::BankWire,
     http::{JsonBody, NoContent},
@@ -127,6 +128,84 @@ impl AccountsApi {
     }
 }
 
+/// Stored contact data with the fields of `patch` replacing theirs.
+fn merge_contact(stored: Option<&str>, patch: &ChallengeContactData) -> String {
+    let mut merged: ChallengeContactData = stored
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or(ChallengeContactData {
+            email: None,
+            phone: None,
+        });
+    if patch.email.is_some() {
+        merged.email = patch.email.clone();
+    }
+    if patch.phone.is_some() {
+        merged.phone = patch.phone.clone();
+    }
+    serde_json::to_string(&merged).expect("serializable")
+}
+
+impl AccountsApi {
+    /// The second factor of an owner's change, as libeufin-bank asks it: a challenge on
+    /// the current channels if the account has any, and if the change brings a new
+    /// channel or address, a challenge at each new one too (all of them, so that
+    /// every new address is proven). Those are raised only once the first is solved,
+    /// so solving them proves both.
+    async fn second_factor_of_patch(
+        &self,
+        account: &store::Account,
+        hash: &str,
+        challenge_ids: &Header<Option<String>>,
+        old_targets: &[(tan::TanChannel, String)],
+        new_targets: &[(tan::TanChannel, String)],
+    ) -> Result<Gate, ApiError> {
+        let ids = tan::header_ids(challenge_ids.0.as_deref());
+        let added: Vec<_> = new_targets
+            .iter()
+            .filter(|t| !old_targets.contains(t))
+            .cloned()
+            .collect();
+        let id = account.account_id;
+        if !added.is_empty()
+            && let Some(serials) = tan::covered(
+                &self.0,
+                id,
+                Op::AccountReconfigNewTan,
+                hash,
+                &ids,
+                &added,
+                true,
+            )
+            .await?
+        {
+            return Ok(Gate::Open(serials));
+        }
+        let mut serials = Vec::new();
+        if !old_targets.is_empty() {
+            match tan::gate(
+                &self.0,
+                id,
+                Op::AccountReconfig,
+                hash,
+                &ids,
+                old_targets,
+                false,
+            )
+            .await?
+            {
+                Gate::Open(s) => serials = s,
+                challenge => return Ok(challenge),
+            }
+        }
+        if !added.is_empty() {
+            let c =
+                tan::challenge(&self.0, id, Op::AccountReconfigNewTan, hash, &added, true).await?;
+            return Ok(Gate::Challenge(c));
+        }
+        Ok(Gate::Open(serials))
+    }
+}
+
 /// Usernames the bank keeps for itself.
 const RESERVED_USERNAMES: &[&str] = &["admin", "bank"];
 
@@ -177,6 +256,19 @@ impl AccountsApi {
             .contact_data
             .as_ref()
             .and_then(|c| serde_json::to_string(c).ok());
+        let tan_channels =
+            tan::requested(req.tan_channel, req.tan_channels.as_deref()).unwrap_or_default();
+        if !tan_channels.is_empty() {
+            if !admin {
+                return Err(conflict(
+                    ErrorCode::BankNonAdminSetTanChannel,
+                    "only the administrator turns a new account's second factor on",
+                )
+                .into());
+            }
+            tan::require_supported(&self.0, &tan_channels)?;
+            tan::require_addresses(&tan_channels, contact_data.as_deref())?;
+        }
         // A generated IBAN that is taken already is drawn again, as libeufin-bank does.
         let mut draws = if given.is_none() { 8 } else { 0 };
         loop {
@@ -195,6 +287,7 @@ impl AccountsApi {
                 is_taler_exchange: req.is_taler_exchange.unwrap_or(false),
                 debit_threshold: crate::bank::ledger::units(&debit_threshold),
                 contact_data: contact_data.clone(),
+                tan_channels: tan::store_channels(&tan_channels),
             };
             let outcome = store::create_account(&self.0.db, new)
                 .await
@@ -260,9 +353,30 @@ impl AccountsApi {
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
+        /// Solved challenges of a login with a second factor (comma-separated ids).
+        #[oai(name = "Taler-Challenge-Ids")]
+        challenge_ids: Header<Option<String>>,
         body: JsonBody<TokenRequest>,
     ) -> Result<TokenCreated, PostTokenErrors> {
         let account = auth::authorize(&self.0, &username, &mut credentials, Need::Refresh).await?;
+        // A login with the password needs the second factor; refreshing a token does not.
+        if credentials.is_password() {
+            let hash = tan::body_hash(Op::CreateToken, &tan::canonical(&body.0));
+            let ids = tan::header_ids(challenge_ids.0.as_deref());
+            match tan::second_factor(
+                &self.0,
+                &account,
+                credentials.is_admin(),
+                Op::CreateToken,
+                &hash,
+                &ids,
+            )
+            .await?
+            {
+                Gate::Open(serials) => tan::use_up(&self.0, &serials).await?,
+                Gate::Challenge(c) => return Ok(TokenCreated::Challenge(Json(c))),
+            }
+        }
         let scope = poem_openapi::types::ToJSON::to_json(&body.scope)
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
@@ -314,7 +428,7 @@ impl AccountsApi {
             name: "taler-corebank".to_owned(),
             version: "9:0:0".to_owned(),
             bank_name: "Taler Bank".to_owned(),
-            supported_tan_channels: Vec::new(),
+            supported_tan_channels: c.bank_tan_channels.keys().cloned().collect(),
             currency: c.currency.clone(),
             currency_specification: (&c.currency_spec).into(),
             allow_conversion: false,
@@ -346,7 +460,10 @@ impl AccountsApi {
         let a = auth::authorize(&self.0, &username, &mut credentials, Need::Read).await?;
         let currency = &self.0.config.currency;
         let balance = store::balance_of(&a);
+        let channels = tan::channels_of(&a);
         Ok(AccountFound::Ok(Json(AccountData {
+            tan_channel: channels.first().copied(),
+            tan_channels: (!channels.is_empty()).then_some(channels),
             payto_uri: accounts_payto(&self.0.config.bank_wire, &a),
             balance: Balance {
                 amount: crate::bank::ledger::amount_of(currency, balance),
@@ -379,11 +496,15 @@ impl AccountsApi {
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
+        /// Solved challenges of this change (comma-separated ids).
+        #[oai(name = "Taler-Challenge-Ids")]
+        challenge_ids: Header<Option<String>>,
         body: JsonBody<AccountReconfiguration>,
-    ) -> Result<NoContent, PatchAccountErrors> {
+    ) -> Result<Protected, PatchAccountErrors> {
         let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
         let admin = credentials.is_admin();
         let req = body.0;
+        let hash = tan::body_hash(Op::AccountReconfig, &tan::canonical(&req));
         if account.username == ADMIN_ACCOUNT && req.is_public == Some(true) {
             // libeufin-bank answers this with `TALER_EC_END`.
             return Err(conflict(
@@ -433,10 +554,31 @@ impl AccountsApi {
                 .into());
             }
         }
+        // The contact fields given replace those stored, as libeufin-bank patches them.
         let contact = req
             .contact_data
             .as_ref()
-            .map(|c| serde_json::to_string(c).expect("serializable"));
+            .map(|c| merge_contact(account.contact_data.as_deref(), c));
+        let requested = tan::requested(req.tan_channel, req.tan_channels.as_deref());
+        let old_channels = tan::channels_of(&account);
+        let new_channels = requested.clone().unwrap_or_else(|| old_channels.clone());
+        let new_contact = contact.clone().or_else(|| account.contact_data.clone());
+        if let Some(channels) = &requested {
+            tan::require_supported(&self.0, channels)?;
+            tan::require_addresses(channels, new_contact.as_deref())?;
+        }
+        let old_targets = tan::targets(&old_channels, account.contact_data.as_deref());
+        let new_targets = tan::targets(&new_channels, new_contact.as_deref());
+        let tan_changed = old_targets != new_targets;
+        if !admin {
+            match self
+                .second_factor_of_patch(&account, &hash, &challenge_ids, &old_targets, &new_targets)
+                .await?
+            {
+                Gate::Open(serials) => tan::use_up(&self.0, &serials).await?,
+                Gate::Challenge(c) => return Ok(Protected::Challenge(Json(c))),
+            }
+        }
         let changes = AccountChanges {
             name: req.name.map(String::from),
             is_public: req.is_public,
@@ -444,12 +586,18 @@ impl AccountsApi {
             debit_threshold: threshold,
             password_hash: None,
             contact_data: contact.map(Some),
+            tan_channels: requested.map(|c| tan::store_channels(&c)),
         };
         if store::update_account(&self.0.db, account.account_id, changes)
             .await
             .map_err(ApiError::db_store)?
         {
-            Ok(NoContent::Done)
+            if tan_changed {
+                store::challenges::invalidate_pending(&self.0.db, account.account_id)
+                    .await
+                    .map_err(ApiError::db_store)?;
+            }
+            Ok(Protected::Done)
         } else {
             // Deleted meanwhile.
             Err(auth::account(&self.0, &username)
@@ -474,10 +622,14 @@ impl AccountsApi {
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
+        /// Solved challenges of this change (comma-separated ids).
+        #[oai(name = "Taler-Challenge-Ids")]
+        challenge_ids: Header<Option<String>>,
         body: JsonBody<AccountPasswordChange>,
-    ) -> Result<NoContent, PatchAccountErrors> {
+    ) -> Result<Protected, PatchAccountErrors> {
         let account = auth::authorize(&self.0, &username, &mut credentials, Need::Manage).await?;
         let req = body.0;
+        let hash = tan::body_hash(Op::AccountAuthReconfig, &tan::canonical(&req));
         if !credentials.is_admin() {
             let Some(old) = &req.old_password else {
                 return Err(conflict(
@@ -499,15 +651,30 @@ impl AccountsApi {
                 .await?;
         }
         crate::bank::ledger::password_rule(&req.new_password)?;
-        let hash = self.0.logins.hash(&req.new_password).await?;
+        let ids = tan::header_ids(challenge_ids.0.as_deref());
+        let admin = credentials.is_admin();
+        match tan::second_factor(
+            &self.0,
+            &account,
+            admin,
+            Op::AccountAuthReconfig,
+            &hash,
+            &ids,
+        )
+        .await?
+        {
+            Gate::Open(serials) => tan::use_up(&self.0, &serials).await?,
+            Gate::Challenge(c) => return Ok(Protected::Challenge(Json(c))),
+        }
+        let password_hash = self.0.logins.hash(&req.new_password).await?;
         let changes = AccountChanges {
-            password_hash: Some(hash),
+            password_hash: Some(password_hash),
             ..Default::default()
         };
         store::update_account(&self.0.db, account.account_id, changes)
             .await
             .map_err(ApiError::db_store)?;
-        Ok(NoContent::Done)
+        Ok(Protected::Done)
     }
 
     /// Delete an account
@@ -525,7 +692,10 @@ impl AccountsApi {
         /// Account name.
         #[oai(name = "USERNAME")]
         username: Path<String>,
-    ) -> Result<NoContent, DeleteAccountErrors> {
+        /// Solved challenges of this deletion (comma-separated ids).
+        #[oai(name = "Taler-Challenge-Ids")]
+        challenge_ids: Header<Option<String>>,
+    ) -> Result<Protected, DeleteAccountErrors> {
         // The credentials are checked already (the extractor does for a DELETE): the
         // reserved names answer first, as in libeufin-bank.
         if RESERVED_USERNAMES.contains(&username.as_str()) {
@@ -544,11 +714,27 @@ impl AccountsApi {
             )
             .into());
         }
+        // The balance is checked before a challenge is raised: a code for a deletion
+        // that cannot happen would only annoy the owner.
+        if store::balance_of(&account) != 0 {
+            return Err(conflict(
+                ErrorCode::BankAccountBalanceNotZero,
+                "the balance must be zero",
+            )
+            .into());
+        }
+        let hash = tan::body_hash(Op::AccountDelete, &account.username);
+        let ids = tan::header_ids(challenge_ids.0.as_deref());
+        let admin = credentials.is_admin();
+        match tan::second_factor(&self.0, &account, admin, Op::AccountDelete, &hash, &ids).await? {
+            Gate::Open(serials) => tan::use_up(&self.0, &serials).await?,
+            Gate::Challenge(c) => return Ok(Protected::Challenge(Json(c))),
+        }
         match store::delete_account(&self.0.db, account.account_id)
             .await
             .map_err(ApiError::db_store)?
         {
-            DeleteOutcome::Deleted => Ok(NoContent::Done),
+            DeleteOutcome::Deleted => Ok(Protected::Done),
             DeleteOutcome::BalanceNotZero => Err(conflict(
                 ErrorCode::BankAccountBalanceNotZero,
                 "the balance must be zero",

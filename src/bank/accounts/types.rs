@@ -6,6 +6,7 @@ use poem_openapi::{ApiResponse, Enum, Object, payload::Json};
 use crate::taler::text::{Email, NotBlank, PaytoUri, Phone, Text, Username};
 use crate::{
     bank::ledger::amount_of,
+    bank::tan::{ChallengeResponse, TanChannel},
     error_responses,
     store::bank::{self as store, Account},
     taler::{Amount, ApiError, ErrorCode, RelativeTime, Timestamp},
@@ -31,6 +32,13 @@ pub struct RegisterAccountRequest {
     pub contact_data: Option<ChallengeContactData>,
     /// Payto URI of this bank account; by default `payto://x-taler-bank/localhost/$USERNAME`.
     pub payto_uri: Option<Text<PaytoUri>>,
+    /// Deprecated (v10): use `tan_channels`.
+    #[oai(deprecated)]
+    pub tan_channel: Option<TanChannel>,
+    /// Turns the second factor on with these channels (the administrator only; the
+    /// contact data must give each one's address).
+    #[oai(validator(max_items = 2))]
+    pub tan_channels: Option<Vec<TanChannel>>,
 }
 
 /// `RegisterAccountResponse`.
@@ -152,6 +160,11 @@ pub struct AccountData {
     pub status: String,
     /// How to reach the account owner.
     pub contact_data: Option<ChallengeContactData>,
+    /// Deprecated (v10): the first of `tan_channels`.
+    #[oai(deprecated)]
+    pub tan_channel: Option<TanChannel>,
+    /// The second factor's channels, if it is on.
+    pub tan_channels: Option<Vec<TanChannel>>,
 }
 
 /// `Config` of the core bank API (the fields this bank serves).
@@ -214,13 +227,17 @@ pub enum TokenCreated {
     /// The token.
     #[oai(status = 200)]
     Ok(Json<TokenSuccessResponse>),
+    /// A login with the password of an account with a second factor: solve a
+    /// challenge, then repeat the request with its id in `Taler-Challenge-Ids`.
+    #[oai(status = 202)]
+    Challenge(Json<ChallengeResponse>),
 }
 
 error_responses!(pub PostAccountsErrors {
     400 => "The request or the `Authorization` header is malformed: bad username, a payto URI of another kind or naming another account (`TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_HTTP_HEADERS_MALFORMED`, `TALER_EC_BANK_BAD_FORMAT_AMOUNT`, `TALER_EC_BANK_NUMBER_TOO_BIG`).",
     401 => "Unless the bank allows registrations: the credentials are missing, wrong, or not the administrator's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
-    409 => "The username or payto URI is taken or reserved, the password is too short or too long, someone other than the administrator chose a debit threshold, or the administrator's account cannot afford the registration bonus (`TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`).",
+    409 => "The username or payto URI is taken or reserved, the password is too short or too long, someone other than the administrator chose a debit threshold, the administrator's account cannot afford the registration bonus, or a second factor that someone other than the administrator asked for, that the bank does not offer or whose address the contact data lacks (`TALER_EC_BANK_NON_ADMIN_SET_TAN_CHANNEL`, `TALER_EC_BANK_TAN_CHANNEL_NOT_SUPPORTED`, `TALER_EC_BANK_MISSING_TAN_INFO`, `TALER_EC_BANK_UNALLOWED_DEBIT`, `TALER_EC_BANK_REGISTER_USERNAME_REUSE`, `TALER_EC_BANK_REGISTER_PAYTO_URI_REUSE`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -232,6 +249,7 @@ error_responses!(pub PostTokenErrors {
     401 => "Missing, wrong or unknown credentials, another account's, or a token that is not refreshable (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this, or a token mints one of a wider scope (`TALER_EC_GENERIC_FORBIDDEN`, `TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
     404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
+    409 => "The solved challenge was used by a racing request (`TALER_EC_BANK_TAN_CHALLENGE_FAILED`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins on this account or from this address: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -262,9 +280,16 @@ pub struct AccountReconfiguration {
     pub is_taler_exchange: Option<bool>,
     /// How far below zero the balance may go (the administrator only).
     pub debit_threshold: Option<Amount>,
-    /// How to reach the owner (the administrator only; this bank has no second
-    /// factor to confirm a change by the owner).
+    /// How to reach the owner: the fields given replace those stored. An owner with a
+    /// second factor confirms a change with it, and a new address used by a TAN
+    /// channel with a code sent there.
     pub contact_data: Option<ChallengeContactData>,
+    /// Deprecated (v10): use `tan_channels`.
+    #[oai(deprecated)]
+    pub tan_channel: Option<TanChannel>,
+    /// The second factor's channels; empty turns it off.
+    #[oai(validator(max_items = 2))]
+    pub tan_channels: Option<Vec<TanChannel>>,
 }
 
 /// `AccountPasswordChange`.
@@ -354,7 +379,7 @@ error_responses!(pub PatchAccountErrors {
     401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "Only the administrator changes debit thresholds, the exchange flag and (unless `ALLOW_EDIT_NAME`) names, and the administrator's account cannot become an exchange or public (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`, `TALER_EC_END`); a wrong or missing old password, a new one too short or too long (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`).",
+    409 => "Only the administrator changes debit thresholds, the exchange flag and (unless `ALLOW_EDIT_NAME`) names, and the administrator's account cannot become an exchange or public (`TALER_EC_BANK_NON_ADMIN_PATCH_LEGAL_NAME`, `TALER_EC_BANK_NON_ADMIN_PATCH_DEBT_LIMIT`, `TALER_EC_BANK_PATCH_ADMIN_EXCHANGE`, `TALER_EC_END`); a wrong or missing old password, a new one too short or too long (`TALER_EC_BANK_PATCH_BAD_OLD_PASSWORD`, `TALER_EC_BANK_NON_ADMIN_PATCH_MISSING_OLD_PASSWORD`, `TALER_EC_BANK_PASSWORD_TOO_SHORT`, `TALER_EC_BANK_PASSWORD_TOO_LONG`); a TAN channel the bank does not offer or without its address (`TALER_EC_BANK_TAN_CHANNEL_NOT_SUPPORTED`, `TALER_EC_BANK_MISSING_TAN_INFO`); a solved challenge a racing request used (`TALER_EC_BANK_TAN_CHALLENGE_FAILED`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -366,7 +391,7 @@ error_responses!(pub DeleteAccountErrors {
     401 => "Missing, wrong or unknown credentials, or another account's (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow this (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account was not found (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
-    409 => "The balance is not zero, or the account is the administrator's (`TALER_EC_BANK_ACCOUNT_BALANCE_NOT_ZERO`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`).",
+    409 => "The balance is not zero, the account is the administrator's, or the solved challenge was used by a racing request (`TALER_EC_BANK_ACCOUNT_BALANCE_NOT_ZERO`, `TALER_EC_BANK_RESERVED_USERNAME_CONFLICT`, `TALER_EC_BANK_TAN_CHALLENGE_FAILED`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
     503 => "Every password worker is busy: retry after `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",

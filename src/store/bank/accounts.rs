@@ -24,6 +24,8 @@ pub struct NewAccount {
     pub debit_threshold: i128,
     /// `ChallengeContactData` as JSON.
     pub contact_data: Option<String>,
+    /// TAN channels, comma-separated.
+    pub tan_channels: Option<String>,
 }
 
 /// Units of 10^-8 per currency unit.
@@ -78,6 +80,7 @@ pub async fn create_account(
         debit_threshold_value: Set(threshold_value),
         debit_threshold_frac: Set(threshold_frac),
         contact_data: Set(new.contact_data),
+        tan_channels: Set(new.tan_channels),
         ..Default::default()
     };
     match row.insert(db).await {
@@ -136,6 +139,8 @@ pub struct AccountChanges {
     pub password_hash: Option<String>,
     /// `Some(None)` clears the contact data.
     pub contact_data: Option<Option<String>>,
+    /// `Some(None)` turns the second factor off.
+    pub tan_channels: Option<Option<String>>,
 }
 
 /// Applies changes to an account that is not deleted; false when there is none.
@@ -170,6 +175,10 @@ pub async fn update_account(
     }
     if let Some(c) = changes.contact_data {
         update = update.col_expr(Column::ContactData, c.into());
+        any = true;
+    }
+    if let Some(t) = changes.tan_channels {
+        update = update.col_expr(Column::TanChannels, t.into());
         any = true;
     }
     if let Some(h) = changes.password_hash {

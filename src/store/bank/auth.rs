@@ -119,7 +119,7 @@ pub(super) fn account_with_token_at(
 // Columns are read by position: every bank request authorizes with this query, and a
 // column read by name costs a formatted name and a search. Each list is in the order
 // its reader below takes them.
-const ACCOUNT_COLUMNS: [bank_accounts::Column; 14] = {
+const ACCOUNT_COLUMNS: [bank_accounts::Column; 15] = {
     use bank_accounts::Column::*;
     [
         AccountId,
@@ -136,6 +136,7 @@ const ACCOUNT_COLUMNS: [bank_accounts::Column; 14] = {
         DebitThresholdFrac,
         Deleted,
         ContactData,
+        TanChannels,
     ]
 };
 
@@ -155,6 +156,7 @@ pub(super) fn account_at(row: &sea_orm::QueryResult, at: usize) -> Result<Accoun
         debit_threshold_frac: row.try_get_by_index(at + 11)?,
         deleted: row.try_get_by_index(at + 12)?,
         contact_data: row.try_get_by_index(at + 13)?,
+        tan_channels: row.try_get_by_index(at + 14)?,
     })
 }
 

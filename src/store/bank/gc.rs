@@ -1,6 +1,7 @@
 //! Garbage collection of the bank, as libeufin-bank's `gc` does for the data this
 //! bank has: withdrawal operations nobody finished are aborted, aborted ones and
-//! expired tokens are deleted once they are old. Each statement is conditional on the
+//! expired tokens are deleted once they are old, and so are TAN challenges that
+//! can serve no more. Each statement is conditional on the
 //! rows as they are, so it is safe while servers serve: a withdrawal confirmed in the
 //! same instant is either confirmed (and stays) or aborted (and its confirmation,
 //! conditional on `selected`, moves nothing).
@@ -16,11 +17,13 @@ pub struct Collected {
     pub withdrawals_aborted: u64,
     pub withdrawals_deleted: u64,
     pub tokens_deleted: u64,
+    pub challenges_deleted: u64,
 }
 
 /// Aborts the operations created before `abort_before` that are still `pending` or
 /// `selected`; deletes the aborted ones created before `clean_before` and the tokens
-/// that expired before it (seconds since the epoch).
+/// that expired before it (seconds since the epoch); deletes TAN challenges created
+/// before `abort_before` that can serve no more, and all created before `clean_before`.
 pub async fn collect(
     db: &impl ConnectionTrait,
     abort_before: i64,
@@ -45,9 +48,13 @@ pub async fn collect(
         .exec(db)
         .await?
         .rows_affected;
+    let now = crate::taler::Timestamp::now().to_db();
+    let challenges_deleted =
+        super::challenges::collect(db, abort_before, clean_before, now).await?;
     Ok(Collected {
         withdrawals_aborted,
         withdrawals_deleted,
         tokens_deleted,
+        challenges_deleted,
     })
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod challenges;
 pub mod gc;
 pub mod history;
 pub mod stats;

@@ -36,6 +36,9 @@ pub struct NewTransfer {
     /// The withdrawal operation this transfer confirms: it becomes `confirmed` in the
     /// transfer's transaction, or nothing happens (`WithdrawalNotSelected`).
     pub withdrawal: Option<i64>,
+    /// The solved TAN challenge this transfer goes through with: used up in the
+    /// transfer's transaction, or nothing happens (`ChallengeUsed`).
+    pub challenge: Option<i64>,
 }
 
 /// What the Wire Gateway records of a transfer.
@@ -62,6 +65,8 @@ pub enum TransferOutcome {
     /// The withdrawal operation to confirm was no longer `selected` (aborted or
     /// confirmed by a racing request): nothing moved.
     WithdrawalNotSelected,
+    /// A racing request went through with the same solved challenge: nothing moved.
+    ChallengeUsed,
 }
 
 /// Records a transfer and moves the money, in one database transaction: the debtor's
@@ -162,6 +167,12 @@ async fn book(
     {
         txn.rollback().await?;
         return Ok(TransferOutcome::WithdrawalNotSelected);
+    }
+    if let Some(serial) = new.challenge
+        && !super::challenges::consume(&txn, serial, new.date).await?
+    {
+        txn.rollback().await?;
+        return Ok(TransferOutcome::ChallengeUsed);
     }
     if let Some(cause) = bounce {
         // What the exchange received goes back; the rows it touches are this
