@@ -662,3 +662,44 @@ async fn core_bank_accounts_api_create_with_tan() {
         s.finish().await;
     }
 }
+
+/// GcTest (challenges): a collection deletes the challenges that can serve no more
+/// (used, void, never solved and expired) once old, keeps the others, and every
+/// challenge once older than the cleaning age.
+#[tokio::test]
+async fn gc_deletes_challenges_that_can_serve_no_more() {
+    for backend in backends() {
+        let tan = TanDir::new();
+        let s = start(&backend, &tan, "tan.sh").await;
+        fill_tan_info(&s, "merchant", "+99").await;
+        let patch =
+            |body: Value| as_user(&s, Method::PATCH, "/accounts/merchant", "merchant").json(&body);
+        // One used, one pending.
+        let r = with_ids(patch(json!({ "is_public": true })), None).await;
+        let ids = solve(&s, &tan, "merchant", r, &[("sms", "+99")]).await;
+        let (status, b) = with_ids(patch(json!({ "is_public": true })), Some(&ids)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{b}");
+        let (status, b) = with_ids(patch(json!({ "is_public": false })), None).await;
+        let pending = challenges(status, &b)[0].0.clone();
+
+        let db = &s.server.state.db;
+        let now = taler_openapi::taler::Timestamp::now().to_db();
+        // Created before `now + 10`: the used one goes, the pending one (its code
+        // still good) stays.
+        let done = taler_openapi::store::bank::gc::collect(db, now + 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(done.challenges_deleted, 1, "{done:?}");
+        let code = send_code(&s, &tan, "merchant", &pending, "+99").await;
+        let (status, b) = confirm(&s, "merchant", &pending, &code).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{b}");
+        // Past the cleaning age, every challenge goes.
+        let done = taler_openapi::store::bank::gc::collect(db, 0, now + 10)
+            .await
+            .unwrap();
+        assert_eq!(done.challenges_deleted, 1, "{done:?}");
+        let (status, b) = with_ids(patch(json!({ "is_public": false })), Some(&pending)).await;
+        challenges(status, &b);
+        s.finish().await;
+    }
+}

@@ -426,7 +426,7 @@ impl AccountsApi {
         let c = &self.0.config;
         Json(BankConfig {
             name: "taler-corebank".to_owned(),
-            version: "9:0:0".to_owned(),
+            version: "10:0:0".to_owned(),
             bank_name: "Taler Bank".to_owned(),
             supported_tan_channels: c.bank_tan_channels.keys().cloned().collect(),
             currency: c.currency.clone(),
