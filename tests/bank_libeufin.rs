@@ -1,7 +1,8 @@
 //! libeufin-bank's own HTTP test cases (libeufin v0.11.1, `bank/src/test/kotlin/`),
 //! ported to run against this bank over HTTP on both engines. Each test names the
 //! Kotlin test it comes from; where it keeps only part of a case, the rest is a route
-//! or feature this bank does not serve (withdrawals, cashouts, TAN, conversion).
+//! or feature this bank does not serve (cashouts, conversion); the TAN steps of the
+//! cases are in `bank_tan.rs`.
 //! Then the money-safety test of issue 31.
 
 mod common;

@@ -659,6 +659,20 @@ async fn core_bank_accounts_api_create_with_tan() {
             "contact_data": { "phone": "+12" }, "tan_channels": ["sms"] })))
         .await;
         assert_error(status, &b, 409, 5145);
+        // CoreBankAccountsApiTest.patchTanErr: an owner asks for a channel the bank
+        // does not offer.
+        let (status, b) = send(s.req(Method::POST, "/bank/accounts").json(&json!({
+            "username": "c", "password": "c-password", "name": "C",
+            "contact_data": { "email": "c@example.com" } })))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        let (status, b) = send(
+            s.req(Method::PATCH, "/bank/accounts/c")
+                .basic_auth("c", Some("c-password"))
+                .json(&json!({ "tan_channel": "email" })),
+        )
+        .await;
+        assert_error(status, &b, 409, 5132);
         s.finish().await;
     }
 }

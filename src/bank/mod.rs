@@ -1,7 +1,8 @@
 //! The bank, as libeufin-bank serves it: `accounts/` (the core bank API's accounts,
 //! tokens and config), `transactions` (transfers and the account history), the Taler
-//! Wire Gateway of exchange accounts, the Taler Revenue API; `auth` for credentials,
-//! `ledger` and `payto` for the rules every family shares.
+//! Wire Gateway of exchange accounts, the Taler Revenue API, withdrawals (and the Bank
+//! Integration API wallets use for them), `tan` (two-factor authentication), `monitor`;
+//! `auth` for credentials, `ledger` and `payto` for the rules every family shares.
 
 pub mod accounts;
 pub mod auth;
