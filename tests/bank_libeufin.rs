@@ -2245,6 +2245,70 @@ async fn core_bank_withdrawal_api_confirm() {
     }
 }
 
+/// The confirmation's amount of the newest page (`BankAccountConfirmWithdrawalRequest`,
+/// v6; libeufin 0.11 has none): an operation without an amount takes the one given at
+/// confirmation (409 `BANK_AMOUNT_REQUIRED` without), one with an amount refuses
+/// another (409 `BANK_AMOUNT_DIFFERS`) and accepts its own.
+#[tokio::test]
+async fn core_bank_withdrawal_api_confirm_amount() {
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        setup(&s).await;
+        let confirm = |id: &str, body: Option<Value>| {
+            let req = as_user(
+                &s,
+                Method::POST,
+                &format!("/accounts/merchant/withdrawals/{id}/confirm"),
+                "merchant",
+            );
+            send(match body {
+                Some(b) => req.json(&b),
+                None => req,
+            })
+        };
+        let (status, body) = send(
+            as_user(
+                &s,
+                Method::POST,
+                "/accounts/merchant/withdrawals",
+                "merchant",
+            )
+            .json(&json!({ "suggested_amount": "KUDOS:2", "no_amount_to_wallet": true })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let open = body["withdrawal_id"].as_str().unwrap().to_owned();
+        let (status, body) = s
+            .call(
+                Method::POST,
+                &format!("/bank/taler-integration/withdrawal-operation/{open}"),
+                None,
+                Some(json!({ "reserve_pub": key(9), "selected_exchange": payto("exchange") })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = confirm(&open, None).await;
+        assert_error(status, &body, 409, 5149);
+        let (status, body) = confirm(&open, Some(json!({}))).await;
+        assert_error(status, &body, 409, 5149);
+        let (status, body) = confirm(&open, Some(json!({ "amount": "EUR:2" }))).await;
+        assert_error(status, &body, 400, 30);
+        let (status, body) = confirm(&open, Some(json!({ "amount": "KUDOS:2.5" }))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:2.5");
+        assert_eq!(balance(&s, "exchange").await, "+KUDOS:2.5");
+
+        let (fixed, _) = withdrawal(&s, "merchant", "KUDOS:1").await;
+        withdrawal_select(&s, &fixed, 10).await;
+        let (status, body) = confirm(&fixed, Some(json!({ "amount": "KUDOS:3" }))).await;
+        assert_error(status, &body, 409, 5148);
+        let (status, body) = confirm(&fixed, Some(json!({ "amount": "KUDOS:1" }))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(balance(&s, "merchant").await, "-KUDOS:3.5");
+        s.finish().await;
+    }
+}
+
 /// Racing confirmations and aborts of one operation: the money moves at most once, and
 /// the operation ends in one state that the money agrees with.
 #[tokio::test]

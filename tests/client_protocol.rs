@@ -376,12 +376,20 @@ async fn null_means_absent_for_every_optional_field_of_every_body() {
             );
             if path == "/bank/accounts/alice/withdrawals" {
                 let id = answer["withdrawal_id"].as_str().unwrap();
+                // Selected with its amount, then confirmed with `amount: null`.
+                later.push((
+                    Method::POST,
+                    format!("/bank/accounts/alice/withdrawals/{id}/confirm"),
+                    Auth::Basic("alice", "alice-password"),
+                    json!({}),
+                ));
                 later.push((
                     Method::POST,
                     format!("/bank/taler-integration/withdrawal-operation/{id}"),
                     Auth::None,
                     json!({ "reserve_pub": taler_openapi::taler::keys::encode(&[7u8; 32]),
-                            "selected_exchange": "payto://x-taler-bank/localhost/exchange" }),
+                            "selected_exchange": "payto://x-taler-bank/localhost/exchange",
+                            "amount": "KUDOS:1" }),
                 ));
             }
             covered.push((service.to_owned(), method, schema.clone()));

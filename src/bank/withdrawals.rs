@@ -42,6 +42,14 @@ pub struct BankAccountCreateWithdrawalRequest {
     pub no_amount_to_wallet: Option<bool>,
 }
 
+/// `BankAccountConfirmWithdrawalRequest`.
+#[derive(Object)]
+pub struct BankAccountConfirmWithdrawalRequest {
+    /// The amount to transfer; optional when the operation has one already (then it
+    /// must be the same).
+    pub amount: Option<Amount>,
+}
+
 /// `BankAccountCreateWithdrawalResponse`.
 #[derive(Object)]
 pub struct BankAccountCreateWithdrawalResponse {
@@ -97,11 +105,11 @@ error_responses!(CreateWithdrawalErrors {
 });
 
 error_responses!(ConfirmWithdrawalErrors {
-    400 => "`$WITHDRAWAL_ID` is malformed (`TALER_EC_GENERIC_PARAMETER_MALFORMED`).",
+    400 => "`$WITHDRAWAL_ID` or the body is malformed, or the amount is zero or in another currency (`TALER_EC_GENERIC_PARAMETER_MALFORMED`, `TALER_EC_GENERIC_JSON_INVALID`, `TALER_EC_GENERIC_CURRENCY_MISMATCH`).",
     401 => "Wrong or missing credentials (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     403 => "The token's scope does not allow it (`TALER_EC_GENERIC_FORBIDDEN`).",
     404 => "The account or the operation is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`, `TALER_EC_BANK_TRANSACTION_NOT_FOUND`).",
-    409 => "The operation was aborted (`TALER_EC_BANK_CONFIRM_ABORT_CONFLICT`), no wallet selected it yet (`TALER_EC_BANK_CONFIRM_INCOMPLETE`), it has no amount (`TALER_EC_BANK_AMOUNT_REQUIRED`), the account cannot afford it (`TALER_EC_BANK_UNALLOWED_DEBIT`), the exchange is gone (`TALER_EC_BANK_UNKNOWN_CREDITOR`) or no exchange's any more (`TALER_EC_BANK_ACCOUNT_IS_NOT_EXCHANGE`), or its reserve key was used meanwhile (`TALER_EC_BANK_DUPLICATE_RESERVE_PUB_SUBJECT`).",
+    409 => "The operation was aborted (`TALER_EC_BANK_CONFIRM_ABORT_CONFLICT`), no wallet selected it yet (`TALER_EC_BANK_CONFIRM_INCOMPLETE`), it has no amount and none is given (`TALER_EC_BANK_AMOUNT_REQUIRED`) or another is given (`TALER_EC_BANK_AMOUNT_DIFFERS`), the account cannot afford it (`TALER_EC_BANK_UNALLOWED_DEBIT`), the exchange is gone (`TALER_EC_BANK_UNKNOWN_CREDITOR`) or no exchange's any more (`TALER_EC_BANK_ACCOUNT_IS_NOT_EXCHANGE`), or its reserve key was used meanwhile (`TALER_EC_BANK_DUPLICATE_RESERVE_PUB_SUBJECT`).",
     413 => "The uploaded body is too long (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",
     429 => "Too many failed logins: wait `Retry-After` seconds (`TALER_EC_GENERIC_UNAUTHORIZED`).",
     500 => "Internal failure (`TALER_EC_GENERIC_DB_STORE_FAILED`).",
@@ -395,7 +403,9 @@ impl WithdrawalsApi {
         /// Solved challenges of this confirmation (comma-separated ids).
         #[oai(name = "Taler-Challenge-Ids")]
         challenge_ids: Header<Option<String>>,
+        body: JsonBody<Option<BankAccountConfirmWithdrawalRequest>>,
     ) -> Result<Protected, ConfirmWithdrawalErrors> {
+        let given = body.0.and_then(|b| b.amount);
         let (account, id) = owner_and_id(&self.0, &mut credentials, &username, &id).await?;
         let w = wstore::find(&self.0.db, &id)
             .await
@@ -419,11 +429,25 @@ impl WithdrawalsApi {
             }
             _ => {}
         }
-        let Some(amount) = parse_stored_amount(&w.amount)? else {
-            return conflict(
-                ErrorCode::BankAmountRequired,
-                "the withdrawal has no amount",
-            );
+        if let Some(a) = &given {
+            require_currency(a, &self.0.config.currency, "amount")?;
+        }
+        // The amount is the operation's, or the one given now when it has none.
+        let amount = match (parse_stored_amount(&w.amount)?, given) {
+            (Some(stored), Some(g)) if stored != g => {
+                return conflict(
+                    ErrorCode::BankAmountDiffers,
+                    "the withdrawal's amount is another",
+                );
+            }
+            (Some(stored), _) => stored,
+            (None, Some(g)) => g,
+            (None, None) => {
+                return conflict(
+                    ErrorCode::BankAmountRequired,
+                    "the withdrawal has no amount: give one",
+                );
+            }
         };
         let exchange = match w.exchange_account_id {
             Some(a) => store::find_account_by_id(&self.0.db, a)
@@ -462,7 +486,7 @@ impl WithdrawalsApi {
         transfer.withdrawal = Some(w.withdrawal_serial);
         // The second factor comes last, once the transfer is known to be possible; its
         // challenge is used up in the transfer's transaction.
-        let hash = tan::body_hash(Op::Withdrawal, &id);
+        let hash = tan::body_hash(Op::Withdrawal, &format!("{id} {amount}"));
         let ids = tan::header_ids(challenge_ids.0.as_deref());
         let admin = credentials.is_admin();
         match tan::second_factor(&self.0, &account, admin, Op::Withdrawal, &hash, &ids).await? {

@@ -51,6 +51,15 @@ impl<T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::payload::Par
                 reason: err.to_string(),
             })?
         };
+        // An optional body that is absent (no bytes, or `null`) is `None`.
+        if value.is_null() && !T::IS_REQUIRED {
+            return T::parse_from_json(None).map(JsonBody).map_err(|err| {
+                ParseRequestPayloadError {
+                    reason: err.into_message(),
+                }
+                .into()
+            });
+        }
         let registry = strict::registry_of::<T>();
         strict::drop_absent_nulls(&registry, &T::schema_ref(), &mut value);
         strict::check(&registry, &T::schema_ref(), &value, "")
@@ -108,6 +117,10 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + 'static> poem_openapi::ApiExtra
                 content_type: content_type.to_owned(),
             }
             .into()),
+            // An optional body may be left out altogether.
+            None if !<Self as ParsePayload>::IS_REQUIRED => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
             None => Err(ContentTypeError::ExpectContentType.into()),
         }
     }
