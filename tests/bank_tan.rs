@@ -717,3 +717,61 @@ async fn gc_deletes_challenges_that_can_serve_no_more() {
         s.finish().await;
     }
 }
+
+/// The confirm page: "Too many unsuccessful attempts to confirm token creation
+/// challenges block the account." Ten wrong codes for login challenges in a row lock
+/// the account's logins (403 `BANK_ACCOUNT_LOCKED`, also with the right code), until a
+/// new password (here the administrator's) unlocks them; other challenges' wrong
+/// codes do not count.
+#[tokio::test]
+async fn wrong_login_codes_lock_the_account_until_a_new_password() {
+    for backend in backends() {
+        let tan = TanDir::new();
+        let s = start(&backend, &tan, "tan.sh").await;
+        fill_tan_info(&s, "merchant", "+99").await;
+        let login = |password: &str| {
+            s.req(Method::POST, "/bank/accounts/merchant/token")
+                .basic_auth("merchant", Some(password))
+                .json(&json!({ "scope": "readonly" }))
+        };
+        // Wrong codes of another operation's challenge do not count.
+        let (status, b) = send(
+            as_user(&s, Method::PATCH, "/accounts/merchant", "merchant")
+                .json(&json!({ "is_public": true })),
+        )
+        .await;
+        let other = challenges(status, &b)[0].0.clone();
+        for _ in 0..3 {
+            assert_error_of(confirm(&s, "merchant", &other, "00000001").await, 409, 5134);
+        }
+        // Ten wrong codes on login challenges.
+        let mut wrong = 0;
+        while wrong < 10 {
+            let (status, b) = send(login("merchant-password")).await;
+            let id = challenges(status, &b)[0].0.clone();
+            for _ in 0..3 {
+                if wrong < 10 {
+                    assert_error_of(confirm(&s, "merchant", &id, "00000001").await, 409, 5134);
+                    wrong += 1;
+                }
+            }
+        }
+        let (status, b) = send(login("merchant-password")).await;
+        assert_error(status, &b, 403, 5152);
+        // A wrong password stays 401.
+        let (status, _) = send(login("wrong-password")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // A new password unlocks.
+        let (status, b) = send(
+            as_admin(&s, Method::PATCH, "/accounts/merchant/auth")
+                .json(&json!({ "new_password": "merchant-password-2" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{b}");
+        let r = with_ids(login("merchant-password-2"), None).await;
+        let ids = solve(&s, &tan, "merchant", r, &[("sms", "+99")]).await;
+        let (status, b) = with_ids(login("merchant-password-2"), Some(&ids)).await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        s.finish().await;
+    }
+}

@@ -30,6 +30,9 @@ pub struct Model {
     pub contact_data: Option<String>,
     /// The second factor's channels, comma-separated (`sms`, `email`); none without.
     pub tan_channels: Option<String>,
+    /// Wrong codes for login challenges in a row (reset by a solved one or a new
+    /// password); too many lock the account's logins.
+    pub tan_login_failures: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

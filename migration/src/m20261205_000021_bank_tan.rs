@@ -1,6 +1,7 @@
 //! Two-factor authentication (TAN) of the bank: the channels an account's owner
 //! confirms protected operations with (`tan_channels` on the account), and the
-//! challenges those operations raise (`bank_challenges`).
+//! challenges those operations raise (`bank_challenges`), and the wrong codes of login
+//! challenges that lock an account's logins (`tan_login_failures`).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -12,6 +13,7 @@ enum BankAccounts {
     Table,
     AccountId,
     TanChannels,
+    TanLoginFailures,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -43,6 +45,16 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(BankAccounts::Table)
                     .add_column(string_null(BankAccounts::TanChannels))
+                    .to_owned(),
+            )
+            .await?;
+        // Wrong codes for login challenges in a row: too many lock the account's logins
+        // until its password changes.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(BankAccounts::Table)
+                    .add_column(integer(BankAccounts::TanLoginFailures).default(0))
                     .to_owned(),
             )
             .await?;
@@ -98,6 +110,14 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(BankChallenges::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(BankAccounts::Table)
+                    .drop_column(BankAccounts::TanLoginFailures)
+                    .to_owned(),
+            )
             .await?;
         manager
             .alter_table(

@@ -456,6 +456,10 @@ pub fn require_addresses(
     }
 }
 
+/// Wrong codes for login challenges in a row that lock an account's logins (403
+/// `BANK_ACCOUNT_LOCKED`) until its password changes.
+pub const LOGIN_FAILURES_LOCK: i32 = 10;
+
 /// How long a TAN program may take to deliver a code.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -646,6 +650,10 @@ impl TanApi {
         let account = account_of(&self.0, &username, &id).await?;
         let tan = body.0.tan;
         let code = tan.strip_prefix("T-").unwrap_or(&tan).trim();
+        let login = cstore::find(&self.0.db, account.account_id, &id)
+            .await
+            .map_err(ApiError::db_fetch)?
+            .is_some_and(|c| c.op == Op::CreateToken.name());
         let outcome = cstore::solve(
             &self.0.db,
             account.account_id,
@@ -655,6 +663,13 @@ impl TanApi {
         )
         .await
         .map_err(ApiError::db_store)?;
+        // The page: too many wrong codes for login challenges lock the account.
+        if login && matches!(outcome, SolveOutcome::Solved | SolveOutcome::BadCode) {
+            let right = matches!(outcome, SolveOutcome::Solved);
+            store::record_login_code(&self.0.db, account.account_id, right)
+                .await
+                .map_err(ApiError::db_store)?;
+        }
         match outcome {
             SolveOutcome::Solved => Ok(crate::http::NoContent::Done),
             SolveOutcome::NotFound => Err(unknown_challenge(&id).into()),

@@ -121,6 +121,7 @@ pub enum ErrorCode {
     BankChallengeNotFound,
     BankTanChallengeExpired,
     BankNonAdminSetTanChannel,
+    BankAccountLocked,
     BankPasswordTooShort,
     BankPasswordTooLong,
     BankNumberTooBig,
@@ -334,6 +335,7 @@ impl ErrorCode {
             BankChallengeNotFound => 5143,
             BankTanChallengeExpired => 5144,
             BankNonAdminSetTanChannel => 5145,
+            BankAccountLocked => 5152,
             BankPasswordTooShort => 5150,
             BankPasswordTooLong => 5151,
             BankNumberTooBig => 5104,
@@ -459,6 +461,7 @@ impl ErrorCode {
             | BankPasswordTooLong
             | End => StatusCode::CONFLICT,
             BankTanRateLimited => StatusCode::TOO_MANY_REQUESTS,
+            BankAccountLocked => StatusCode::FORBIDDEN,
             BankTanChannelScriptFailed => StatusCode::BAD_GATEWAY,
             BankChallengeNotFound | BankTanChallengeExpired => StatusCode::NOT_FOUND,
             MerchantGenericAccountUnknown

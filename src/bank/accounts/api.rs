@@ -361,6 +361,13 @@ impl AccountsApi {
         let account = auth::authorize(&self.0, &username, &mut credentials, Need::Refresh).await?;
         // A login with the password needs the second factor; refreshing a token does not.
         if credentials.is_password() {
+            if account.tan_login_failures >= tan::LOGIN_FAILURES_LOCK && !credentials.is_admin() {
+                return Err(ApiError::new(
+                    ErrorCode::BankAccountLocked,
+                    "too many wrong codes for login challenges: the account's logins are locked until its password changes",
+                )
+                .into());
+            }
             let hash = tan::body_hash(Op::CreateToken, &tan::canonical(&body.0));
             let ids = tan::header_ids(challenge_ids.0.as_deref());
             match tan::second_factor(

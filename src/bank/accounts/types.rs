@@ -247,7 +247,7 @@ error_responses!(pub PostAccountsErrors {
 error_responses!(pub PostTokenErrors {
     400 => "The request is malformed (`TALER_EC_GENERIC_JSON_INVALID`).",
     401 => "Missing, wrong or unknown credentials, another account's, or a token that is not refreshable (`TALER_EC_GENERIC_PARAMETER_MISSING`, `TALER_EC_GENERIC_UNAUTHORIZED`).",
-    403 => "The token's scope does not allow this, or a token mints one of a wider scope (`TALER_EC_GENERIC_FORBIDDEN`, `TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`).",
+    403 => "The token's scope does not allow this, or a token mints one of a wider scope (`TALER_EC_GENERIC_FORBIDDEN`, `TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT`), or too many wrong codes for login challenges locked the account's logins until its password changes (`TALER_EC_BANK_ACCOUNT_LOCKED`).",
     404 => "The account is unknown (`TALER_EC_BANK_UNKNOWN_ACCOUNT`).",
     409 => "The solved challenge was used by a racing request (`TALER_EC_BANK_TAN_CHALLENGE_FAILED`).",
     413 => "The body exceeds the size limit (`TALER_EC_GENERIC_UPLOAD_EXCEEDS_LIMIT`).",

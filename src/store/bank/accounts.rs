@@ -182,7 +182,10 @@ pub async fn update_account(
         any = true;
     }
     if let Some(h) = changes.password_hash {
-        update = update.col_expr(Column::PasswordHash, h.into());
+        // A new password unlocks logins that wrong TAN codes locked.
+        update = update
+            .col_expr(Column::PasswordHash, h.into())
+            .col_expr(Column::TanLoginFailures, 0i32.into());
         any = true;
     }
     if !any {
@@ -295,4 +298,25 @@ pub async fn list_accounts(
         );
     }
     paged(query, Column::AccountId, page).all(db).await
+}
+
+/// A code tried on a login challenge: a wrong one counts, a right one clears the count.
+pub async fn record_login_code(
+    db: &impl ConnectionTrait,
+    account_id: i64,
+    right: bool,
+) -> Result<(), DbErr> {
+    use bank_accounts::Column;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let value = if right {
+        Expr::value(0i32)
+    } else {
+        Expr::col(Column::TanLoginFailures).add(Expr::value(1i32))
+    };
+    bank_accounts::Entity::update_many()
+        .col_expr(Column::TanLoginFailures, value)
+        .filter(Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -119,7 +119,7 @@ pub(super) fn account_with_token_at(
 // Columns are read by position: every bank request authorizes with this query, and a
 // column read by name costs a formatted name and a search. Each list is in the order
 // its reader below takes them.
-const ACCOUNT_COLUMNS: [bank_accounts::Column; 15] = {
+const ACCOUNT_COLUMNS: [bank_accounts::Column; 16] = {
     use bank_accounts::Column::*;
     [
         AccountId,
@@ -137,6 +137,7 @@ const ACCOUNT_COLUMNS: [bank_accounts::Column; 15] = {
         Deleted,
         ContactData,
         TanChannels,
+        TanLoginFailures,
     ]
 };
 
@@ -157,6 +158,7 @@ pub(super) fn account_at(row: &sea_orm::QueryResult, at: usize) -> Result<Accoun
         deleted: row.try_get_by_index(at + 12)?,
         contact_data: row.try_get_by_index(at + 13)?,
         tan_channels: row.try_get_by_index(at + 14)?,
+        tan_login_failures: row.try_get_by_index(at + 15)?,
     })
 }
 
