@@ -210,23 +210,6 @@ fn new_code() -> String {
     format!("{n:08}")
 }
 
-/// A random (version 4) UUID: challenge ids are public and unguessable, since the
-/// send and confirm endpoints take no credentials.
-fn new_id() -> String {
-    let mut b = secret::random_bytes::<16>();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 /// The ids of the `Taler-Challenge-Ids` header (comma-separated; bounded).
 pub fn header_ids(header: Option<&str>) -> Vec<String> {
     header
@@ -347,7 +330,8 @@ pub async fn challenge(
     let now = Timestamp::now().to_db();
     let mut challenges = Vec::new();
     for (channel, info) in targets {
-        let challenge_id = new_id();
+        // Unguessable: the send and confirm endpoints take no credentials.
+        let challenge_id = secret::random_uuid();
         cstore::create(
             &state.db,
             NewChallenge {

@@ -150,22 +150,6 @@ pub fn withdrawal_id(text: &str) -> Result<String, ApiError> {
     }
 }
 
-/// A new random (version 4) UUID.
-fn new_uuid() -> String {
-    let mut b = secret::random_bytes::<16>();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 pub fn operation_unknown(id: &str) -> ApiError {
     ApiError::new(
         ErrorCode::BankTransactionNotFound,
@@ -310,7 +294,7 @@ impl WithdrawalsApi {
             )
             .into());
         }
-        let id = new_uuid();
+        let id = secret::random_uuid();
         wstore::create(
             &self.0.db,
             NewWithdrawal {

@@ -16,6 +16,23 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
+/// A random (version 4) UUID, lower case: public ids whose knowledge is the
+/// authorization (withdrawal operations, TAN challenges), so unguessable.
+pub fn random_uuid() -> String {
+    let mut b = random_bytes::<16>();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 /// A new bearer token: `secret-token:` and 32 random bytes in Crockford base32.
 pub fn generate_token() -> String {
     format!("{TOKEN_PREFIX}{}", keys::encode(&random_bytes::<32>()))
