@@ -439,6 +439,9 @@ async fn core_bank_transactions_api_create_with_tan() {
                 "amount": amount
             }))
         };
+        // The header is bounded like every input.
+        let (status, b) = with_ids(transfer("KUDOS:3"), Some(&"0".repeat(600))).await;
+        assert_error(status, &b, 400, 26);
         let r = with_ids(transfer("KUDOS:3"), None).await;
         let ids = solve(&s, &tan, "merchant", r, &[("sms", "+99")]).await;
         assert_eq!(balance(&s, "merchant").await, "+KUDOS:0");

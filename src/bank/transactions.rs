@@ -292,7 +292,7 @@ impl HistoryApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// Solved challenges of this transfer (comma-separated ids).
-        #[oai(name = "Taler-Challenge-Ids")]
+        #[oai(name = "Taler-Challenge-Ids", validator(max_length = 512))]
         challenge_ids: Header<Option<String>>,
         body: JsonBody<CreateTransactionRequest>,
     ) -> Result<TransactionCreated, PostTransactionErrors> {

@@ -385,7 +385,7 @@ impl WithdrawalsApi {
         )]
         id: Path<String>,
         /// Solved challenges of this confirmation (comma-separated ids).
-        #[oai(name = "Taler-Challenge-Ids")]
+        #[oai(name = "Taler-Challenge-Ids", validator(max_length = 512))]
         challenge_ids: Header<Option<String>>,
         body: JsonBody<Option<BankAccountConfirmWithdrawalRequest>>,
     ) -> Result<Protected, ConfirmWithdrawalErrors> {

@@ -354,7 +354,7 @@ impl AccountsApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// Solved challenges of a login with a second factor (comma-separated ids).
-        #[oai(name = "Taler-Challenge-Ids")]
+        #[oai(name = "Taler-Challenge-Ids", validator(max_length = 512))]
         challenge_ids: Header<Option<String>>,
         body: JsonBody<TokenRequest>,
     ) -> Result<TokenCreated, PostTokenErrors> {
@@ -504,7 +504,7 @@ impl AccountsApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// Solved challenges of this change (comma-separated ids).
-        #[oai(name = "Taler-Challenge-Ids")]
+        #[oai(name = "Taler-Challenge-Ids", validator(max_length = 512))]
         challenge_ids: Header<Option<String>>,
         body: JsonBody<AccountReconfiguration>,
     ) -> Result<Protected, PatchAccountErrors> {
@@ -630,7 +630,7 @@ impl AccountsApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// Solved challenges of this change (comma-separated ids).
-        #[oai(name = "Taler-Challenge-Ids")]
+        #[oai(name = "Taler-Challenge-Ids", validator(max_length = 512))]
         challenge_ids: Header<Option<String>>,
         body: JsonBody<AccountPasswordChange>,
     ) -> Result<Protected, PatchAccountErrors> {
@@ -700,7 +700,7 @@ impl AccountsApi {
         #[oai(name = "USERNAME")]
         username: Path<String>,
         /// Solved challenges of this deletion (comma-separated ids).
-        #[oai(name = "Taler-Challenge-Ids")]
+        #[oai(name = "Taler-Challenge-Ids", validator(max_length = 512))]
         challenge_ids: Header<Option<String>>,
     ) -> Result<Protected, DeleteAccountErrors> {
         // The credentials are checked already (the extractor does for a DELETE): the
