@@ -122,13 +122,18 @@ fn challenges(status: StatusCode, body: &Value) -> Vec<(String, String, String)>
         .collect()
 }
 
-/// Sends a challenge's code (unauthenticated, as the page says) and returns it.
-async fn send_code(s: &TestServer, tan: &TanDir, user: &str, id: &str, info: &str) -> String {
-    let (status, body) = send(s.req(
+/// `POST /accounts/$USER/challenge/$ID`, unauthenticated as the page says.
+async fn request_code(s: &TestServer, user: &str, id: &str) -> (StatusCode, Value) {
+    send(s.req(
         Method::POST,
         &format!("/bank/accounts/{user}/challenge/{id}"),
     ))
-    .await;
+    .await
+}
+
+/// Sends a challenge's code and returns it.
+async fn send_code(s: &TestServer, tan: &TanDir, user: &str, id: &str, info: &str) -> String {
+    let (status, body) = request_code(s, user, id).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["solve_expiration"]["t_s"].is_u64(), "{body}");
     assert!(body["earliest_retransmission"]["t_s"].is_u64(), "{body}");
@@ -312,23 +317,15 @@ async fn core_bank_tan_api_send() {
         assert!(tan.code("+88").is_none());
         // Changing the TAN settings voids the pending challenge.
         fill_tan_info(&s, "merchant", "+87").await;
-        let (status, b) = send(s.req(
-            Method::POST,
-            &format!("/bank/accounts/merchant/challenge/{id}"),
-        ))
-        .await;
+        let (status, b) = request_code(&s, "merchant", id).await;
         assert_error(status, &b, 404, 5144);
 
         // Unknown challenge; a challenge of another account is unknown too.
-        let (status, b) = send(s.req(Method::POST, "/bank/accounts/merchant/challenge/42")).await;
+        let (status, b) = request_code(&s, "merchant", "42").await;
         assert_error(status, &b, 404, 5107);
         let (status, b) = with_ids(patch(json!({ "is_public": false })), None).await;
         let other = challenges(status, &b)[0].0.clone();
-        let (status, b) = send(s.req(
-            Method::POST,
-            &format!("/bank/accounts/customer/challenge/{other}"),
-        ))
-        .await;
+        let (status, b) = request_code(&s, "customer", &other).await;
         assert_error(status, &b, 404, 5107);
         s.finish().await;
     }
@@ -347,18 +344,10 @@ async fn core_bank_tan_api_send_tan_err() {
         )
         .await;
         let id = challenges(status, &b)[0].0.clone();
-        let (status, b) = send(s.req(
-            Method::POST,
-            &format!("/bank/accounts/merchant/challenge/{id}"),
-        ))
-        .await;
+        let (status, b) = request_code(&s, "merchant", &id).await;
         assert_error(status, &b, 502, 5133);
         // A failed delivery may be asked for again at once.
-        let (status, b) = send(s.req(
-            Method::POST,
-            &format!("/bank/accounts/merchant/challenge/{id}"),
-        ))
-        .await;
+        let (status, b) = request_code(&s, "merchant", &id).await;
         assert_error(status, &b, 502, 5133);
         s.finish().await;
     }
@@ -388,11 +377,7 @@ async fn core_bank_tan_api_confirm() {
         let (status, b) = confirm(&s, "merchant", &id, &code).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{b}");
         // Solved: no new code.
-        let (status, b) = send(s.req(
-            Method::POST,
-            &format!("/bank/accounts/merchant/challenge/{id}"),
-        ))
-        .await;
+        let (status, b) = request_code(&s, "merchant", &id).await;
         assert_error(status, &b, 410, 9999);
         assert_error_of(confirm(&s, "merchant", "42", &code).await, 404, 5107);
         // The solved challenge makes the change.
