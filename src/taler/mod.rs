@@ -14,6 +14,7 @@ pub mod otp;
 pub mod pagination;
 pub mod password;
 pub mod payto;
+pub mod rsa;
 pub mod secret;
 pub mod text;
 pub mod throttle;
