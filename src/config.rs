@@ -240,7 +240,71 @@ pub struct Config {
     /// as libeufin-bank's options of the same names. A channel without one is not
     /// offered.
     pub bank_tan_channels: BTreeMap<String, std::path::PathBuf>,
+    /// `[donau]`: the donation unit keys the Donau makes each year.
+    pub donau_keys: DonauKeys,
     pub ini: Ini,
+}
+
+/// `[donau] DONATION_UNIT_VALUES` (the values of the receipts, one RSA key each per
+/// year; empty: the Donau makes no keys), `DONATION_UNIT_KEY_BITS` (modulus size,
+/// 1024 to 4096, default 2048) and `LEGAL_DOMAIN` (the authority `/keys` names).
+#[derive(Debug, Clone)]
+pub struct DonauKeys {
+    pub values: Vec<crate::taler::Amount>,
+    pub key_bits: usize,
+    pub legal_domain: String,
+}
+
+impl DonauKeys {
+    /// At most this many values: each is a key to generate and to sign with.
+    pub const MAX_VALUES: usize = 32;
+
+    fn from_ini(ini: &Ini, currency: &str) -> Result<DonauKeys, String> {
+        let values = match ini.get("donau", "DONATION_UNIT_VALUES") {
+            // The usual 1-2-5 ladder from 1 to 1000 units of the currency.
+            None => [1u64, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+                .iter()
+                .map(|v| crate::taler::Amount::new(currency, *v, 0))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("[donau] DONATION_UNIT_VALUES: {e}"))?,
+            Some(text) => {
+                let mut values = Vec::new();
+                for word in text.split_whitespace() {
+                    let amount: crate::taler::Amount = word
+                        .parse()
+                        .map_err(|e| format!("[donau] DONATION_UNIT_VALUES: {word}: {e}"))?;
+                    if amount.currency() != currency || amount.is_zero() {
+                        return Err(format!(
+                            "[donau] DONATION_UNIT_VALUES: {word} must be a non-zero amount \
+                             in {currency}"
+                        ));
+                    }
+                    if !values.contains(&amount) {
+                        values.push(amount);
+                    }
+                }
+                values
+            }
+        };
+        if values.len() > Self::MAX_VALUES {
+            return Err(format!(
+                "[donau] DONATION_UNIT_VALUES: at most {} values",
+                Self::MAX_VALUES
+            ));
+        }
+        let key_bits: usize = ini.number("donau", "DONATION_UNIT_KEY_BITS", 2048)?;
+        if !(1024..=crate::taler::rsa::MAX_BITS).contains(&key_bits) {
+            return Err("[donau] DONATION_UNIT_KEY_BITS must be 1024 to 4096".to_owned());
+        }
+        Ok(DonauKeys {
+            values,
+            key_bits,
+            legal_domain: ini
+                .get("donau", "LEGAL_DOMAIN")
+                .unwrap_or("unconfigured")
+                .to_owned(),
+        })
+    }
 }
 
 /// The form of the bank's own payto URIs, as libeufin-bank configures it:
@@ -546,6 +610,7 @@ impl Config {
             );
         }
 
+        let donau_keys = DonauKeys::from_ini(&ini, &currency)?;
         Ok(Config {
             listen: ini
                 .get(SECTION, "LISTEN")
@@ -580,6 +645,7 @@ impl Config {
             bank_wire,
             bank_allow,
             bank_tan_channels,
+            donau_keys,
             ini,
         })
     }

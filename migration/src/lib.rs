@@ -25,6 +25,7 @@ mod m20261205_000018_merchant_abuse_bounds;
 mod m20261205_000019_bank_withdrawals;
 mod m20261205_000020_bank_stats;
 mod m20261205_000021_bank_tan;
+mod m20261205_000022_donau_receipts;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000019_bank_withdrawals::Migration),
             Box::new(m20261205_000020_bank_stats::Migration),
             Box::new(m20261205_000021_bank_tan::Migration),
+            Box::new(m20261205_000022_donau_receipts::Migration),
         ]
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod charities;
 pub mod config;
+pub mod signatures;
 pub mod tags;
+pub mod unverified;
 
 use poem::Endpoint;
 use poem_openapi::OpenApiService;
