@@ -30,6 +30,24 @@ pub fn receipts_in(charity: &Charity, year: i32) -> Result<Amount, DbErr> {
     Amount::zero(stored.currency()).map_err(|e| DbErr::Custom(e.to_string()))
 }
 
+/// The receipts of `year` for a charity whose row is locked in `txn`: when `year` is
+/// a later one than the row's, the row's year is written to the history first (the
+/// caller then stores `year` and the returned zero).
+pub async fn roll_over(
+    txn: &impl ConnectionTrait,
+    charity: &Charity,
+    year: i32,
+) -> Result<Amount, DbErr> {
+    if charity.current_year < year {
+        let ended: Amount = charity
+            .receipts_to_date
+            .parse()
+            .map_err(|e| DbErr::Custom(format!("stored receipts_to_date is invalid: {e}")))?;
+        super::donation_receipts::record_year(txn, charity, &ended).await?;
+    }
+    receipts_in(charity, year)
+}
+
 pub enum CreateOutcome {
     Created(i64),
     PubExists,
@@ -90,7 +108,7 @@ pub async fn update(
     let Some(charity) = query.one(&txn).await? else {
         return Ok(UpdateOutcome::Unknown);
     };
-    let receipts = receipts_in(&charity, year)?;
+    let receipts = roll_over(&txn, &charity, year).await?;
     if data.max_per_year.cmp_same_currency(&receipts) == Some(std::cmp::Ordering::Less) {
         return Ok(UpdateOutcome::BelowReceipts(receipts));
     }

@@ -105,6 +105,8 @@ pub mod accounts;
 pub mod bank;
 mod busy;
 pub mod charities;
+pub mod donau_keys;
+pub mod donation_receipts;
 pub mod instances;
 pub mod inventory;
 pub mod locks;

@@ -84,6 +84,16 @@ pub enum ErrorCode {
     MerchantPostUsingTemplatesWrongType,
     DonauCharityNotFound,
     DonauCharityPubExists,
+    DonauGenericKeysMissing,
+    DonauCharitySignatureInvalid,
+    DonauExceedingDonationLimit,
+    DonauGenericDonationUnitUnknown,
+    DonauDonationReceiptSignatureInvalid,
+    DonauDonorIdentifierNonceReuse,
+    DonauGenericDonationUnitWrongYear,
+    DonauGenericDonationUnitExpired,
+    DonauGenericDonationUnitTooEarly,
+    DonauGenericInvalidDenominationCipherForOperation,
     BankSameAccount,
     BankUnallowedDebit,
     BankUnknownAccount,
@@ -211,6 +221,28 @@ pub const PROVISIONAL: &[Provisional] = &[
         number: 8618,
         name: "DONAU_CHARITY_PUB_EXISTS",
     },
+    // The four codes the 2026 Donau pages added (batch-issue's 409/410/425, csr-issue's
+    // 400): no registry copy in reach has them yet.
+    Provisional {
+        code: ErrorCode::DonauGenericDonationUnitWrongYear,
+        number: 8619,
+        name: "DONAU_GENERIC_DONATION_UNIT_WRONG_YEAR",
+    },
+    Provisional {
+        code: ErrorCode::DonauGenericDonationUnitExpired,
+        number: 8620,
+        name: "DONAU_GENERIC_DONATION_UNIT_EXPIRED",
+    },
+    Provisional {
+        code: ErrorCode::DonauGenericDonationUnitTooEarly,
+        number: 8621,
+        name: "DONAU_GENERIC_DONATION_UNIT_TOO_EARLY",
+    },
+    Provisional {
+        code: ErrorCode::DonauGenericInvalidDenominationCipherForOperation,
+        number: 8622,
+        name: "DONAU_GENERIC_INVALID_DENOMINATION_CIPHER_FOR_OPERATION",
+    },
 ];
 
 /// The entry of `PROVISIONAL` for `code`, if it is provisional.
@@ -298,6 +330,12 @@ impl ErrorCode {
             MerchantPostUsingTemplatesNoAmount => 2862,
             MerchantPostUsingTemplatesNoSummary => 2863,
             DonauCharityNotFound => 8609,
+            DonauGenericKeysMissing => 8607,
+            DonauCharitySignatureInvalid => 8608,
+            DonauExceedingDonationLimit => 8610,
+            DonauGenericDonationUnitUnknown => 8611,
+            DonauDonationReceiptSignatureInvalid => 8616,
+            DonauDonorIdentifierNonceReuse => 8617,
             BankSameAccount => 5101,
             BankUnallowedDebit => 5102,
             BankUnknownAccount => 5106,
@@ -358,7 +396,11 @@ impl ErrorCode {
             | MerchantPostUsingTemplatesNoCurrency
             | MerchantPostUsingTemplatesWrongProduct
             | MerchantPostUsingTemplatesWrongType
-            | DonauCharityPubExists => 0,
+            | DonauCharityPubExists
+            | DonauGenericDonationUnitWrongYear
+            | DonauGenericDonationUnitExpired
+            | DonauGenericDonationUnitTooEarly
+            | DonauGenericInvalidDenominationCipherForOperation => 0,
         }
     }
 
@@ -388,6 +430,7 @@ impl ErrorCode {
             | MerchantGenericWebhookUnknown
             | MerchantGenericAccessTokenUnknown
             | DonauCharityNotFound
+            | DonauGenericDonationUnitUnknown
             | BankUnknownAccount
             | BankTransactionNotFound => StatusCode::NOT_FOUND,
             GenericJsonInvalid
@@ -398,7 +441,15 @@ impl ErrorCode {
             | GenericCurrencyMismatch
             | GenericCompressionInvalid
             | BankNumberTooBig
-            | BankBadFormatAmount => StatusCode::BAD_REQUEST,
+            | BankBadFormatAmount
+            | DonauExceedingDonationLimit
+            | DonauGenericInvalidDenominationCipherForOperation => StatusCode::BAD_REQUEST,
+            DonauGenericKeysMissing => StatusCode::SERVICE_UNAVAILABLE,
+            DonauCharitySignatureInvalid | DonauDonationReceiptSignatureInvalid => {
+                StatusCode::FORBIDDEN
+            }
+            DonauGenericDonationUnitExpired => StatusCode::GONE,
+            DonauGenericDonationUnitTooEarly => StatusCode::TOO_EARLY,
             GenericUploadExceedsLimit => StatusCode::PAYLOAD_TOO_LARGE,
             GenericUriTooLong => StatusCode::URI_TOO_LONG,
             MerchantGenericReportGeneratorUnconfigured => StatusCode::NOT_IMPLEMENTED,
@@ -426,6 +477,8 @@ impl ErrorCode {
             | MerchantPrivatePostTemplatesConflictTemplateExists
             | MerchantPrivatePostOtpDevicesConflictOtpDeviceExists
             | DonauCharityPubExists
+            | DonauDonorIdentifierNonceReuse
+            | DonauGenericDonationUnitWrongYear
             | BankSameAccount
             | BankUnallowedDebit
             | BankTransferRequestUidReused
@@ -1170,6 +1223,21 @@ mod tests {
                 "MERCHANT_PRIVATE_POST_OTP_DEVICES_CONFLICT_OTP_DEVICE_EXISTS",
             ),
             (DonauCharityNotFound, "DONAU_CHARITY_NOT_FOUND"),
+            (DonauGenericKeysMissing, "DONAU_GENERIC_KEYS_MISSING"),
+            (DonauCharitySignatureInvalid, "DONAU_CHARITY_SIGNATURE_INVALID"),
+            (DonauExceedingDonationLimit, "DONAU_EXCEEDING_DONATION_LIMIT"),
+            (
+                DonauGenericDonationUnitUnknown,
+                "DONAU_GENERIC_DONATION_UNIT_UNKNOWN",
+            ),
+            (
+                DonauDonationReceiptSignatureInvalid,
+                "DONAU_DONATION_RECEIPT_SIGNATURE_INVALID",
+            ),
+            (
+                DonauDonorIdentifierNonceReuse,
+                "DONAU_DONOR_IDENTIFIER_NONCE_REUSE",
+            ),
         ] {
             let found = ASSIGNED.iter().find(|(_, n)| *n == name).map(|(n, _)| *n);
             assert_eq!(Some(code.number()), found, "{name}");
