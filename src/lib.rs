@@ -209,6 +209,7 @@ pub struct RunningServer {
     leases: merchant::reports::scheduler::Leases,
     cleanup: tokio::task::JoinHandle<()>,
     webhooks: tokio::task::JoinHandle<()>,
+    donau_keys: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -217,29 +218,29 @@ impl RunningServer {
     }
 
     pub fn stop(self) {
+        self.abort_tasks();
+    }
+
+    /// Stops serving and every background task.
+    fn abort_tasks(&self) {
         self.handle.abort();
         self.scheduler.abort();
         self.cleanup.abort();
         self.webhooks.abort();
+        self.donau_keys.abort();
     }
 
     /// Stops serving and scheduling, and gives back the report leases of the runs it
     /// will not finish, so they are taken up again at once.
     pub async fn shutdown(self) {
-        self.handle.abort();
-        self.scheduler.abort();
-        self.cleanup.abort();
-        self.webhooks.abort();
+        self.abort_tasks();
         merchant::reports::scheduler::release(&self.state, &self.leases).await;
     }
 }
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        self.handle.abort();
-        self.scheduler.abort();
-        self.cleanup.abort();
-        self.webhooks.abort();
+        self.abort_tasks();
     }
 }
 
@@ -253,6 +254,7 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
     let (scheduler, leases) = merchant::reports::scheduler::spawn(state.clone());
     let cleanup = merchant::orders::lifecycle::spawn(state.clone());
     let webhooks = merchant::webhooks::delivery::spawn(state.clone());
+    let donau_keys = donau::keys::spawn(state.clone());
     Ok(RunningServer {
         addr,
         state,
@@ -261,5 +263,6 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
         leases,
         cleanup,
         webhooks,
+        donau_keys,
     })
 }

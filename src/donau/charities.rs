@@ -154,16 +154,20 @@ error_responses!(DeleteCharityErrors {
 
 pub struct CharitiesApi(pub State);
 
+/// The Donau's administrator token, compared in constant time; 403 otherwise.
+pub fn require_admin(state: &State, token: &DonauAdminToken) -> Result<(), ApiError> {
+    if secret::is_configured_token(&token.0.token, state.config.donau_admin_token()) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::GenericTokenPermissionInsufficient,
+        "the bearer token is not the Donau's administrator token",
+    ))
+}
+
 impl CharitiesApi {
-    /// The administrator token, compared in constant time; 403 otherwise.
     fn require_admin(&self, token: &DonauAdminToken) -> Result<(), ApiError> {
-        if secret::is_configured_token(&token.0.token, self.0.config.donau_admin_token()) {
-            return Ok(());
-        }
-        Err(ApiError::new(
-            ErrorCode::GenericTokenPermissionInsufficient,
-            "the bearer token is not the Donau's administrator token",
-        ))
+        require_admin(&self.0, token)
     }
 
     /// Checks a `CharityRequest`; `code` is the 400 code the operation's page names.

@@ -2,6 +2,8 @@
 
 pub mod charities;
 pub mod config;
+pub mod keys;
+pub mod receipts;
 pub mod signatures;
 pub mod tags;
 pub mod unverified;
@@ -14,12 +16,19 @@ use crate::{
     state::State,
 };
 
-pub type Api = (config::ConfigApi, charities::CharitiesApi);
+pub type Api = (
+    config::ConfigApi,
+    charities::CharitiesApi,
+    keys::KeysApi,
+    receipts::ReceiptsApi,
+);
 
 pub fn api(state: &State) -> Api {
     (
         config::ConfigApi(state.clone()),
         charities::CharitiesApi(state.clone()),
+        keys::KeysApi(state.clone()),
+        receipts::ReceiptsApi(state.clone()),
     )
 }
 

@@ -8,4 +8,8 @@ pub enum ApiTags {
     Configuration,
     /// The charity registry (administrator).
     Charities,
+    /// The Donau's keys.
+    Keys,
+    /// Receipts: issued to charities, submitted by donors, summed in statements.
+    Receipts,
 }

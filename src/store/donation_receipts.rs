@@ -44,7 +44,10 @@ pub enum IssueOutcome {
     Issued(IssuedBatch),
     CharityUnknown,
     /// The batch would take the charity's receipts of the year beyond its limit.
-    Exceeded { receipts: Amount, max: Amount },
+    Exceeded {
+        receipts: Amount,
+        max: Amount,
+    },
     /// The charity's counter is already in a later year (another server's clock).
     YearPassed,
 }
@@ -94,8 +97,9 @@ pub async fn issue(db: &DatabaseConnection, new: NewBatch) -> Result<IssueOutcom
         batch_hash: Set(new.batch_hash.clone()),
         year: Set(new.year),
         issued_amount: Set(new.amount.to_string()),
-        signatures: Set(serde_json::to_string(&new.signatures)
-            .map_err(|e| DbErr::Custom(e.to_string()))?),
+        signatures: Set(
+            serde_json::to_string(&new.signatures).map_err(|e| DbErr::Custom(e.to_string()))?
+        ),
         ..Default::default()
     };
     if let Err(err) = row.insert(&txn).await {

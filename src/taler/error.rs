@@ -1224,8 +1224,14 @@ mod tests {
             ),
             (DonauCharityNotFound, "DONAU_CHARITY_NOT_FOUND"),
             (DonauGenericKeysMissing, "DONAU_GENERIC_KEYS_MISSING"),
-            (DonauCharitySignatureInvalid, "DONAU_CHARITY_SIGNATURE_INVALID"),
-            (DonauExceedingDonationLimit, "DONAU_EXCEEDING_DONATION_LIMIT"),
+            (
+                DonauCharitySignatureInvalid,
+                "DONAU_CHARITY_SIGNATURE_INVALID",
+            ),
+            (
+                DonauExceedingDonationLimit,
+                "DONAU_EXCEEDING_DONATION_LIMIT",
+            ),
             (
                 DonauGenericDonationUnitUnknown,
                 "DONAU_GENERIC_DONATION_UNIT_UNKNOWN",

@@ -91,6 +91,108 @@ string_type!(
     "BDR33S2FBP0Q8YCM5JGXY37NYZRTX0HHZXM3P4ZD1ER2AN2DA9QG"
 );
 
+/// Fixed-size binary values in Crockford base32: hashes, signatures, nonces.
+macro_rules! fixed_base32 {
+    ($ty:ident, $len:literal, $name:literal, $description:literal, $pattern:literal, $example:literal) => {
+        #[doc = $description]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $ty(pub [u8; $len]);
+
+        impl FromStr for $ty {
+            type Err = Base32Error;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let bytes = decode(s, $len).ok_or(Base32Error($description))?;
+                Ok($ty(bytes.try_into().expect("decoded the length asked for")))
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&encode(&self.0))
+            }
+        }
+
+        string_type!($ty, $name, $description, $pattern, $example);
+    };
+}
+
+/// Why a string is not the binary value expected (what was expected).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base32Error(&'static str);
+
+impl fmt::Display for Base32Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "must be {}", self.0.trim_end_matches('.'))
+    }
+}
+
+impl std::error::Error for Base32Error {}
+
+fixed_base32!(
+    HashCode,
+    64,
+    "HashCode",
+    "a SHA-512 hash: 64 bytes in Crockford base32 without padding (103 characters).",
+    "^[0-9A-HJKMNP-TV-Z]{102}[08GR]$",
+    "HEKH17WC91TW5YHREZ8SK5Y8Z15J5J4KFCRJMW7BVVRSS4DNPCZWETM1695AB3B1DFNRVEFHCW6Z8MNP83MZQMJNFJRMG3DXA5YKCQR"
+);
+
+fixed_base32!(
+    EddsaSignature,
+    64,
+    "EddsaSignature",
+    "an Ed25519 signature: 64 bytes in Crockford base32 without padding (103 characters).",
+    "^[0-9A-HJKMNP-TV-Z]{102}[08GR]$",
+    "SAAM5BA1F9H4VT6T78CFC3X63HAMY2TXB597XBVZ0EMXEZ90QPJ3000BXDBJ3ECHGB8AEX9FFQ5BAXVSF6X6NXM98PY353F2R99PP1R"
+);
+
+fixed_base32!(
+    Nonce32,
+    32,
+    "Nonce32",
+    "a nonce: 32 bytes in Crockford base32 without padding (52 characters).",
+    "^[0-9A-HJKMNP-TV-Z]{51}[0G]$",
+    "3SWF49XZPHQMENTSBZQR7Z0B8ZSZ2JRARE79Q4VXZMQ7W6QABXMG"
+);
+
+/// Bytes of a variable-length value (an RSA integer of at most 4096 bits), in Crockford
+/// base32: blinded messages and RSA signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaBytes(pub Vec<u8>);
+
+impl RsaBytes {
+    /// The most bytes it may hold.
+    pub const MAX: usize = 512;
+}
+
+impl FromStr for RsaBytes {
+    type Err = Base32Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = Base32Error("1 to 512 bytes in Crockford base32 without padding");
+        let len = s.len() * 5 / 8;
+        if len == 0 || len > Self::MAX {
+            return Err(bad);
+        }
+        decode(s, len).map(RsaBytes).ok_or(bad)
+    }
+}
+
+impl fmt::Display for RsaBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&encode(&self.0))
+    }
+}
+
+string_type!(
+    RsaBytes,
+    "RsaBytes",
+    "An RSA integer (blinded message or signature): 1 to 512 bytes, big-endian, in Crockford base32 without padding.",
+    "^[0-9A-HJKMNP-TV-Z]{2,820}$",
+    "EC5MVSPGQMM96N2VT4R2G5104E61V8RY4PR6AK9F614TVVEN7D152T0DP97CDTRDDSQG"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,10 +128,8 @@ impl PublicKey {
 
     /// Whether `signature` is this key's signature of `message_hash` (`rsaVerify`).
     pub fn verify(&self, message_hash: &[u8], signature: &[u8]) -> bool {
-        let (Some(s), Some(fdh)) = (
-            self.below_n(signature),
-            self.full_domain_hash(message_hash),
-        ) else {
+        let (Some(s), Some(fdh)) = (self.below_n(signature), self.full_domain_hash(message_hash))
+        else {
             return false;
         };
         rsa_encrypt(&self.key, &s).is_ok_and(|m| m == fdh)
@@ -235,9 +233,9 @@ impl PrivateKey {
     /// leak the key). `Err` when the message is not below the modulus.
     pub fn sign_blinded(&self, blinded: &[u8]) -> Result<Vec<u8>, RsaError> {
         let public = self.public();
-        let m = public
-            .below_n(blinded)
-            .ok_or(RsaError("the blinded message is not below the key's modulus"))?;
+        let m = public.below_n(blinded).ok_or(RsaError(
+            "the blinded message is not below the key's modulus",
+        ))?;
         let s = rsa_decrypt_and_check(&self.key, Some(&mut getrandom::SysRng), &m)
             .map_err(|_| RsaError("RSA signing failed"))?;
         Ok(trimmed(&s))
@@ -266,7 +264,10 @@ mod tests {
         let start = tail.windows(4).position(|w| w == marker).unwrap() + 4;
         let rest = &tail[start..];
         let colon = rest.iter().position(|&b| b == b':').unwrap();
-        let len: usize = std::str::from_utf8(&rest[..colon]).unwrap().parse().unwrap();
+        let len: usize = std::str::from_utf8(&rest[..colon])
+            .unwrap()
+            .parse()
+            .unwrap();
         &rest[colon + 1..colon + 1 + len]
     }
 

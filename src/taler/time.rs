@@ -120,6 +120,11 @@ fn days_to_new_year(year: i32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Seconds since the epoch of 1 January (00:00 UTC) of `year`.
+pub fn new_year(year: i32) -> i64 {
+    days_to_new_year(year) * 86_400
+}
+
 /// The calendar year and the day of the year (1 to 366), UTC.
 pub fn utc_year_and_day(unix_seconds: u64) -> (i32, u32) {
     let year = utc_year(unix_seconds);
