@@ -317,7 +317,8 @@ async fn main() {
             "[taler-openapi]\nLISTEN = 127.0.0.1:{port}\nDATABASE_URL = {database}\nADMIN_TOKEN = {ADMIN}\n\
              MAX_CONNECTIONS = 30000\n\
              [bank]\nDEFAULT_DEBIT_THRESHOLD = KUDOS:1000000\n\
-             [report-generator-file]\nBINARY = /bin/true\nTARGET_DIRECTORY = {}/reports\n",
+             [report-generator-file]\nBINARY = /bin/true\nTARGET_DIRECTORY = {}/reports\n\
+             [donau]\nDONATION_UNIT_VALUES =\n",
             dir.display()
         ),
     )

@@ -612,8 +612,7 @@ fn verify_all(
             return Err(ApiError::new(
                 ErrorCode::DonauDonationReceiptSignatureInvalid,
                 format!("the signature of donation_receipts[{i}] does not verify"),
-            )
-            .into());
+            ));
         }
         let value: Amount = unit.value.parse().map_err(stored)?;
         out.push(NewReceipt {

@@ -96,7 +96,7 @@ impl PublicKey {
                 BoxedUint::from_be_slice(&padded, self.key.n_bits_precision())
             })
             .ok()?;
-        (&x < self.n()).then_some(x)
+        (x < *self.n()).then_some(x)
     }
 
     /// GNUnet's `GNUNET_CRYPTO_kdf_mod_mpi`: KDF output of the modulus's length, its
@@ -254,7 +254,7 @@ mod tests {
 
     /// The value of `(1:<name><len>:<bytes>)` in the `private-key` part of a libgcrypt
     /// S-expression (GNUnet's private key encoding).
-    fn sexp_field<'a>(sexp: &'a [u8], name: u8) -> &'a [u8] {
+    fn sexp_field(sexp: &[u8], name: u8) -> &[u8] {
         let private = sexp
             .windows(15)
             .position(|w| w == b"(11:private-key")

@@ -117,10 +117,11 @@ pub fn test_config(db: &TestDb, extra: &str) -> Config {
     let text = format!(
         // Accounts may go KUDOS:1000 into debt, so transfers need no funding first.
         // The Donau makes no RSA keys unless a test asks for them (each takes CPU).
+        // `extra` may start without a section header: it continues `[taler-openapi]`.
         "[taler]\nCURRENCY = KUDOS\n[bank]\nDEFAULT_DEBIT_THRESHOLD = KUDOS:1000\n\
+         [donau]\nDONATION_UNIT_VALUES =\n\
          [taler-openapi]\nLISTEN = 127.0.0.1:0\nDATABASE_URL = {}\n\
-         ADMIN_TOKEN = {ADMIN_TOKEN}\nMAX_UPLOAD_BYTES = 65536\n\
-         [donau]\nDONATION_UNIT_VALUES =\n{extra}",
+         ADMIN_TOKEN = {ADMIN_TOKEN}\nMAX_UPLOAD_BYTES = 65536\n{extra}",
         db.url
     );
     Config::from_ini(Ini::parse_str(&text).unwrap()).unwrap()
