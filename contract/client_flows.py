@@ -7,6 +7,7 @@ Usage: client_flows.py BASE_URL ADMIN_TOKEN REPORT_DIR   (PYTHONPATH holds the c
 """
 
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -39,6 +40,10 @@ import taler_donau.api.charities.donau_get_charity as donau_get
 import taler_donau.api.charities.donau_patch_charity as donau_patch
 import taler_donau.api.charities.donau_post_charities as donau_post
 import taler_donau.api.configuration.donau_get_config as donau_config
+import taler_donau.api.keys.donau_get_keys as donau_keys
+import taler_donau.api.receipts.donau_get_donation_statement as donau_statement
+import taler_donau.api.receipts.donau_post_batch_issue as donau_issue
+import taler_donau.api.receipts.donau_post_batch_submit as donau_submit
 import taler_donau.client
 import taler_donau.models as dm
 import taler_merchant.api.authentication.merchant_delete_private_token as m_logout
@@ -71,6 +76,7 @@ import taler_merchant.api.templates.merchant_post_private_templates as m_tpl_pos
 import taler_merchant.api.templates.merchant_post_template as m_tpl_use
 import taler_merchant.client
 import taler_merchant.models as mm
+import taler_crypto
 from taler_crypto import crockford_decode, crockford_encode, merchant_wire_hash, verify_contract
 
 BASE, ADMIN, REPORT_DIR = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -397,6 +403,77 @@ def donau_flow():
         "Seeds of Hope", f"{config.currency}:750", f"{config.currency}:0"), got
     expect(donau_delete.sync_detailed(charity, client=admin), 204, "delete charity")
     error_code(donau_get.sync_detailed(charity, client=admin), 404, 8609, "deleted charity")
+    donor_flow(admin, config.currency)
+
+
+def donor_flow(admin, currency):
+    """A donor's whole path to a tax statement, with the wallet's cryptography
+    (contract/taler_crypto.py, written from taler-util and RFC 8032, not from the
+    server): hash the tax id, make nonces, blind, have the charity request the batch,
+    unblind, submit, fetch the statement and check it as the Donau verifier app does."""
+    public = taler_donau.client.Client(base_url=f"{BASE}/donau")
+    year = time.gmtime().tm_year
+    keys = None
+    for _ in range(300):  # the server makes its keys in the background at start-up
+        response = donau_keys.sync_detailed(client=public)
+        if response.status_code == HTTPStatus.OK:
+            keys = response.parsed
+            units = [u.to_dict() for u in keys.donation_units if u.year == year]
+            if units:
+                break
+        time.sleep(0.2)
+    assert keys is not None and units, "the Donau made no keys of this year"
+    global steps
+    steps += 1
+    unit = min(units, key=lambda u: float(u["value"].split(":")[1]))
+    du_pub = taler_crypto.crockford_decode(unit["donation_unit_pub"]["rsa_public_key"])
+    du_hash = unit["donation_unit_pub"]["pub_key_hash"]
+    # The charity: its key signs the batches it asks for.
+    charity_seed = hashlib.sha256(b"donau flow charity").digest()
+    _, _, charity_pub = taler_crypto.ed25519_keypair(charity_seed)
+    charity = expect(donau_post.sync_detailed(client=admin, body=dm.CharityRequest.from_dict({
+        "charity_pub": taler_crypto.crockford_encode(charity_pub),
+        "charity_url": "https://donations.example", "charity_name": "Donations",
+        "max_per_year": f"{currency}:10000"})), 201, "register the donor's charity").charity_id
+    # The donor: SHA-512(tax id, 0, salt, 0), the verifier app's rule.
+    h_donor = hashlib.sha512(b"756.1234.5678.97\0" + b"pepper\0").digest()
+    planchets = []
+    for i in range(2):
+        nonce, secret = os.urandom(32), os.urandom(32)
+        h_udi = hashlib.sha512(h_donor + nonce).digest()
+        planchets.append((nonce, secret, taler_crypto.rsa_blind(du_pub, h_udi, secret)))
+    batch_hash = hashlib.sha512()
+    for _, _, blinded in planchets:
+        batch_hash.update(taler_crypto.crockford_decode(du_hash) + hashlib.sha512(blinded).digest())
+    charity_sig = taler_crypto.ed25519_sign(charity_seed, taler_crypto.purpose_block(
+        1501, len(planchets).to_bytes(4, "big") + batch_hash.digest()))
+    issued = expect(donau_issue.sync_detailed(charity, client=public,
+        body=dm.IssueReceiptsRequest.from_dict({
+            "charity_sig": taler_crypto.crockford_encode(charity_sig), "year": year,
+            "budikeypairs": [{"h_donation_unit_pub": du_hash, "blinded_udi": {
+                "cipher": "RSA", "rsa_blinded_identifier": taler_crypto.crockford_encode(b)}}
+                for _, _, b in planchets]})), 200, "batch-issue").to_dict()
+    receipts = []
+    for (nonce, secret, _), blind_sig in zip(planchets, issued["blind_signatures"]):
+        sig = taler_crypto.rsa_unblind(du_pub, taler_crypto.crockford_decode(
+            blind_sig["blinded_rsa_signature"]), secret)
+        assert taler_crypto.rsa_verify(du_pub, hashlib.sha512(h_donor + nonce).digest(), sig)
+        receipts.append({"h_donation_unit_pub": du_hash,
+                         "nonce": taler_crypto.crockford_encode(nonce),
+                         "donation_unit_sig": {"cipher": "RSA",
+                                               "rsa_signature": taler_crypto.crockford_encode(sig)}})
+    submission = dm.SubmitDonationReceiptsRequest.from_dict({
+        "h_donor_tax_id": taler_crypto.crockford_encode(h_donor), "donation_year": year,
+        "donation_receipts": receipts})
+    expect(donau_submit.sync_detailed(client=public, body=submission), 201, "batch-submit")
+    expect(donau_submit.sync_detailed(client=public, body=submission), 201, "batch-submit again")
+    statement = expect(donau_statement.sync_detailed(
+        year, taler_crypto.crockford_encode(h_donor), client=public), 200, "donation statement")
+    total = f"{currency}:{2 * int(unit['value'].split(':')[1])}"  # the ladder's values are whole
+    assert statement.total == total, (statement.total, total)
+    assert statement.donau_pub in [k.key for k in keys.signkeys], statement
+    assert taler_crypto.donation_statement_verifies(
+        statement.donau_pub, statement.total, h_donor, year, statement.donation_statement_sig)
 
 
 for name, flow in (("merchant", merchant_flow), ("wallet", wallet_flow), ("bank", bank_flow),

@@ -8,6 +8,7 @@ Usage: seed.py BASE_URL ADMIN_TOKEN REPORT_DIR
 import base64
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -109,6 +110,13 @@ def main():
             "charity_pub": pub, "charity_url": f"https://charity{n}.example",
             "charity_name": f"Charity {n}", "max_per_year": "KUDOS:1000",
         })
+    # The Donau makes its keys in the background at start-up: /keys is 503 until then.
+    for _ in range(600):
+        if call("GET", "/donau/keys")[0] == 200:
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit("seed: the Donau made no keys in 60 s")
     print("seed: 1 instance, 2 pots, 2 OTP devices, 2 products, 3 templates, 1 bank account, 2 orders, 2 reports, "
           "3 bank accounts (one an exchange) with 4 transfers, 3 charities")
 

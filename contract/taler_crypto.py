@@ -123,3 +123,103 @@ def verify_contract(merchant_pub, terms, sig):
     h = contract_hash(terms)
     message = (8 + 64).to_bytes(4, "big") + (1101).to_bytes(4, "big") + h
     return ed25519_verify(crockford_decode(merchant_pub), message, crockford_decode(sig)), h
+
+
+def _compress(p):
+    zinv = pow(p[2], P - 2, P)
+    x, y = p[0] * zinv % P, p[1] * zinv % P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def ed25519_keypair(seed):
+    """RFC 8032 section 5.1.5: the secret scalar, the prefix and the public key."""
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], "little")
+    a &= (1 << 254) - 8
+    a |= 1 << 254
+    return a, h[32:], _compress(_mul(a, BASE))
+
+
+def ed25519_sign(seed, message):
+    """RFC 8032 section 5.1.6."""
+    a, prefix, public = ed25519_keypair(seed)
+    r = int.from_bytes(hashlib.sha512(prefix + message).digest(), "little") % L
+    big_r = _compress(_mul(r, BASE))
+    k = int.from_bytes(hashlib.sha512(big_r + public + message).digest(), "little") % L
+    return big_r + ((r + k * a) % L).to_bytes(32, "little")
+
+
+def purpose_block(purpose, payload):
+    """GNUnet's signed block: u32 size, u32 purpose, payload (big-endian)."""
+    return (8 + len(payload)).to_bytes(4, "big") + purpose.to_bytes(4, "big") + payload
+
+
+def amount_nbo(amount):
+    """TALER_AmountNBO of `CUR:V[.F]`: u64 value, u32 fraction (1e-8), 12-byte currency."""
+    currency, number = amount.split(":")
+    value, _, fraction = number.partition(".")
+    frac = int((fraction + "00000000")[:8])
+    return (int(value).to_bytes(8, "big") + frac.to_bytes(4, "big")
+            + currency.encode().ljust(12, b"\0"))
+
+
+def donation_statement_verifies(donau_pub, total, h_donor, year, sig):
+    """What the Donau verifier app checks: purpose 1500 over total, donor hash, year."""
+    block = purpose_block(1500, amount_nbo(total) + h_donor + year.to_bytes(4, "big"))
+    return ed25519_verify(crockford_decode(donau_pub), block, crockford_decode(sig))
+
+
+# RSA blind signatures as GNU Taler's wallet makes them (taler-util's rsaBlind,
+# rsaUnblind, rsaVerify): GNUnet's key encoding and its KDF-based full-domain hash.
+
+def rsa_public_decode(encoded):
+    n_len = int.from_bytes(encoded[0:2], "big")
+    e_len = int.from_bytes(encoded[2:4], "big")
+    assert 4 + n_len + e_len == len(encoded), "not a GNUnet RSA public key"
+    return (int.from_bytes(encoded[4:4 + n_len], "big"),
+            int.from_bytes(encoded[4 + n_len:], "big"))
+
+
+def _kdf_mod(n, ikm, salt, ctx):
+    nbits = n.bit_length()
+    length = (nbits - 1) // 8 + 1
+    mask = (1 << (8 - (length * 8 - nbits))) - 1
+    counter = 0
+    while True:
+        out = bytearray(gnunet_kdf(salt, ikm, ctx + counter.to_bytes(2, "big"), length))
+        out[0] &= mask
+        r = int.from_bytes(out, "big")
+        if r < n:
+            return r
+        counter += 1
+
+
+def rsa_fdh(encoded_pub, message_hash):
+    n, _ = rsa_public_decode(encoded_pub)
+    return _kdf_mod(n, message_hash, encoded_pub, b"RSA-FDA FTpsW!")
+
+
+def _blinding(encoded_pub, secret):
+    n, _ = rsa_public_decode(encoded_pub)
+    return _kdf_mod(n, secret, b"Blinding KDF extractor HMAC key", b"Blinding KDF")
+
+
+def _bytes(x):
+    return x.to_bytes(max(1, (x.bit_length() + 7) // 8), "big")
+
+
+def rsa_blind(encoded_pub, message_hash, secret):
+    n, e = rsa_public_decode(encoded_pub)
+    r = _blinding(encoded_pub, secret)
+    return _bytes(rsa_fdh(encoded_pub, message_hash) * pow(r, e, n) % n)
+
+
+def rsa_unblind(encoded_pub, blind_signature, secret):
+    n, _ = rsa_public_decode(encoded_pub)
+    r = _blinding(encoded_pub, secret)
+    return _bytes(int.from_bytes(blind_signature, "big") * pow(r, -1, n) % n)
+
+
+def rsa_verify(encoded_pub, message_hash, signature):
+    n, e = rsa_public_decode(encoded_pub)
+    return pow(int.from_bytes(signature, "big"), e, n) == rsa_fdh(encoded_pub, message_hash)
