@@ -70,7 +70,7 @@ async fn main() {
         format!(
             "[taler-openapi]\nLISTEN = 127.0.0.1:{port}\nDATABASE_URL = sqlite://{}/db.sqlite?mode=rwc\n\
              ADMIN_TOKEN = {ADMIN}\nLOGIN_FAILURES_PER_ACCOUNT = 1000000000\n\
-             LOGIN_FAILURES_PER_ADDRESS = 1000000000\n[donau]\nDONATION_UNIT_VALUES =\n",
+             LOGIN_FAILURES_PER_ADDRESS = 1000000000\n[donau]\nDONATION_UNIT_VALUES = NONE\n",
             dir.display()
         ),
     )

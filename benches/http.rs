@@ -318,7 +318,7 @@ async fn main() {
              MAX_CONNECTIONS = 30000\n\
              [bank]\nDEFAULT_DEBIT_THRESHOLD = KUDOS:1000000\n\
              [report-generator-file]\nBINARY = /bin/true\nTARGET_DIRECTORY = {}/reports\n\
-             [donau]\nDONATION_UNIT_VALUES =\n",
+             [donau]\nDONATION_UNIT_VALUES = NONE\n",
             dir.display()
         ),
     )

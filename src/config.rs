@@ -246,7 +246,7 @@ pub struct Config {
 }
 
 /// `[donau] DONATION_UNIT_VALUES` (the values of the receipts, one RSA key each per
-/// year; empty: the Donau makes no keys), `DONATION_UNIT_KEY_BITS` (modulus size,
+/// year; `NONE`: the Donau makes no keys), `DONATION_UNIT_KEY_BITS` (modulus size,
 /// 1024 to 4096, default 2048) and `LEGAL_DOMAIN` (the authority `/keys` names).
 #[derive(Debug, Clone)]
 pub struct DonauKeys {
@@ -267,6 +267,7 @@ impl DonauKeys {
                 .map(|v| crate::taler::Amount::new(currency, *v, 0))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("[donau] DONATION_UNIT_VALUES: {e}"))?,
+            Some(text) if text.eq_ignore_ascii_case("none") => Vec::new(),
             Some(text) => {
                 let mut values = Vec::new();
                 for word in text.split_whitespace() {

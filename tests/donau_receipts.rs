@@ -611,9 +611,19 @@ async fn rollover_writes_history() {
 #[tokio::test]
 async fn keys_missing_and_csr_issue() {
     for b in backends() {
+        // `DONATION_UNIT_VALUES = NONE` (the tests' default): no keys, ever.
         let s = TestServer::start(&b).await;
-        let (status, body) = s.call(Method::GET, "/donau/keys", None, None).await;
-        assert_error(status, &body, 503, KEYS_MISSING);
+        for _ in 0..2 {
+            let (status, body) = s.call(Method::GET, "/donau/keys", None, None).await;
+            assert_error(status, &body, 503, KEYS_MISSING);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        assert!(
+            donau_keys::donation_units(&s.server.state.db)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         s.finish().await;
 
         let s = start(&b).await;

@@ -111,7 +111,7 @@ pub enum KeysAnswer {
 }
 
 error_responses!(KeysErrors {
-    503 => "The Donau has no keys yet: they are being generated, or `[donau] DONATION_UNIT_VALUES` is empty (`TALER_EC_DONAU_GENERIC_KEYS_MISSING`).",
+    503 => "The Donau has no keys yet: they are being generated, or `[donau] DONATION_UNIT_VALUES` is `NONE` (`TALER_EC_DONAU_GENERIC_KEYS_MISSING`).",
     500 => "Database failure (`TALER_EC_GENERIC_DB_FETCH_FAILED`).",
 });
 
@@ -248,6 +248,10 @@ fn unit_info(row: &UnitRow) -> Result<DonationUnitInfo, ApiError> {
 
 /// Makes the keys of the current and the next year that are missing.
 pub async fn ensure(state: &State) -> Result<(), String> {
+    // `DONATION_UNIT_VALUES = NONE`: a server that runs no Donau makes no keys at all.
+    if state.config.donau_keys.values.is_empty() {
+        return Ok(());
+    }
     let db = &state.db;
     let now = current_year();
     for year in [now, now + 1] {

@@ -119,7 +119,7 @@ pub fn test_config(db: &TestDb, extra: &str) -> Config {
         // The Donau makes no RSA keys unless a test asks for them (each takes CPU).
         // `extra` may start without a section header: it continues `[taler-openapi]`.
         "[taler]\nCURRENCY = KUDOS\n[bank]\nDEFAULT_DEBIT_THRESHOLD = KUDOS:1000\n\
-         [donau]\nDONATION_UNIT_VALUES =\n\
+         [donau]\nDONATION_UNIT_VALUES = NONE\n\
          [taler-openapi]\nLISTEN = 127.0.0.1:0\nDATABASE_URL = {}\n\
          ADMIN_TOKEN = {ADMIN_TOKEN}\nMAX_UPLOAD_BYTES = 65536\n{extra}",
         db.url
