@@ -827,6 +827,32 @@ mod tests {
     }
 
     #[test]
+    fn donau_keys_default_ladder_none_and_refusals() {
+        let config = |text: &str| {
+            Config::from_ini(Ini::parse_str(&format!("[taler]\nCURRENCY = EUR\n{text}")).unwrap())
+        };
+        let c = config("").unwrap();
+        let ladder: Vec<String> = c.donau_keys.values.iter().map(|v| v.to_string()).collect();
+        assert_eq!(ladder.first().unwrap(), "EUR:1");
+        assert_eq!(ladder.last().unwrap(), "EUR:1000");
+        assert_eq!(ladder.len(), 10);
+        assert_eq!(c.donau_keys.key_bits, 2048);
+        let c = config("[donau]\nDONATION_UNIT_VALUES = none\n").unwrap();
+        assert!(c.donau_keys.values.is_empty());
+        let c = config("[donau]\nDONATION_UNIT_VALUES = EUR:0.5 EUR:2 EUR:2\n").unwrap();
+        assert_eq!(c.donau_keys.values.len(), 2);
+        for bad in [
+            "DONATION_UNIT_VALUES = KUDOS:1",
+            "DONATION_UNIT_VALUES = EUR:0",
+            "DONATION_UNIT_VALUES = 5",
+            "DONATION_UNIT_KEY_BITS = 512",
+            "DONATION_UNIT_KEY_BITS = 8192",
+        ] {
+            assert!(config(&format!("[donau]\n{bad}\n")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn refuses_bad_values() {
         for text in [
             "[taler]\nCURRENCY = eur\n",
