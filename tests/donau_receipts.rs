@@ -201,6 +201,16 @@ fn submission(donor: &[u8; 64], year: i32, receipts: Vec<Value>) -> Value {
     })
 }
 
+async fn issue(s: &TestServer, charity: u64, body: Value) -> (StatusCode, Value) {
+    let path = format!("/donau/batch-issue/{charity}");
+    s.call(Method::POST, &path, None, Some(body)).await
+}
+
+async fn submit(s: &TestServer, body: Value) -> (StatusCode, Value) {
+    s.call(Method::POST, "/donau/batch-submit", None, Some(body))
+        .await
+}
+
 async fn receipts_to_date(s: &TestServer, charity: u64) -> String {
     let (status, body) = s
         .call(
@@ -244,27 +254,13 @@ async fn donor_gets_a_signed_statement() {
             .iter()
             .map(|(v, seed)| planchet(unit(&units, year, v), &donor, *seed))
             .collect();
-        let (status, issued) = s
-            .call(
-                Method::POST,
-                &format!("/donau/batch-issue/{charity}"),
-                None,
-                Some(batch(&charity_key, year, &planchets)),
-            )
-            .await;
+        let (status, issued) = issue(&s, charity, batch(&charity_key, year, &planchets)).await;
         assert_eq!(status, StatusCode::OK, "{issued}");
         assert_eq!(issued["issued_amount"], "KUDOS:8");
         assert_eq!(receipts_to_date(&s, charity).await, "KUDOS:8");
         let donation_receipts = receipts(&planchets, &issued, &donor);
 
-        let (status, body) = s
-            .call(
-                Method::POST,
-                "/donau/batch-submit",
-                None,
-                Some(submission(&donor, year, donation_receipts.clone())),
-            )
-            .await;
+        let (status, body) = submit(&s, submission(&donor, year, donation_receipts.clone())).await;
         assert_eq!((status, body), (StatusCode::CREATED, Value::Null));
         let path = format!("/donau/donation-statement/{year}/{}", keys::encode(&donor));
         let (status, statement) = s.call(Method::GET, &path, None, None).await;
@@ -289,39 +285,18 @@ async fn donor_gets_a_signed_statement() {
         assert!(!verifies(&statement, "KUDOS:9"));
 
         // The same receipts again count once.
-        let (status, _) = s
-            .call(
-                Method::POST,
-                "/donau/batch-submit",
-                None,
-                Some(submission(&donor, year, donation_receipts.clone())),
-            )
-            .await;
+        let (status, _) = submit(&s, submission(&donor, year, donation_receipts.clone())).await;
         assert_eq!(status, StatusCode::CREATED);
         let (_, statement) = s.call(Method::GET, &path, None, None).await;
         assert_eq!(statement["total"], "KUDOS:8");
 
         // A new receipt adds to the year's total, with the old ones submitted along.
         let more = [planchet(unit(&units, year, "KUDOS:2"), &donor, 4)];
-        let (status, issued) = s
-            .call(
-                Method::POST,
-                &format!("/donau/batch-issue/{charity}"),
-                None,
-                Some(batch(&charity_key, year, &more)),
-            )
-            .await;
+        let (status, issued) = issue(&s, charity, batch(&charity_key, year, &more)).await;
         assert_eq!(status, StatusCode::OK, "{issued}");
         let mut all = donation_receipts;
         all.extend(receipts(&more, &issued, &donor));
-        let (status, _) = s
-            .call(
-                Method::POST,
-                "/donau/batch-submit",
-                None,
-                Some(submission(&donor, year, all)),
-            )
-            .await;
+        let (status, _) = submit(&s, submission(&donor, year, all)).await;
         assert_eq!(status, StatusCode::CREATED);
         let (_, statement) = s.call(Method::GET, &path, None, None).await;
         assert_eq!(statement["total"], "KUDOS:10");
@@ -478,45 +453,31 @@ async fn batch_submit_refusals() {
             planchet(unit(&units, year, "KUDOS:1"), &donor, 1),
             planchet(unit(&units, year, "KUDOS:2"), &donor, 2),
         ];
-        let (status, issued) = s
-            .call(
-                Method::POST,
-                &format!("/donau/batch-issue/{charity}"),
-                None,
-                Some(batch(&key, year, &planchets)),
-            )
-            .await;
+        let (status, issued) = issue(&s, charity, batch(&key, year, &planchets)).await;
         assert_eq!(status, StatusCode::OK, "{issued}");
         let good = receipts(&planchets, &issued, &donor);
-        let server = &s;
-        let submit = |body: Value| async move {
-            server
-                .call(Method::POST, "/donau/batch-submit", None, Some(body))
-                .await
-        };
 
         // The same nonce twice in one submission.
-        let (status, body) = submit(submission(
-            &donor,
-            year,
-            vec![good[0].clone(), good[0].clone()],
-        ))
+        let (status, body) = submit(
+            &s,
+            submission(&donor, year, vec![good[0].clone(), good[0].clone()]),
+        )
         .await;
         assert_error(status, &body, 409, NONCE_REUSE);
         // A signature of another receipt; a receipt of another donor.
         let mut swapped = good[0].clone();
         swapped["donation_unit_sig"] = good[1]["donation_unit_sig"].clone();
-        let (status, body) = submit(submission(&donor, year, vec![swapped])).await;
+        let (status, body) = submit(&s, submission(&donor, year, vec![swapped])).await;
         assert_error(status, &body, 403, RECEIPT_SIGNATURE_INVALID);
         let thief = donor_hash("100", "pepper");
-        let (status, body) = submit(submission(&thief, year, good.clone())).await;
+        let (status, body) = submit(&s, submission(&thief, year, good.clone())).await;
         assert_error(status, &body, 403, RECEIPT_SIGNATURE_INVALID);
         // An unknown key, a key of another year.
         let mut unknown = good[0].clone();
         unknown["h_donation_unit_pub"] = json!(keys::encode(&[0u8; 64]));
-        let (status, body) = submit(submission(&donor, year, vec![unknown])).await;
+        let (status, body) = submit(&s, submission(&donor, year, vec![unknown])).await;
         assert_error(status, &body, 404, DONATION_UNIT_UNKNOWN);
-        let (status, body) = submit(submission(&donor, year + 1, good.clone())).await;
+        let (status, body) = submit(&s, submission(&donor, year + 1, good.clone())).await;
         assert_error(status, &body, 409, WRONG_YEAR);
         // Nothing was counted by the refusals.
         let path = format!("/donau/donation-statement/{year}/{}", keys::encode(&donor));
@@ -531,16 +492,19 @@ async fn batch_submit_refusals() {
             )
             .await;
         assert_error(status, &body, 400, PARAMETER_MALFORMED);
-        let (status, body) = submit(json!({
-            "h_donor_tax_id": keys::encode(&donor),
-            "donation_year": year,
-            "donation_receipts": [],
-        }))
+        let (status, body) = submit(
+            &s,
+            json!({
+                "h_donor_tax_id": keys::encode(&donor),
+                "donation_year": year,
+                "donation_receipts": [],
+            }),
+        )
         .await;
         assert_error(status, &body, 400, JSON_INVALID);
 
         // Racing submissions of the same receipts count them once.
-        let racers = (0..5).map(|_| submit(submission(&donor, year, good.clone())));
+        let racers = (0..5).map(|_| submit(&s, submission(&donor, year, good.clone())));
         for (status, body) in futures_util::future::join_all(racers).await {
             assert_eq!(status, StatusCode::CREATED, "{body}");
         }
@@ -583,14 +547,7 @@ async fn rollover_writes_history() {
         .unwrap();
         let donor = donor_hash("1", "2");
         let five = [planchet(unit(&units, year, "KUDOS:5"), &donor, 1)];
-        let (status, body) = s
-            .call(
-                Method::POST,
-                &format!("/donau/batch-issue/{charity}"),
-                None,
-                Some(batch(&key, year, &five)),
-            )
-            .await;
+        let (status, body) = issue(&s, charity, batch(&key, year, &five)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(receipts_to_date(&s, charity).await, "KUDOS:5");
         let (status, body) = s
