@@ -651,6 +651,12 @@ impl Config {
         })
     }
 
+    /// The database URL as it may be printed or logged: its password, and a
+    /// `password` query parameter (libpq's), replaced by `***`.
+    pub fn database_url_shown(&self) -> String {
+        redact_url(&self.database_url)
+    }
+
     pub fn merchant_admin_token(&self) -> &str {
         self.merchant_admin_token
             .as_deref()
@@ -802,9 +808,52 @@ fn load_or_create_token_file(path: &Path) -> Result<String, String> {
     }
 }
 
+/// `url` without its credentials: the password and any `password` query parameter
+/// become `***`; a URL that does not parse is not shown at all.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "(a database URL that does not parse)".to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case("password") {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_urls_are_shown_without_credentials() {
+        assert_eq!(
+            redact_url("postgres://taler:hunter2@db.example:5432/taler"),
+            "postgres://taler:***@db.example:5432/taler"
+        );
+        assert_eq!(
+            redact_url("postgres://db.example/taler?user=taler&password=hunter2&sslmode=require"),
+            "postgres://db.example/taler?user=taler&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://taler-openapi.sqlite?mode=rwc"),
+            "sqlite://taler-openapi.sqlite?mode=rwc"
+        );
+        assert!(!redact_url("post gres://a:hunter2@x").contains("hunter2"));
+    }
 
     #[test]
     fn parses_taler_ini() {

@@ -125,7 +125,7 @@ pub fn specs(config: Config) -> [(&'static str, String); 4] {
 pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, String> {
     let db = store::connect(&config, schema)
         .await
-        .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
+        .map_err(|e| format!("cannot open database {}: {e}", config.database_url_shown()))?;
     store::instances::ensure_exists(
         &db,
         merchant::instances::settings::instance_row(

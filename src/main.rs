@@ -140,7 +140,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             taler_openapi::store::migrate(&config)
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
-            println!("database {} is up to date", config.database_url);
+            println!("database {} is up to date", config.database_url_shown());
             Ok(())
         }
         Command::Keypair => {
@@ -153,7 +153,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load_with(file, &overrides)?;
             let db = taler_openapi::store::connect(&config, None)
                 .await
-                .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
+                .map_err(|e| {
+                    format!("cannot open database {}: {e}", config.database_url_shown())
+                })?;
             taler_openapi::bank::ledger::set_password(&db, &config.bank_wire, &username, &password)
                 .await?;
             println!("password of bank account `{username}` set");
@@ -163,7 +165,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             let config = Config::load_with(file, &overrides)?;
             let db = taler_openapi::store::connect(&config, None)
                 .await
-                .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?;
+                .map_err(|e| {
+                    format!("cannot open database {}: {e}", config.database_url_shown())
+                })?;
             let done = taler_openapi::bank::ledger::collect_garbage(&db, &config.ini).await?;
             println!(
                 "garbage collection: {} withdrawals aborted, {} deleted; {} expired tokens deleted; {} TAN challenges deleted",
@@ -178,6 +182,22 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Waits for SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send):
+/// both stop the server the same way.
+async fn stop_signal() -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(|e| e.to_string()),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let origin = config.admin_token_origin.clone();
     let state = taler_openapi::open_state(config, None).await?;
@@ -190,7 +210,7 @@ async fn serve(config: Config) -> Result<(), String> {
         "taler-openapi {} listening on {base}",
         taler_openapi::VERSION
     );
-    println!("  database:    {}", c.database_url);
+    println!("  database:    {}", c.database_url_shown());
     println!(
         "  merchant:    {base}{}  (spec: {base}{}openapi.json)",
         c.merchant_base, c.merchant_base
@@ -205,7 +225,7 @@ async fn serve(config: Config) -> Result<(), String> {
     );
     println!("  Swagger UI:  {base}/swagger-ui/");
     println!("  admin token: in the {origin}");
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    stop_signal().await?;
     println!("shutting down");
     server.shutdown().await;
     Ok(())

@@ -214,3 +214,46 @@ fn json_log_lines_parse() {
     assert_eq!(access[0]["fields"]["status"], 200);
     assert_eq!(access[0]["span"]["method"], "GET");
 }
+
+/// SIGTERM (what systemd, Docker and Kubernetes send) stops the server as Ctrl-C does:
+/// "shutting down" and exit status 0, not death by the signal (143).
+#[cfg(unix)]
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let dir = std::env::temp_dir().join(format!("taler-openapi-cli-{}-term", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = binary()
+        .current_dir(&dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .env(
+            "TALER_OPENAPI_DATABASE_URL",
+            format!("sqlite://{}/db.sqlite?mode=rwc", dir.display()),
+        )
+        .env(
+            "TALER_OPENAPI_ADMIN_TOKEN",
+            "secret-token:CLITESTADMINTOKEN",
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("admin token:") {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "server ended: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    // SAFETY: sends a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(status.success(), "{status:?}: {seen}{rest}");
+    assert!(rest.contains("shutting down"), "{rest}");
+}
