@@ -182,23 +182,45 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send):
-/// both stop the server the same way.
-async fn stop_signal() -> Result<(), String> {
+/// SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send): both stop
+/// the server the same way. Listening starts when this is made, before the banner
+/// tells anyone the server is up, so an early signal is not missed.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(|e| e.to_string()),
-            _ = term.recv() => Ok(()),
+    signals: (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+}
+
+impl StopSignal {
+    fn listen() -> Result<StopSignal, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+            let terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+            Ok(StopSignal {
+                signals: (interrupt, terminate),
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
+
+    async fn wait(mut self) -> Result<(), String> {
+        #[cfg(unix)]
+        {
+            let (interrupt, terminate) = &mut self.signals;
+            tokio::select! {
+                _ = interrupt.recv() => Ok(()),
+                _ = terminate.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
+    }
 }
 
 async fn serve(config: Config) -> Result<(), String> {
+    let stop = StopSignal::listen()?;
     let origin = config.admin_token_origin.clone();
     let state = taler_openapi::open_state(config, None).await?;
     let server = taler_openapi::start(state.clone())
@@ -225,7 +247,7 @@ async fn serve(config: Config) -> Result<(), String> {
     );
     println!("  Swagger UI:  {base}/swagger-ui/");
     println!("  admin token: in the {origin}");
-    stop_signal().await?;
+    stop.wait().await?;
     println!("shutting down");
     server.shutdown().await;
     Ok(())
