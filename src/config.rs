@@ -698,7 +698,6 @@ impl ServerLimits {
                 )?,
                 per_peer: ini.number(SECTION, "LOGIN_FAILURES_PER_ADDRESS", defaults.per_peer)?,
                 window: secs("LOGIN_WINDOW_SECONDS", defaults.window.as_secs())?,
-                max_entries: defaults.max_entries,
             },
             header_timeout: secs("HEADER_TIMEOUT_SECONDS", 10)?,
             body_timeout: secs("BODY_TIMEOUT_SECONDS", 30)?,

@@ -60,7 +60,7 @@ impl AppState {
         let l = &config.limits;
         let logins = Logins {
             pool: PasswordPool::new(l.password_workers, l.password_queue),
-            throttle: LoginThrottle::new(l.login),
+            throttle: LoginThrottle::new(l.login, db.clone()),
             verified: Default::default(),
         };
         Arc::new(AppState {

@@ -126,6 +126,78 @@ async fn repeated_wrong_passwords_are_throttled_with_429_and_retry_after() {
     }
 }
 
+/// Issue 36: the throttle counts in the database, exactly. Two servers on one
+/// database; guesses alternating between them, one after another and then 24 at
+/// once: exactly `LOGIN_FAILURES_PER_ACCOUNT` wrong passwords are told they were
+/// wrong (401), every other attempt is 429, on both servers, the right password too.
+#[tokio::test]
+async fn wrong_passwords_are_counted_exactly_and_across_servers() {
+    for b in backends() {
+        let db = TestDb::new(&b).await;
+        let extra = "LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_FAILURES_PER_ADDRESS = 1000
+\
+                     PASSWORD_WORKERS = 4
+PASSWORD_QUEUE = 64
+";
+        let first = TestServer::start_with(db.clone(), extra).await;
+        let second = TestServer::start_with(db, extra).await;
+        let servers = [&first, &second];
+        for id in ["serial", "burst"] {
+            let (status, _) = first
+                .call(
+                    Method::POST,
+                    "/merchant/management/instances",
+                    Some(ADMIN_TOKEN),
+                    Some(instance_request(id, "pw-secret")),
+                )
+                .await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+        }
+        let guess = |server: &TestServer, id: &str, password: String| {
+            server
+                .req(
+                    Method::POST,
+                    &format!("/merchant/instances/{id}/private/token"),
+                )
+                .basic_auth(id, Some(password))
+                .json(&json!({"scope": "readonly"}))
+                .send()
+        };
+
+        // One after another, alternating servers: 10 plain 401s, then 429.
+        for n in 0..12 {
+            let resp = guess(servers[n % 2], "serial", format!("wrong-{n}"))
+                .await
+                .unwrap();
+            let expected = if n < 10 { 401 } else { 429 };
+            assert_eq!(resp.status().as_u16(), expected, "guess {n}");
+        }
+
+        // 24 at once, alternating servers: 10 are told they were wrong, 14 get 429.
+        let attempts = (0..24).map(|n| guess(servers[n % 2], "burst", format!("wrong-{n}")));
+        let mut statuses: Vec<u16> = futures_util::future::join_all(attempts)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().status().as_u16())
+            .collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 14, "{statuses:?}");
+
+        // The right password is refused too, on either server, until the window ends.
+        for server in servers {
+            for id in ["serial", "burst"] {
+                let resp = guess(server, id, "pw-secret".into()).await.unwrap();
+                assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+                assert!(retry_after(&resp).is_some_and(|s| (1..=60).contains(&s)));
+            }
+        }
+        second.server.stop();
+        first.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn a_full_password_queue_answers_503_with_retry_after() {
     let b = Backend::Sqlite;

@@ -26,6 +26,7 @@ mod m20261205_000019_bank_withdrawals;
 mod m20261205_000020_bank_stats;
 mod m20261205_000021_bank_tan;
 mod m20261205_000022_donau_receipts;
+mod m20261205_000023_login_failures;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_bank_stats::Migration),
             Box::new(m20261205_000021_bank_tan::Migration),
             Box::new(m20261205_000022_donau_receipts::Migration),
+            Box::new(m20261205_000023_login_failures::Migration),
         ]
     }
 }

@@ -110,6 +110,7 @@ pub mod donau_keys;
 pub mod instances;
 pub mod inventory;
 pub mod locks;
+pub mod login_failures;
 pub mod orders;
 pub mod otp_devices;
 pub mod pots;

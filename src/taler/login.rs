@@ -53,7 +53,7 @@ impl Logins {
             return Ok(());
         }
         let peer = current_peer();
-        self.throttle.check(service, account, peer)?;
+        self.throttle.check(service, account, peer).await?;
         let valid = presented_user == account
             && self
                 .verified
@@ -62,10 +62,12 @@ impl Logins {
                 })
                 .await?;
         if valid {
+            // Others may have filled the window while this one was hashed.
+            self.throttle.check(service, account, peer).await?;
             self.verified.insert(service, account, password, phc);
             Ok(())
         } else {
-            self.throttle.failed(service, account, peer);
+            self.throttle.failed(service, account, peer).await?;
             Err(unauthorized())
         }
     }

@@ -1,22 +1,27 @@
 //! Login throttling: failed password logins are counted per account and per client
-//! address in short fixed windows. Past the limit, further attempts are refused with
-//! 429 and `Retry-After` *before* any password is hashed, until the window ends. The
-//! windows are short, so the real owner is never locked out for long, while guessing
-//! stays at a few attempts a minute. The table is bounded: expired windows are dropped,
-//! and when it is still full the oldest windows go first.
+//! address in windows that start at the first failure. Past the limit, attempts are refused with 429 and
+//! `Retry-After` *before* any password is hashed, until the window ends. The windows
+//! are short, so the real owner is never locked out for long, while guessing stays at
+//! a few attempts a minute.
 //!
-//! The counts live in this server's memory: several servers sharing a database each
-//! count on their own (an attacker spreading guesses over N servers gets N times the
-//! rate, still a few a minute).
+//! The counts live in the database (`login_failures`), so every server sharing it
+//! counts against the same limit, and they are exact under concurrency: a failure is
+//! counted by one atomic upsert that returns the new count, and an attempt whose
+//! count went past the limit is answered 429, not 401, even when it was let in before
+//! the others failed. A correct password is looked at again after hashing (a read,
+//! never a write): when the window filled meanwhile, it is 429 too. So at most
+//! `per_account` wrong passwords per window are told they were wrong, however many
+//! arrive at once on however many servers.
 
 use std::{
-    collections::HashMap,
     net::IpAddr,
-    sync::Mutex,
-    time::{Duration, Instant},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+use sea_orm::DatabaseConnection;
+
 use super::{ApiError, ErrorCode};
+use crate::store::login_failures::{self, Failures};
 
 /// The limits, from the configuration (`[taler-openapi] LOGIN_*`).
 #[derive(Debug, Clone, Copy)]
@@ -26,8 +31,6 @@ pub struct ThrottleLimits {
     /// Failed logins from one client address per window before it is throttled.
     pub per_peer: u32,
     pub window: Duration,
-    /// Windows tracked at most (memory bound).
-    pub max_entries: usize,
 }
 
 impl Default for ThrottleLimits {
@@ -36,26 +39,13 @@ impl Default for ThrottleLimits {
             per_account: 10,
             per_peer: 30,
             window: Duration::from_secs(60),
-            max_entries: 100_000,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Account { service: &'static str, name: String },
-    Peer(IpAddr),
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    start: Instant,
-    failures: u32,
-}
-
 pub struct LoginThrottle {
     limits: ThrottleLimits,
-    windows: Mutex<HashMap<Key, Window>>,
+    db: DatabaseConnection,
 }
 
 tokio::task_local! {
@@ -68,141 +58,101 @@ pub fn current_peer() -> Option<IpAddr> {
     PEER.try_with(|p| *p).ok().flatten()
 }
 
+/// The keys one login attempt counts against, with their limits, at one moment.
+struct Keys {
+    names: Vec<String>,
+    limits: Vec<u32>,
+    now_ms: i64,
+    /// Windows that started at or before this are over.
+    cutoff_ms: i64,
+    window_ms: i64,
+}
+
 impl LoginThrottle {
-    pub fn new(limits: ThrottleLimits) -> LoginThrottle {
-        LoginThrottle {
-            limits,
-            windows: Mutex::new(HashMap::new()),
-        }
+    pub fn new(limits: ThrottleLimits, db: DatabaseConnection) -> LoginThrottle {
+        LoginThrottle { limits, db }
     }
 
     pub fn limits(&self) -> ThrottleLimits {
         self.limits
     }
 
-    fn keys(service: &'static str, account: &str, peer: Option<IpAddr>) -> Vec<Key> {
-        let mut keys = vec![Key::Account {
-            service,
-            name: account.to_owned(),
-        }];
-        keys.extend(peer.map(Key::Peer));
-        keys
-    }
-
-    fn limit(&self, key: &Key) -> u32 {
-        match key {
-            Key::Account { .. } => self.limits.per_account,
-            Key::Peer(_) => self.limits.per_peer,
+    fn keys(&self, service: &'static str, account: &str, peer: Option<IpAddr>) -> Keys {
+        let mut names = vec![format!("account:{service}:{account}")];
+        let mut limits = vec![self.limits.per_account];
+        if let Some(peer) = peer {
+            names.push(format!("address:{peer}"));
+            limits.push(self.limits.per_peer);
+        }
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as i64;
+        let window_ms = self.limits.window.as_millis().max(1) as i64;
+        Keys {
+            names,
+            limits,
+            now_ms,
+            cutoff_ms: now_ms - window_ms,
+            window_ms,
         }
     }
 
-    /// 429 when the account or the client address is throttled now.
-    pub fn check(
+    /// 429 when a key's count reached its limit (`past`: went beyond it, for the
+    /// count that includes this attempt), with `Retry-After` until that window ends.
+    fn judge(keys: &Keys, counts: &[Failures], past: bool) -> Result<(), ApiError> {
+        let ends = counts
+            .iter()
+            .filter(|f| {
+                keys.names.iter().position(|n| *n == f.key).is_some_and(|i| {
+                    let limit = i64::from(keys.limits[i]);
+                    if past { f.count > limit } else { f.count >= limit }
+                })
+            })
+            .map(|f| f.window_start_ms + keys.window_ms)
+            .max();
+        let Some(ends) = ends else { return Ok(()) };
+        let secs = ((ends - keys.now_ms).max(0) as u64).div_ceil(1000).max(1);
+        Err(ApiError::with_status(
+            poem::http::StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::GenericUnauthorized,
+            format!("too many failed logins; try again in {secs} s"),
+        )
+        .retry_after(secs))
+    }
+
+    /// 429 when the account or the client address is throttled now (a read).
+    pub async fn check(
         &self,
         service: &'static str,
         account: &str,
         peer: Option<IpAddr>,
     ) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = Self::keys(service, account, peer)
-            .iter()
-            .filter_map(|key| {
-                let w = windows.get(key)?;
-                let ends = w.start + self.limits.window;
-                (w.failures >= self.limit(key) && ends > now).then(|| ends - now)
-            })
-            .max();
-        match wait {
-            None => Ok(()),
-            Some(wait) => {
-                let secs = wait.as_secs().max(1);
-                Err(ApiError::with_status(
-                    poem::http::StatusCode::TOO_MANY_REQUESTS,
-                    ErrorCode::GenericUnauthorized,
-                    format!("too many failed logins; try again in {secs} s"),
-                )
-                .retry_after(secs))
-            }
-        }
+        let keys = self.keys(service, account, peer);
+        let counts = login_failures::counts(&self.db, &keys.names, keys.cutoff_ms)
+            .await
+            .map_err(ApiError::db_fetch)?;
+        Self::judge(&keys, &counts, false)
     }
 
-    /// Counts a failed login and logs it (never the password).
-    pub fn failed(&self, service: &'static str, account: &str, peer: Option<IpAddr>) {
+    /// Counts a failed login and logs it (never the password): `Ok` when it was within
+    /// the limits (answer 401), 429 when others filled the window first.
+    pub async fn failed(
+        &self,
+        service: &'static str,
+        account: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
         tracing::info!(
             service,
             account,
             peer = %peer.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into()),
             "failed login"
         );
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= self.limits.max_entries {
-            let window = self.limits.window;
-            windows.retain(|_, w| w.start + window > now);
-            if windows.len() >= self.limits.max_entries {
-                // Still full of live windows: drop the oldest half.
-                let mut starts: Vec<Instant> = windows.values().map(|w| w.start).collect();
-                starts.sort_unstable();
-                let cut = starts[starts.len() / 2];
-                windows.retain(|_, w| w.start > cut);
-            }
-        }
-        for key in Self::keys(service, account, peer) {
-            let w = windows.entry(key).or_insert(Window {
-                start: now,
-                failures: 0,
-            });
-            if w.start + self.limits.window <= now {
-                *w = Window {
-                    start: now,
-                    failures: 0,
-                };
-            }
-            w.failures = w.failures.saturating_add(1);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn throttles_after_the_limit_and_forgets_after_the_window() {
-        let t = LoginThrottle::new(ThrottleLimits {
-            per_account: 3,
-            per_peer: 5,
-            window: Duration::from_millis(200),
-            max_entries: 100,
-        });
-        let peer = Some("192.0.2.1".parse().unwrap());
-        for _ in 0..3 {
-            assert!(t.check("bank", "alice", peer).is_ok());
-            t.failed("bank", "alice", peer);
-        }
-        let err = t.check("bank", "alice", peer).unwrap_err();
-        assert_eq!(err.status.as_u16(), 429);
-        // Another account from the same address is fine until the address limit.
-        assert!(t.check("bank", "bob", peer).is_ok());
-        t.failed("bank", "bob", peer);
-        t.failed("bank", "bob", peer);
-        assert!(t.check("bank", "carol", peer).is_err());
-        // Same name on another service is another account.
-        assert!(t.check("merchant", "alice", None).is_ok());
-        std::thread::sleep(Duration::from_millis(250));
-        assert!(t.check("bank", "alice", peer).is_ok());
-    }
-
-    #[test]
-    fn the_table_stays_bounded() {
-        let t = LoginThrottle::new(ThrottleLimits {
-            max_entries: 50,
-            ..Default::default()
-        });
-        for n in 0..1000 {
-            t.failed("bank", &format!("user{n}"), None);
-        }
-        assert!(t.windows.lock().unwrap().len() <= 50);
+        let keys = self.keys(service, account, peer);
+        let counts = login_failures::fail(&self.db, &keys.names, keys.now_ms, keys.cutoff_ms)
+            .await
+            .map_err(ApiError::db_store)?;
+        Self::judge(&keys, &counts, true)
     }
 }

@@ -59,6 +59,8 @@ pub async fn sweep(state: &State) -> Result<u64, sea_orm::DbErr> {
         }
     }
     rates::prune(&state.db, now.to_db() - 120).await?;
+    let window_ms = state.config.limits.login.window.as_millis() as i64;
+    crate::store::login_failures::prune(&state.db, now.to_db() * 1000 - window_ms).await?;
     if let RelativeTime::Micros(us) = state.config.limits.legal_preservation {
         let cutoff = now.to_db().saturating_sub((us / 1_000_000) as i64);
         for order in orders::past_preservation(&state.db, cutoff, BATCH).await? {
