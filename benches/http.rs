@@ -462,6 +462,7 @@ async fn main() {
         listener,
         poem::Route::new().nest("/", ceiling),
         config.limits,
+        tokio::sync::watch::channel(false).1,
     ));
     let c = |p: &str| format!("http://127.0.0.1:{ceiling_port}{p}");
     let post_script = dir.join("post.lua");

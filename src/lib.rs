@@ -205,6 +205,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: State,
     handle: tokio::task::JoinHandle<()>,
+    /// Tells the listener to stop accepting and finish what it serves.
+    stop: tokio::sync::watch::Sender<bool>,
     scheduler: tokio::task::JoinHandle<()>,
     leases: merchant::reports::scheduler::Leases,
     cleanup: tokio::task::JoinHandle<()>,
@@ -230,9 +232,37 @@ impl RunningServer {
         self.donau_keys.abort();
     }
 
-    /// Stops serving and scheduling, and gives back the report leases of the runs it
-    /// will not finish, so they are taken up again at once.
-    pub async fn shutdown(self) {
+    /// Stops as a service manager expects: no new connections, background work
+    /// stopped, parked long polls answered with their empty result, requests in flight
+    /// finished within `[taler-openapi] SHUTDOWN_TIMEOUT_SECONDS` (then cut), and the
+    /// report leases of the runs it will not finish given back, so another server (or
+    /// the next start) takes them up at once.
+    pub async fn shutdown(mut self) {
+        self.scheduler.abort();
+        self.cleanup.abort();
+        self.webhooks.abort();
+        self.donau_keys.abort();
+        let _ = self.stop.send(true);
+        // Again and again: a long poll that subscribes after one wake gets the next.
+        let state = self.state.clone();
+        let stopping = tokio::spawn(async move {
+            loop {
+                state.incoming.stopping();
+                state.order_changes.stopping();
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        });
+        let timeout = self.state.config.limits.shutdown_timeout;
+        if tokio::time::timeout(timeout, &mut self.handle)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout_s = timeout.as_secs(),
+                "requests still running at the shutdown timeout are cut"
+            );
+        }
+        stopping.abort();
         self.abort_tasks();
         merchant::reports::scheduler::release(&self.state, &self.leases).await;
     }
@@ -250,7 +280,13 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let _ = state.self_url.set(format!("http://{addr}"));
     let app = build(&state);
-    let handle = tokio::spawn(serve::serve(listener, app, state.config.limits.clone()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn(serve::serve(
+        listener,
+        app,
+        state.config.limits.clone(),
+        stopped,
+    ));
     let (scheduler, leases) = merchant::reports::scheduler::spawn(state.clone());
     let cleanup = merchant::orders::lifecycle::spawn(state.clone());
     let webhooks = merchant::webhooks::delivery::spawn(state.clone());
@@ -259,6 +295,7 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
         addr,
         state,
         handle,
+        stop,
         scheduler,
         leases,
         cleanup,

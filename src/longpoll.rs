@@ -35,7 +35,7 @@ use tokio::{
 
 use crate::{
     http::error_response,
-    notifier::{EVERYONE, Notifier, Wake},
+    notifier::{EVERYONE, Notifier, STOPPING, Wake},
     taler::ApiError,
 };
 
@@ -97,6 +97,7 @@ impl Parked {
             tokio::select! {
                 woke = self.wake.recv() => {
                     let seq = match woke {
+                        Ok(w) if w.account == STOPPING => return None,
                         Ok(w) if w.account != self.key && w.account != EVERYONE => continue,
                         Ok(w) => Some(w.seq),
                         Err(RecvError::Lagged(_)) => None,

@@ -30,6 +30,10 @@ use tokio::{
 /// Sent when the account id is unknown (a missed notification): every waiter re-checks.
 pub const EVERYONE: i64 = -1;
 
+/// Sent while the server shuts down: every waiter answers now with what it has (a
+/// long poll its empty result), instead of having its connection cut.
+pub const STOPPING: i64 = -2;
+
 /// One wake: a transfer reached `account` (or [`EVERYONE`] must look).
 #[derive(Debug, Clone, Copy)]
 pub struct Wake {
@@ -103,6 +107,11 @@ impl Notifier {
         }));
         notifier.channel = Some(channel);
         Ok(notifier)
+    }
+
+    /// Tells every waiter of this process to answer now (see [`STOPPING`]).
+    pub fn stopping(&self) {
+        self.waker.wake(STOPPING);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Wake> {

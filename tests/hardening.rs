@@ -182,8 +182,16 @@ PASSWORD_QUEUE = 64
             .map(|r| r.unwrap().status().as_u16())
             .collect();
         statuses.sort_unstable();
-        assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10, "{statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 14, "{statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 401).count(),
+            10,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 429).count(),
+            14,
+            "{statuses:?}"
+        );
 
         // The right password is refused too, on either server, until the window ends.
         for server in servers {

@@ -33,7 +33,7 @@ use poem::{
 };
 use tokio::{
     net::TcpListener,
-    sync::{OwnedSemaphorePermit, Semaphore},
+    sync::{OwnedSemaphorePermit, Semaphore, watch},
 };
 
 mod socket;
@@ -80,9 +80,23 @@ pub fn connection_cap(limits: &ServerLimits) -> usize {
         .max(1)
 }
 
-/// Serves `app` on `listener` until the task is dropped.
-pub async fn serve<E>(listener: TcpListener, app: E, limits: ServerLimits)
-where
+/// Resolves once `stop` says to stop; never when its sender went away without saying so.
+pub async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Serves `app` on `listener` until `stop` says so (or the task is dropped). Then it
+/// stops accepting, lets every connection finish the request it is serving (hyper's
+/// graceful shutdown; a parked long poll is answered by the `STOPPING` wake the caller
+/// sends), closes them, and returns once all are closed.
+pub async fn serve<E>(
+    listener: TcpListener,
+    app: E,
+    limits: ServerLimits,
+    mut stop: watch::Receiver<bool>,
+) where
     E: Endpoint + 'static,
 {
     let app = Arc::new(app.map_to_response());
@@ -101,10 +115,20 @@ where
         "accepting connections"
     );
     loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
+        let permit = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => break,
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
         };
-        let (stream, remote) = match listener.accept().await {
+        let accepted = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, remote) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of descriptors or a connection reset before accept: wait, go on.
@@ -119,11 +143,40 @@ where
         let header_timeout = limits.header_timeout;
         let running = running.clone();
         let gate = gate.clone();
+        let stop = stop.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            serve_connection(stream, remote, local, app, header_timeout, running, gate).await;
+            let connection = Connection {
+                remote,
+                local,
+                header_timeout,
+                running,
+                gate,
+                stop,
+            };
+            serve_connection(stream, app, connection).await;
         });
     }
+    drop(listener);
+    let open = cap - permits.available_permits();
+    tracing::info!(
+        open_connections = open,
+        "no longer accepting connections; finishing the requests in flight"
+    );
+    // Every connection holds a permit until it closes.
+    let _ = permits
+        .acquire_many(u32::try_from(cap).unwrap_or(u32::MAX))
+        .await;
+}
+
+/// What one connection's task gets from the listener.
+struct Connection {
+    remote: SocketAddr,
+    local: LocalAddr,
+    header_timeout: Duration,
+    running: Running,
+    gate: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
 }
 
 /// Counts the requests running in the application (parked long polls do not), and the
@@ -374,13 +427,17 @@ async fn write_response(
 /// those states, and split apart each would need a name of its own.
 async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     stream: tokio::net::TcpStream,
-    remote: SocketAddr,
-    local: LocalAddr,
     app: Arc<E>,
-    header_timeout: Duration,
-    running: Running,
-    gate: Arc<Semaphore>,
+    connection: Connection,
 ) {
+    let Connection {
+        remote,
+        local,
+        header_timeout,
+        running,
+        gate,
+        mut stop,
+    } = connection;
     let slot = Arc::new(DetachSlot::default());
     let service = {
         let slot = slot.clone();
@@ -433,14 +490,22 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
     let mut io = Rewound::new(stream, bytes::Bytes::new());
     loop {
         let mut conn = builder.serve_connection(TokioIo::new(io), service.clone());
-        tokio::select! {
-            closed = &mut conn => {
-                if let Err(e) = closed {
-                    tracing::debug!(error = %e, %remote, "connection closed");
+        let mut draining = false;
+        loop {
+            tokio::select! {
+                closed = &mut conn => {
+                    if let Err(e) = closed {
+                        tracing::debug!(error = %e, %remote, "connection closed");
+                    }
+                    return;
                 }
-                return;
+                () = slot.ready.notified() => break,
+                // Finish the request being served (if any), then close.
+                () = stopped(&mut stop), if !draining => {
+                    draining = true;
+                    std::pin::Pin::new(&mut conn).graceful_shutdown();
+                }
             }
-            () = slot.ready.notified() => {}
         }
         let Some(detached) = slot.take() else { return };
         let parts = conn.into_parts();
@@ -452,13 +517,14 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
             answer = Box::pin(longpoll::answer(detached.at_deadline, detached.parked)) => answer,
             () = until_client_gone(&stream, &mut pipelined) => return,
         };
+        let keep_alive = detached.keep_alive && !*stop.borrow();
         match tokio::time::timeout(
             header_timeout,
-            write_response(&mut stream, answer, detached.keep_alive),
+            write_response(&mut stream, answer, keep_alive),
         )
         .await
         {
-            Ok(Ok(())) if detached.keep_alive => {}
+            Ok(Ok(())) if keep_alive => {}
             _ => return,
         }
         if pipelined.is_empty() {
@@ -467,9 +533,13 @@ async fn serve_connection<E: Endpoint<Output = poem::Response> + 'static>(
             // buffers while idle, and a wake of thousands of pollers does not allocate
             // thousands of them at once. An idle connection is closed after the header
             // timeout, as hyper would.
-            match tokio::time::timeout(header_timeout, stream.readable()).await {
-                Ok(Ok(())) => {}
-                _ => return,
+            tokio::select! {
+                readable = tokio::time::timeout(header_timeout, stream.readable()) => {
+                    if !matches!(readable, Ok(Ok(()))) {
+                        return;
+                    }
+                }
+                () = stopped(&mut stop) => return,
             }
         }
         io = Rewound::new(stream, pipelined.into());

@@ -104,10 +104,17 @@ impl LoginThrottle {
         let ends = counts
             .iter()
             .filter(|f| {
-                keys.names.iter().position(|n| *n == f.key).is_some_and(|i| {
-                    let limit = i64::from(keys.limits[i]);
-                    if past { f.count > limit } else { f.count >= limit }
-                })
+                keys.names
+                    .iter()
+                    .position(|n| *n == f.key)
+                    .is_some_and(|i| {
+                        let limit = i64::from(keys.limits[i]);
+                        if past {
+                            f.count > limit
+                        } else {
+                            f.count >= limit
+                        }
+                    })
             })
             .map(|f| f.window_start_ms + keys.window_ms)
             .max();

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
-    notifier::EVERYONE,
+    notifier::{EVERYONE, STOPPING},
     state::State,
     store::orders::Order as StoredOrder,
     taler::{Amount, ApiError, ErrorCode},
@@ -53,6 +53,7 @@ pub async fn long_poll<T, F: Future<Output = Result<T, ApiError>>>(
     while !done(&current) {
         tokio::select! {
             woke = wake.recv() => match woke {
+                Ok(w) if w.account == STOPPING => break,
                 Ok(w) if w.account != instance_serial && w.account != EVERYONE => continue,
                 Ok(_) | Err(RecvError::Lagged(_)) => current = look().await?,
                 Err(RecvError::Closed) => break,
