@@ -395,6 +395,10 @@ pub struct ServerLimits {
     pub header_timeout: std::time::Duration,
     /// `BODY_TIMEOUT_SECONDS`: to send a request's body once the headers are in (default 30).
     pub body_timeout: std::time::Duration,
+    /// `DATABASE_WAIT_SECONDS`: how long a request waits for a database connection (the
+    /// database restarting, or every connection busy) before it is answered 503 with
+    /// `Retry-After` (default 5).
+    pub database_wait: std::time::Duration,
     /// `SHUTDOWN_TIMEOUT_SECONDS`: how long requests in flight may take to finish once
     /// the server was told to stop (default 8, within Docker's 10 before SIGKILL).
     pub shutdown_timeout: std::time::Duration,
@@ -704,6 +708,7 @@ impl ServerLimits {
             },
             header_timeout: secs("HEADER_TIMEOUT_SECONDS", 10)?,
             body_timeout: secs("BODY_TIMEOUT_SECONDS", 30)?,
+            database_wait: secs("DATABASE_WAIT_SECONDS", 5)?,
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECONDS", 8)?,
             max_connections: ini.number(SECTION, "MAX_CONNECTIONS", 16384)?.max(1),
             max_requests_running: ini.number(SECTION, "MAX_REQUESTS_RUNNING", 256)?.max(1),

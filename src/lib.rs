@@ -6,6 +6,7 @@
 pub mod bank;
 pub mod config;
 pub mod donau;
+pub mod health;
 pub mod http;
 pub mod longpoll;
 pub mod merchant;
@@ -190,6 +191,7 @@ pub fn build(state: &State) -> impl Endpoint + 'static {
             donau::endpoint(services.donau),
         )
         .nest("/swagger-ui", swagger)
+        .at("/health", health::endpoint(state.clone()))
         .with(http::TalerEdge {
             body: http::body::BodyRules {
                 max_upload_bytes: c.max_upload_bytes,

@@ -47,6 +47,8 @@ pub struct AppState {
     pub logins: Logins,
     /// Wakes the webhook sender when an event fired on this server.
     pub webhook_wake: tokio::sync::Notify,
+    /// The readiness check's last look at the database.
+    pub health: crate::health::Health,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             merchant_paths: Default::default(),
             http: reqwest::Client::new(),
             webhook_wake: Default::default(),
+            health: Default::default(),
         })
     }
 }

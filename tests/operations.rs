@@ -1,12 +1,21 @@
-//! Operations as a service manager expects (issue 36): a graceful stop.
+//! Operations as a service manager expects (issue 36): a graceful stop, readiness, and
+//! a database restart survived.
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::{
+    path::PathBuf,
+    process::Command,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
-use common::{ADMIN_TOKEN, TestServer, backends, instance_request};
+use common::{ADMIN_TOKEN, Backend, TestDb, TestServer, backends, instance_request, send};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A stop (what SIGTERM and SIGINT do) closes the door and lets the room empty: no new
@@ -30,7 +39,7 @@ async fn a_stop_answers_parked_long_polls_and_finishes_requests_in_flight() {
         let poll = s
             .req(
                 Method::GET,
-                "/bank/accounts/alice/taler-revenue/history?timeout_ms=30000",
+                "/bank/accounts/alice/taler-revenue/history?limit=5&timeout_ms=30000",
             )
             .basic_auth("alice", Some("alice-password"))
             .send();
@@ -51,6 +60,7 @@ async fn a_stop_answers_parked_long_polls_and_finishes_requests_in_flight() {
         raw.write_all(&body[..10]).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
 
+        assert!(!poll.is_finished(), "the long poll is parked");
         let addr = s.server.addr;
         let db = s.db.clone();
         let stopped_at = Instant::now();
@@ -92,4 +102,363 @@ async fn a_stop_answers_parked_long_polls_and_finishes_requests_in_flight() {
         assert_eq!(status, StatusCode::OK, "{body}");
         s.finish().await;
     }
+}
+
+/// A PostgreSQL cluster of this test's own, to stop and start (never the shared one):
+/// `initdb` in a temporary directory, run as `postgres` when the tests run as root.
+struct ThrowAwayCluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl ThrowAwayCluster {
+    fn create() -> ThrowAwayCluster {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| versions.filter_map(|v| v.ok()).map(|v| v.path()).max())
+            .map(|v| v.join("bin"))
+            .or_else(|| {
+                let out = Command::new("pg_config").arg("--bindir").output().ok()?;
+                Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()))
+            })
+            .expect("PostgreSQL's programs (initdb, pg_ctl) are installed");
+        let dir = std::env::temp_dir().join(format!("taler-openapi-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = ThrowAwayCluster { bin, dir, port };
+        if cluster.as_root() {
+            let uid = Command::new("id")
+                .args(["-u", "postgres"])
+                .output()
+                .unwrap();
+            let gid = Command::new("id")
+                .args(["-g", "postgres"])
+                .output()
+                .unwrap();
+            let number = |o: std::process::Output| -> u32 {
+                String::from_utf8(o.stdout).unwrap().trim().parse().unwrap()
+            };
+            std::os::unix::fs::chown(&cluster.dir, Some(number(uid)), Some(number(gid))).unwrap();
+        }
+        let data = cluster.dir.join("data");
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        cluster.start();
+        cluster
+    }
+
+    fn as_root(&self) -> bool {
+        // SAFETY: geteuid has no preconditions.
+        unsafe { libc::geteuid() == 0 }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let program = self.bin.join(program);
+        let mut command = if self.as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let out = command.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}{}",
+            program.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let data = self.dir.join("data");
+        let log = self.dir.join("log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// A fast stop: sessions are ended, as in a restart by an administrator.
+    fn stop(&self) {
+        let data = self.dir.join("data");
+        self.run(
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for ThrowAwayCluster {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = Command::new(self.bin.join("pg_ctl"))
+            .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
+            .output();
+        if self.as_root() {
+            let _ = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
+                .output();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn bank_account(s: &TestServer, username: &str) {
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/bank/accounts",
+            Some(ADMIN_TOKEN),
+            Some(json!({"username": username, "password": "bank-password", "name": username})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// A refusal while the database cannot be reached: 503, `Retry-After`, an
+/// `ErrorDetail` with `TALER_EC_GENERIC_DB_SETUP_FAILED`.
+fn assert_unreachable(status: StatusCode, retry_after: Option<&str>, body: &Value) {
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(retry_after, Some("5"));
+    assert_eq!(body["code"], 50, "{body}");
+}
+
+async fn call_with_retry_after(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut req = s.req(method, path).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        retry_after,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// Issue 36, point 4: PostgreSQL restarted (a fast stop, a second down, started again)
+/// while a client writes and a long poll is parked. Each write is acknowledged (200)
+/// or refused with 503 and `Retry-After`, never 500; every acknowledged write is there
+/// afterwards; the pool and the `LISTEN` connection come back by themselves, so the
+/// poll parked before the restart is woken by a transfer made after it. Then an
+/// outage longer than `DATABASE_WAIT_SECONDS`: requests are answered 503 within that
+/// bound (not left hanging), `/health` says 503, and both recover when it is back.
+#[tokio::test]
+async fn a_database_restart_is_survived() {
+    if !backends().iter().any(|b| matches!(b, Backend::Postgres(_))) {
+        return; // a PostgreSQL test: it runs with the others (`TALER_OPENAPI_TEST_POSTGRES`)
+    }
+    let cluster = tokio::task::spawn_blocking(ThrowAwayCluster::create)
+        .await
+        .unwrap();
+    let cluster = Arc::new(cluster);
+    let db = TestDb::new(&Backend::Postgres(cluster.url())).await;
+    let s = Arc::new(TestServer::start_with(db, "DATABASE_WAIT_SECONDS = 3\n").await);
+    let token = s.instance_with_token("shop", "all").await;
+    bank_account(&s, "seller").await;
+    bank_account(&s, "buyer").await;
+
+    // A long poll on the seller's incoming transfers, parked before the restart.
+    let poll = {
+        let req = s
+            .req(
+                Method::GET,
+                "/bank/accounts/seller/taler-revenue/history?limit=5&timeout_ms=30000",
+            )
+            .basic_auth("seller", Some("bank-password"));
+        tokio::spawn(send(req))
+    };
+    // A writer creating pots, one after another, through the restart.
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = {
+        let (s, token, writing) = (s.clone(), token.clone(), writing.clone());
+        tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut n = 0;
+            while writing.load(Ordering::Relaxed) {
+                n += 1;
+                let answer = call_with_retry_after(
+                    &s,
+                    Method::POST,
+                    "/merchant/instances/shop/private/pots",
+                    &token,
+                    Some(json!({"pot_name": format!("pot-{n}"), "description": "d"})),
+                )
+                .await;
+                answers.push(answer);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            answers
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!poll.is_finished(), "the long poll is parked");
+    {
+        let cluster = cluster.clone();
+        tokio::task::spawn_blocking(move || {
+            cluster.stop();
+            std::thread::sleep(Duration::from_secs(1));
+            cluster.start();
+        })
+        .await
+        .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    writing.store(false, Ordering::Relaxed);
+    let answers = writer.await.unwrap();
+
+    // Acknowledged or refused with 503, never 500; and writes go through again.
+    let mut acknowledged = Vec::new();
+    for (status, retry_after, body) in &answers {
+        if *status == StatusCode::OK {
+            acknowledged.push(body["pot_serial_id"].as_u64().unwrap());
+        } else {
+            assert_unreachable(*status, retry_after.as_deref(), body);
+        }
+    }
+    eprintln!(
+        "through the restart: {} writes acknowledged, {} refused with 503",
+        acknowledged.len(),
+        answers.len() - acknowledged.len()
+    );
+    assert_eq!(
+        answers.last().map(|a| a.0),
+        Some(StatusCode::OK),
+        "writes go through after the restart"
+    );
+    for serial in &acknowledged {
+        let (status, body) = s
+            .call(
+                Method::GET,
+                &format!("/merchant/instances/shop/private/pots/{serial}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "acknowledged pot {serial}: {body}");
+    }
+
+    // The poll parked before the restart is woken by a transfer made after it.
+    let paid = s
+        .req(Method::POST, "/bank/accounts/buyer/transactions")
+        .basic_auth("buyer", Some("bank-password"))
+        .json(&json!({
+            "payto_uri": "payto://x-taler-bank/localhost/seller?message=after%20the%20restart",
+            "amount": "KUDOS:3",
+        }));
+    let (status, body) = send(paid).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .expect("the parked poll is woken")
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["incoming_transactions"][0]["subject"],
+        "after the restart"
+    );
+
+    // A longer outage: answered 503 within the wait, readiness fails, both recover.
+    {
+        let cluster = cluster.clone();
+        tokio::task::spawn_blocking(move || cluster.stop())
+            .await
+            .unwrap();
+    }
+    let started = Instant::now();
+    let (status, retry_after, body) = call_with_retry_after(
+        &s,
+        Method::GET,
+        "/merchant/instances/shop/private/pots",
+        &token,
+        None,
+    )
+    .await;
+    assert_unreachable(status, retry_after.as_deref(), &body);
+    assert!(
+        started.elapsed() < Duration::from_secs(3 + 3),
+        "{:?}",
+        started.elapsed()
+    );
+    let health = s.req(Method::GET, "/health").send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    {
+        let cluster = cluster.clone();
+        tokio::task::spawn_blocking(move || cluster.start())
+            .await
+            .unwrap();
+    }
+    let ready = async {
+        loop {
+            let health = s.req(Method::GET, "/health").send().await.unwrap();
+            if health.status() == StatusCode::OK {
+                return health.json::<Value>().await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let body = tokio::time::timeout(Duration::from_secs(10), ready)
+        .await
+        .expect("ready again");
+    assert_eq!(body, json!({"status": "ok"}));
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/merchant/instances/shop/private/pots",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    drop(s);
 }

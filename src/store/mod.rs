@@ -22,7 +22,7 @@ pub async fn connect(
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(config.limits.database_wait);
     if url.starts_with("sqlite:") {
         let synchronous = if config.limits.sqlite_synchronous_full {
             sea_orm::sqlx::sqlite::SqliteSynchronous::Full
@@ -46,7 +46,13 @@ pub async fn connect(
                 pool.after_connect(|connection, _| Box::pin(busy::install(connection)))
             });
     } else {
-        options.max_connections(16);
+        // sqlx pings a connection before handing it out: a round trip more for every
+        // statement. Only a connection idle for a while is pinged (one that broke
+        // meanwhile, say in a database restart, is replaced before use); a busy one is
+        // used at once, and if it broke, that request gets 503 and it is dropped.
+        options
+            .max_connections(16)
+            .test_before_acquire_if_idle_for(Duration::from_secs(1));
         if let Some(schema) = schema {
             options.set_schema_search_path(schema.to_owned());
         }
@@ -161,4 +167,34 @@ pub enum CreateOutcome {
     Created,
     /// The id is taken by a row with different details.
     Conflict,
+}
+
+/// Whether `err` (a `DbErr`, or a transaction's error wrapping one) says the database
+/// cannot be reached: no connection within the pool's wait, a connection lost or
+/// refused, or PostgreSQL shutting down or starting up (SQLSTATE classes 08 and 57P).
+/// Such requests get 503 with `Retry-After`, not 500.
+pub fn unreachable(err: &(dyn std::any::Any + 'static)) -> bool {
+    use sea_orm::{RuntimeErr, TransactionError};
+    let db_err = match err.downcast_ref::<DbErr>() {
+        Some(e) => e,
+        None => match err.downcast_ref::<TransactionError<DbErr>>() {
+            Some(TransactionError::Connection(e) | TransactionError::Transaction(e)) => e,
+            None => return false,
+        },
+    };
+    let sqlx = match db_err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    use sea_orm::sqlx::Error;
+    match sqlx.as_ref() {
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed => true,
+        Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }

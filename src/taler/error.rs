@@ -681,8 +681,13 @@ impl ApiError {
         self
     }
 
-    /// A database read failed; the cause goes to the log, not to the client.
-    pub fn db_fetch(err: impl std::fmt::Display) -> Self {
+    /// A database read failed; the cause goes to the log, not to the client. 503 with
+    /// `Retry-After` when the database cannot be reached (see [`Self::database_unreachable`]).
+    pub fn db_fetch(err: impl std::fmt::Display + 'static) -> Self {
+        if crate::store::unreachable(&err) {
+            tracing::warn!(error = %err, "the database cannot be reached");
+            return Self::database_unreachable();
+        }
         tracing::error!(error = %err, "database fetch failed");
         Self::new(
             ErrorCode::GenericDbFetchFailed,
@@ -690,13 +695,31 @@ impl ApiError {
         )
     }
 
-    /// A database write failed; the cause goes to the log, not to the client.
-    pub fn db_store(err: impl std::fmt::Display) -> Self {
+    /// A database write failed; the cause goes to the log, not to the client. 503 with
+    /// `Retry-After` when the database cannot be reached: the write did not happen,
+    /// or its transaction was rolled back with the connection.
+    pub fn db_store(err: impl std::fmt::Display + 'static) -> Self {
+        if crate::store::unreachable(&err) {
+            tracing::warn!(error = %err, "the database cannot be reached");
+            return Self::database_unreachable();
+        }
         tracing::error!(error = %err, "database store failed");
         Self::new(
             ErrorCode::GenericDbStoreFailed,
             "could not write to the database",
         )
+    }
+
+    /// The database cannot be reached (down, restarting, or every connection busy
+    /// for `[taler-openapi] DATABASE_WAIT_SECONDS`): 503, try again later. Declared
+    /// with every operation that declares 500 (`error_responses!`).
+    pub fn database_unreachable() -> Self {
+        Self::with_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::GenericDbSetupFailed,
+            "the database cannot be reached; try again shortly",
+        )
+        .retry_after(DATABASE_RETRY_AFTER_SECS)
     }
 
     pub fn code(&self) -> u32 {
@@ -741,7 +764,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What `Retry-After` asks while the database cannot be reached.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
+
+/// Said of 503 by every operation that declares 500: the database cannot be reached.
+pub const DATABASE_UNREACHABLE: &str = "The database cannot be reached: retry after `Retry-After` seconds (`TALER_EC_GENERIC_DB_SETUP_FAILED`).";
+
 /// Declares the error responses one operation can produce, for its OpenAPI entry.
+/// An operation that declares 500 (it uses the database) also answers 503 while the
+/// database cannot be reached: that is added to its 503, or declared for it.
 ///
 /// Every status listed appears in the published spec with an `ErrorDetail` body; a
 /// handler that produces an undeclared status is a bug, caught in debug builds.
@@ -754,6 +785,11 @@ macro_rules! error_responses {
 
         impl $name {
             const DECLARED: &'static [u16] = &[$($status),+];
+
+            fn declares(status: u16) -> bool {
+                $name::DECLARED.contains(&status)
+                    || (status == 503 && $name::DECLARED.contains(&500))
+            }
         }
 
         impl From<$crate::taler::error::ApiError> for $name {
@@ -765,7 +801,7 @@ macro_rules! error_responses {
         impl From<$name> for ::poem::Error {
             fn from(err: $name) -> ::poem::Error {
                 let status = err.0.status.as_u16();
-                if !$name::DECLARED.contains(&status) {
+                if !$name::declares(status) {
                     ::tracing::error!(status, operation = stringify!($name), "undeclared error status");
                     debug_assert!(false, "{} returned undeclared status {}", stringify!($name), status);
                 }
@@ -776,20 +812,44 @@ macro_rules! error_responses {
         impl ::poem_openapi::ApiResponse for $name {
             fn meta() -> ::poem_openapi::registry::MetaResponses {
                 use ::poem_openapi::types::Type;
-                ::poem_openapi::registry::MetaResponses {
-                    responses: vec![$(
-                        ::poem_openapi::registry::MetaResponse {
-                            description: $desc,
-                            status: Some($status),
-                            status_range: None,
-                            content: vec![::poem_openapi::registry::MetaMediaType {
-                                content_type: "application/json",
-                                schema: $crate::taler::error::ErrorDetail::schema_ref(),
-                            }],
-                            headers: vec![],
+                let response = |status: u16, description: &'static str| {
+                    ::poem_openapi::registry::MetaResponse {
+                        description,
+                        status: Some(status),
+                        status_range: None,
+                        content: vec![::poem_openapi::registry::MetaMediaType {
+                            content_type: "application/json",
+                            schema: $crate::taler::error::ErrorDetail::schema_ref(),
+                        }],
+                        headers: vec![],
+                    }
+                };
+                let mut responses = vec![$(response($status, $desc)),+];
+                if $name::DECLARED.contains(&500) {
+                    match responses.iter_mut().find(|r| r.status == Some(503)) {
+                        Some(declared) => {
+                            // Built once per operation, for the spec.
+                            static BOTH: ::std::sync::OnceLock<&'static str> =
+                                ::std::sync::OnceLock::new();
+                            let first = declared.description;
+                            declared.description = BOTH.get_or_init(|| {
+                                Box::leak(
+                                    format!(
+                                        "{first} Or: {}",
+                                        $crate::taler::error::DATABASE_UNREACHABLE
+                                    )
+                                    .into_boxed_str(),
+                                )
+                            });
                         }
-                    ),+],
+                        None => responses.push(response(
+                            503,
+                            $crate::taler::error::DATABASE_UNREACHABLE,
+                        )),
+                    }
+                    responses.sort_by_key(|r| r.status);
                 }
+                ::poem_openapi::registry::MetaResponses { responses }
             }
 
             fn register(registry: &mut ::poem_openapi::registry::Registry) {
