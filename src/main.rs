@@ -81,8 +81,27 @@ async fn main() {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     if let Err(e) = run(cli).await {
-        eprintln!("error: {e}");
+        match json_output() {
+            true => tracing::error!(error = %e, "error"),
+            false => eprintln!("error: {e}"),
+        }
         std::process::exit(1);
+    }
+}
+
+/// `--log-format json`: then every line the program writes is a JSON object, what it
+/// would print as text too (the banner, "shutting down", errors, command results).
+static JSON_OUTPUT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+fn json_output() -> bool {
+    JSON_OUTPUT.get().copied().unwrap_or(false)
+}
+
+/// Prints one line of the program's own output: as text, or as a JSON log line.
+fn say(line: impl std::fmt::Display) {
+    match json_output() {
+        true => tracing::info!("{line}"),
+        false => println!("{line}"),
     }
 }
 
@@ -90,6 +109,7 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,sea_orm_migration=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = JSON_OUTPUT.set(matches!(format, LogFormat::Json));
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
         LogFormat::Json => builder.json().with_ansi(false).init(),
@@ -131,7 +151,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 let path = out.join(name);
                 std::fs::write(&path, json + "\n")
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                println!("wrote {}", path.display());
+                say(format_args!("wrote {}", path.display()));
             }
             Ok(())
         }
@@ -140,13 +160,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             taler_openapi::store::migrate(&config)
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
-            println!("database {} is up to date", config.database_url_shown());
+            say(format_args!(
+                "database {} is up to date",
+                config.database_url_shown()
+            ));
             Ok(())
         }
         Command::Keypair => {
             let (public, private) = taler_openapi::taler::secret::generate_keypair();
-            println!("public key:  {public}");
-            println!("private key: {private}");
+            say(format_args!("public key:  {public}"));
+            say(format_args!("private key: {private}"));
             Ok(())
         }
         Command::Passwd { username, password } => {
@@ -158,7 +181,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 })?;
             taler_openapi::bank::ledger::set_password(&db, &config.bank_wire, &username, &password)
                 .await?;
-            println!("password of bank account `{username}` set");
+            say(format_args!("password of bank account `{username}` set"));
             Ok(())
         }
         Command::Gc => {
@@ -169,13 +192,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                     format!("cannot open database {}: {e}", config.database_url_shown())
                 })?;
             let done = taler_openapi::bank::ledger::collect_garbage(&db, &config.ini).await?;
-            println!(
+            say(format_args!(
                 "garbage collection: {} withdrawals aborted, {} deleted; {} expired tokens deleted; {} TAN challenges deleted",
                 done.withdrawals_aborted,
                 done.withdrawals_deleted,
                 done.tokens_deleted,
                 done.challenges_deleted
-            );
+            ));
             Ok(())
         }
         Command::Serve => serve(Config::load_with(file, &overrides)?).await,
@@ -228,27 +251,42 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", state.config.listen))?;
     let c = &state.config;
     let base = format!("http://{}", server.addr);
-    println!(
-        "taler-openapi {} listening on {base}",
-        taler_openapi::VERSION
-    );
-    println!("  database:    {}", c.database_url_shown());
-    println!(
-        "  merchant:    {base}{}  (spec: {base}{}openapi.json)",
-        c.merchant_base, c.merchant_base
-    );
-    println!(
-        "  bank:        {base}{}  (spec: {base}{}openapi.json)",
-        c.bank_base, c.bank_base
-    );
-    println!(
-        "  donau:       {base}{}  (spec: {base}{}openapi.json)",
-        c.donau_base, c.donau_base
-    );
-    println!("  Swagger UI:  {base}/swagger-ui/");
-    println!("  admin token: in the {origin}");
+    if json_output() {
+        // One structured line: what the text banner says, as fields.
+        tracing::info!(
+            version = taler_openapi::VERSION,
+            listening = %base,
+            database = %c.database_url_shown(),
+            merchant = %format!("{base}{}", c.merchant_base),
+            bank = %format!("{base}{}", c.bank_base),
+            donau = %format!("{base}{}", c.donau_base),
+            swagger_ui = %format!("{base}/swagger-ui/"),
+            admin_token = %format!("in the {origin}"),
+            "taler-openapi listening"
+        );
+    } else {
+        println!(
+            "taler-openapi {} listening on {base}",
+            taler_openapi::VERSION
+        );
+        println!("  database:    {}", c.database_url_shown());
+        println!(
+            "  merchant:    {base}{}  (spec: {base}{}openapi.json)",
+            c.merchant_base, c.merchant_base
+        );
+        println!(
+            "  bank:        {base}{}  (spec: {base}{}openapi.json)",
+            c.bank_base, c.bank_base
+        );
+        println!(
+            "  donau:       {base}{}  (spec: {base}{}openapi.json)",
+            c.donau_base, c.donau_base
+        );
+        println!("  Swagger UI:  {base}/swagger-ui/");
+        println!("  admin token: in the {origin}");
+    }
     stop.wait().await?;
-    println!("shutting down");
+    say("shutting down");
     server.shutdown().await;
     Ok(())
 }

@@ -124,6 +124,12 @@ fn serve_and_log(format: &str, requests: impl FnOnce(&str)) -> String {
         if let Some(url) = line.split("listening on ").nth(1) {
             break url.trim().to_owned();
         }
+        // The JSON banner: one line with the addresses as fields.
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+            && let Some(url) = v["fields"]["listening"].as_str()
+        {
+            break url.to_owned();
+        }
     };
     requests(&base);
     std::thread::sleep(Duration::from_millis(200));
@@ -204,12 +210,23 @@ fn json_log_lines_parse() {
             200
         );
     });
-    let access: Vec<serde_json::Value> = log
+    // Every line is JSON, the banner too (issue 36).
+    let lines: Vec<serde_json::Value> = log
         .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap())
-        .filter(|v: &serde_json::Value| v["target"] == "access")
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
+    let banner = lines
+        .iter()
+        .find(|v| v["fields"]["message"] == "taler-openapi listening")
+        .expect("the banner");
+    assert!(
+        banner["fields"]["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("sqlite://")
+    );
+    let access: Vec<&serde_json::Value> =
+        lines.iter().filter(|v| v["target"] == "access").collect();
     assert_eq!(access.len(), 1, "{log}");
     assert_eq!(access[0]["fields"]["status"], 200);
     assert_eq!(access[0]["span"]["method"], "GET");
