@@ -13,6 +13,10 @@ use crate::taler::{amount::check_currency, secret};
 #[derive(Debug, Clone, Default)]
 pub struct Ini {
     sections: BTreeMap<String, BTreeMap<String, String>>,
+    /// Every (section, key) the program asked for, set or not: what is set and never
+    /// asked for is no option of ours (a typo, say), reported by
+    /// [`Config::unknown_options`]. Shared by the clones, which read the same file.
+    asked: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<(String, String)>>>,
 }
 
 impl Ini {
@@ -83,6 +87,10 @@ impl Ini {
     }
 
     pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((section.to_ascii_lowercase(), key.to_ascii_uppercase()));
         self.sections
             .get(&section.to_ascii_lowercase())
             .and_then(|s| s.get(&key.to_ascii_uppercase()))
@@ -111,6 +119,42 @@ impl Ini {
             .insert(key.to_ascii_uppercase(), value.to_owned());
     }
 
+    /// `[section] KEY: not an option (did you mean NAME?)` for every option set in one
+    /// of `sections` that was never asked for (nor is in `later`, read after start-up),
+    /// with the nearest name that is, when one is near.
+    fn unasked(&self, sections: &[String], later: &[(&str, &str)]) -> Vec<String> {
+        let asked = self.asked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut found = Vec::new();
+        for section in sections {
+            let Some(keys) = self.sections.get(section) else {
+                continue;
+            };
+            let known: Vec<&str> = asked
+                .iter()
+                .filter(|(s, _)| s == section)
+                .map(|(_, k)| k.as_str())
+                .chain(later.iter().filter(|(s, _)| s == section).map(|(_, k)| *k))
+                .collect();
+            for key in keys.keys() {
+                if known.contains(&key.as_str()) {
+                    continue;
+                }
+                let nearest = known
+                    .iter()
+                    .map(|k| (edit_distance(key, k), *k))
+                    .filter(|(d, _)| *d <= 3)
+                    .min();
+                found.push(match nearest {
+                    Some((_, name)) => {
+                        format!("[{section}] {key}: not an option (did you mean {name}?)")
+                    }
+                    None => format!("[{section}] {key}: not an option of taler-openapi"),
+                });
+            }
+        }
+        found
+    }
+
     /// Names of the sections starting with `prefix`.
     pub fn sections_with_prefix<'a>(
         &'a self,
@@ -136,6 +180,31 @@ impl Ini {
         }
     }
 }
+
+/// Levenshtein distance between two option names (short ASCII strings).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Options read after start-up, by a command or a task, not by `Config::from_ini`.
+const READ_LATER: &[(&str, &str)] = &[
+    ("bank", "GC_ABORT_AFTER"),
+    ("bank", "GC_CLEAN_AFTER"),
+    ("taler-openapi", "ADMIN_TOKEN_FILE"),
+];
 
 /// How wallets and frontends should render the currency (api-common `CurrencySpecification`).
 #[derive(Debug, Clone)]
@@ -504,7 +573,29 @@ impl Config {
             config.admin_token = load_or_create_token_file(&path)?;
             config.admin_token_origin = format!("file {}", absolute(&path).display());
         }
+        for option in config.unknown_options() {
+            tracing::warn!("{option}");
+        }
         Ok(config)
+    }
+
+    /// The options set in our sections (`[taler]`, `[taler-openapi]`, `[merchant]`,
+    /// `[bank]`, `[donau]`, the currency's `[currency-*]`, `[report-generator-*]`) that
+    /// no part of taler-openapi reads: typos, mostly (`CURENCY = EUR` would otherwise
+    /// start a KUDOS server without a word). Other sections belong to other programs
+    /// sharing the file and are left alone.
+    pub fn unknown_options(&self) -> Vec<String> {
+        let mut sections: Vec<String> = ["taler", SECTION, "merchant", "bank", "donau"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        sections.push(format!("currency-{}", self.currency.to_ascii_lowercase()));
+        sections.extend(
+            self.ini
+                .sections_with_prefix("report-generator-")
+                .map(str::to_owned),
+        );
+        self.ini.unasked(&sections, READ_LATER)
     }
 
     /// Builds the configuration from INI values alone (no environment, no files written).
@@ -861,6 +952,28 @@ mod tests {
             "sqlite://taler-openapi.sqlite?mode=rwc"
         );
         assert!(!redact_url("post gres://a:hunter2@x").contains("hunter2"));
+    }
+
+    #[test]
+    fn options_nothing_reads_are_reported_with_the_nearest_name() {
+        let ini = Ini::parse_str(
+            "[taler]\nCURENCY = EUR\n[bank]\nALLOW_REGISTRATION = YES\nGC_CLEAN_AFTER = 1 day\n\
+             [taler-openapi]\nLISTEN = 127.0.0.1:0\nFROBNICATE = 1\n\
+             [currency-kudos]\nNAME = Kudos\nNAMME = x\n[exchange]\nBASE_URL = x\n",
+        )
+        .unwrap();
+        let config = Config::from_ini(ini).unwrap();
+        assert_eq!(
+            config.unknown_options(),
+            [
+                "[taler] CURENCY: not an option (did you mean CURRENCY?)",
+                "[taler-openapi] FROBNICATE: not an option of taler-openapi",
+                "[bank] ALLOW_REGISTRATION: not an option (did you mean ALLOW_REGISTRATIONS?)",
+                "[currency-kudos] NAMME: not an option (did you mean NAME?)",
+            ]
+        );
+        assert_eq!(edit_distance("CURENCY", "CURRENCY"), 1);
+        assert_eq!(edit_distance("", "ABC"), 3);
     }
 
     #[test]

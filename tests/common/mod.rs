@@ -124,7 +124,10 @@ pub fn test_config(db: &TestDb, extra: &str) -> Config {
          ADMIN_TOKEN = {ADMIN_TOKEN}\nMAX_UPLOAD_BYTES = 65536\n{extra}",
         db.url
     );
-    Config::from_ini(Ini::parse_str(&text).unwrap()).unwrap()
+    let config = Config::from_ini(Ini::parse_str(&text).unwrap()).unwrap();
+    // A test's option nothing reads is a typo that tests nothing.
+    assert_eq!(config.unknown_options(), Vec::<String>::new(), "{extra}");
+    config
 }
 
 /// A running server and an HTTP client for it.
