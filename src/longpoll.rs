@@ -222,6 +222,9 @@ where
             match found.await {
                 Ok(None) => None,
                 Ok(Some(found)) => Some(found.into_response()),
+                // Woken while the database is away (the notifier wakes everyone when
+                // it loses its connection, and again once it is back): wait on.
+                Err(e) if e.is_database_unreachable() => None,
                 Err(e) => Some(error_response(E::from(e).into())),
             }
         })

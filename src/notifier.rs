@@ -91,16 +91,24 @@ impl Notifier {
             .await
             .map_err(|e| DbErr::Custom(format!("LISTEN {channel}: {e}")))?;
         let waker = notifier.waker.clone();
+        let listening = channel.clone();
         notifier.listener = Some(tokio::spawn(async move {
             loop {
                 match listener.recv().await {
                     Ok(n) => waker.wake(n.payload().parse().unwrap_or(EVERYONE)),
                     Err(e) => {
-                        // sqlx reconnects on the next recv; notifications in between
-                        // may be lost, so let every waiter look again.
+                        // Notifications may be lost until it is back: reconnect (LISTEN
+                        // again), then let every waiter look again.
                         tracing::warn!(error = %e, "LISTEN connection failed");
                         waker.wake(EVERYONE);
-                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        loop {
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                            if listener.listen(&listening).await.is_ok() {
+                                tracing::info!("LISTEN connection back");
+                                break;
+                            }
+                        }
+                        waker.wake(EVERYONE);
                     }
                 }
             }

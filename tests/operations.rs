@@ -462,3 +462,317 @@ async fn a_database_restart_is_survived() {
     assert_eq!(status, StatusCode::OK, "{body}");
     drop(s);
 }
+
+/// A small round-robin balancer for the multi-server test: each connection it accepts
+/// goes to the next server, bytes copied both ways.
+async fn round_robin(servers: Vec<std::net::SocketAddr>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut next = 0;
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let server = servers[next % servers.len()];
+            next += 1;
+            tokio::spawn(async move {
+                if let Ok(mut upstream) = tokio::net::TcpStream::connect(server).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Calls through the balancer: a connection per request, so consecutive requests
+/// reach consecutive servers.
+struct Balanced {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Balanced {
+    fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.req(method, path);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        send(req).await
+    }
+}
+
+/// Spawns `req` and gives back its answer and how long it took.
+fn timed(req: reqwest::RequestBuilder) -> tokio::task::JoinHandle<((StatusCode, Value), Duration)> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        (send(req).await, started.elapsed())
+    })
+}
+
+/// Issue 36, point 3: three servers on one PostgreSQL database behind a round-robin
+/// balancer. Long polls parked on one server are woken by writes through another
+/// (Revenue, Wire Gateway, account history, orders); compare-and-set holds across
+/// servers (a pot's expected totals, an idempotent gateway transfer, a debit limit);
+/// failed logins are counted once whichever server sees them. (That each due report is
+/// delivered once by one of several servers: `merchant_reports`.)
+#[tokio::test]
+async fn three_servers_behind_a_balancer_share_one_database() {
+    for b in backends() {
+        if matches!(b, Backend::Sqlite) {
+            continue; // several servers share a database on PostgreSQL
+        }
+        let db = TestDb::new(&b).await;
+        let extra = "LOGIN_FAILURES_PER_ACCOUNT = 10\nLOGIN_FAILURES_PER_ADDRESS = 1000\n";
+        let mut servers = Vec::new();
+        for _ in 0..3 {
+            servers.push(TestServer::start_with(db.clone(), extra).await);
+        }
+        let lb = Balanced {
+            base: format!(
+                "http://{}",
+                round_robin(servers.iter().map(|s| s.server.addr).collect()).await
+            ),
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+        };
+        for (user, exchange) in [("exchange", true), ("seller", false), ("buyer", false)] {
+            let (status, body) = lb
+                .call(
+                    Method::POST,
+                    "/bank/accounts",
+                    Some(ADMIN_TOKEN),
+                    Some(
+                        json!({"username": user, "password": "bank-password", "name": user,
+                                "is_taler_exchange": exchange}),
+                    ),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, body) = lb
+            .call(
+                Method::POST,
+                "/merchant/private/accounts",
+                Some(ADMIN_TOKEN),
+                Some(json!({"payto_uri": "payto://x-taler-bank/localhost/seller?receiver-name=Seller"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        // Long polls parked on the first server ...
+        let first = &servers[0];
+        let basic =
+            |req: reqwest::RequestBuilder, user: &str| req.basic_auth(user, Some("bank-password"));
+        let revenue = timed(basic(
+            first.req(
+                Method::GET,
+                "/bank/accounts/seller/taler-revenue/history?limit=5&timeout_ms=20000",
+            ),
+            "seller",
+        ));
+        let account_history = timed(basic(
+            first.req(
+                Method::GET,
+                "/bank/accounts/seller/transactions?limit=5&timeout_ms=20000",
+            ),
+            "seller",
+        ));
+        let gateway = timed(basic(
+            first.req(
+                Method::GET,
+                "/bank/accounts/exchange/taler-wire-gateway/history/incoming?limit=5&timeout_ms=20000",
+            ),
+            "exchange",
+        ));
+        let orders = timed(
+            first
+                .req(
+                    Method::GET,
+                    "/merchant/private/orders?limit=5&offset=0&timeout_ms=20000",
+                )
+                .bearer_auth(ADMIN_TOKEN),
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for poll in [&revenue, &account_history, &gateway, &orders] {
+            assert!(!poll.is_finished(), "parked");
+        }
+        // ... woken by writes through the others.
+        let (status, body) = send(
+            basic(
+                servers[1].req(Method::POST, "/bank/accounts/buyer/transactions"),
+                "buyer",
+            )
+            .json(&json!({
+                "payto_uri": "payto://x-taler-bank/localhost/seller?message=first",
+                "amount": "KUDOS:3",
+            })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let reserve_pub = taler_openapi::taler::keys::encode(
+            ed25519_dalek::SigningKey::from_bytes(&[1; 32])
+                .verifying_key()
+                .as_bytes(),
+        );
+        let (status, body) = servers[2]
+            .call(
+                Method::POST,
+                "/bank/accounts/exchange/taler-wire-gateway/admin/add-incoming",
+                Some(ADMIN_TOKEN),
+                Some(json!({"amount": "KUDOS:20", "reserve_pub": reserve_pub,
+                            "debit_account": "payto://x-taler-bank/localhost/buyer"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = servers[1]
+            .call(
+                Method::POST,
+                "/merchant/private/orders",
+                Some(ADMIN_TOKEN),
+                Some(json!({"order": {"amount": "KUDOS:1", "summary": "Woken elsewhere"}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        for (name, poll, field) in [
+            ("revenue", revenue, "incoming_transactions"),
+            ("account history", account_history, "transactions"),
+            ("wire gateway", gateway, "incoming_transactions"),
+            ("orders", orders, "orders"),
+        ] {
+            let ((status, body), waited) = poll.await.unwrap();
+            assert_eq!(status, StatusCode::OK, "{name}: {body}");
+            assert_eq!(
+                body[field].as_array().map(Vec::len),
+                Some(1),
+                "{name}: {body}"
+            );
+            assert!(waited < Duration::from_secs(10), "{name}: {waited:?}");
+        }
+
+        // A pot's expected totals: six racing updates, one wins.
+        let (status, body) = lb
+            .call(
+                Method::POST,
+                "/merchant/private/pots",
+                Some(ADMIN_TOKEN),
+                Some(json!({"pot_name": "tips", "description": "Tips"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let pot = format!("/merchant/private/pots/{}", body["pot_serial_id"]);
+        let updates = (0..6).map(|n| {
+            lb.call(
+                Method::PATCH,
+                &pot,
+                Some(ADMIN_TOKEN),
+                Some(json!({"pot_name": "tips", "description": "Tips",
+                            "expected_pot_totals": [], "new_pot_totals": [format!("EUR:{}", n + 1)]})),
+            )
+        });
+        let answers = futures_util::future::join_all(updates).await;
+        let won: Vec<_> = answers.iter().filter(|(s, _)| s.is_success()).collect();
+        assert_eq!(won.len(), 1, "{answers:?}");
+        for (status, body) in answers.iter().filter(|(s, _)| !s.is_success()) {
+            common::assert_error(*status, body, 409, 2691);
+        }
+
+        // An idempotent gateway transfer: six racing copies, one transfer.
+        let transfer = json!({
+            "request_uid": taler_openapi::taler::keys::encode(&[7u8; 64]),
+            "amount": "KUDOS:2",
+            "exchange_base_url": "https://exchange.example/",
+            "wtid": taler_openapi::taler::keys::encode(&[8u8; 32]),
+            "credit_account": "payto://x-taler-bank/localhost/seller",
+        });
+        let copies = (0..6).map(|_| {
+            send(
+                basic(
+                    lb.req(
+                        Method::POST,
+                        "/bank/accounts/exchange/taler-wire-gateway/transfer",
+                    ),
+                    "exchange",
+                )
+                .json(&transfer),
+            )
+        });
+        let answers = futures_util::future::join_all(copies).await;
+        assert!(
+            answers.iter().all(|(s, _)| *s == StatusCode::OK),
+            "{answers:?}"
+        );
+        assert!(
+            answers
+                .iter()
+                .all(|(_, b)| b["row_id"] == answers[0].1["row_id"])
+        );
+        let (status, body) = send(basic(
+            lb.req(
+                Method::GET,
+                "/bank/accounts/exchange/taler-wire-gateway/transfers",
+            ),
+            "exchange",
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["transfers"].as_array().unwrap().len(), 1, "{body}");
+
+        // A debit limit: the buyer owes KUDOS:23 (the payment, the reserve it funded) and
+        // may owe KUDOS:1000; twelve racing payments of KUDOS:100 through all three
+        // servers, nine go through.
+        let payments =
+            (0..12).map(|n| {
+                send(basic(
+                lb.req(Method::POST, "/bank/accounts/buyer/transactions"),
+                "buyer",
+            )
+            .json(&json!({
+                "payto_uri": format!("payto://x-taler-bank/localhost/seller?message=race-{n}"),
+                "amount": "KUDOS:100",
+            })))
+            });
+        let answers = futures_util::future::join_all(payments).await;
+        let paid = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+        assert_eq!(paid, 9, "{answers:?}");
+        for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::OK) {
+            common::assert_error(*status, body, 409, 5102);
+        }
+        let (status, body) = lb
+            .call(Method::GET, "/bank/accounts/buyer", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["balance"]["amount"], "KUDOS:923", "{body}");
+        assert_eq!(body["balance"]["credit_debit_indicator"], "debit", "{body}");
+
+        // Failed logins, whichever server sees them: ten 401s, then 429.
+        for n in 0..12 {
+            let req = lb
+                .req(Method::GET, "/bank/accounts/seller/taler-revenue/history")
+                .basic_auth("seller", Some(format!("wrong-{n}")));
+            let status = req.send().await.unwrap().status().as_u16();
+            assert_eq!(status, if n < 10 { 401 } else { 429 }, "guess {n}");
+        }
+
+        for s in servers.into_iter().skip(1) {
+            s.server.stop();
+        }
+        TestServer::start_with(db, extra).await.finish().await;
+    }
+}

@@ -722,6 +722,13 @@ impl ApiError {
         .retry_after(DATABASE_RETRY_AFTER_SECS)
     }
 
+    /// Whether this is [`Self::database_unreachable`]: a long poll's look that got it
+    /// waits on instead of answering (the database is back by the next wake).
+    pub fn is_database_unreachable(&self) -> bool {
+        self.status == StatusCode::SERVICE_UNAVAILABLE
+            && self.detail.code == ErrorCode::GenericDbSetupFailed.number()
+    }
+
     pub fn code(&self) -> u32 {
         self.detail.code
     }

@@ -55,7 +55,12 @@ pub async fn long_poll<T, F: Future<Output = Result<T, ApiError>>>(
             woke = wake.recv() => match woke {
                 Ok(w) if w.account == STOPPING => break,
                 Ok(w) if w.account != instance_serial && w.account != EVERYONE => continue,
-                Ok(_) | Err(RecvError::Lagged(_)) => current = look().await?,
+                Ok(_) | Err(RecvError::Lagged(_)) => match look().await {
+                    Ok(found) => current = found,
+                    // The database is away: wait on for the wake when it is back.
+                    Err(e) if e.is_database_unreachable() => {}
+                    Err(e) => return Err(e),
+                },
                 Err(RecvError::Closed) => break,
             },
             _ = tokio::time::sleep_until(deadline) => break,
