@@ -209,6 +209,8 @@ pub struct RunningServer {
     handle: tokio::task::JoinHandle<()>,
     /// Tells the listener to stop accepting and finish what it serves.
     stop: tokio::sync::watch::Sender<bool>,
+    /// Tells the report scheduler to claim nothing more and finish its runs.
+    scheduler_stop: tokio::sync::watch::Sender<bool>,
     scheduler: tokio::task::JoinHandle<()>,
     leases: merchant::reports::scheduler::Leases,
     cleanup: tokio::task::JoinHandle<()>,
@@ -234,16 +236,27 @@ impl RunningServer {
         self.donau_keys.abort();
     }
 
-    /// Stops as a service manager expects: no new connections, background work
-    /// stopped, parked long polls answered with their empty result, requests in flight
-    /// finished within `[taler-openapi] SHUTDOWN_TIMEOUT_SECONDS` (then cut), and the
-    /// report leases of the runs it will not finish given back, so another server (or
-    /// the next start) takes them up at once.
+    /// Stops as a service manager expects, within `[taler-openapi]
+    /// SHUTDOWN_TIMEOUT_SECONDS` (what is still running then is cut): background work
+    /// stopped, report runs in progress finished, then no new connections, parked long
+    /// polls answered with their empty result, requests in flight finished; last, the
+    /// report leases of the runs it did not finish are given back, so another server
+    /// (or the next start) takes them up at once.
     pub async fn shutdown(mut self) {
-        self.scheduler.abort();
         self.cleanup.abort();
         self.webhooks.abort();
         self.donau_keys.abort();
+        let timeout = self.state.config.limits.shutdown_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        // The scheduler first: it claims nothing more, and report runs in progress may
+        // finish (they fetch their data from this server, so it still serves them).
+        let _ = self.scheduler_stop.send(true);
+        if tokio::time::timeout_at(deadline, &mut self.scheduler)
+            .await
+            .is_err()
+        {
+            tracing::warn!("report runs still in progress at the shutdown timeout are cut");
+        }
         let _ = self.stop.send(true);
         // Again and again: a long poll that subscribes after one wake gets the next.
         let state = self.state.clone();
@@ -254,8 +267,7 @@ impl RunningServer {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         });
-        let timeout = self.state.config.limits.shutdown_timeout;
-        if tokio::time::timeout(timeout, &mut self.handle)
+        if tokio::time::timeout_at(deadline, &mut self.handle)
             .await
             .is_err()
         {
@@ -289,7 +301,8 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
         state.config.limits.clone(),
         stopped,
     ));
-    let (scheduler, leases) = merchant::reports::scheduler::spawn(state.clone());
+    let (scheduler_stop, scheduler_stopped) = tokio::sync::watch::channel(false);
+    let (scheduler, leases) = merchant::reports::scheduler::spawn(state.clone(), scheduler_stopped);
     let cleanup = merchant::orders::lifecycle::spawn(state.clone());
     let webhooks = merchant::webhooks::delivery::spawn(state.clone());
     let donau_keys = donau::keys::spawn(state.clone());
@@ -298,6 +311,7 @@ pub async fn start(state: State) -> std::io::Result<RunningServer> {
         state,
         handle,
         stop,
+        scheduler_stop,
         scheduler,
         leases,
         cleanup,

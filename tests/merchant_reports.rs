@@ -558,6 +558,55 @@ async fn two_servers_deliver_each_due_report_once() {
     }
 }
 
+/// Issue 36: a server told to stop while a report run is in progress lets it deliver
+/// (within `SHUTDOWN_TIMEOUT_SECONDS`) instead of cutting it; the next start goes on
+/// with the schedule, and no due time is delivered twice.
+#[tokio::test]
+async fn a_stopping_server_finishes_the_report_run_in_progress() {
+    for b in backends() {
+        let dir = scratch("stop");
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/taler-openapi-report-file");
+        let started = dir.join("started");
+        let slow = script(
+            &dir,
+            "slow.sh",
+            &format!(
+                "touch {}; sleep 1.5; exec {} \"$@\"",
+                started.display(),
+                file.display()
+            ),
+        );
+        let extra = format!(
+            "[taler-openapi]\nMIN_REPORT_FREQUENCY_SECONDS = 1\n\
+             [report-generator-slow]\nBINARY = {}\nTIMEOUT = 5\nTARGET_DIRECTORY = {}\n",
+            slow.display(),
+            dir.display()
+        );
+        let s = TestServer::start_with(TestDb::new(&b).await, &extra).await;
+        let id = create(&s, report("slow", &dir, 1_000_000)).await;
+        assert!(
+            wait_for(Duration::from_secs(10), || started.exists()).await,
+            "the run did not start: {}",
+            detail(&s, id).await
+        );
+        assert!(deliveries(&dir).is_empty(), "still sleeping");
+        let s = s.restart().await;
+        assert_eq!(
+            deliveries(&dir).len(),
+            1,
+            "the run in progress was finished before the stop"
+        );
+        assert!(
+            wait_for(Duration::from_secs(10), || deliveries(&dir).len() >= 2).await,
+            "the schedule goes on: {:?}",
+            deliveries(&dir)
+        );
+        s.finish().await;
+        assert_distinct(&deliveries(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 /// Issue 33, point 2: each instance's deliveries land in a room of its own under the
 /// generator's `TARGET_DIRECTORY`, so two instances naming the same target (or one
 /// naming what it guesses is another's) never see each other's reports.

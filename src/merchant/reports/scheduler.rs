@@ -29,10 +29,14 @@ const BATCH: u32 = 32;
 /// The leases this server took and may still hold (their `lease_until_us` values).
 pub type Leases = Arc<Mutex<Vec<i64>>>;
 
-/// Runs the scheduler until the returned task is aborted (which also stops the runs
-/// in progress; their reports are taken up again when their lease expires, or at once
-/// when the server releases its leases on shutdown).
-pub fn spawn(state: State) -> (tokio::task::JoinHandle<()>, Leases) {
+/// Runs the scheduler. When `stop` says so it claims nothing more and the task ends
+/// once the runs in progress have finished (a stopping server lets them deliver).
+/// Aborting the task stops the runs in progress too; their reports are taken up again
+/// when their lease expires, or at once when the server releases its leases.
+pub fn spawn(
+    state: State,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> (tokio::task::JoinHandle<()>, Leases) {
     let leases = Leases::default();
     let held = leases.clone();
     let task = tokio::spawn(async move {
@@ -40,8 +44,15 @@ pub fn spawn(state: State) -> (tokio::task::JoinHandle<()>, Leases) {
         loop {
             while runs.try_join_next().is_some() {}
             tick(&state, &mut runs, &held).await;
-            sleep(TICK).await;
+            tokio::select! {
+                () = sleep(TICK) => {}
+                () = crate::serve::stopped(&mut stop) => break,
+            }
         }
+        if !runs.is_empty() {
+            tracing::info!(runs = runs.len(), "finishing the report runs in progress");
+        }
+        while runs.join_next().await.is_some() {}
     });
     (task, leases)
 }
