@@ -58,8 +58,25 @@ pub async fn connect(
         }
     }
     let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
+    migrate_once(&db).await?;
     Ok(db)
+}
+
+/// Applies pending migrations. On PostgreSQL, servers starting together take turns
+/// (a transaction-scoped advisory lock, held on one connection while the migrations
+/// run on others), so the second finds the schema done instead of racing to create it.
+async fn migrate_once(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait};
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let turn = db.begin().await?;
+    // One lock per schema (the tests keep theirs apart by schema).
+    turn.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
+        .await?;
+    let done = Migrator::up(db, None).await;
+    turn.commit().await?;
+    done
 }
 
 /// Applies pending migrations only (the `migrate` command).
