@@ -134,12 +134,8 @@ async fn repeated_wrong_passwords_are_throttled_with_429_and_retry_after() {
 async fn wrong_passwords_are_counted_exactly_and_across_servers() {
     for b in backends() {
         let db = TestDb::new(&b).await;
-        let extra = "LOGIN_FAILURES_PER_ACCOUNT = 10
-LOGIN_FAILURES_PER_ADDRESS = 1000
-\
-                     PASSWORD_WORKERS = 4
-PASSWORD_QUEUE = 64
-";
+        let extra = "LOGIN_FAILURES_PER_ACCOUNT = 10\nLOGIN_FAILURES_PER_ADDRESS = 1000\n\
+                     PASSWORD_WORKERS = 4\nPASSWORD_QUEUE = 64\n";
         let first = TestServer::start_with(db.clone(), extra).await;
         let second = TestServer::start_with(db, extra).await;
         let servers = [&first, &second];
