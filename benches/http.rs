@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench --bench http` (SQLite), or
 //! `cargo bench --bench http -- postgres://postgres@127.0.0.1:5432/bench` (an empty
-//! database). Options: `--history-rows N` (default 1,000,000), `--pollers N` (default
+//! database), or `cargo bench --bench http -- --both postgres://...` (both engines, one
+//! after the other, their tables side by side). Options: `--history-rows N` (default 1,000,000), `--pollers N` (default
 //! 10,000), `--seconds N` per path (default 5), `--hold` (set up, print the addresses
 //! and tokens, and wait: for profiling by hand).
 //!
@@ -43,6 +44,57 @@ struct Options {
     /// `--hold`: set everything up, print how to reach it, and wait (for profiling by
     /// hand) instead of measuring.
     hold: bool,
+    /// `--both`: run on SQLite, then on the PostgreSQL database given, and print the
+    /// two tables side by side.
+    both: bool,
+}
+
+/// Set in the runs `--both` starts: each table row is printed once more, tab-separated.
+const SIDE_BY_SIDE: &str = "TALER_OPENAPI_BENCH_ROWS";
+
+/// `--both`: runs this bench twice (SQLite, then PostgreSQL at `url`, the other options
+/// the same), prints the two tables side by side, then what else each run printed.
+fn both(url: &str) {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--both" && a != url)
+        .collect();
+    let run = |database: Option<&str>| -> String {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(&args)
+            .args(database)
+            .env(SIDE_BY_SIDE, "1")
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let sqlite = run(None);
+    let postgres = run(Some(url));
+    let rows = |out: &str| -> Vec<Vec<String>> {
+        out.lines()
+            .filter_map(|l| l.strip_prefix("row\t"))
+            .map(|l| l.split('\t').map(str::to_owned).collect())
+            .collect()
+    };
+    println!();
+    println!(
+        "{:<52} {:>8} {:>8} {:>10} | {:>8} {:>8} {:>10}",
+        "path", "SQLite/s", "p99 ms", "ratio", "PG req/s", "p99 ms", "ratio"
+    );
+    for (a, b) in rows(&sqlite).iter().zip(rows(&postgres).iter()) {
+        // Rows are name, req/s, p50, p99, ratio; the history's name holds the row count.
+        println!(
+            "{:<52} {:>8} {:>8} {:>10} | {:>8} {:>8} {:>10}",
+            a[0], a[1], a[3], a[4], b[1], b[3], b[4]
+        );
+    }
+    for (engine, out) in [("SQLite", &sqlite), ("PostgreSQL", &postgres)] {
+        println!("\n== {engine}");
+        for line in out.lines().filter(|l| !l.starts_with("row\t")) {
+            println!("{line}");
+        }
+    }
 }
 
 fn options() -> Options {
@@ -53,6 +105,7 @@ fn options() -> Options {
         seconds: 5,
         pollers_only: false,
         hold: false,
+        both: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -63,6 +116,7 @@ fn options() -> Options {
             "--seconds" => o.seconds = number(),
             "--pollers-only" => o.pollers_only = true,
             "--hold" => o.hold = true,
+            "--both" => o.both = true,
             url if url.starts_with("postgres") => o.database = Some(url.to_owned()),
             _ => {} // cargo bench passes `--bench`
         }
@@ -302,6 +356,14 @@ async fn fill_history(db: &DatabaseConnection, shop: i64, alice: i64, rows: u64)
 #[tokio::main]
 async fn main() {
     let o = options();
+    if o.both {
+        both(
+            o.database
+                .as_deref()
+                .expect("--both needs a postgres:// URL"),
+        );
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("taler-openapi-http-bench-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("reports/drop")).unwrap();
     let database = o
@@ -587,11 +649,18 @@ async fn main() {
             "{:<44} {:>10} {:>9} {:>9} {:>8}",
             "path", "req/s", "p50 ms", "p99 ms", "ratio"
         );
+        let tabbed = std::env::var_os(SIDE_BY_SIDE).is_some();
         let line = |name: &str, m: &Measured, ratio: &str| {
             println!(
                 "{name:<44} {:>10.0} {:>9.2} {:>9.2} {ratio:>8}",
                 m.rps, m.p50_ms, m.p99_ms
             );
+            if tabbed {
+                println!(
+                    "row\t{name}\t{:.0}\t{:.2}\t{:.2}\t{ratio}",
+                    m.rps, m.p50_ms, m.p99_ms
+                );
+            }
         };
         line("ceiling: bare poem-openapi handler", &bare, "");
         line("ceiling: + one sea-orm point read", &read, "100%");
