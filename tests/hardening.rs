@@ -140,15 +140,7 @@ async fn wrong_passwords_are_counted_exactly_and_across_servers() {
         let second = TestServer::start_with(db, extra).await;
         let servers = [&first, &second];
         for id in ["serial", "burst"] {
-            let (status, _) = first
-                .call(
-                    Method::POST,
-                    "/merchant/management/instances",
-                    Some(ADMIN_TOKEN),
-                    Some(instance_request(id, "pw-secret")),
-                )
-                .await;
-            assert_eq!(status, StatusCode::NO_CONTENT);
+            first.create_instance(id).await;
         }
         let guess = |server: &TestServer, id: &str, password: String| {
             server

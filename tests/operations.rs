@@ -505,14 +505,7 @@ impl Balanced {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.req(method, path);
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        send(req).await
+        common::call_with(self.req(method, path), token, body).await
     }
 }
 

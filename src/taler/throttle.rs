@@ -73,10 +73,6 @@ impl LoginThrottle {
         LoginThrottle { limits, db }
     }
 
-    pub fn limits(&self) -> ThrottleLimits {
-        self.limits
-    }
-
     fn keys(&self, service: &'static str, account: &str, peer: Option<IpAddr>) -> Keys {
         let mut names = vec![format!("account:{service}:{account}")];
         let mut limits = vec![self.limits.per_account];

@@ -186,19 +186,11 @@ impl TestServer {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.req(method, path);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        send(req).await
+        call_with(self.req(method, path), token, body).await
     }
 
-    /// Creates an instance with a password (as the administrator) and returns a token of
-    /// the given scope for it.
-    pub async fn instance_with_token(&self, id: &str, scope: &str) -> String {
+    /// Creates an instance with the password `pw-secret` (as the administrator).
+    pub async fn create_instance(&self, id: &str) {
         let (status, body) = self
             .call(
                 Method::POST,
@@ -208,6 +200,12 @@ impl TestServer {
             )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+
+    /// Creates an instance with a password (as the administrator) and returns a token of
+    /// the given scope for it.
+    pub async fn instance_with_token(&self, id: &str, scope: &str) -> String {
+        self.create_instance(id).await;
         self.login(id, "pw-secret", scope).await
     }
 
@@ -236,6 +234,21 @@ impl TestServer {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["access_token"].as_str().unwrap().to_owned()
     }
+}
+
+/// Sends `req` with an optional bearer token and JSON body; returns status and JSON.
+pub async fn call_with(
+    mut req: RequestBuilder,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    send(req).await
 }
 
 pub async fn send(req: RequestBuilder) -> (StatusCode, Value) {
