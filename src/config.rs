@@ -481,6 +481,10 @@ pub struct ServerLimits {
     pub max_requests_running: usize,
     /// `MIN_REPORT_FREQUENCY_SECONDS`: the shortest report frequency (default 60).
     pub min_report_frequency_secs: u64,
+    /// `REPORT_LEASE_SECONDS`: how long a report run's claim lasts unless its server
+    /// renews it (default 15; renewed every third of that while the run is alive), so
+    /// the longest a report waits when its server died mid-delivery.
+    pub report_lease: std::time::Duration,
     /// `[merchant] LEGAL_PRESERVATION`: how long orders are kept after their creation
     /// (the reference backend's option and default, "10 years"); then they are removed.
     pub legal_preservation: crate::taler::RelativeTime,
@@ -806,6 +810,7 @@ impl ServerLimits {
             min_report_frequency_secs: ini
                 .number(SECTION, "MIN_REPORT_FREQUENCY_SECONDS", 60)?
                 .max(1),
+            report_lease: secs("REPORT_LEASE_SECONDS", 15)?,
             legal_preservation: match ini.get("merchant", "LEGAL_PRESERVATION") {
                 None => crate::taler::RelativeTime::Micros(10 * 365 * 86_400_000_000),
                 Some(v) => crate::taler::RelativeTime::parse_fancy(v).ok_or_else(|| {

@@ -607,6 +607,60 @@ async fn a_stopping_server_finishes_the_report_run_in_progress() {
     }
 }
 
+/// Issue 36, point 4: a server cut off in the middle of a delivery (its tasks aborted,
+/// as in a crash: no lease given back) leaves the report to another server on the same
+/// database, which delivers that due time within `REPORT_LEASE_SECONDS` (here 1), once.
+/// `tests/cli.rs` kills a server process outright.
+#[tokio::test]
+async fn a_server_cut_off_mid_delivery_leaves_the_report_to_another() {
+    for b in backends() {
+        let dir = scratch("cut");
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/taler-openapi-report-file");
+        let started = dir.join("started");
+        let slow = script(
+            &dir,
+            "slow.sh",
+            &format!(
+                "echo $TALER_MERCHANT_REPORT_DUE >> {}; sleep 1.5; exec {} \"$@\"",
+                started.display(),
+                file.display()
+            ),
+        );
+        let extra = format!(
+            "[taler-openapi]\nMIN_REPORT_FREQUENCY_SECONDS = 1\nREPORT_LEASE_SECONDS = 1\n\
+             [report-generator-slow]\nBINARY = {}\nTIMEOUT = 5\nTARGET_DIRECTORY = {}\n",
+            slow.display(),
+            dir.display()
+        );
+        let db = TestDb::new(&b).await;
+        let first = TestServer::start_with(db.clone(), &extra).await;
+        let id = create(&first, report("slow", &dir, 4_000_000)).await;
+        assert!(
+            wait_for(Duration::from_secs(10), || started.exists()).await,
+            "the run did not start: {}",
+            detail(&first, id).await
+        );
+        let due = std::fs::read_to_string(&started).unwrap().trim().to_owned();
+        first.server.stop();
+        let second = TestServer::start_with(db, &extra).await;
+        let line = format!("{id} {due}");
+        assert!(
+            wait_for(Duration::from_secs(5), || deliveries(&dir).contains(&line)).await,
+            "the second server did not take the report up: {:?}",
+            deliveries(&dir)
+        );
+        // Long enough for the cut run's program to have delivered, had it lived.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let lines = deliveries(&dir);
+        assert_eq!(lines.iter().filter(|l| **l == line).count(), 1, "{lines:?}");
+        assert_distinct(&lines);
+        let body = detail(&second, id).await;
+        assert!(body.get("last_error_code").is_none(), "{body}");
+        second.finish().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 /// Issue 33, point 2: each instance's deliveries land in a room of its own under the
 /// generator's `TARGET_DIRECTORY`, so two instances naming the same target (or one
 /// naming what it guesses is another's) never see each other's reports.

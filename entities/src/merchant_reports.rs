@@ -26,6 +26,9 @@ pub struct Model {
     pub failures: i32,
     /// Microseconds since the epoch until which a server holds the report.
     pub lease_until_us: Option<i64>,
+    /// The claim that holds the report (random per claim); renewals move
+    /// `lease_until_us`, not this.
+    pub lease_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,7 @@ mod m20261205_000020_bank_stats;
 mod m20261205_000021_bank_tan;
 mod m20261205_000022_donau_receipts;
 mod m20261205_000023_login_failures;
+mod m20261205_000024_report_lease_id;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000021_bank_tan::Migration),
             Box::new(m20261205_000022_donau_receipts::Migration),
             Box::new(m20261205_000023_login_failures::Migration),
+            Box::new(m20261205_000024_report_lease_id::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 use entities::merchant_reports::{self, ActiveModel, Column, Entity};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, Set, Statement,
+    FromQueryResult, QueryFilter, Set, Statement, sea_query::Expr,
 };
 
 use crate::taler::pagination::Page;
@@ -124,17 +124,33 @@ pub async fn find_with_access(
     .await
 }
 
-/// Frees the reports held under `lease_until_us` (their server is stopping).
-pub async fn release_lease(db: &impl ConnectionTrait, lease_until_us: i64) -> Result<(), DbErr> {
+/// Frees the reports held by claim `lease_id` (their server is stopping).
+pub async fn release_lease(db: &impl ConnectionTrait, lease_id: i64) -> Result<(), DbErr> {
     Entity::update_many()
-        .col_expr(
-            Column::LeaseUntilUs,
-            sea_orm::sea_query::Expr::value(Option::<i64>::None),
-        )
-        .filter(Column::LeaseUntilUs.eq(lease_until_us))
+        .col_expr(Column::LeaseUntilUs, Expr::value(Option::<i64>::None))
+        .col_expr(Column::LeaseId, Expr::value(Option::<i64>::None))
+        .filter(Column::LeaseId.eq(lease_id))
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// Moves the expiry of the reports claim `lease_id` still holds to `lease_until_us`
+/// (the run is alive); with `report_serial`, of that report alone. How many it still
+/// holds: none when another server took them over after the lease expired.
+pub async fn renew_lease(
+    db: &impl ConnectionTrait,
+    lease_id: i64,
+    report_serial: Option<i64>,
+    lease_until_us: i64,
+) -> Result<u64, DbErr> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::LeaseUntilUs, Expr::value(Some(lease_until_us)))
+        .filter(Column::LeaseId.eq(lease_id));
+    if let Some(serial) = report_serial {
+        update = update.filter(Column::ReportSerial.eq(serial));
+    }
+    Ok(update.exec(db).await?.rows_affected)
 }
 
 /// How many reports an instance has (for the per-instance cap).
@@ -174,37 +190,44 @@ pub async fn delete(
     Ok(result.rows_affected > 0)
 }
 
-/// Takes up to `limit` due reports that no live server holds, leasing them until
-/// `lease_until_us`. One statement: on PostgreSQL the rows are locked `FOR UPDATE
-/// SKIP LOCKED`, so concurrent servers take disjoint sets; SQLite runs one writer at
-/// a time.
+/// Takes up to `limit` due reports that no live server holds, as claim `lease_id`
+/// until `lease_until_us`. One statement: on PostgreSQL the rows are locked `FOR
+/// UPDATE SKIP LOCKED`, so concurrent servers take disjoint sets; SQLite runs one
+/// writer at a time.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now_us: i64,
+    lease_id: i64,
     lease_until_us: i64,
     limit: u32,
 ) -> Result<Vec<Report>, DbErr> {
     let backend = db.get_database_backend();
     let (lock, p) = match backend {
-        DatabaseBackend::Postgres => ("FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3"]),
-        _ => ("", ["?", "?", "?"]),
+        DatabaseBackend::Postgres => ("FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3", "$4"]),
+        _ => ("", ["?", "?", "?", "?"]),
     };
     let sql = format!(
-        "UPDATE merchant_reports SET lease_until_us = {lease} \
+        "UPDATE merchant_reports SET lease_id = {id}, lease_until_us = {lease} \
          WHERE report_serial IN (\
            SELECT report_serial FROM merchant_reports \
            WHERE next_transmission_us <= {now} \
              AND (lease_until_us IS NULL OR lease_until_us < {now2}) \
            ORDER BY next_transmission_us LIMIT {limit} {lock}) \
          RETURNING *",
-        lease = p[0],
-        now = p[1],
-        now2 = p[2],
+        id = p[0],
+        lease = p[1],
+        now = p[2],
+        now2 = p[3],
     );
     let stmt = Statement::from_sql_and_values(
         backend,
         sql,
-        [lease_until_us.into(), now_us.into(), now_us.into()],
+        [
+            lease_id.into(),
+            lease_until_us.into(),
+            now_us.into(),
+            now_us.into(),
+        ],
     );
     Report::find_by_statement(stmt).all(db).await
 }
@@ -215,19 +238,20 @@ pub enum RunOutcome {
     Failed { code: i32, detail: String },
 }
 
-/// Records a run and schedules the next one, if this server still holds the lease
-/// (a PATCH or DELETE meanwhile wins). Failures retry with exponential backoff
+/// Records a run and schedules the next one, if claim `lease_id` still holds the
+/// report (a PATCH or DELETE meanwhile wins). Failures retry with exponential backoff
 /// (2 s, 4 s, ... at most an hour), never later than the next regular due time.
 pub async fn finish(
     db: &impl ConnectionTrait,
     report: &Report,
-    lease_until_us: i64,
+    lease_id: i64,
     outcome: RunOutcome,
     now_us: i64,
 ) -> Result<(), DbErr> {
     let regular = next_due(report.frequency_us, report.shift_us, now_us);
-    let mut update =
-        Entity::update_many().col_expr(Column::LeaseUntilUs, Option::<i64>::None.into());
+    let mut update = Entity::update_many()
+        .col_expr(Column::LeaseUntilUs, Option::<i64>::None.into())
+        .col_expr(Column::LeaseId, Option::<i64>::None.into());
     update = match outcome {
         RunOutcome::Sent => update
             .col_expr(Column::NextTransmissionUs, regular.into())
@@ -248,7 +272,7 @@ pub async fn finish(
     };
     update
         .filter(Column::ReportSerial.eq(report.report_serial))
-        .filter(Column::LeaseUntilUs.eq(lease_until_us))
+        .filter(Column::LeaseId.eq(lease_id))
         .exec(db)
         .await?;
     Ok(())

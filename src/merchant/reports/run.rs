@@ -158,6 +158,7 @@ pub async fn transmit(
     if let Some(root) = root {
         command.env("TALER_OPENAPI_REPORT_ROOT", root);
     }
+    die_with_server(&mut command);
     let mut child = command
         .arg("-d")
         .arg(&report.description)
@@ -201,3 +202,29 @@ pub async fn transmit(
         ))),
     }
 }
+
+/// The program is killed when the server dies, however it dies: `kill_on_drop` covers
+/// a run that is cut, but a server killed outright (SIGKILL, a crash) runs no drop, and
+/// a generator still running would deliver while another server, once the lease has
+/// expired, delivers the same report again. (The signal follows the thread that
+/// started the program: a runtime worker, which lives as long as the server.)
+#[cfg(target_os = "linux")]
+fn die_with_server(command: &mut tokio::process::Command) {
+    let server = std::process::id();
+    // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The server may have died before the prctl.
+            if libc::getppid() as u32 != server {
+                return Err(std::io::Error::other("the server is gone"));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_server(_command: &mut tokio::process::Command) {}
