@@ -607,3 +607,96 @@ async fn blank_names_are_refused_in_every_regex_dialect() {
         s.finish().await;
     }
 }
+
+/// Issue 36, point 1: on PostgreSQL a pot is created by the statement that checks the
+/// instance and the token (`store::access::insert_authorized`), so that check is
+/// written twice, in Rust and in SQL. Every refusal here must leave no pot behind, and
+/// every allowed creation must make one, on both engines.
+#[tokio::test]
+async fn refused_creations_write_nothing_and_allowed_ones_write_one() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+    use sha2::Digest;
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        let shop = s.instance_with_token("shop", "write").await;
+        let refreshable = s.login("shop", "pw-secret", "all:refreshable").await;
+        let thief = s.instance_with_token("thief", "all").await;
+        let readonly = s.login("shop", "pw-secret", "readonly").await;
+        let orders = s.login("shop", "pw-secret", "order-full").await;
+        let expired = s.login("shop", "pw-secret", "all").await;
+        entities::merchant_tokens::Entity::update_many()
+            .col_expr(
+                entities::merchant_tokens::Column::Expiration,
+                Expr::value(1i64),
+            )
+            .filter(
+                entities::merchant_tokens::Column::TokenHash
+                    .eq(sha2::Sha256::digest(expired.as_bytes()).to_vec()),
+            )
+            .exec(&s.server.state.db)
+            .await
+            .unwrap();
+        let unprefixed = shop.strip_prefix("secret-token:").unwrap().to_owned();
+        let post = |base: &'static str, token: Option<String>, name: &'static str| {
+            let s = &s;
+            async move {
+                s.call(
+                    Method::POST,
+                    &format!("{base}/private/pots"),
+                    token.as_deref(),
+                    Some(json!({ "pot_name": name, "description": "" })),
+                )
+                .await
+            }
+        };
+        let shop_base = "/merchant/instances/shop";
+        for (token, status, code) in [
+            (Some(readonly.clone()), 403, 16),
+            (Some(orders.clone()), 403, 16),
+            (Some(thief.clone()), 401, 41),
+            (Some(expired.clone()), 401, 42),
+            (Some(unprefixed.clone()), 401, 43),
+            (Some("secret-token:nonsense".to_owned()), 401, 41),
+            (Some(ADMIN_TOKEN.to_owned()), 401, 41),
+        ] {
+            let (got, body) = post(shop_base, token.clone(), "refused").await;
+            assert_error(got, &body, status, code);
+        }
+        let (status, body) = post("/merchant/instances/nowhere", Some(shop.clone()), "x").await;
+        assert_error(status, &body, 404, 2000);
+        // An instance that leaves authentication to a proxy.
+        let mut request = common::instance_request("proxied", "unused-password");
+        request["auth"] = json!({ "method": "external" });
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(request),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        // Allowed: the instance's own tokens, the administrator token on `admin`, no
+        // credentials behind the proxy.
+        for (base, token, name) in [
+            (shop_base, Some(shop.clone()), "a"),
+            (shop_base, Some(refreshable.clone()), "b"),
+            ("/merchant", Some(ADMIN_TOKEN.to_owned()), "c"),
+            ("/merchant/instances/proxied", None, "d"),
+        ] {
+            let (status, body) = post(base, token, name).await;
+            assert_eq!(status, StatusCode::OK, "{name}: {body}");
+        }
+        let (status, body) = post(shop_base, Some(shop.clone()), "a").await;
+        assert_error(status, &body, 409, 2690);
+        let pots = entities::merchant_money_pots::Entity::find()
+            .count(&s.server.state.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            pots, 4,
+            "one pot for each allowed creation, none for a refusal"
+        );
+        s.finish().await;
+    }
+}

@@ -15,7 +15,7 @@ use crate::{
         tags::ApiTags,
     },
     state::State,
-    store::pots::{self, CreateOutcome, ModifyOutcome, Pot, PotUpdate, Totals},
+    store::pots::{self, ModifyOutcome, Pot, PotUpdate, Totals},
     taler::{
         Amount, ApiError, ErrorCode,
         pagination::{Page, PageLimit},
@@ -209,21 +209,14 @@ impl PotsApi {
         instance: Path<String>,
         body: JsonBody<PotAddRequest>,
     ) -> Result<PotAdded, PostPotErrors> {
-        let access = auth::authorize(&self.0, &instance, &token, POTS_WRITE).await?;
         let body = body.0;
-        match pots::create(
-            &self.0.db,
-            access.instance.instance_serial,
-            body.pot_name.into(),
-            body.description,
-        )
-        .await
-        .map_err(ApiError::db_store)?
-        {
-            CreateOutcome::Created(serial) => Ok(PotAdded::Ok(Json(PotAddedResponse {
+        // The authorization and the insert: one round trip on PostgreSQL.
+        let insert = pots::insert(body.pot_name.into(), body.description);
+        match auth::authorize_insert(&self.0, &instance, &token, POTS_WRITE, insert).await? {
+            (_, Some(serial)) => Ok(PotAdded::Ok(Json(PotAddedResponse {
                 pot_serial_id: serial as u64,
             }))),
-            CreateOutcome::NameTaken => Err(ApiError::new(
+            (_, None) => Err(ApiError::new(
                 ErrorCode::MerchantPrivateMoneyPotConflictingName,
                 "a pot with this name already exists",
             )

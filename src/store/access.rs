@@ -209,3 +209,171 @@ pub fn join_extra<E: EntityTrait>(
         col(alias, on_column).equals((Alias::new(OBJECT), object_column)),
     );
 }
+
+/// What lets an authorized insert through inside its own statement: the part of the
+/// authorization the caller decides before the query (the token's prefix, whether it is
+/// the configured administrator token), and what the stored token must have (a scope
+/// among `scopes`, not expired at `now_s`). It mirrors the service's check exactly, so
+/// the statement writes if and only if the service then allows the request.
+pub struct Gate {
+    /// The presented token carries the `secret-token:` prefix.
+    pub prefixed: bool,
+    /// It is the configured administrator token, presented on the `admin` instance.
+    pub administrator: bool,
+    /// The `password_hash` of an instance that leaves authentication to a proxy.
+    pub external: &'static str,
+    /// The permission asked for: with the entity, it fixes `scopes` (and the SQL).
+    pub permission: &'static str,
+    /// The stored scopes that grant `permission`.
+    pub scopes: Vec<&'static str>,
+    /// Seconds since the epoch: a token expiring at or before this is expired.
+    pub now_s: i64,
+}
+
+/// One row to insert into `E` for an instance: its columns (besides the instance
+/// column) and their values (strings, integers or bytes), and the key it returns.
+pub struct Insert<E: EntityTrait> {
+    pub instance_column: E::Column,
+    pub columns: Vec<E::Column>,
+    pub values: Vec<Value>,
+    pub key: E::Column,
+}
+
+/// What [`insert_authorized`] found and did.
+pub struct Inserted {
+    pub instance: Instance,
+    pub token: Option<TokenRow>,
+    /// Whether the statement's gate let the insert through.
+    pub passed: bool,
+    /// The new row's key; `None` when it passed but the row clashed with another
+    /// (a unique name, say) and nothing was written.
+    pub key: Option<i64>,
+}
+
+/// The instance, the presented token and, if `gate` lets it through, the insert:
+/// one statement on PostgreSQL (a read that writes, in one round trip, where the
+/// authorization and then the insert would be two). `None` when the instance is
+/// unknown or deleted. A row clashing with a unique index is not written
+/// (`ON CONFLICT DO NOTHING`). PostgreSQL only.
+pub async fn insert_authorized<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    instance_id: &str,
+    token_hash: &[u8],
+    gate: &Gate,
+    insert: Insert<E>,
+) -> Result<Option<Inserted>, DbErr>
+where
+    E::Column: Iden + 'static,
+{
+    let backend = db.get_database_backend();
+    let site = (TypeId::of::<E>(), gate.permission, "insert_authorized");
+    let mut values = vec![
+        Value::from(instance_id),
+        Value::from(token_hash.to_vec()),
+        Value::from(gate.external),
+        Value::from(i64::from(gate.prefixed)),
+        Value::from(i64::from(gate.administrator)),
+        Value::from(gate.now_s),
+    ];
+    let fixed = values.len();
+    values.extend(insert.values);
+    let statement = shape::statement(backend, site, 0, values, |v| {
+        let read = backend.build(&instance_and_token(v[0].clone(), Some(v[1].clone())));
+        let mut bound = read.values.map(|v| v.0).unwrap_or_default();
+        let mut place = |value: &Value| {
+            bound.push(value.clone());
+            format!("${}", bound.len())
+        };
+        let (external, prefixed, administrator, now) =
+            (place(&v[2]), place(&v[3]), place(&v[4]), place(&v[5]));
+        let scopes = gate
+            .scopes
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // `auth::access_of` and `require`, as SQL: an instance leaving authentication
+        // to a proxy; else a prefixed token that is the administrator's, or a stored
+        // one of this instance, unexpired (a negative expiration is never), granting it.
+        // (No token row is NULL: false, not unknown.)
+        let passes = format!(
+            "COALESCE(a.i_password_hash = {external} OR ({prefixed} = 1 AND ({administrator} = 1 \
+             OR (a.t_scope IN ({scopes}) AND (a.t_expiration > {now} OR a.t_expiration < 0)))), \
+             false)"
+        );
+        let columns = insert
+            .columns
+            .iter()
+            .map(|c| format!("\"{}\"", c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let given = v[fixed..]
+            .iter()
+            .map(&mut place)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "WITH a AS ({read}), w AS (INSERT INTO \"{table}\" (\"{instance_column}\", {columns}) \
+             SELECT a.i_instance_serial, {given} FROM a WHERE {passes} \
+             ON CONFLICT DO NOTHING RETURNING \"{key}\") \
+             SELECT a.*, (SELECT \"{key}\" FROM w) AS w_key, {passes} AS w_passed FROM a",
+            read = read.sql,
+            table = E::default().table_name(),
+            instance_column = insert.instance_column.as_str(),
+            key = insert.key.as_str(),
+        );
+        Statement::from_sql_and_values(backend, sql, bound)
+    });
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let (instance, token) = read_instance_and_token(&row, true)?;
+    Ok(Some(Inserted {
+        instance,
+        token,
+        passed: row.try_get("", "w_passed")?,
+        key: row.try_get("", "w_key")?,
+    }))
+}
+
+/// The insert of [`insert_authorized`] on its own, for an instance already authorized
+/// (SQLite, where a statement is no network round trip): the new row's key, or `None`
+/// when it clashed with a unique index and nothing was written.
+pub async fn insert_plain<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+    insert: Insert<E>,
+) -> Result<Option<i64>, DbErr>
+where
+    E::Column: Iden + 'static,
+{
+    let backend = db.get_database_backend();
+    let site = (TypeId::of::<E>(), "insert", "plain");
+    let mut values = vec![Value::from(instance_serial)];
+    values.extend(insert.values);
+    let statement = shape::statement(backend, site, 0, values, |v| {
+        let columns = std::iter::once(insert.instance_column)
+            .chain(insert.columns.iter().copied())
+            .map(|c| format!("\"{}\"", c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let places = match backend {
+            sea_orm::DatabaseBackend::Postgres => {
+                (1..=v.len()).map(|i| format!("${i}")).collect::<Vec<_>>()
+            }
+            _ => vec!["?".to_owned(); v.len()],
+        };
+        let sql = format!(
+            "INSERT INTO \"{table}\" ({columns}) VALUES ({places}) \
+             ON CONFLICT DO NOTHING RETURNING \"{key}\"",
+            table = E::default().table_name(),
+            places = places.join(", "),
+            key = insert.key.as_str(),
+        );
+        Statement::from_sql_and_values(backend, sql, v)
+    });
+    match db.query_one_raw(statement).await? {
+        Some(row) => Ok(Some(row.try_get_by_index(0)?)),
+        None => Ok(None),
+    }
+}

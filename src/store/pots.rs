@@ -2,11 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use entities::merchant_money_pots::{self, ActiveModel, Column, Entity};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    sea_query::Expr,
-};
+use entities::merchant_money_pots::{self, Column, Entity};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::taler::{Amount, pagination::Page};
 
@@ -52,28 +49,18 @@ impl Totals {
     }
 }
 
-pub enum CreateOutcome {
-    Created(i64),
-    NameTaken,
-}
-
-pub async fn create(
-    db: &impl ConnectionTrait,
-    instance_serial: i64,
-    pot_name: String,
-    description: String,
-) -> Result<CreateOutcome, DbErr> {
-    let row = ActiveModel {
-        instance_serial: Set(instance_serial),
-        pot_name: Set(pot_name),
-        description: Set(description),
-        pot_totals: Set(Totals::default().to_db()),
-        ..Default::default()
-    };
-    match row.insert(db).await {
-        Ok(pot) => Ok(CreateOutcome::Created(pot.pot_serial)),
-        Err(err) if super::is_unique_violation(&err) => Ok(CreateOutcome::NameTaken),
-        Err(err) => Err(err),
+/// The insert of a new pot, empty, for `auth::authorize_insert` (a name taken
+/// inserts nothing).
+pub fn insert(pot_name: String, description: String) -> super::access::Insert<Entity> {
+    super::access::Insert {
+        instance_column: Column::InstanceSerial,
+        columns: vec![Column::PotName, Column::Description, Column::PotTotals],
+        values: vec![
+            pot_name.into(),
+            description.into(),
+            Totals::default().to_db().into(),
+        ],
+        key: Column::PotSerial,
     }
 }
 

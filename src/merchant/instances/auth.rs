@@ -155,6 +155,25 @@ impl Scope {
         }
     }
 
+    /// Every stored scope (with and without `:refreshable`) that grants `permission`.
+    pub fn granting(permission: Permission) -> Vec<&'static str> {
+        const REFRESHABLE: &[&str] = &[
+            "readonly:refreshable",
+            "write:refreshable",
+            "all:refreshable",
+            "order-simple:refreshable",
+            "order-pos:refreshable",
+            "order-mgmt:refreshable",
+            "order-full:refreshable",
+        ];
+        Self::BASES
+            .iter()
+            .chain(REFRESHABLE)
+            .copied()
+            .filter(|s| Scope::parse(s).is_some_and(|scope| scope.grants(permission)))
+            .collect()
+    }
+
     /// True when every permission of `other` is also one of ours.
     pub fn covers(&self, other: &Scope) -> bool {
         ALL_PERMISSIONS
@@ -214,7 +233,72 @@ pub async fn authorize(
         .map_err(ApiError::db_fetch)?
         .ok_or_else(|| instance_unknown(instance_id))?;
     check_prefix_unless_external(&instance, token)?;
-    require(access_of(state, instance, token, hash, stored)?, permission)
+    require(
+        access_of(state, instance, token, hash, stored, Timestamp::now())?,
+        permission,
+    )
+}
+
+/// [`authorize`] and an insert into the instance's rows, in one statement on
+/// PostgreSQL (`store::access::insert_authorized`: the statement writes only if this
+/// check then allows the request); on SQLite one after the other. The same answers in
+/// the same order; then the new row's key, or `None` when it clashed with a unique
+/// index (a name taken) and nothing was written.
+pub async fn authorize_insert<E: sea_orm::EntityTrait>(
+    state: &AppState,
+    instance_id: &str,
+    token: &MerchantToken,
+    permission: Permission,
+    insert: store::access::Insert<E>,
+) -> Result<(Access, Option<i64>), ApiError>
+where
+    E::Column: sea_orm::Iden + 'static,
+{
+    if state.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        let access = authorize(state, instance_id, token, permission).await?;
+        let key = store::access::insert_plain(&state.db, access.instance.instance_serial, insert)
+            .await
+            .map_err(ApiError::db_store)?;
+        return Ok((access, key));
+    }
+    let token = token.0.token.as_str();
+    let hash = secret::token_hash(token);
+    let now = Timestamp::now();
+    let gate = store::access::Gate {
+        prefixed: token.starts_with(secret::TOKEN_PREFIX),
+        administrator: instance_id == DEFAULT_INSTANCE
+            && secret::is_configured_token(token, state.config.merchant_admin_token()),
+        external: EXTERNAL_AUTH,
+        permission,
+        scopes: Scope::granting(permission),
+        now_s: match now {
+            Timestamp::Seconds(s) => s as i64,
+            Timestamp::Never => i64::MAX,
+        },
+    };
+    let found = store::access::insert_authorized(&state.db, instance_id, &hash, &gate, insert)
+        .await
+        .map_err(ApiError::db_store)?
+        .ok_or_else(|| instance_unknown(instance_id))?;
+    let allowed = check_prefix_unless_external(&found.instance, token)
+        .and_then(|()| access_of(state, found.instance, token, hash, found.token, now))
+        .and_then(|access| require(access, permission));
+    match (allowed, found.passed) {
+        (Ok(access), true) => Ok((access, found.key)),
+        (Err(e), false) => Err(e),
+        // Cannot happen: the statement's gate is this check in SQL.
+        (allowed, passed) => {
+            tracing::error!(
+                passed,
+                allowed = allowed.is_ok(),
+                "an authorized insert's gate disagreed with the authorization"
+            );
+            Err(ApiError::new(
+                ErrorCode::GenericInternalInvariantFailure,
+                "the authorization of the insert disagreed with itself",
+            ))
+        }
+    }
 }
 
 /// [`authorize`] for operations on one object whose spec page answers an unknown
@@ -303,7 +387,7 @@ pub async fn authenticate(
             scope: t.scope,
             expiration: t.expiration,
         });
-    access_of(state, instance, token, hash, stored)
+    access_of(state, instance, token, hash, stored, Timestamp::now())
 }
 
 /// Is `token` the configured administrator token, presented on the `admin` instance?
@@ -328,6 +412,7 @@ fn access_of(
     token: &str,
     hash: Vec<u8>,
     stored: Option<TokenRow>,
+    now: Timestamp,
 ) -> Result<Access, ApiError> {
     if is_administrator(state, &instance, token) || is_external(&instance) {
         return Ok(administrator(instance));
@@ -338,7 +423,7 @@ fn access_of(
             "the access token is not valid for this instance",
         )
     })?;
-    if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
+    if Timestamp::from_db(stored.expiration) <= now {
         return Err(ApiError::new(
             ErrorCode::GenericTokenExpired,
             "the access token has expired",
@@ -391,7 +476,14 @@ pub async fn authorize_found<M>(
         .ok_or_else(&unknown)?;
     check_prefix_unless_external(&found.instance, token)?;
     let access = require(
-        access_of(state, found.instance, token, hash, found.token)?,
+        access_of(
+            state,
+            found.instance,
+            token,
+            hash,
+            found.token,
+            Timestamp::now(),
+        )?,
         permission,
     )?;
     let object = found.object.ok_or_else(unknown)?;
@@ -401,6 +493,30 @@ pub async fn authorize_found<M>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SQL gate of an authorized insert lists the scopes that grant a permission:
+    /// every stored scope, refreshable or not, that `grants` it, and no other.
+    #[test]
+    fn granting_lists_every_scope_that_grants() {
+        assert_eq!(Scope::BASES.len() * 2, 14);
+        for permission in ALL_PERMISSIONS {
+            let listed = Scope::granting(permission);
+            for base in Scope::BASES {
+                for scope in [base.to_string(), format!("{base}:refreshable")] {
+                    let grants = Scope::parse(&scope).unwrap().grants(permission);
+                    assert_eq!(
+                        listed.contains(&scope.as_str()),
+                        grants,
+                        "{scope} {permission}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            Scope::granting("pots-write"),
+            ["write", "all", "write:refreshable", "all:refreshable"]
+        );
+    }
 
     #[test]
     fn scopes_grant_what_the_spec_says() {

@@ -78,6 +78,9 @@ pub async fn find_account_with_incoming(
     };
 
     let backend = db.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        return account_with_incoming_in_one(db, username, token_hash, page).await;
+    }
     if backend != DatabaseBackend::Sqlite {
         let Some((account, token)) = find_account_with_token(db, username, token_hash).await?
         else {
@@ -135,6 +138,63 @@ pub async fn find_account_with_incoming(
         account,
         token,
         page: incoming_from_one_row(page)?,
+    }))
+}
+
+/// [`find_account_with_incoming`] on PostgreSQL: one statement, one round trip. The
+/// page is one more column of the account's row, a correlated subquery that gives it
+/// as one JSON array of arrays (the text SQLite's [`page_as_one_row`] gives), so the
+/// account's columns come once, not on every transfer's row.
+async fn account_with_incoming_in_one(
+    db: &impl ConnectionTrait,
+    username: &str,
+    token_hash: Option<&[u8]>,
+    page: Page,
+) -> Result<Option<AccountWithIncoming>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, Query, SubQueryStatement};
+
+    let backend = db.get_database_backend();
+    let site = (
+        TypeId::of::<bank_transactions::Entity>(),
+        "account",
+        "incoming in one",
+    );
+    let variant =
+        page.count << 2 | u64::from(page.ascending) << 1 | u64::from(token_hash.is_some());
+    let mut values = vec![Value::from(username), Value::from(page.offset)];
+    values.extend(token_hash.map(|h| Value::from(h.to_vec())));
+    let statement = shape::statement(backend, site, variant, values, |v| {
+        let mut transfers = incoming_query(
+            crate::store::access::col("a", bank_accounts::Column::AccountId),
+            v[1].clone(),
+            page,
+        );
+        transfers.limit(page.count);
+        let order = if page.ascending { "ASC" } else { "DESC" };
+        let mut json = Query::select();
+        json.expr(Expr::cust(format!(
+            "COALESCE(json_agg(json_build_array(p.row_id, p.date, p.amount, p.credit_fee, \
+             p.subject, p.payto_key, p.name) ORDER BY p.row_id {order}), '[]')::text"
+        )))
+        .from_subquery(transfers, Alias::new("p"));
+        let mut q = account_with_token_query(v[0].clone(), v.get(2).cloned());
+        q.expr_as(
+            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(json))),
+            Alias::new("page"),
+        );
+        backend.build(&q)
+    });
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let (account, token) = account_with_token_at(&row, token_hash.is_some())?;
+    let json: String = row.try_get("", "page")?;
+    let page = serde_json::from_str(&json)
+        .map_err(|e| DbErr::Custom(format!("a page of incoming transfers: {e}")))?;
+    Ok(Some(AccountWithIncoming {
+        account,
+        token,
+        page,
     }))
 }
 
