@@ -213,10 +213,10 @@ impl PotsApi {
         // The authorization and the insert: one round trip on PostgreSQL.
         let insert = pots::insert(body.pot_name.into(), body.description);
         match auth::authorize_insert(&self.0, &instance, &token, POTS_WRITE, insert).await? {
-            (_, Some(serial)) => Ok(PotAdded::Ok(Json(PotAddedResponse {
+            Some(serial) => Ok(PotAdded::Ok(Json(PotAddedResponse {
                 pot_serial_id: serial as u64,
             }))),
-            (_, None) => Err(ApiError::new(
+            None => Err(ApiError::new(
                 ErrorCode::MerchantPrivateMoneyPotConflictingName,
                 "a pot with this name already exists",
             )

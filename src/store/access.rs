@@ -213,8 +213,8 @@ pub fn join_extra<E: EntityTrait>(
 /// What lets an authorized insert through inside its own statement: the part of the
 /// authorization the caller decides before the query (the token's prefix, whether it is
 /// the configured administrator token), and what the stored token must have (a scope
-/// among `scopes`, not expired at `now_s`). It mirrors the service's check exactly, so
-/// the statement writes if and only if the service then allows the request.
+/// among `scopes`, not expired at `now_s`). It must never let through what the
+/// service's check refuses (a test tries every refusal).
 pub struct Gate {
     /// The presented token carries the `secret-token:` prefix.
     pub prefixed: bool,
@@ -239,32 +239,36 @@ pub struct Insert<E: EntityTrait> {
     pub key: E::Column,
 }
 
-/// What [`insert_authorized`] found and did.
-pub struct Inserted {
-    pub instance: Instance,
-    pub token: Option<TokenRow>,
-    /// Whether the statement's gate let the insert through.
-    pub passed: bool,
-    /// The new row's key; `None` when it passed but the row clashed with another
-    /// (a unique name, say) and nothing was written.
-    pub key: Option<i64>,
+impl<E: EntityTrait> Clone for Insert<E> {
+    fn clone(&self) -> Self {
+        Insert {
+            instance_column: self.instance_column,
+            columns: self.columns.clone(),
+            values: self.values.clone(),
+            key: self.key,
+        }
+    }
 }
 
-/// The instance, the presented token and, if `gate` lets it through, the insert:
-/// one statement on PostgreSQL (a read that writes, in one round trip, where the
-/// authorization and then the insert would be two). `None` when the instance is
-/// unknown or deleted. A row clashing with a unique index is not written
-/// (`ON CONFLICT DO NOTHING`). PostgreSQL only.
+/// The insert, if instance `instance_id` exists and `gate` lets the presented token
+/// (by digest) through: one statement on PostgreSQL, an `INSERT ... SELECT` from the
+/// instance joined with the token, where the authorization and then the insert would
+/// be two round trips. The new row's key; `None` when nothing was written: the
+/// instance is unknown, the gate refused, or the row clashed with a unique index
+/// (`ON CONFLICT DO NOTHING`); the caller's ordinary check then says which.
+/// PostgreSQL only.
 pub async fn insert_authorized<E: EntityTrait>(
     db: &impl ConnectionTrait,
     instance_id: &str,
     token_hash: &[u8],
     gate: &Gate,
     insert: Insert<E>,
-) -> Result<Option<Inserted>, DbErr>
+) -> Result<Option<i64>, DbErr>
 where
     E::Column: Iden + 'static,
 {
+    use merchant_instances::Column as I;
+    use merchant_tokens::Column as T;
     let backend = db.get_database_backend();
     let site = (TypeId::of::<E>(), gate.permission, "insert_authorized");
     let mut values = vec![
@@ -275,65 +279,55 @@ where
         Value::from(i64::from(gate.administrator)),
         Value::from(gate.now_s),
     ];
-    let fixed = values.len();
     values.extend(insert.values);
     let statement = shape::statement(backend, site, 0, values, |v| {
-        let read = backend.build(&instance_and_token(v[0].clone(), Some(v[1].clone())));
-        let mut bound = read.values.map(|v| v.0).unwrap_or_default();
-        let mut place = |value: &Value| {
-            bound.push(value.clone());
-            format!("${}", bound.len())
-        };
-        let (external, prefixed, administrator, now) =
-            (place(&v[2]), place(&v[3]), place(&v[4]), place(&v[5]));
         let scopes = gate
             .scopes
             .iter()
             .map(|s| format!("'{s}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        // `auth::access_of` and `require`, as SQL: an instance leaving authentication
-        // to a proxy; else a prefixed token that is the administrator's, or a stored
-        // one of this instance, unexpired (a negative expiration is never), granting it.
-        // (No token row is NULL: false, not unknown.)
-        let passes = format!(
-            "COALESCE(a.i_password_hash = {external} OR ({prefixed} = 1 AND ({administrator} = 1 \
-             OR (a.t_scope IN ({scopes}) AND (a.t_expiration > {now} OR a.t_expiration < 0)))), \
-             false)"
-        );
         let columns = insert
             .columns
             .iter()
             .map(|c| format!("\"{}\"", c.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
-        let given = v[fixed..]
-            .iter()
-            .map(&mut place)
+        let given = (7..=v.len())
+            .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
             .join(", ");
+        // `auth::access_of` and `require` as SQL: an instance leaving authentication to
+        // a proxy; else a prefixed token that is the administrator's, or a stored one
+        // of this instance, unexpired (a negative expiration is never), granting it.
         let sql = format!(
-            "WITH a AS ({read}), w AS (INSERT INTO \"{table}\" (\"{instance_column}\", {columns}) \
-             SELECT a.i_instance_serial, {given} FROM a WHERE {passes} \
-             ON CONFLICT DO NOTHING RETURNING \"{key}\") \
-             SELECT a.*, (SELECT \"{key}\" FROM w) AS w_key, {passes} AS w_passed FROM a",
-            read = read.sql,
+            "INSERT INTO \"{table}\" (\"{instance_column}\", {columns}) \
+             SELECT i.\"{serial}\", {given} FROM \"{instances}\" AS i \
+             LEFT JOIN \"{tokens}\" AS t ON t.\"{hash}\" = $2 AND t.\"{t_serial}\" = i.\"{serial}\" \
+             WHERE i.\"{id}\" = $1 AND NOT i.\"{deleted}\" \
+             AND (i.\"{password}\" = $3 OR ($4 = 1 AND ($5 = 1 \
+             OR (t.\"{scope}\" IN ({scopes}) AND (t.\"{expiration}\" > $6 OR t.\"{expiration}\" < 0))))) \
+             ON CONFLICT DO NOTHING RETURNING \"{key}\"",
             table = E::default().table_name(),
             instance_column = insert.instance_column.as_str(),
+            instances = sea_orm::EntityName::table_name(&merchant_instances::Entity),
+            tokens = sea_orm::EntityName::table_name(&merchant_tokens::Entity),
+            serial = I::InstanceSerial.as_str(),
+            t_serial = T::InstanceSerial.as_str(),
+            hash = T::TokenHash.as_str(),
+            id = I::InstanceId.as_str(),
+            deleted = I::Deleted.as_str(),
+            password = I::PasswordHash.as_str(),
+            scope = T::Scope.as_str(),
+            expiration = T::Expiration.as_str(),
             key = insert.key.as_str(),
         );
-        Statement::from_sql_and_values(backend, sql, bound)
+        Statement::from_sql_and_values(backend, sql, v)
     });
-    let Some(row) = db.query_one_raw(statement).await? else {
-        return Ok(None);
-    };
-    let (instance, token) = read_instance_and_token(&row, true)?;
-    Ok(Some(Inserted {
-        instance,
-        token,
-        passed: row.try_get("", "w_passed")?,
-        key: row.try_get("", "w_key")?,
-    }))
+    match db.query_one_raw(statement).await? {
+        Some(row) => Ok(Some(row.try_get_by_index(0)?)),
+        None => Ok(None),
+    }
 }
 
 /// The insert of [`insert_authorized`] on its own, for an instance already authorized

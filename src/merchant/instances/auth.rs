@@ -233,72 +233,50 @@ pub async fn authorize(
         .map_err(ApiError::db_fetch)?
         .ok_or_else(|| instance_unknown(instance_id))?;
     check_prefix_unless_external(&instance, token)?;
-    require(
-        access_of(state, instance, token, hash, stored, Timestamp::now())?,
-        permission,
-    )
+    require(access_of(state, instance, token, hash, stored)?, permission)
 }
 
-/// [`authorize`] and an insert into the instance's rows, in one statement on
-/// PostgreSQL (`store::access::insert_authorized`: the statement writes only if this
-/// check then allows the request); on SQLite one after the other. The same answers in
-/// the same order; then the new row's key, or `None` when it clashed with a unique
-/// index (a name taken) and nothing was written.
+/// [`authorize`] and an insert into the instance's rows. On PostgreSQL one statement
+/// does both when the request is allowed (`store::access::insert_authorized`, whose
+/// SQL gate is this check); when it wrote nothing, the ordinary check runs to say why
+/// (the same answers in the same order), and if that allows the request (a name taken,
+/// or a token that expired at that very second) the insert is tried on its own. On
+/// SQLite, the check and then the insert. The new row's key, or `None` when it
+/// clashed with a unique index (a name taken) and nothing was written.
 pub async fn authorize_insert<E: sea_orm::EntityTrait>(
     state: &AppState,
     instance_id: &str,
     token: &MerchantToken,
     permission: Permission,
     insert: store::access::Insert<E>,
-) -> Result<(Access, Option<i64>), ApiError>
+) -> Result<Option<i64>, ApiError>
 where
     E::Column: sea_orm::Iden + 'static,
 {
-    if state.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
-        let access = authorize(state, instance_id, token, permission).await?;
-        let key = store::access::insert_plain(&state.db, access.instance.instance_serial, insert)
-            .await
-            .map_err(ApiError::db_store)?;
-        return Ok((access, key));
-    }
-    let token = token.0.token.as_str();
-    let hash = secret::token_hash(token);
-    let now = Timestamp::now();
-    let gate = store::access::Gate {
-        prefixed: token.starts_with(secret::TOKEN_PREFIX),
-        administrator: instance_id == DEFAULT_INSTANCE
-            && secret::is_configured_token(token, state.config.merchant_admin_token()),
-        external: EXTERNAL_AUTH,
-        permission,
-        scopes: Scope::granting(permission),
-        now_s: match now {
-            Timestamp::Seconds(s) => s as i64,
-            Timestamp::Never => i64::MAX,
-        },
-    };
-    let found = store::access::insert_authorized(&state.db, instance_id, &hash, &gate, insert)
-        .await
-        .map_err(ApiError::db_store)?
-        .ok_or_else(|| instance_unknown(instance_id))?;
-    let allowed = check_prefix_unless_external(&found.instance, token)
-        .and_then(|()| access_of(state, found.instance, token, hash, found.token, now))
-        .and_then(|access| require(access, permission));
-    match (allowed, found.passed) {
-        (Ok(access), true) => Ok((access, found.key)),
-        (Err(e), false) => Err(e),
-        // Cannot happen: the statement's gate is this check in SQL.
-        (allowed, passed) => {
-            tracing::error!(
-                passed,
-                allowed = allowed.is_ok(),
-                "an authorized insert's gate disagreed with the authorization"
-            );
-            Err(ApiError::new(
-                ErrorCode::GenericInternalInvariantFailure,
-                "the authorization of the insert disagreed with itself",
-            ))
+    if state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let presented = token.0.token.as_str();
+        let gate = store::access::Gate {
+            prefixed: presented.starts_with(secret::TOKEN_PREFIX),
+            administrator: instance_id == DEFAULT_INSTANCE
+                && secret::is_configured_token(presented, state.config.merchant_admin_token()),
+            external: EXTERNAL_AUTH,
+            permission,
+            scopes: Scope::granting(permission),
+            now_s: Timestamp::now().to_db(),
+        };
+        let hash = secret::token_hash(presented);
+        let written =
+            store::access::insert_authorized(&state.db, instance_id, &hash, &gate, insert.clone())
+                .await
+                .map_err(ApiError::db_store)?;
+        if written.is_some() {
+            return Ok(written);
         }
     }
+    let access = authorize(state, instance_id, token, permission).await?;
+    store::access::insert_plain(&state.db, access.instance.instance_serial, insert)
+        .await
+        .map_err(ApiError::db_store)
 }
 
 /// [`authorize`] for operations on one object whose spec page answers an unknown
@@ -387,7 +365,7 @@ pub async fn authenticate(
             scope: t.scope,
             expiration: t.expiration,
         });
-    access_of(state, instance, token, hash, stored, Timestamp::now())
+    access_of(state, instance, token, hash, stored)
 }
 
 /// Is `token` the configured administrator token, presented on the `admin` instance?
@@ -412,7 +390,6 @@ fn access_of(
     token: &str,
     hash: Vec<u8>,
     stored: Option<TokenRow>,
-    now: Timestamp,
 ) -> Result<Access, ApiError> {
     if is_administrator(state, &instance, token) || is_external(&instance) {
         return Ok(administrator(instance));
@@ -423,7 +400,7 @@ fn access_of(
             "the access token is not valid for this instance",
         )
     })?;
-    if Timestamp::from_db(stored.expiration) <= now {
+    if Timestamp::from_db(stored.expiration) <= Timestamp::now() {
         return Err(ApiError::new(
             ErrorCode::GenericTokenExpired,
             "the access token has expired",
@@ -476,14 +453,7 @@ pub async fn authorize_found<M>(
         .ok_or_else(&unknown)?;
     check_prefix_unless_external(&found.instance, token)?;
     let access = require(
-        access_of(
-            state,
-            found.instance,
-            token,
-            hash,
-            found.token,
-            Timestamp::now(),
-        )?,
+        access_of(state, found.instance, token, hash, found.token)?,
         permission,
     )?;
     let object = found.object.ok_or_else(unknown)?;
