@@ -468,6 +468,9 @@ pub struct ServerLimits {
     /// database restarting, or every connection busy) before it is answered 503 with
     /// `Retry-After` (default 5).
     pub database_wait: std::time::Duration,
+    /// `DATABASE_CONNECTIONS`: the PostgreSQL pool's size (default 16; SQLite keeps 8,
+    /// it writes one at a time anyway). Each server holds one more, for `LISTEN`.
+    pub database_connections: u32,
     /// `SHUTDOWN_TIMEOUT_SECONDS`: how long requests in flight may take to finish once
     /// the server was told to stop (default 8, within Docker's 10 before SIGKILL).
     pub shutdown_timeout: std::time::Duration,
@@ -804,6 +807,14 @@ impl ServerLimits {
             header_timeout: secs("HEADER_TIMEOUT_SECONDS", 10)?,
             body_timeout: secs("BODY_TIMEOUT_SECONDS", 30)?,
             database_wait: secs("DATABASE_WAIT_SECONDS", 5)?,
+            database_connections: match ini.number(SECTION, "DATABASE_CONNECTIONS", 16u32)? {
+                0 => {
+                    return Err(format!(
+                        "[{SECTION}] DATABASE_CONNECTIONS must be at least 1"
+                    ));
+                }
+                n => n,
+            },
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECONDS", 8)?,
             max_connections: ini.number(SECTION, "MAX_CONNECTIONS", 16384)?.max(1),
             max_requests_running: ini.number(SECTION, "MAX_REQUESTS_RUNNING", 256)?.max(1),

@@ -51,7 +51,7 @@ pub async fn connect(
         // meanwhile, say in a database restart, is replaced before use); a busy one is
         // used at once, and if it broke, that request gets 503 and it is dropped.
         options
-            .max_connections(16)
+            .max_connections(config.limits.database_connections)
             .test_before_acquire_if_idle_for(Duration::from_secs(1));
         if let Some(schema) = schema {
             options.set_schema_search_path(schema.to_owned());

@@ -182,7 +182,7 @@ async fn account_with_incoming_in_one(
             Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(json))),
             Alias::new("page"),
         );
-        backend.build(&q)
+        crate::store::access::inline_limit(backend.build(&q), page.count)
     });
     let Some(row) = db.query_one_raw(statement).await? else {
         return Ok(None);
