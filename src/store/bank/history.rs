@@ -64,7 +64,8 @@ pub struct AccountWithIncoming {
 /// creditor by name itself), and each command is a switch to that thread and back:
 /// the largest cost of a page polled all the time. One statement would carry the
 /// account's columns on every row of the page instead, which costs more than the
-/// switch. PostgreSQL's prepared statements come one at a time: two queries there.
+/// switch. PostgreSQL's prepared statements come one at a time: there the page is a
+/// column of the account's row instead ([`account_with_incoming_in_one`]).
 /// The page is read before the credentials are checked, and shown only after.
 pub async fn find_account_with_incoming(
     db: &impl ConnectionTrait,
