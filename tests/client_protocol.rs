@@ -575,17 +575,7 @@ async fn clients_log_in_and_change_authentication_as_the_pages_say() {
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         // An instance created with `external` from the start.
-        let mut request = instance_request("proxied", "unused-password");
-        request["auth"] = json!({ "method": "external" });
-        let (status, body) = s
-            .call(
-                Method::POST,
-                "/merchant/management/instances",
-                Some(ADMIN_TOKEN),
-                Some(request),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        s.create_external_instance("proxied").await;
         let (status, body) = s
             .call(
                 Method::GET,

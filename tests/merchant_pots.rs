@@ -665,17 +665,7 @@ async fn refused_creations_write_nothing_and_allowed_ones_write_one() {
         let (status, body) = post("/merchant/instances/nowhere", Some(shop.clone()), "x").await;
         assert_error(status, &body, 404, 2000);
         // An instance that leaves authentication to a proxy.
-        let mut request = common::instance_request("proxied", "unused-password");
-        request["auth"] = json!({ "method": "external" });
-        let (status, body) = s
-            .call(
-                Method::POST,
-                "/merchant/management/instances",
-                Some(ADMIN_TOKEN),
-                Some(request),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        s.create_external_instance("proxied").await;
         // Allowed: the instance's own tokens, the administrator token on `admin`, no
         // credentials behind the proxy.
         for (base, token, name) in [

@@ -558,6 +558,30 @@ async fn two_servers_deliver_each_due_report_once() {
     }
 }
 
+/// The generator section `report-generator-slow`: it appends the due time it was
+/// started for to the returned file, takes 1.5 s, then delivers through the file drop.
+/// `options` go into `[taler-openapi]`.
+fn slow_generator(dir: &Path, options: &str) -> (PathBuf, String) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/taler-openapi-report-file");
+    let started = dir.join("started");
+    let slow = script(
+        dir,
+        "slow.sh",
+        &format!(
+            "echo $TALER_MERCHANT_REPORT_DUE >> {}; sleep 1.5; exec {} \"$@\"",
+            started.display(),
+            file.display()
+        ),
+    );
+    let extra = format!(
+        "[taler-openapi]\nMIN_REPORT_FREQUENCY_SECONDS = 1\n{options}\
+         [report-generator-slow]\nBINARY = {}\nTIMEOUT = 5\nTARGET_DIRECTORY = {}\n",
+        slow.display(),
+        dir.display()
+    );
+    (started, extra)
+}
+
 /// Issue 36: a server told to stop while a report run is in progress lets it deliver
 /// (within `SHUTDOWN_TIMEOUT_SECONDS`) instead of cutting it; the next start goes on
 /// with the schedule, and no due time is delivered twice.
@@ -565,23 +589,7 @@ async fn two_servers_deliver_each_due_report_once() {
 async fn a_stopping_server_finishes_the_report_run_in_progress() {
     for b in backends() {
         let dir = scratch("stop");
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/taler-openapi-report-file");
-        let started = dir.join("started");
-        let slow = script(
-            &dir,
-            "slow.sh",
-            &format!(
-                "touch {}; sleep 1.5; exec {} \"$@\"",
-                started.display(),
-                file.display()
-            ),
-        );
-        let extra = format!(
-            "[taler-openapi]\nMIN_REPORT_FREQUENCY_SECONDS = 1\n\
-             [report-generator-slow]\nBINARY = {}\nTIMEOUT = 5\nTARGET_DIRECTORY = {}\n",
-            slow.display(),
-            dir.display()
-        );
+        let (started, extra) = slow_generator(&dir, "");
         let s = TestServer::start_with(TestDb::new(&b).await, &extra).await;
         let id = create(&s, report("slow", &dir, 1_000_000)).await;
         assert!(
@@ -615,23 +623,7 @@ async fn a_stopping_server_finishes_the_report_run_in_progress() {
 async fn a_server_cut_off_mid_delivery_leaves_the_report_to_another() {
     for b in backends() {
         let dir = scratch("cut");
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/taler-openapi-report-file");
-        let started = dir.join("started");
-        let slow = script(
-            &dir,
-            "slow.sh",
-            &format!(
-                "echo $TALER_MERCHANT_REPORT_DUE >> {}; sleep 1.5; exec {} \"$@\"",
-                started.display(),
-                file.display()
-            ),
-        );
-        let extra = format!(
-            "[taler-openapi]\nMIN_REPORT_FREQUENCY_SECONDS = 1\nREPORT_LEASE_SECONDS = 1\n\
-             [report-generator-slow]\nBINARY = {}\nTIMEOUT = 5\nTARGET_DIRECTORY = {}\n",
-            slow.display(),
-            dir.display()
-        );
+        let (started, extra) = slow_generator(&dir, "REPORT_LEASE_SECONDS = 1\n");
         let db = TestDb::new(&b).await;
         let first = TestServer::start_with(db.clone(), &extra).await;
         let id = create(&first, report("slow", &dir, 4_000_000)).await;

@@ -202,6 +202,21 @@ impl TestServer {
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     }
 
+    /// Creates an instance that leaves authentication to a proxy (`external`).
+    pub async fn create_external_instance(&self, id: &str) {
+        let mut request = instance_request(id, "unused-password");
+        request["auth"] = json!({ "method": "external" });
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/merchant/management/instances",
+                Some(ADMIN_TOKEN),
+                Some(request),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+
     /// Creates an instance with a password (as the administrator) and returns a token of
     /// the given scope for it.
     pub async fn instance_with_token(&self, id: &str, scope: &str) -> String {
