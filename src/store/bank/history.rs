@@ -101,10 +101,7 @@ pub async fn find_account_with_incoming(
         "account",
         "incoming",
     );
-    let variant =
-        page.count << 2 | u64::from(page.ascending) << 1 | u64::from(token_hash.is_some());
-    let mut values = vec![Value::from(username), Value::from(page.offset)];
-    values.extend(token_hash.map(|h| Value::from(h.to_vec())));
+    let (variant, values) = page_with_account(username, token_hash, page);
     let both = shape::statement(backend, site, variant, values, |v| {
         let creditor = Query::select()
             .column(bank_accounts::Column::AccountId)
@@ -142,6 +139,17 @@ pub async fn find_account_with_incoming(
     }))
 }
 
+/// The variant and values of a statement reading an account, its token and a page of
+/// its incoming transfers: the page's size and direction change the SQL, and so does
+/// whether a token is presented.
+fn page_with_account(username: &str, token_hash: Option<&[u8]>, page: Page) -> (u64, Vec<Value>) {
+    let variant =
+        page.count << 2 | u64::from(page.ascending) << 1 | u64::from(token_hash.is_some());
+    let mut values = vec![Value::from(username), Value::from(page.offset)];
+    values.extend(token_hash.map(|h| Value::from(h.to_vec())));
+    (variant, values)
+}
+
 /// [`find_account_with_incoming`] on PostgreSQL: one statement, one round trip. The
 /// page is one more column of the account's row, a correlated subquery that gives it
 /// as one JSON array of arrays (the text SQLite's [`page_as_one_row`] gives), so the
@@ -160,10 +168,7 @@ async fn account_with_incoming_in_one(
         "account",
         "incoming in one",
     );
-    let variant =
-        page.count << 2 | u64::from(page.ascending) << 1 | u64::from(token_hash.is_some());
-    let mut values = vec![Value::from(username), Value::from(page.offset)];
-    values.extend(token_hash.map(|h| Value::from(h.to_vec())));
+    let (variant, values) = page_with_account(username, token_hash, page);
     let statement = shape::statement(backend, site, variant, values, |v| {
         let mut transfers = incoming_query(
             crate::store::access::col("a", bank_accounts::Column::AccountId),
