@@ -124,9 +124,21 @@ pub fn specs(config: Config) -> [(&'static str, String); 4] {
 
 /// Opens the database (running migrations) and makes sure the default instance exists.
 pub async fn open_state(config: Config, schema: Option<&str>) -> Result<State, String> {
-    let db = store::connect(&config, schema)
+    open_state_with(config, schema, |_| {}).await
+}
+
+/// [`open_state`], with `prepare` given the database connection before the server
+/// shares it (the query-plan tests set a metric callback there, to see every
+/// statement the server runs).
+pub async fn open_state_with(
+    config: Config,
+    schema: Option<&str>,
+    prepare: impl FnOnce(&mut sea_orm::DatabaseConnection),
+) -> Result<State, String> {
+    let mut db = store::connect(&config, schema)
         .await
         .map_err(|e| format!("cannot open database {}: {e}", config.database_url_shown()))?;
+    prepare(&mut db);
     store::instances::ensure_exists(
         &db,
         merchant::instances::settings::instance_row(

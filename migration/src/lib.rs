@@ -28,6 +28,7 @@ mod m20261205_000021_bank_tan;
 mod m20261205_000022_donau_receipts;
 mod m20261205_000023_login_failures;
 mod m20261205_000024_report_lease_id;
+mod m20261205_000025_list_indexes;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000022_donau_receipts::Migration),
             Box::new(m20261205_000023_login_failures::Migration),
             Box::new(m20261205_000024_report_lease_id::Migration),
+            Box::new(m20261205_000025_list_indexes::Migration),
         ]
     }
 }

@@ -54,7 +54,18 @@ pub fn build_with_limit(db: &impl ConnectionTrait, q: &SelectStatement, limit: u
 /// plans a prepared statement whose `LIMIT` is a parameter for every run (it cannot
 /// estimate a generic plan's rows), which cost a Revenue page more than running it;
 /// with the size in the SQL it settles on one plan. The size is part of the shape.
+/// Every `LIMIT` of the statement (a page merged from several walks has one per walk).
 pub fn inline_limit(mut statement: Statement, count: u64) -> Statement {
+    loop {
+        let bound = statement.values.as_ref().map_or(0, |v| v.0.len());
+        statement = inline_one_limit(statement, count);
+        if statement.values.as_ref().map_or(0, |v| v.0.len()) == bound {
+            return statement;
+        }
+    }
+}
+
+fn inline_one_limit(mut statement: Statement, count: u64) -> Statement {
     let mut values = statement.values.take().map(|v| v.0).unwrap_or_default();
     let Some(at) = values
         .iter()

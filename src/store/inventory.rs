@@ -175,24 +175,17 @@ pub async fn create_product(
     }
 }
 
-/// The instance's products after `page.offset` in the page's direction, every one of
-/// them (the caller filters, then takes `page.count`).
+/// One page of the instance's products by serial (the caller filters, and asks for
+/// the next page while it has fewer than it wants).
 pub async fn products_from(
     db: &impl ConnectionTrait,
     instance_serial: i64,
     page: Page,
 ) -> Result<Vec<Product>, DbErr> {
     let query = Products::find().filter(ProductColumn::InstanceSerial.eq(instance_serial));
-    let query = if page.ascending {
-        query
-            .filter(ProductColumn::ProductSerial.gt(page.offset))
-            .order_by_asc(ProductColumn::ProductSerial)
-    } else {
-        query
-            .filter(ProductColumn::ProductSerial.lt(page.offset))
-            .order_by_desc(ProductColumn::ProductSerial)
-    };
-    query.all(db).await
+    super::paged(query, ProductColumn::ProductSerial, page)
+        .all(db)
+        .await
 }
 
 pub async fn find_product(

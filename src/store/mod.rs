@@ -159,6 +159,64 @@ pub fn paged<E: sea_orm::EntityTrait>(
     query.limit(page.count)
 }
 
+/// `column` contains `text`, ignoring case (as the reference's filters do): a
+/// `LIKE` of the lowercased column against the lowercased, escaped text. No index
+/// serves it; it is checked on each row a walk meets.
+pub fn contains_folded(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let pattern = format!(
+        "%{}%",
+        text.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+/// The alias of the outer query of [`merged_pages`]: a sort over at most
+/// branches × `limit` rows, each branch an index walk that stopped after `limit` rows
+/// (the query-plan tests accept a sort only there).
+pub const MERGED_PAGE: &str = "merged_page";
+
+/// One page over several index walks: each of `branches` is a page on its own (its
+/// rows in the page's order over `column`, at most `page.count`), and the page is the
+/// first `page.count` rows of their union. An index walks one value of its leading
+/// columns in order; a filter that allows several values (an order list narrowed to
+/// unrefunded orders, paid or not, say) is one walk per value, merged here, instead of
+/// one walk over every row that sorts what matched.
+pub fn merged_pages(
+    branches: Vec<sea_orm::sea_query::SelectStatement>,
+    column: impl sea_orm::sea_query::IntoIden + Clone,
+    page: crate::taler::pagination::Page,
+) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, Asterisk, Order, Query, UnionType};
+    let mut branches = branches.into_iter().enumerate().map(|(i, branch)| {
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(branch, Alias::new(format!("branch_{i}")))
+            .to_owned()
+    });
+    let mut union = branches.next().expect("at least one branch");
+    for branch in branches {
+        union.union(UnionType::All, branch);
+    }
+    let order = if page.ascending {
+        Order::Asc
+    } else {
+        Order::Desc
+    };
+    Query::select()
+        .column(Asterisk)
+        .from_subquery(union, Alias::new(MERGED_PAGE))
+        .order_by((Alias::new(MERGED_PAGE), column), order)
+        .limit(page.count)
+        .to_owned()
+}
+
 /// True when the error is a unique-constraint violation (a concurrent or repeated insert).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(

@@ -303,34 +303,96 @@ pub struct OrderFilter {
     pub created_after: Option<i64>,
     pub session_id: Option<String>,
     pub fulfillment_url: Option<String>,
+    /// Only orders whose summary contains this text, case-insensitively.
+    pub summary: Option<String>,
 }
 
+/// One page of the instance's orders: walks of the instance's orders by serial that
+/// stop after `page.count` rows (see [`list_query`]).
 pub async fn list(
     db: &impl ConnectionTrait,
     instance_serial: i64,
     filter: &OrderFilter,
     page: Page,
 ) -> Result<Vec<Order>, DbErr> {
-    let mut query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    if let Some(paid) = filter.paid {
-        query = query.filter(Column::Paid.eq(paid));
+    let backend = db.get_database_backend();
+    let mut statement = backend.build(&list_query(instance_serial, filter, page));
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        statement = access::inline_limit(statement, page.count);
     }
-    if let Some(refunded) = filter.refunded {
-        query = query.filter(Column::Refunded.eq(refunded));
+    Entity::find().from_raw_sql(statement).all(db).await
+}
+
+/// The order list's query. Each walk is an index whose last column is the serial:
+/// - a session or a fulfillment URL names few orders: its own index, the payment
+///   states checked on each order met;
+/// - the payment states (`paid`, `refunded`, `wired`) are the leading columns of one
+///   index: one walk for each combination the filter allows (four at most, when one
+///   of them is given), merged ([`super::merged_pages`]);
+/// - otherwise the instance's orders by serial.
+///
+/// `date_s` and the summary are checked on each order met: orders come in serial
+/// order, which is not quite creation order (a serial is given when the row is
+/// written), so no index bounds the walk by time. A descending page (the back office's
+/// newest first) meets the newest orders first.
+pub fn list_query(
+    instance_serial: i64,
+    filter: &OrderFilter,
+    page: Page,
+) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::{
+        QueryTrait,
+        sea_query::{Expr, ExprTrait},
+    };
+    let walk = |states: [Option<bool>; 3], indexed: bool| {
+        let mut query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
+        for (column, state) in [Column::Paid, Column::Refunded, Column::Wired]
+            .into_iter()
+            .zip(states)
+        {
+            if let Some(state) = state {
+                query = if indexed {
+                    query.filter(column.eq(state))
+                } else {
+                    // Written so that no index serves it: the walk is the session's.
+                    query.filter(ExprTrait::eq(Expr::expr(column.eq(state)), true))
+                };
+            }
+        }
+        if let Some(session) = &filter.session_id {
+            query = query.filter(Column::SessionId.eq(session.clone()));
+        }
+        if let Some(url) = &filter.fulfillment_url {
+            query = query.filter(Column::FulfillmentUrl.eq(url.clone()));
+        }
+        if let Some(after) = filter.created_after {
+            query = query.filter(Column::CreationTime.gt(after));
+        }
+        if let Some(text) = &filter.summary {
+            query = query.filter(super::contains_folded(Column::Summary, text));
+        }
+        super::paged(query, Column::OrderSerial, page).into_query()
+    };
+    let states = [filter.paid, filter.refunded, filter.wired];
+    if filter.session_id.is_some()
+        || filter.fulfillment_url.is_some()
+        || states.iter().all(Option::is_none)
+    {
+        return walk(states, false);
     }
-    if let Some(wired) = filter.wired {
-        query = query.filter(Column::Wired.eq(wired));
+    let either = |state: Option<bool>| state.map_or(vec![false, true], |s| vec![s]);
+    let mut branches = Vec::new();
+    for paid in either(filter.paid) {
+        for refunded in either(filter.refunded) {
+            for wired in either(filter.wired) {
+                branches.push(walk([Some(paid), Some(refunded), Some(wired)], true));
+            }
+        }
     }
-    if let Some(after) = filter.created_after {
-        query = query.filter(Column::CreationTime.gt(after));
+    if branches.len() == 1 {
+        return branches.remove(0);
     }
-    if let Some(session) = &filter.session_id {
-        query = query.filter(Column::SessionId.eq(session.clone()));
-    }
-    if let Some(url) = &filter.fulfillment_url {
-        query = query.filter(Column::FulfillmentUrl.eq(url.clone()));
-    }
-    super::paged(query, Column::OrderSerial, page).all(db).await
+    super::merged_pages(branches, Column::OrderSerial, page)
 }
 
 /// Gives back the units `order` holds, unless that happened before (another request

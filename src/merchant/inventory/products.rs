@@ -46,6 +46,9 @@ fn product_unknown(id: &str) -> ApiError {
     )
 }
 
+/// How many products a filtered list reads at a time.
+const FILTERED_CHUNK: u64 = 256;
+
 fn contains_folded(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(&needle.to_lowercase())
 }
@@ -214,35 +217,56 @@ impl ProductsApi {
                     .collect(),
             ),
         };
+        let filtered = category_filter.0.is_some()
+            || name_filter.0.is_some()
+            || description_filter.0.is_some()
+            || product_group_serial.0.is_some();
+        // The filters look into each product's details: the walk goes on, a chunk at a
+        // time, until the page is full or the instance has no more products.
+        let mut chunk = Page {
+            count: if filtered {
+                page.count.max(FILTERED_CHUNK)
+            } else {
+                page.count
+            },
+            ..page
+        };
         let mut products = Vec::new();
-        for row in inventory::products_from(&self.0.db, serial, page)
-            .await
-            .map_err(ApiError::db_fetch)?
-        {
-            if products.len() as u64 >= page.count {
-                break;
+        'walk: loop {
+            let rows = inventory::products_from(&self.0.db, serial, chunk)
+                .await
+                .map_err(ApiError::db_fetch)?;
+            let exhausted = (rows.len() as u64) < chunk.count;
+            for row in rows {
+                chunk.offset = row.product_serial;
+                let p = stored_product(&row)?;
+                let name = p.product_name.as_deref().unwrap_or(&p.product_id);
+                let wanted = name_filter
+                    .0
+                    .as_ref()
+                    .is_none_or(|f| contains_folded(name, f))
+                    && description_filter
+                        .0
+                        .as_ref()
+                        .is_none_or(|f| contains_folded(&p.description, f))
+                    && categories
+                        .as_ref()
+                        .is_none_or(|set| p.categories.iter().flatten().any(|c| set.contains(c)))
+                    && product_group_serial
+                        .0
+                        .is_none_or(|g| g == p.product_group_id.unwrap_or(0));
+                if wanted {
+                    products.push(InventoryEntry {
+                        product_id: row.product_id,
+                        product_serial: row.product_serial as u64,
+                    });
+                    if products.len() as u64 >= page.count {
+                        break 'walk;
+                    }
+                }
             }
-            let p = stored_product(&row)?;
-            let name = p.product_name.as_deref().unwrap_or(&p.product_id);
-            let wanted = name_filter
-                .0
-                .as_ref()
-                .is_none_or(|f| contains_folded(name, f))
-                && description_filter
-                    .0
-                    .as_ref()
-                    .is_none_or(|f| contains_folded(&p.description, f))
-                && categories
-                    .as_ref()
-                    .is_none_or(|set| p.categories.iter().flatten().any(|c| set.contains(c)))
-                && product_group_serial
-                    .0
-                    .is_none_or(|g| g == p.product_group_id.unwrap_or(0));
-            if wanted {
-                products.push(InventoryEntry {
-                    product_id: row.product_id,
-                    product_serial: row.product_serial as u64,
-                });
+            if exhausted {
+                break;
             }
         }
         Ok(ProductsListed::Ok(Json(InventorySummaryResponse {

@@ -263,7 +263,8 @@ impl PrivateOrdersApi {
     ///
     /// Row-id pagination (`limit` default 20, ascending; `offset` the row id to start
     /// after), narrowed by `paid`, `refunded`, `wired` (YES, NO or ALL), `date_s`
-    /// (orders created after it), `session_id` and `fulfillment_url`. With `timeout_ms`
+    /// (orders created after it), `session_id`, `fulfillment_url` and `summary_filter`
+    /// (a text the summary contains, ignoring case). With `timeout_ms`
     /// and a positive `limit`, waits for a matching order if there is none yet.
     /// Requires `orders-read`.
     #[oai(
@@ -313,6 +314,9 @@ impl PrivateOrdersApi {
         /// Only orders with this fulfillment URL.
         #[oai(validator(max_length = 512))]
         fulfillment_url: Query<Option<String>>,
+        /// Only orders whose summary contains this text (ignoring case).
+        #[oai(validator(max_length = 256))]
+        summary_filter: Query<Option<String>>,
     ) -> Result<OrdersListed, ListOrdersErrors> {
         let access = auth::authorize(&self.0, &instance, &token, ORDERS_READ).await?;
         // The page: default 20 (ascending); the deprecated `delta` defaulted to -20.
@@ -327,6 +331,7 @@ impl PrivateOrdersApi {
             created_after: created_after(date_s.0, max_age.0.as_deref(), page)?,
             session_id: session_id.0.clone(),
             fulfillment_url: fulfillment_url.0.clone(),
+            summary: summary_filter.0.clone(),
         };
         let serial = access.instance.instance_serial;
         let db = &self.0.db;

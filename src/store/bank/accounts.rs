@@ -278,24 +278,12 @@ pub async fn list_accounts(
     page: Page,
 ) -> Result<Vec<Account>, DbErr> {
     use bank_accounts::Column;
-    use sea_orm::sea_query::{Expr, ExprTrait, Func};
     let mut query = bank_accounts::Entity::find().filter(Column::Deleted.eq(false));
     if public_only {
         query = query.filter(Column::IsPublic.eq(true));
     }
     if let Some(filter) = name_filter {
-        let pattern = format!(
-            "%{}%",
-            filter
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        query = query.filter(
-            Expr::expr(Func::lower(Expr::col(Column::Name)))
-                .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
-        );
+        query = query.filter(crate::store::contains_folded(Column::Name, filter));
     }
     paged(query, Column::AccountId, page).all(db).await
 }

@@ -310,36 +310,43 @@ pub async fn history(
     select_prefixed::<bank_transactions::Entity>(&mut q, "t", "t_");
     select_prefixed::<bank_accounts::Entity>(&mut q, "d", "d_");
     select_prefixed::<bank_accounts::Entity>(&mut q, "c", "c_");
-    q.from_as(bank_transactions::Entity, Alias::new("t"))
-        .join_as(
-            JoinType::InnerJoin,
-            bank_accounts::Entity,
-            Alias::new("d"),
-            col("d", bank_accounts::Column::AccountId)
-                .equals((Alias::new("t"), Column::DebtorAccountId)),
-        )
-        .join_as(
-            JoinType::InnerJoin,
-            bank_accounts::Entity,
-            Alias::new("c"),
-            col("c", bank_accounts::Column::AccountId)
-                .equals((Alias::new("t"), Column::CreditorAccountId)),
-        )
-        .cond_where(match kind {
-            HistoryKind::All => Cond::any()
-                .add(col("t", Column::DebtorAccountId).eq(account))
-                .add(col("t", Column::CreditorAccountId).eq(account)),
-            HistoryKind::TalerIncoming => Cond::all()
-                .add(col("t", Column::CreditorAccountId).eq(account))
-                .add(
-                    Cond::any()
-                        .add(col("t", Column::ReservePub).is_not_null())
-                        .add(col("t", Column::AccountPub).is_not_null()),
-                ),
-            HistoryKind::TalerOutgoing => Cond::all()
-                .add(col("t", Column::DebtorAccountId).eq(account))
-                .add(col("t", Column::Wtid).is_not_null()),
-        });
+    if let (HistoryKind::All, None) = (kind, row_id) {
+        // An account's movements are its debits and its credits: two index walks
+        // (by debtor, by creditor), merged. One walk over both would be a walk of every
+        // transfer of the bank.
+        q.from_subquery(movements(account, page), Alias::new("t"));
+    } else {
+        q.from_as(bank_transactions::Entity, Alias::new("t"));
+    }
+    q.join_as(
+        JoinType::InnerJoin,
+        bank_accounts::Entity,
+        Alias::new("d"),
+        col("d", bank_accounts::Column::AccountId)
+            .equals((Alias::new("t"), Column::DebtorAccountId)),
+    )
+    .join_as(
+        JoinType::InnerJoin,
+        bank_accounts::Entity,
+        Alias::new("c"),
+        col("c", bank_accounts::Column::AccountId)
+            .equals((Alias::new("t"), Column::CreditorAccountId)),
+    )
+    .cond_where(match kind {
+        HistoryKind::All => Cond::any()
+            .add(col("t", Column::DebtorAccountId).eq(account))
+            .add(col("t", Column::CreditorAccountId).eq(account)),
+        HistoryKind::TalerIncoming => Cond::all()
+            .add(col("t", Column::CreditorAccountId).eq(account))
+            .add(
+                Cond::any()
+                    .add(col("t", Column::ReservePub).is_not_null())
+                    .add(col("t", Column::AccountPub).is_not_null()),
+            ),
+        HistoryKind::TalerOutgoing => Cond::all()
+            .add(col("t", Column::DebtorAccountId).eq(account))
+            .add(col("t", Column::Wtid).is_not_null()),
+    });
     if let Some(id) = row_id {
         q.and_where(col("t", Column::RowId).eq(id));
     } else if page.ascending {
@@ -349,7 +356,11 @@ pub async fn history(
         q.and_where(col("t", Column::RowId).lt(page.offset))
             .order_by((Alias::new("t"), Column::RowId), Order::Desc);
     }
-    db.query_all_raw(crate::store::access::build_with_limit(db, &q, page.count))
+    let mut statement = crate::store::access::build_with_limit(db, &q, page.count);
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        statement = crate::store::access::inline_limit(statement, page.count);
+    }
+    db.query_all_raw(statement)
         .await?
         .iter()
         .map(|row| {
@@ -360,4 +371,24 @@ pub async fn history(
             ))
         })
         .collect()
+}
+
+/// One page of the transfers `account` made or received: its debits and its credits,
+/// each an index walk of at most a page, merged.
+fn movements(account: i64, page: Page) -> sea_orm::sea_query::SelectStatement {
+    use bank_transactions::{Column, Entity};
+    use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
+    let debits = Entity::find().filter(Column::DebtorAccountId.eq(account));
+    // A transfer to oneself is a debit already.
+    let credits = Entity::find()
+        .filter(Column::CreditorAccountId.eq(account))
+        .filter(Column::DebtorAccountId.ne(account));
+    crate::store::merged_pages(
+        vec![
+            crate::store::paged(debits, Column::RowId, page).into_query(),
+            crate::store::paged(credits, Column::RowId, page).into_query(),
+        ],
+        Column::RowId,
+        page,
+    )
 }
