@@ -482,3 +482,105 @@ async fn category_read_rename_delete() {
         s.finish().await;
     }
 }
+
+/// Migration 000026 fills `merchant_product_categories` from the products' details, so
+/// products stored before it keep their place in their categories: a category named by
+/// a product of its own instance is linked, one of another instance is not, and a
+/// product without `categories` has no links.
+#[tokio::test]
+async fn the_link_table_is_filled_from_products_stored_before_it() {
+    use entities::{
+        merchant_categories, merchant_instances, merchant_product_categories, merchant_products,
+    };
+    use migration::MigratorTrait;
+    use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+    for b in backends() {
+        let db = common::TestDb::new(&b).await;
+        let mut options = sea_orm::ConnectOptions::new(db.url.clone());
+        if let Some(schema) = &db.schema {
+            options.set_schema_search_path(schema.clone());
+        }
+        let conn = sea_orm::Database::connect(options).await.unwrap();
+        let before = migration::Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261205_000026_product_categories")
+            .expect("the migration");
+        migration::Migrator::up(&conn, Some(before as u32))
+            .await
+            .unwrap();
+        let mut instances = Vec::new();
+        for id in ["shop", "other"] {
+            let row = merchant_instances::ActiveModel {
+                instance_id: Set(id.to_owned()),
+                name: Set(id.to_owned()),
+                password_hash: Set("x".to_owned()),
+                merchant_pub: Set(format!("pub-{id}")),
+                merchant_priv: Set(vec![0; 32]),
+                settings: Set("{}".to_owned()),
+                deleted: Set(false),
+                ..Default::default()
+            }
+            .insert(&conn)
+            .await
+            .unwrap();
+            instances.push(row.instance_serial);
+        }
+        let mut categories = Vec::new();
+        for (instance, name) in [
+            (instances[0], "shoes"),
+            (instances[0], "hats"),
+            (instances[1], "theirs"),
+        ] {
+            let row = merchant_categories::ActiveModel {
+                instance_serial: Set(instance),
+                category_name: Set(name.to_owned()),
+                category_name_i18n: Set(None),
+                ..Default::default()
+            }
+            .insert(&conn)
+            .await
+            .unwrap();
+            categories.push(row.category_serial);
+        }
+        let (shoes, hats, theirs) = (categories[0], categories[1], categories[2]);
+        let mut products = Vec::new();
+        for (id, details) in [
+            ("boot", json!({ "categories": [shoes, theirs] })),
+            ("cap", json!({ "categories": [hats, shoes, hats] })),
+            ("sock", json!({ "description": "no categories" })),
+        ] {
+            let row = merchant_products::ActiveModel {
+                instance_serial: Set(instances[0]),
+                product_id: Set(id.to_owned()),
+                product_details: Set(details.to_string()),
+                total_sold: Set("0".to_owned()),
+                total_lost: Set("0".to_owned()),
+                total_locked: Set("0".to_owned()),
+                ..Default::default()
+            }
+            .insert(&conn)
+            .await
+            .unwrap();
+            products.push(row.product_serial);
+        }
+        migration::Migrator::up(&conn, None).await.unwrap();
+        let links: Vec<(i64, i64)> = merchant_product_categories::Entity::find()
+            .order_by_asc(merchant_product_categories::Column::CategorySerial)
+            .order_by_asc(merchant_product_categories::Column::ProductSerial)
+            .all(&conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.category_serial, l.product_serial))
+            .collect();
+        let mut expected = vec![
+            (shoes, products[0]),
+            (shoes, products[1]),
+            (hats, products[1]),
+        ];
+        expected.sort();
+        assert_eq!(links, expected, "{b:?}");
+        conn.close().await.unwrap();
+        db.drop().await;
+    }
+}

@@ -107,7 +107,8 @@ fn listings(shop: &str) -> Vec<Listing> {
             "products?name_filter=x&offset=2",
             Some("merchant_products_by_instance"),
         ),
-        merchant("categories", Some("merchant_categories_by_instance")),
+        merchant("categories", Some("merchant_product_categories")),
+        merchant("categories/1", Some("merchant_product_categories")),
         merchant("templates", None),
         merchant("otp-devices", None),
         merchant("webhooks", None),
@@ -191,6 +192,16 @@ async fn every_list_walks_an_index_and_stops_after_its_page() {
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/merchant/instances/shop/private/categories",
+                Some(&shop),
+                Some(json!({ "name": "Shoes" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["category_id"], 1, "the category `categories/1` reads");
         let db = s.server.state.db.clone();
         let mut failures = Vec::new();
         for list in listings(&shop) {

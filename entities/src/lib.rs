@@ -21,6 +21,7 @@ pub mod merchant_order_rates;
 pub mod merchant_orders;
 pub mod merchant_otp_devices;
 pub mod merchant_pending_webhooks;
+pub mod merchant_product_categories;
 pub mod merchant_product_locks;
 pub mod merchant_products;
 pub mod merchant_reports;

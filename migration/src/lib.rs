@@ -29,6 +29,7 @@ mod m20261205_000022_donau_receipts;
 mod m20261205_000023_login_failures;
 mod m20261205_000024_report_lease_id;
 mod m20261205_000025_list_indexes;
+mod m20261205_000026_product_categories;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_login_failures::Migration),
             Box::new(m20261205_000024_report_lease_id::Migration),
             Box::new(m20261205_000025_list_indexes::Migration),
+            Box::new(m20261205_000026_product_categories::Migration),
         ]
     }
 }

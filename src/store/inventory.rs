@@ -3,6 +3,7 @@
 
 use entities::{
     merchant_categories::{self, Column as CategoryColumn, Entity as Categories},
+    merchant_product_categories::{self as links, Entity as Links},
     merchant_products::{self, Column as ProductColumn, Entity as Products},
 };
 use sea_orm::{
@@ -95,6 +96,8 @@ pub async fn delete_category(
     category_serial: i64,
 ) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
+    // Its products, before the links go with it.
+    let members = category_products(&txn, category_serial).await?;
     let deleted = Categories::delete_many()
         .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
         .filter(CategoryColumn::CategorySerial.eq(category_serial))
@@ -104,7 +107,7 @@ pub async fn delete_category(
     if deleted == 0 {
         return Ok(false);
     }
-    for product in products(&txn, instance_serial).await? {
+    for product in members {
         let Ok(mut details) = serde_json::from_str::<serde_json::Value>(&product.product_details)
         else {
             continue;
@@ -146,21 +149,28 @@ pub async fn unknown_category(
 /// Stores a product; `same_details` decides whether an existing product of that id
 /// was posted with the same details (then the create is a repeat, not a conflict).
 pub async fn create_product(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     instance_serial: i64,
     product_id: String,
     details: String,
     same_details: impl Fn(&str) -> bool,
 ) -> Result<CreateOutcome, DbErr> {
+    let categories = categories_in(&details);
     let row = merchant_products::ActiveModel {
         instance_serial: Set(instance_serial),
         product_id: Set(product_id.clone()),
         product_details: Set(details),
         ..Default::default()
     };
-    match row.insert(db).await {
-        Ok(_) => Ok(CreateOutcome::Created),
+    let txn = db.begin().await?;
+    match row.insert(&txn).await {
+        Ok(product) => {
+            link(&txn, product.product_serial, &categories).await?;
+            txn.commit().await?;
+            Ok(CreateOutcome::Created)
+        }
         Err(err) if is_unique_violation(&err) => {
+            txn.rollback().await?;
             let existing = Products::find()
                 .filter(ProductColumn::InstanceSerial.eq(instance_serial))
                 .filter(ProductColumn::ProductId.eq(product_id))
@@ -173,6 +183,96 @@ pub async fn create_product(
         }
         Err(err) => Err(err),
     }
+}
+
+/// The category serials a product's stored details name.
+fn categories_in(details: &str) -> Vec<i64> {
+    serde_json::from_str::<serde_json::Value>(details)
+        .ok()
+        .and_then(|d| {
+            d.get("categories")
+                .and_then(|c| c.as_array())
+                .map(|list| list.iter().filter_map(serde_json::Value::as_i64).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// Makes `categories` the product's categories in `merchant_product_categories`.
+async fn link(
+    db: &impl ConnectionTrait,
+    product_serial: i64,
+    categories: &[i64],
+) -> Result<(), DbErr> {
+    Links::delete_many()
+        .filter(links::Column::ProductSerial.eq(product_serial))
+        .exec(db)
+        .await?;
+    let mut categories = categories.to_vec();
+    categories.sort_unstable();
+    categories.dedup();
+    if categories.is_empty() {
+        return Ok(());
+    }
+    Links::insert_many(categories.into_iter().map(|c| links::ActiveModel {
+        category_serial: Set(c),
+        product_serial: Set(product_serial),
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// How many products each category of the instance has (categories without products
+/// are left out): an index walk of each category's links.
+pub async fn category_counts(
+    db: &impl ConnectionTrait,
+    instance_serial: i64,
+) -> Result<std::collections::HashMap<i64, u64>, DbErr> {
+    use sea_orm::{
+        FromQueryResult, QuerySelect, QueryTrait,
+        sea_query::{Expr, ExprTrait},
+    };
+    #[derive(FromQueryResult)]
+    struct Count {
+        category_serial: i64,
+        products: i64,
+    }
+    let query = Links::find()
+        .select_only()
+        .column(links::Column::CategorySerial)
+        .column_as(Expr::col(links::Column::ProductSerial).count(), "products")
+        .filter(
+            links::Column::CategorySerial.in_subquery(
+                Categories::find()
+                    .select_only()
+                    .column(CategoryColumn::CategorySerial)
+                    .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
+                    .into_query(),
+            ),
+        )
+        .group_by(links::Column::CategorySerial);
+    Ok(
+        Count::find_by_statement(query.build(db.get_database_backend()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.category_serial, c.products as u64))
+            .collect(),
+    )
+}
+
+/// The products of a category, by serial: a walk of its links.
+pub async fn category_products(
+    db: &impl ConnectionTrait,
+    category_serial: i64,
+) -> Result<Vec<Product>, DbErr> {
+    use sea_orm::{JoinType, QuerySelect, RelationTrait};
+    Products::find()
+        .join_rev(JoinType::InnerJoin, links::Relation::Product.def())
+        .filter(links::Column::CategorySerial.eq(category_serial))
+        .order_by_asc(links::Column::ProductSerial)
+        .all(db)
+        .await
 }
 
 /// One page of the instance's products by serial (the caller filters, and asks for
@@ -223,11 +323,13 @@ pub async fn find_product_with_access(
 /// Replaces a product's details and lost count if they are still `seen` (compare and
 /// swap: a concurrent change makes this return false and the caller look again).
 pub async fn replace_product(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     seen: &Product,
     details: String,
     total_lost: String,
 ) -> Result<bool, DbErr> {
+    let categories = categories_in(&details);
+    let txn = db.begin().await?;
     let result = Products::update_many()
         .col_expr(ProductColumn::ProductDetails, details.into())
         .col_expr(ProductColumn::TotalLost, total_lost.into())
@@ -236,9 +338,15 @@ pub async fn replace_product(
         .filter(ProductColumn::TotalLost.eq(seen.total_lost.clone()))
         .filter(ProductColumn::TotalSold.eq(seen.total_sold.clone()))
         .filter(ProductColumn::TotalLocked.eq(seen.total_locked.clone()))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    Ok(result.rows_affected > 0)
+    if result.rows_affected == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    link(&txn, seen.product_serial, &categories).await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 pub enum DeleteOutcome {

@@ -11,7 +11,6 @@ use crate::{
     http::{JsonBody, NoContent},
     merchant::{
         instances::auth::{self, Permission},
-        inventory::details::stored_product,
         tags::ApiTags,
         templates::inventory_cart::i18n,
     },
@@ -245,15 +244,9 @@ impl CategoriesApi {
     ) -> Result<CategoriesListed, ListCategoriesErrors> {
         let access = auth::authorize(&self.0, &instance, &token, CATEGORIES_READ).await?;
         let serial = access.instance.instance_serial;
-        let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
-        for row in inventory::products(&self.0.db, serial)
+        let counts = inventory::category_counts(&self.0.db, serial)
             .await
-            .map_err(ApiError::db_fetch)?
-        {
-            for c in stored_product(&row)?.categories.unwrap_or_default() {
-                *counts.entry(c).or_default() += 1;
-            }
-        }
+            .map_err(ApiError::db_fetch)?;
         let categories = inventory::categories(&self.0.db, serial)
             .await
             .map_err(ApiError::db_fetch)?
@@ -264,7 +257,7 @@ impl CategoriesApi {
                     category_id: id,
                     name_i18n: i18n(&c.category_name_i18n),
                     name: c.category_name,
-                    product_count: counts.get(&id).copied().unwrap_or(0),
+                    product_count: counts.get(&c.category_serial).copied().unwrap_or(0),
                 }
             })
             .collect();
@@ -296,21 +289,15 @@ impl CategoriesApi {
             .await
             .map_err(ApiError::db_fetch)?
             .ok_or_else(|| category_unknown(category_id.0))?;
-        let mut products = Vec::new();
-        for row in inventory::products(&self.0.db, instance_serial)
+        // The category is the instance's (found above), and so are its products.
+        let products = inventory::category_products(&self.0.db, serial)
             .await
             .map_err(ApiError::db_fetch)?
-        {
-            if stored_product(&row)?
-                .categories
-                .unwrap_or_default()
-                .contains(&category_id.0)
-            {
-                products.push(CategoryProductSummary {
-                    product_id: row.product_id,
-                });
-            }
-        }
+            .into_iter()
+            .map(|row| CategoryProductSummary {
+                product_id: row.product_id,
+            })
+            .collect();
         Ok(CategoryFound::Ok(Json(CategoryProductListResponse {
             name_i18n: i18n(&category.category_name_i18n),
             name: category.category_name,
