@@ -307,6 +307,18 @@ pub struct OrderFilter {
     pub summary: Option<String>,
 }
 
+/// What the order list shows of an order (its `OrderHistoryEntry`). Only these
+/// columns are read: the contract terms are most of an order's row.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub struct ListedOrder {
+    pub order_serial: i64,
+    pub order_id: String,
+    pub creation_time: i64,
+    pub amount: String,
+    pub summary: String,
+    pub paid: bool,
+}
+
 /// One page of the instance's orders: walks of the instance's orders by serial that
 /// stop after `page.count` rows (see [`list_query`]).
 pub async fn list(
@@ -314,13 +326,14 @@ pub async fn list(
     instance_serial: i64,
     filter: &OrderFilter,
     page: Page,
-) -> Result<Vec<Order>, DbErr> {
+) -> Result<Vec<ListedOrder>, DbErr> {
+    use sea_orm::FromQueryResult;
     let backend = db.get_database_backend();
     let mut statement = backend.build(&list_query(instance_serial, filter, page));
     if backend == sea_orm::DatabaseBackend::Postgres {
         statement = access::inline_limit(statement, page.count);
     }
-    Entity::find().from_raw_sql(statement).all(db).await
+    ListedOrder::find_by_statement(statement).all(db).await
 }
 
 /// The order list's query. Each walk is an index whose last column is the serial:
@@ -345,7 +358,17 @@ pub fn list_query(
         sea_query::{Expr, ExprTrait},
     };
     let walk = |states: [Option<bool>; 3], indexed: bool| {
-        let mut query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
+        let mut query = Entity::find()
+            .select_only()
+            .columns([
+                Column::OrderSerial,
+                Column::OrderId,
+                Column::CreationTime,
+                Column::Amount,
+                Column::Summary,
+                Column::Paid,
+            ])
+            .filter(Column::InstanceSerial.eq(instance_serial));
         for (column, state) in [Column::Paid, Column::Refunded, Column::Wired]
             .into_iter()
             .zip(states)

@@ -46,8 +46,8 @@ fn product_unknown(id: &str) -> ApiError {
     )
 }
 
-/// How many products a filtered list reads at a time.
-const FILTERED_CHUNK: u64 = 256;
+/// The most products a filtered list reads at a time.
+const FILTERED_CHUNK: u64 = 1024;
 
 fn contains_folded(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(&needle.to_lowercase())
@@ -217,20 +217,10 @@ impl ProductsApi {
                     .collect(),
             ),
         };
-        let filtered = category_filter.0.is_some()
-            || name_filter.0.is_some()
-            || description_filter.0.is_some()
-            || product_group_serial.0.is_some();
         // The filters look into each product's details: the walk goes on, a chunk at a
-        // time, until the page is full or the instance has no more products.
-        let mut chunk = Page {
-            count: if filtered {
-                page.count.max(FILTERED_CHUNK)
-            } else {
-                page.count
-            },
-            ..page
-        };
+        // time (twice as many each time, up to `FILTERED_CHUNK`), until the page is
+        // full or the instance has no more products.
+        let mut chunk = page;
         let mut products = Vec::new();
         'walk: loop {
             let rows = inventory::products_from(&self.0.db, serial, chunk)
@@ -268,6 +258,7 @@ impl ProductsApi {
             if exhausted {
                 break;
             }
+            chunk.count = (chunk.count * 2).min(FILTERED_CHUNK.max(page.count));
         }
         Ok(ProductsListed::Ok(Json(InventorySummaryResponse {
             products,

@@ -351,7 +351,7 @@ impl PrivateOrdersApi {
                     order_id: o.order_id.clone(),
                     row_id: o.order_serial as u64,
                     timestamp: Timestamp::from_db(o.creation_time),
-                    amount: order_amount(o)?,
+                    amount: o.amount.parse().map_err(ApiError::db_fetch)?,
                     summary: o.summary.clone(),
                     refundable: false,
                     paid: o.paid,
