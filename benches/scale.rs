@@ -11,7 +11,7 @@
 //! - 10,000 bank accounts (one in ten public), 1,000,000 transfers: a tenth touch
 //!   `alice`, a tenth are reserve transfers into `exchange`, a twentieth its transfers
 //!   out;
-//! - 100,000 products: 20,000 in `shop`.
+//! - 100,000 products: 20,000 in `shop`, all in its one category.
 //!
 //! Then each list endpoint with each filter: 100 requests one after the other (median
 //! and p99), and 16 connections with wrk for `--seconds` (req/s, p50, p99). Last, the
@@ -146,8 +146,8 @@ async fn fill(db: &DatabaseConnection, from: u64, to: u64, body: &str) {
         exec(
             db,
             format!(
-                "WITH RECURSIVE seq(i) AS (SELECT {at} UNION ALL SELECT i + 1 FROM seq \
-                 WHERE i < {last}) {body}",
+                "WITH RECURSIVE seq(i) AS (SELECT CAST({at} AS BIGINT) UNION ALL \
+                 SELECT i + 1 FROM seq WHERE i < {last}) {body}",
                 last = end - 1
             ),
         )
@@ -540,6 +540,17 @@ async fn main() {
          'p-' || i, product_details, total_sold, total_lost, total_locked \
          FROM seq, merchant_products WHERE product_id = 'template'",
             INSTANCES - 1
+        ),
+    )
+    .await;
+    // The large shop's products are all in its one category (the links the server
+    // writes with a product; see `store::inventory::link`).
+    exec(
+        &db,
+        format!(
+            "INSERT INTO merchant_product_categories (category_serial, product_serial) \
+             SELECT {category}, product_serial FROM merchant_products \
+             WHERE instance_serial = {shop_serial} AND product_id <> 'template'"
         ),
     )
     .await;

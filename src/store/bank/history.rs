@@ -312,9 +312,15 @@ pub async fn history(
     select_prefixed::<bank_accounts::Entity>(&mut q, "c", "c_");
     if let (HistoryKind::All, None) = (kind, row_id) {
         // An account's movements are its debits and its credits: two index walks
-        // (by debtor, by creditor), merged. One walk over both would be a walk of every
-        // transfer of the bank.
-        q.from_subquery(movements(account, page), Alias::new("t"));
+        // (by debtor, by creditor) of row ids alone, merged; then the page's rows. One
+        // walk over both would be a walk of every transfer of the bank.
+        q.from_subquery(movements(account, page), Alias::new("m"))
+            .join_as(
+                JoinType::InnerJoin,
+                bank_transactions::Entity,
+                Alias::new("t"),
+                col("t", Column::RowId).equals((Alias::new("m"), Column::RowId)),
+            );
     } else {
         q.from_as(bank_transactions::Entity, Alias::new("t"));
     }
@@ -373,20 +379,23 @@ pub async fn history(
         .collect()
 }
 
-/// One page of the transfers `account` made or received: its debits and its credits,
-/// each an index walk of at most a page, merged.
+/// The row ids of one page of the transfers `account` made or received: its debits and
+/// its credits, each an index walk of at most a page that reads the index alone,
+/// merged. (A transfer to oneself is refused, so no transfer is both.)
 fn movements(account: i64, page: Page) -> sea_orm::sea_query::SelectStatement {
     use bank_transactions::{Column, Entity};
-    use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
-    let debits = Entity::find().filter(Column::DebtorAccountId.eq(account));
-    // A transfer to oneself is a debit already.
-    let credits = Entity::find()
-        .filter(Column::CreditorAccountId.eq(account))
-        .filter(Column::DebtorAccountId.ne(account));
+    use sea_orm::{EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+    let walk = |side: Column| {
+        let rows = Entity::find()
+            .select_only()
+            .column(Column::RowId)
+            .filter(side.eq(account));
+        crate::store::paged(rows, Column::RowId, page).into_query()
+    };
     crate::store::merged_pages(
         vec![
-            crate::store::paged(debits, Column::RowId, page).into_query(),
-            crate::store::paged(credits, Column::RowId, page).into_query(),
+            walk(Column::DebtorAccountId),
+            walk(Column::CreditorAccountId),
         ],
         Column::RowId,
         page,
