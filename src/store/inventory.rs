@@ -283,9 +283,14 @@ pub async fn products_from(
     page: Page,
 ) -> Result<Vec<Product>, DbErr> {
     let query = Products::find().filter(ProductColumn::InstanceSerial.eq(instance_serial));
-    super::paged(query, ProductColumn::ProductSerial, page)
-        .all(db)
-        .await
+    super::paged_within(
+        query,
+        ProductColumn::InstanceSerial,
+        ProductColumn::ProductSerial,
+        page,
+    )
+    .all(db)
+    .await
 }
 
 pub async fn find_product(

@@ -394,7 +394,7 @@ pub fn list_query(
         if let Some(text) = &filter.summary {
             query = query.filter(super::contains_folded(Column::Summary, text));
         }
-        super::paged(query, Column::OrderSerial, page).into_query()
+        super::paged_within(query, Column::InstanceSerial, Column::OrderSerial, page).into_query()
     };
     let states = [filter.paid, filter.refunded, filter.wired];
     if filter.session_id.is_some()

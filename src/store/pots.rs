@@ -71,7 +71,9 @@ pub async fn list(
     page: Page,
 ) -> Result<Vec<Pot>, DbErr> {
     let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    super::paged(query, Column::PotSerial, page).all(db).await
+    super::paged_within(query, Column::InstanceSerial, Column::PotSerial, page)
+        .all(db)
+        .await
 }
 
 pub async fn find(

@@ -88,7 +88,7 @@ pub async fn list(
     page: Page,
 ) -> Result<Vec<Report>, DbErr> {
     let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    super::paged(query, Column::ReportSerial, page)
+    super::paged_within(query, Column::InstanceSerial, Column::ReportSerial, page)
         .all(db)
         .await
 }

@@ -63,7 +63,9 @@ pub async fn list(
     page: crate::taler::pagination::Page,
 ) -> Result<Vec<Model>, DbErr> {
     let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    super::paged(query, Column::TokenSerial, page).all(db).await
+    super::paged_within(query, Column::InstanceSerial, Column::TokenSerial, page)
+        .all(db)
+        .await
 }
 
 /// Revokes the instance's token `token_serial`; false when the instance has none such.

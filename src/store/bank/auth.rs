@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::accounts::{Account, Token};
-use crate::store::{paged, shape};
+use crate::store::shape;
 use crate::taler::pagination::Page;
 
 pub async fn insert_token(db: &impl ConnectionTrait, token: Token) -> Result<(), DbErr> {
@@ -215,7 +215,12 @@ pub async fn list_tokens(
     page: Page,
 ) -> Result<Vec<Token>, DbErr> {
     let query = bank_tokens::Entity::find().filter(bank_tokens::Column::AccountId.eq(account_id));
-    paged(query, bank_tokens::Column::TokenSerial, page)
-        .all(db)
-        .await
+    crate::store::paged_within(
+        query,
+        bank_tokens::Column::AccountId,
+        bank_tokens::Column::TokenSerial,
+        page,
+    )
+    .all(db)
+    .await
 }

@@ -254,11 +254,15 @@ fn incoming_query(
             col("d", bank_accounts::Column::AccountId).equals((t.clone(), Column::DebtorAccountId)),
         )
         .and_where(col("t", Column::CreditorAccountId).eq(creditor));
+    // By creditor, then row id: the same order, which only the creditor's index
+    // gives (see `store::paged_within`).
     if page.ascending {
         q.and_where(col("t", Column::RowId).gt(offset))
+            .order_by((t.clone(), Column::CreditorAccountId), Order::Asc)
             .order_by((t, Column::RowId), Order::Asc);
     } else {
         q.and_where(col("t", Column::RowId).lt(offset))
+            .order_by((t.clone(), Column::CreditorAccountId), Order::Desc)
             .order_by((t, Column::RowId), Order::Desc);
     }
     q
@@ -355,12 +359,27 @@ pub async fn history(
     });
     if let Some(id) = row_id {
         q.and_where(col("t", Column::RowId).eq(id));
-    } else if page.ascending {
-        q.and_where(col("t", Column::RowId).gt(page.offset))
-            .order_by((Alias::new("t"), Column::RowId), Order::Asc);
     } else {
-        q.and_where(col("t", Column::RowId).lt(page.offset))
-            .order_by((Alias::new("t"), Column::RowId), Order::Desc);
+        let order = if page.ascending {
+            q.and_where(col("t", Column::RowId).gt(page.offset));
+            Order::Asc
+        } else {
+            q.and_where(col("t", Column::RowId).lt(page.offset));
+            Order::Desc
+        };
+        // A Wire Gateway history walks the exchange's side by row id: ordered by that
+        // side first, the same order, which only that side's index gives (see
+        // `store::paged_within`).
+        match kind {
+            HistoryKind::TalerIncoming => {
+                q.order_by((Alias::new("t"), Column::CreditorAccountId), order.clone());
+            }
+            HistoryKind::TalerOutgoing => {
+                q.order_by((Alias::new("t"), Column::DebtorAccountId), order.clone());
+            }
+            HistoryKind::All => {}
+        }
+        q.order_by((Alias::new("t"), Column::RowId), order);
     }
     let mut statement = crate::store::access::build_with_limit(db, &q, page.count);
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
@@ -390,7 +409,7 @@ fn movements(account: i64, page: Page) -> sea_orm::sea_query::SelectStatement {
             .select_only()
             .column(Column::RowId)
             .filter(side.eq(account));
-        crate::store::paged(rows, Column::RowId, page).into_query()
+        crate::store::paged_within(rows, side, Column::RowId, page).into_query()
     };
     crate::store::merged_pages(
         vec![
