@@ -17,8 +17,11 @@
 //!
 //! Nothing here is a test: it prints figures, and no test asserts a timing.
 
+mod common;
+
+use common::{Server, connect, free_port, parse_ms};
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -156,23 +159,6 @@ async fn server_idle(pid: u32) -> bool {
     cpu_ticks(pid) - before <= 1
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The ceilings: the same stack with nothing of ours in the handler.
 struct Ceiling(DatabaseConnection);
 
@@ -239,19 +225,6 @@ fn mean(runs: &[Measured]) -> Measured {
     }
 }
 
-fn parse_ms(text: &str) -> f64 {
-    let (number, unit) =
-        text.split_at(text.find(|c: char| c.is_alphabetic()).unwrap_or(text.len()));
-    let n: f64 = number.parse().unwrap_or(f64::NAN);
-    match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" => n * 60_000.0,
-        _ => f64::NAN,
-    }
-}
-
 /// Runs wrk against `url` with `connections` connections; `script` is Lua for POST bodies.
 fn wrk(
     url: &str,
@@ -314,15 +287,6 @@ async fn call(
     let body = resp.text().await.unwrap();
     assert!(status.is_success(), "{url}: {status} {body}");
     serde_json::from_str(&body).unwrap_or(Value::Null)
-}
-
-/// The server's own pool settings (the same `store::connect`), on the same database.
-async fn connect(url: &str) -> DatabaseConnection {
-    let ini =
-        taler_openapi::config::Ini::parse_str(&format!("[taler-openapi]\nDATABASE_URL = {url}\n"))
-            .unwrap();
-    let config = taler_openapi::Config::from_ini(ini).unwrap();
-    taler_openapi::store::connect(&config, None).await.unwrap()
 }
 
 /// Adds `rows` transfers into `shop` straight into the database, in batches.

@@ -26,8 +26,11 @@
 //!
 //! Nothing here is a test: it prints figures, and no test asserts a timing.
 
+mod common;
+
+use common::{Server, connect, free_port, parse_ms};
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -73,23 +76,6 @@ fn options() -> Options {
     o
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -108,14 +94,6 @@ async fn call(
     let text = resp.text().await.unwrap();
     assert!(status.is_success(), "{url}: {status} {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-async fn connect(url: &str) -> DatabaseConnection {
-    let ini =
-        taler_openapi::config::Ini::parse_str(&format!("[taler-openapi]\nDATABASE_URL = {url}\n"))
-            .unwrap();
-    let config = taler_openapi::Config::from_ini(ini).unwrap();
-    taler_openapi::store::connect(&config, None).await.unwrap()
 }
 
 async fn exec(db: &DatabaseConnection, sql: String) {
@@ -186,18 +164,6 @@ fn percentiles(mut times: Vec<f64>) -> Timing {
     Timing {
         p50_ms: at(0.5),
         p99_ms: at(0.99),
-    }
-}
-
-fn parse_ms(text: &str) -> f64 {
-    let (number, unit) =
-        text.split_at(text.find(|c: char| c.is_alphabetic()).unwrap_or(text.len()));
-    let n: f64 = number.parse().unwrap_or(f64::NAN);
-    match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        _ => f64::NAN,
     }
 }
 
