@@ -30,6 +30,7 @@ mod m20261205_000023_login_failures;
 mod m20261205_000024_report_lease_id;
 mod m20261205_000025_list_indexes;
 mod m20261205_000026_product_categories;
+mod m20261206_000027_timed_step_indexes;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_report_lease_id::Migration),
             Box::new(m20261205_000025_list_indexes::Migration),
             Box::new(m20261205_000026_product_categories::Migration),
+            Box::new(m20261206_000027_timed_step_indexes::Migration),
         ]
     }
 }

@@ -282,10 +282,10 @@ pub async fn products_from(
     instance_serial: i64,
     page: Page,
 ) -> Result<Vec<Product>, DbErr> {
-    let query = Products::find().filter(ProductColumn::InstanceSerial.eq(instance_serial));
     super::paged_within(
-        query,
+        Products::find(),
         ProductColumn::InstanceSerial,
+        instance_serial,
         ProductColumn::ProductSerial,
         page,
     )

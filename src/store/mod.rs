@@ -232,24 +232,51 @@ pub fn merged_pages(
         .to_owned()
 }
 
-/// [`paged`] for rows narrowed to one value of `within` (an instance, an account): the
-/// order is (`within`, `column`), which is the same order, and which only an index on
-/// both columns gives. So no engine walks the primary key through every instance's
-/// rows, or reads the instance's rows by another index and sorts them, however its
-/// estimates go (PostgreSQL's went wrong with one large shop among a thousand).
+/// [`paged`] for the rows whose `within` (an instance, an account) is `at`: the order
+/// is (`within`, `column`), which is the same order, and which only an index on both
+/// columns gives. So no engine walks the primary key through every instance's rows,
+/// or reads the instance's rows by another index and sorts them, however its estimates
+/// go (PostgreSQL's went wrong with one large shop among a thousand).
 pub fn paged_within<E: sea_orm::EntityTrait>(
     query: sea_orm::Select<E>,
     within: E::Column,
+    at: i64,
     column: E::Column,
     page: crate::taler::pagination::Page,
 ) -> sea_orm::Select<E> {
-    use sea_orm::QueryOrder;
-    let query = if page.ascending {
-        query.order_by_asc(within)
-    } else {
-        query.order_by_desc(within)
-    };
+    paged_along(query, vec![(within, at.into())], column, page)
+}
+
+/// [`paged_within`] for an index that leads with several columns, each of them fixed
+/// (`leading`, in the index's order): the page is ordered by all of them, then by
+/// `column`, so only that index serves it, not another that gives the same rows in the
+/// same order once the fixed columns are dropped.
+pub fn paged_along<E: sea_orm::EntityTrait>(
+    mut query: sea_orm::Select<E>,
+    leading: Vec<(E::Column, sea_orm::Value)>,
+    column: E::Column,
+    page: crate::taler::pagination::Page,
+) -> sea_orm::Select<E> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    for (within, at) in leading {
+        query = query.filter(within.is_in([at.clone(), at]));
+        query = if page.ascending {
+            query.order_by_asc(within)
+        } else {
+            query.order_by_desc(within)
+        };
+    }
     paged(query, column, page)
+}
+
+/// `value` twice, for `column IN (value, value)` (as [`paged_along`] writes each of
+/// its columns): the rows `column = value` names. An equality makes PostgreSQL take the column as a constant and drop it from the
+/// ORDER BY; it may then walk the primary key backwards through every other
+/// instance's rows to find a page of one clustered shop (80,000 rows read for 20, at
+/// 100,000 products). An IN list keeps the column in the order, so only the index
+/// that leads with it serves. SQLite reads an IN list of one value as the equality.
+pub fn pinned(value: i64) -> [i64; 2] {
+    [value, value]
 }
 
 /// True when the error is a unique-constraint violation (a concurrent or repeated insert).

@@ -6,7 +6,7 @@ use entities::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
 use super::{access, is_unique_violation};
@@ -353,40 +353,44 @@ pub fn list_query(
     filter: &OrderFilter,
     page: Page,
 ) -> sea_orm::sea_query::SelectStatement {
-    use sea_orm::{
-        QueryTrait,
-        sea_query::{Expr, ExprTrait},
-    };
+    use sea_orm::{QueryTrait, sea_query::ExprTrait};
     let walk = |states: [Option<bool>; 3], indexed: bool| {
-        let mut query = Entity::find()
-            .select_only()
-            .columns([
-                Column::OrderSerial,
-                Column::OrderId,
-                Column::CreationTime,
-                Column::Amount,
-                Column::Summary,
-                Column::Paid,
-            ])
-            .filter(Column::InstanceSerial.eq(instance_serial));
+        let mut query = Entity::find().select_only().columns([
+            Column::OrderSerial,
+            Column::OrderId,
+            Column::CreationTime,
+            Column::Amount,
+            Column::Summary,
+            Column::Paid,
+        ]);
+        // The walk's index, by its leading columns: the instance, then the states or
+        // the session or the fulfillment URL.
+        let mut leading: Vec<(Column, sea_orm::Value)> =
+            vec![(Column::InstanceSerial, instance_serial.into())];
         for (column, state) in [Column::Paid, Column::Refunded, Column::Wired]
             .into_iter()
             .zip(states)
         {
             if let Some(state) = state {
-                query = if indexed {
-                    query.filter(column.eq(state))
+                if indexed {
+                    leading.push((column, state.into()));
                 } else {
-                    // Written so that no index serves it: the walk is the session's.
-                    query.filter(ExprTrait::eq(Expr::expr(column.eq(state)), true))
-                };
+                    // Written so that no index serves it: the walk is the session's
+                    // (or the fulfillment URL's).
+                    query = query.filter(ExprTrait::eq(Expr::expr(column.eq(state)), true));
+                }
             }
         }
         if let Some(session) = &filter.session_id {
-            query = query.filter(Column::SessionId.eq(session.clone()));
+            leading.push((Column::SessionId, session.clone().into()));
         }
-        if let Some(url) = &filter.fulfillment_url {
-            query = query.filter(Column::FulfillmentUrl.eq(url.clone()));
+        match &filter.fulfillment_url {
+            Some(url) if filter.session_id.is_some() => {
+                let url = Column::FulfillmentUrl.eq(url.clone());
+                query = query.filter(ExprTrait::eq(Expr::expr(url), true));
+            }
+            Some(url) => leading.push((Column::FulfillmentUrl, url.clone().into())),
+            None => {}
         }
         if let Some(after) = filter.created_after {
             query = query.filter(Column::CreationTime.gt(after));
@@ -394,7 +398,7 @@ pub fn list_query(
         if let Some(text) = &filter.summary {
             query = query.filter(super::contains_folded(Column::Summary, text));
         }
-        super::paged_within(query, Column::InstanceSerial, Column::OrderSerial, page).into_query()
+        super::paged_along(query, leading, Column::OrderSerial, page).into_query()
     };
     let states = [filter.paid, filter.refunded, filter.wired];
     if filter.session_id.is_some()
@@ -427,10 +431,7 @@ async fn release_once(db: &impl ConnectionTrait, order: &Order) -> Result<(), Db
         return Ok(());
     }
     let cleared = Entity::update_many()
-        .col_expr(
-            Column::InventoryLocks,
-            sea_orm::sea_query::Expr::value(Option::<String>::None),
-        )
+        .col_expr(Column::InventoryLocks, Expr::value(Option::<String>::None))
         .filter(Column::OrderSerial.eq(order.order_serial))
         .filter(Column::InventoryLocks.is_not_null())
         .exec(db)
@@ -499,6 +500,13 @@ pub async fn purge(db: &DatabaseConnection, order: &Order) -> Result<bool, DbErr
     Ok(deleted)
 }
 
+/// The conditions of the partial indexes `merchant_orders_holding_units` and
+/// `merchant_orders_unclaimed` (migration 000027), term for term: SQLite uses a partial
+/// index only for a query that states its condition, and a bound `false` is no
+/// statement.
+const HOLDS_UNITS: &str = "NOT paid AND inventory_locks IS NOT NULL";
+const UNCLAIMED: &str = "NOT paid AND nonce IS NULL";
+
 /// Orders created before `cutoff` (seconds), oldest first.
 pub async fn past_preservation(
     db: &impl ConnectionTrait,
@@ -518,8 +526,7 @@ pub async fn past_preservation(
 pub async fn expired(db: &impl ConnectionTrait, now: i64, batch: u64) -> Result<Vec<Order>, DbErr> {
     Entity::find()
         .filter(Column::PayDeadline.lt(now))
-        .filter(Column::Paid.eq(false))
-        .filter(Column::InventoryLocks.is_not_null())
+        .filter(Expr::cust(HOLDS_UNITS))
         .order_by_asc(Column::PayDeadline)
         .limit(batch)
         .all(db)
@@ -535,8 +542,7 @@ pub async fn unclaimed(
 ) -> Result<Vec<Order>, DbErr> {
     Entity::find()
         .filter(Column::UnclaimedDeadline.lt(now))
-        .filter(Column::Nonce.is_null())
-        .filter(Column::Paid.eq(false))
+        .filter(Expr::cust(UNCLAIMED))
         .order_by_asc(Column::UnclaimedDeadline)
         .limit(batch)
         .all(db)

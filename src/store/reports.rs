@@ -87,10 +87,16 @@ pub async fn list(
     instance_serial: i64,
     page: Page,
 ) -> Result<Vec<Report>, DbErr> {
-    let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    super::paged_within(query, Column::InstanceSerial, Column::ReportSerial, page)
-        .all(db)
-        .await
+    let query = Entity::find();
+    super::paged_within(
+        query,
+        Column::InstanceSerial,
+        instance_serial,
+        Column::ReportSerial,
+        page,
+    )
+    .all(db)
+    .await
 }
 
 pub async fn find(

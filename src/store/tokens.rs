@@ -62,10 +62,16 @@ pub async fn list(
     instance_serial: i64,
     page: crate::taler::pagination::Page,
 ) -> Result<Vec<Model>, DbErr> {
-    let query = Entity::find().filter(Column::InstanceSerial.eq(instance_serial));
-    super::paged_within(query, Column::InstanceSerial, Column::TokenSerial, page)
-        .all(db)
-        .await
+    let query = Entity::find();
+    super::paged_within(
+        query,
+        Column::InstanceSerial,
+        instance_serial,
+        Column::TokenSerial,
+        page,
+    )
+    .all(db)
+    .await
 }
 
 /// Revokes the instance's token `token_serial`; false when the instance has none such.

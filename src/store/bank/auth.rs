@@ -214,10 +214,10 @@ pub async fn list_tokens(
     account_id: i64,
     page: Page,
 ) -> Result<Vec<Token>, DbErr> {
-    let query = bank_tokens::Entity::find().filter(bank_tokens::Column::AccountId.eq(account_id));
     crate::store::paged_within(
-        query,
+        bank_tokens::Entity::find(),
         bank_tokens::Column::AccountId,
+        account_id,
         bank_tokens::Column::TokenSerial,
         page,
     )

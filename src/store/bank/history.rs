@@ -253,9 +253,9 @@ fn incoming_query(
             d.clone(),
             col("d", bank_accounts::Column::AccountId).equals((t.clone(), Column::DebtorAccountId)),
         )
-        .and_where(col("t", Column::CreditorAccountId).eq(creditor));
-    // By creditor, then row id: the same order, which only the creditor's index
-    // gives (see `store::paged_within`).
+        .and_where(col("t", Column::CreditorAccountId).is_in([creditor.clone(), creditor]));
+    // By creditor (named twice, see `store::pinned`), then row id: the same order,
+    // which only the creditor's index gives (see `store::paged_within`).
     if page.ascending {
         q.and_where(col("t", Column::RowId).gt(offset))
             .order_by((t.clone(), Column::CreditorAccountId), Order::Asc)
@@ -346,15 +346,16 @@ pub async fn history(
         HistoryKind::All => Cond::any()
             .add(col("t", Column::DebtorAccountId).eq(account))
             .add(col("t", Column::CreditorAccountId).eq(account)),
+        // `pinned`: see the order below.
         HistoryKind::TalerIncoming => Cond::all()
-            .add(col("t", Column::CreditorAccountId).eq(account))
+            .add(col("t", Column::CreditorAccountId).is_in(crate::store::pinned(account)))
             .add(
                 Cond::any()
                     .add(col("t", Column::ReservePub).is_not_null())
                     .add(col("t", Column::AccountPub).is_not_null()),
             ),
         HistoryKind::TalerOutgoing => Cond::all()
-            .add(col("t", Column::DebtorAccountId).eq(account))
+            .add(col("t", Column::DebtorAccountId).is_in(crate::store::pinned(account)))
             .add(col("t", Column::Wtid).is_not_null()),
     });
     if let Some(id) = row_id {
@@ -403,13 +404,10 @@ pub async fn history(
 /// merged. (A transfer to oneself is refused, so no transfer is both.)
 fn movements(account: i64, page: Page) -> sea_orm::sea_query::SelectStatement {
     use bank_transactions::{Column, Entity};
-    use sea_orm::{EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+    use sea_orm::{EntityTrait, QuerySelect, QueryTrait};
     let walk = |side: Column| {
-        let rows = Entity::find()
-            .select_only()
-            .column(Column::RowId)
-            .filter(side.eq(account));
-        crate::store::paged_within(rows, side, Column::RowId, page).into_query()
+        let rows = Entity::find().select_only().column(Column::RowId);
+        crate::store::paged_within(rows, side, account, Column::RowId, page).into_query()
     };
     crate::store::merged_pages(
         vec![
