@@ -428,6 +428,57 @@ async fn category_read_rename_delete() {
             body,
             json!({ "name": "drinks", "products": [{ "product_id": "tea" }, { "product_id": "soup" }] })
         );
+        // The counts follow every way a product joins or leaves a category: created
+        // in it, its categories replaced, deleted.
+        async fn counts(s: &TestServer) -> Vec<(String, u64)> {
+            let (_, body) = call(s, Method::GET, "/merchant/private/categories", None).await;
+            body["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let name = c["name"].as_str().unwrap().to_owned();
+                    (name, c["product_count"].as_u64().unwrap())
+                })
+                .collect()
+        }
+        let named = |d: u64, f: u64| vec![("drinks".to_owned(), d), ("food".to_owned(), f)];
+        assert_eq!(counts(&s).await, named(2, 1), "{b:?}");
+        for (id, categories) in [("tea", json!([food])), ("soup", json!([food, drinks]))] {
+            let body = patch_of(&product(id, json!({})), json!({ "categories": categories }));
+            let (status, body) = call(
+                &s,
+                Method::PATCH,
+                &format!("/merchant/private/products/{id}"),
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
+        assert_eq!(counts(&s).await, named(1, 2), "{b:?}");
+        let (status, _) = call(
+            &s,
+            Method::POST,
+            "/merchant/private/products",
+            Some(product("cake", json!({ "categories": [food] }))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = call(&s, Method::DELETE, "/merchant/private/products/cake", None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(counts(&s).await, named(1, 2), "{b:?}");
+        for (id, categories) in [("tea", json!([drinks])), ("soup", json!([food, drinks]))] {
+            let body = patch_of(&product(id, json!({})), json!({ "categories": categories }));
+            let (status, _) = call(
+                &s,
+                Method::PATCH,
+                &format!("/merchant/private/products/{id}"),
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+        }
+        assert_eq!(counts(&s).await, named(2, 1), "{b:?}");
 
         let (status, body) = call(
             &s,
@@ -486,7 +537,8 @@ async fn category_read_rename_delete() {
 /// Migration 000026 fills `merchant_product_categories` from the products' details, so
 /// products stored before it keep their place in their categories: a category named by
 /// a product of its own instance is linked, one of another instance is not, and a
-/// product without `categories` has no links.
+/// product without `categories` has no links. Migration 000028 then counts each
+/// category's products.
 #[tokio::test]
 async fn the_link_table_is_filled_from_products_stored_before_it() {
     use entities::{
@@ -531,16 +583,19 @@ async fn the_link_table_is_filled_from_products_stored_before_it() {
             (instances[0], "hats"),
             (instances[1], "theirs"),
         ] {
+            // Inserted without reading the row back: the entity has columns of
+            // later migrations.
             let row = merchant_categories::ActiveModel {
                 instance_serial: Set(instance),
                 category_name: Set(name.to_owned()),
                 category_name_i18n: Set(None),
                 ..Default::default()
-            }
-            .insert(&conn)
-            .await
-            .unwrap();
-            categories.push(row.category_serial);
+            };
+            let inserted = merchant_categories::Entity::insert(row)
+                .exec(&conn)
+                .await
+                .unwrap();
+            categories.push(inserted.last_insert_id);
         }
         let (shoes, hats, theirs) = (categories[0], categories[1], categories[2]);
         let mut products = Vec::new();
@@ -580,6 +635,16 @@ async fn the_link_table_is_filled_from_products_stored_before_it() {
         ];
         expected.sort();
         assert_eq!(links, expected, "{b:?}");
+        // Migration 000028 counts them.
+        let counts: Vec<(i64, i64)> = merchant_categories::Entity::find()
+            .order_by_asc(merchant_categories::Column::CategorySerial)
+            .all(&conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.category_serial, c.product_count))
+            .collect();
+        assert_eq!(counts, [(shoes, 2), (hats, 1), (theirs, 0)], "{b:?}");
         conn.close().await.unwrap();
         db.drop().await;
     }

@@ -10,6 +10,8 @@ pub struct Model {
     pub category_name: String,
     /// JSON object: language tag → name.
     pub category_name_i18n: Option<String>,
+    /// How many products name it (kept by triggers on `merchant_product_categories`).
+    pub product_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,7 @@ mod m20261205_000024_report_lease_id;
 mod m20261205_000025_list_indexes;
 mod m20261205_000026_product_categories;
 mod m20261206_000027_timed_step_indexes;
+mod m20261206_000028_category_product_counts;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000025_list_indexes::Migration),
             Box::new(m20261205_000026_product_categories::Migration),
             Box::new(m20261206_000027_timed_step_indexes::Migration),
+            Box::new(m20261206_000028_category_product_counts::Migration),
         ]
     }
 }

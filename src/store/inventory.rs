@@ -222,45 +222,6 @@ async fn link(
     Ok(())
 }
 
-/// How many products each category of the instance has (categories without products
-/// are left out): an index walk of each category's links.
-pub async fn category_counts(
-    db: &impl ConnectionTrait,
-    instance_serial: i64,
-) -> Result<std::collections::HashMap<i64, u64>, DbErr> {
-    use sea_orm::{
-        FromQueryResult, QuerySelect, QueryTrait,
-        sea_query::{Expr, ExprTrait},
-    };
-    #[derive(FromQueryResult)]
-    struct Count {
-        category_serial: i64,
-        products: i64,
-    }
-    let query = Links::find()
-        .select_only()
-        .column(links::Column::CategorySerial)
-        .column_as(Expr::col(links::Column::ProductSerial).count(), "products")
-        .filter(
-            links::Column::CategorySerial.in_subquery(
-                Categories::find()
-                    .select_only()
-                    .column(CategoryColumn::CategorySerial)
-                    .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
-                    .into_query(),
-            ),
-        )
-        .group_by(links::Column::CategorySerial);
-    Ok(
-        Count::find_by_statement(query.build(db.get_database_backend()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.category_serial, c.products as u64))
-            .collect(),
-    )
-}
-
 /// The products of a category, by serial: a walk of its links.
 pub async fn category_products(
     db: &impl ConnectionTrait,

@@ -244,9 +244,6 @@ impl CategoriesApi {
     ) -> Result<CategoriesListed, ListCategoriesErrors> {
         let access = auth::authorize(&self.0, &instance, &token, CATEGORIES_READ).await?;
         let serial = access.instance.instance_serial;
-        let counts = inventory::category_counts(&self.0.db, serial)
-            .await
-            .map_err(ApiError::db_fetch)?;
         let categories = inventory::categories(&self.0.db, serial)
             .await
             .map_err(ApiError::db_fetch)?
@@ -257,7 +254,7 @@ impl CategoriesApi {
                     category_id: id,
                     name_i18n: i18n(&c.category_name_i18n),
                     name: c.category_name,
-                    product_count: counts.get(&c.category_serial).copied().unwrap_or(0),
+                    product_count: c.product_count.max(0) as u64,
                 }
             })
             .collect();
