@@ -1,7 +1,8 @@
 //! Every list walks an index in its page's order and stops after `limit` rows, on both
 //! engines: each list endpoint is called with each of its filters, every statement the
 //! server ran for it is explained (`EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` on
-//! PostgreSQL with sequential scans and sorts priced out, so that any index that can
+//! PostgreSQL with the server's planner settings, `store::POSTGRES_PLANNER`: sequential
+//! scans, sorts and merge joins priced out, so that any index that can
 //! serve is used), and the plan must search an index, never scan a table, and sort only
 //! a page merged from index walks (`store::MERGED_PAGE`). Where the list has an index
 //! of its own, the plan must use it. So a change that loses an index fails here, not at
@@ -375,9 +376,11 @@ async fn explain(db: &sea_orm::DatabaseConnection, statement: &Statement) -> Str
             // Priced out, not forbidden: where no index can serve, the plan still
             // shows the scan or the sort, and the test names it.
             let txn = db.begin().await.expect("begin");
-            txn.execute_unprepared("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off")
-                .await
-                .expect("set");
+            for (name, value) in taler_openapi::store::POSTGRES_PLANNER {
+                txn.execute_unprepared(&format!("SET LOCAL {name} = {value}"))
+                    .await
+                    .expect("set");
+            }
             let explain = Statement::from_sql_and_values(
                 backend,
                 format!("EXPLAIN {}", statement.sql),
@@ -428,6 +431,10 @@ fn full_walk(plan: &str, sql: &str) -> Option<String> {
         // (before 17, an IN list on a later column of an index is only a filter).
         if node.starts_with("Filter:") && node.contains("= ANY (") {
             return Some(format!("checks an IN list on each row: {line}"));
+        }
+        // PostgreSQL: a merge join walks both sides in order, the other table whole.
+        if node.starts_with("Merge Join") {
+            return Some(format!("walks a joined table whole: {line}"));
         }
         // An OR over two indexes reads every row either names, in no order, then sorts
         // them all (a history read an account's every transfer so, for a page of 20).

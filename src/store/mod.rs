@@ -56,26 +56,31 @@ pub async fn connect(
         if let Some(schema) = schema {
             options.set_schema_search_path(schema.to_owned());
         }
-        // Every statement the server runs is an index walk or an index lookup (the
-        // query-plan tests check each list with the first two settings). With skewed
-        // data (one large shop among a thousand small ones) PostgreSQL's estimates led
-        // it to read a whole table, or a whole instance and sort it, for a page of
-        // twenty: the first two price such plans out (they forbid nothing a statement
-        // needs). Parallel workers and JIT compilation cost a request of a few rows more
-        // than they save (JIT compiled for 18 ms to run a page).
-        options.map_sqlx_postgres_opts(|opts| {
-            opts.options([
-                ("enable_seqscan", "off"),
-                ("enable_sort", "off"),
-                ("max_parallel_workers_per_gather", "0"),
-                ("jit", "off"),
-            ])
-        });
+        options.map_sqlx_postgres_opts(|opts| opts.options(POSTGRES_PLANNER.iter().copied()));
     }
     let db = Database::connect(options).await?;
     migrate_once(&db).await?;
     Ok(db)
 }
+
+/// The planner settings of every PostgreSQL connection (the query-plan test explains
+/// with the same). Every statement the server runs is an index walk or an index
+/// lookup. With skewed data (one large shop among a thousand small ones)
+/// PostgreSQL's estimates led it to read a whole table, or a whole instance and sort
+/// it, for a page of twenty; to read the exchange's 50,000 outgoing transfers by
+/// another index and sort them a few at a time (an incremental sort, 79 ms a page);
+/// or to merge-join a page with the accounts table by walking 10,000 accounts. These
+/// price such plans out; they forbid nothing a statement needs. Parallel workers and
+/// JIT compilation cost a request of a few rows more than they save (JIT compiled
+/// for 18 ms to run a page).
+pub const POSTGRES_PLANNER: &[(&str, &str)] = &[
+    ("enable_seqscan", "off"),
+    ("enable_sort", "off"),
+    ("enable_incremental_sort", "off"),
+    ("enable_mergejoin", "off"),
+    ("max_parallel_workers_per_gather", "0"),
+    ("jit", "off"),
+];
 
 /// Applies pending migrations. On PostgreSQL, servers starting together take turns
 /// (a transaction-scoped advisory lock, held on one connection while the migrations
