@@ -442,19 +442,22 @@ async fn category_read_rename_delete() {
                 })
                 .collect()
         }
+        /// Gives each product these categories (a PATCH of its whole details).
+        async fn recategorise<const N: usize>(s: &TestServer, products: [(&str, Value); N]) {
+            for (id, categories) in products {
+                let body = patch_of(&product(id, json!({})), json!({ "categories": categories }));
+                let path = format!("/merchant/private/products/{id}");
+                let (status, body) = call(s, Method::PATCH, &path, Some(body)).await;
+                assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+            }
+        }
         let named = |d: u64, f: u64| vec![("drinks".to_owned(), d), ("food".to_owned(), f)];
         assert_eq!(counts(&s).await, named(2, 1), "{b:?}");
-        for (id, categories) in [("tea", json!([food])), ("soup", json!([food, drinks]))] {
-            let body = patch_of(&product(id, json!({})), json!({ "categories": categories }));
-            let (status, body) = call(
-                &s,
-                Method::PATCH,
-                &format!("/merchant/private/products/{id}"),
-                Some(body),
-            )
-            .await;
-            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-        }
+        recategorise(
+            &s,
+            [("tea", json!([food])), ("soup", json!([food, drinks]))],
+        )
+        .await;
         assert_eq!(counts(&s).await, named(1, 2), "{b:?}");
         let (status, _) = call(
             &s,
@@ -467,17 +470,11 @@ async fn category_read_rename_delete() {
         let (status, _) = call(&s, Method::DELETE, "/merchant/private/products/cake", None).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         assert_eq!(counts(&s).await, named(1, 2), "{b:?}");
-        for (id, categories) in [("tea", json!([drinks])), ("soup", json!([food, drinks]))] {
-            let body = patch_of(&product(id, json!({})), json!({ "categories": categories }));
-            let (status, _) = call(
-                &s,
-                Method::PATCH,
-                &format!("/merchant/private/products/{id}"),
-                Some(body),
-            )
-            .await;
-            assert_eq!(status, StatusCode::NO_CONTENT);
-        }
+        recategorise(
+            &s,
+            [("tea", json!([drinks])), ("soup", json!([food, drinks]))],
+        )
+        .await;
         assert_eq!(counts(&s).await, named(2, 1), "{b:?}");
 
         let (status, body) = call(
