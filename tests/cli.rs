@@ -385,6 +385,16 @@ fn a_server_killed_mid_delivery_leaves_the_report_to_another() {
         runs_log()
     );
     let took = killed.elapsed();
+    // The program appends to the log after it is started: wait for that line (a busy
+    // disk can hold it a while), rather than guess a time.
+    let delivery_log = dir.join("admin/drop/deliveries.log");
+    let line = format!("{id} {due}");
+    wait_for(Duration::from_secs(10), &|| {
+        std::fs::read_to_string(&delivery_log)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l == line)
+    });
     // Long enough for the killed server's program to have delivered, had it lived.
     std::thread::sleep(Duration::from_millis(2500));
     let log = runs_log();
