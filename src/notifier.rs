@@ -122,6 +122,13 @@ impl Notifier {
         self.waker.wake(STOPPING);
     }
 
+    /// The PostgreSQL channel the waiters of every server listen on, for statements
+    /// that notify inside their own transaction (the bank's `bank_transfer`); `None`
+    /// when waiters are woken in this process only.
+    pub fn channel(&self) -> Option<&str> {
+        self.channel.as_deref()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Wake> {
         self.waker.sender.subscribe()
     }

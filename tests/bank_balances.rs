@@ -273,6 +273,27 @@ async fn concurrent_transfers_never_drift() {
             sum += b;
         }
         assert_eq!(sum, 0, "balances drifted");
+        // A refused transfer leaves no row (on PostgreSQL the database's
+        // `bank_transfer` takes its row back): the histories hold exactly the
+        // transfers that went through.
+        let mut listed = 0;
+        for (u, token) in users.iter().zip(&tokens) {
+            let req = s
+                .req(
+                    Method::GET,
+                    &format!("/bank/accounts/{u}/transactions?limit=100"),
+                )
+                .bearer_auth(token);
+            let (status, body) = send(req).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            listed += body["transactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| t["direction"] == json!("debit"))
+                .count();
+        }
+        assert_eq!(listed, ok, "{refused} refused");
         s.finish().await;
     }
 }
@@ -675,4 +696,96 @@ async fn the_stats_migration_counts_earlier_taler_transfers() {
     assert_eq!(row("year", 1_735_689_600).await, [1, 1, 0, 0, 0]);
     drop(db);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every refusal of the bank's booking writes nothing, on both engines (on
+/// PostgreSQL one statement, the database's `bank_transfer`, books a transfer): a
+/// withdrawal no longer `selected`, a challenge used already, a debit past the
+/// threshold; a repeated request uid replays the first answer, another transfer with
+/// it is refused.
+#[tokio::test]
+async fn a_refused_booking_writes_nothing() {
+    use taler_openapi::store::bank::{self as store, NewTransfer, TransferOutcome};
+    for b in backends() {
+        let s = TestServer::start(&b).await;
+        account(&s, "alice", None).await;
+        account(&s, "bob", None).await;
+        let db = &s.server.state.db;
+        let id = async |u: &str| {
+            store::find_account(db, u)
+                .await
+                .unwrap()
+                .unwrap()
+                .account_id
+        };
+        let (alice, bob) = (id("alice").await, id("bob").await);
+        let new = |units: i128, uid: Option<&str>| NewTransfer {
+            debtor: alice,
+            creditor: bob,
+            amount: format!("KUDOS:{}", units / KUDOS),
+            amount_units: units,
+            credit_fee: None,
+            fee_units: 0,
+            fee_account: None,
+            subject: "booked".to_owned(),
+            date: 1_700_000_000,
+            request_uid: uid.map(str::to_owned),
+            taler: Default::default(),
+            bounce_unless_incoming: false,
+            withdrawal: None,
+            challenge: None,
+        };
+        let book = async |n: NewTransfer| store::transfer(db, None, n).await.unwrap();
+        let unchanged = async || {
+            assert_eq!(balance(&s, "alice").await, 0);
+            assert_eq!(balance(&s, "bob").await, 0);
+            let (status, body) = s
+                .call(
+                    Method::GET,
+                    "/bank/accounts/bob/transactions",
+                    Some(ADMIN_TOKEN),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        };
+
+        let gone = NewTransfer {
+            withdrawal: Some(i64::MAX),
+            ..new(KUDOS, None)
+        };
+        assert!(matches!(
+            book(gone).await,
+            TransferOutcome::WithdrawalNotSelected
+        ));
+        unchanged().await;
+        let used = NewTransfer {
+            challenge: Some(i64::MAX),
+            ..new(KUDOS, None)
+        };
+        assert!(matches!(book(used).await, TransferOutcome::ChallengeUsed));
+        unchanged().await;
+        // The default threshold is KUDOS:1000.
+        assert!(matches!(
+            book(new(1001 * KUDOS, None)).await,
+            TransferOutcome::UnallowedDebit
+        ));
+        unchanged().await;
+
+        let uid = Some("uid-1");
+        let TransferOutcome::Done(first, _) = book(new(2 * KUDOS, uid)).await else {
+            panic!("the transfer was refused");
+        };
+        let TransferOutcome::Done(again, _) = book(new(2 * KUDOS, uid)).await else {
+            panic!("the repeat was refused");
+        };
+        assert_eq!(again, first);
+        assert!(matches!(
+            book(new(3 * KUDOS, uid)).await,
+            TransferOutcome::RequestUidReused
+        ));
+        assert_eq!(balance(&s, "alice").await, -2 * KUDOS);
+        assert_eq!(balance(&s, "bob").await, 2 * KUDOS);
+        s.finish().await;
+    }
 }

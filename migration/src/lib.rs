@@ -32,6 +32,7 @@ mod m20261205_000025_list_indexes;
 mod m20261205_000026_product_categories;
 mod m20261206_000027_timed_step_indexes;
 mod m20261206_000028_category_product_counts;
+mod m20261206_000029_bank_transfer_function;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000026_product_categories::Migration),
             Box::new(m20261206_000027_timed_step_indexes::Migration),
             Box::new(m20261206_000028_category_product_counts::Migration),
+            Box::new(m20261206_000029_bank_transfer_function::Migration),
         ]
     }
 }

@@ -83,8 +83,10 @@ pub async fn registration_bonus(
         .await
         .map_err(ApiError::db_fetch)?
         .ok_or_else(|| ApiError::db_fetch("the new account vanished"))?;
+    let channel = state.incoming.channel();
     let outcome = store::transfer(
         &state.db,
+        channel,
         store::NewTransfer {
             debtor: state.bank_admin_account,
             creditor: account.account_id,
@@ -113,8 +115,12 @@ pub async fn registration_bonus(
             "the administrator's account cannot afford the registration bonus",
         ));
     }
-    if let Err(e) = state.incoming.notify(&state.db, account.account_id).await {
-        tracing::warn!(error = %e, "could not notify long pollers");
+    if channel.is_none() {
+        state
+            .incoming
+            .notify(&state.db, account.account_id)
+            .await
+            .ok();
     }
     Ok(())
 }
@@ -151,15 +157,18 @@ pub fn incoming_metadata(subject: &str) -> TalerMetadata {
 /// transfer of the bank goes through here (core, Wire Gateway).
 pub async fn book(state: &State, new: NewTransfer) -> Result<(u64, Timestamp), ApiError> {
     let (debtor, creditor) = (new.debtor, new.creditor);
-    let outcome = store::transfer(&state.db, new)
+    // On PostgreSQL the transfer's own statement notifies both accounts' pollers.
+    let channel = state.incoming.channel();
+    let outcome = store::transfer(&state.db, channel, new)
         .await
         .map_err(ApiError::db_store)?;
     let conflict = |code, hint: &str| Err(ApiError::new(code, hint.to_owned()));
     match outcome {
         TransferOutcome::Done(row_id, date) => {
-            for account in [creditor, debtor] {
-                if let Err(e) = state.incoming.notify(&state.db, account).await {
-                    tracing::warn!(error = %e, "could not notify long pollers");
+            if channel.is_none() {
+                for account in [creditor, debtor] {
+                    // In this process: it cannot fail.
+                    state.incoming.notify(&state.db, account).await.ok();
                 }
             }
             Ok((row_id as u64, Timestamp::from_db(date)))
