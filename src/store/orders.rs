@@ -91,17 +91,23 @@ pub async fn create(
         unclaimed_deadline: Set(new.unclaimed_deadline),
         ..Default::default()
     };
+    // An order that takes no units is its row alone: one statement, without a
+    // transaction to open and commit (two round trips more on PostgreSQL).
+    if new.locks.is_empty() && new.lock_uuids.is_empty() {
+        return match row.insert(db).await {
+            Ok(_) => Ok(CreateOutcome::Created),
+            Err(err) if is_unique_violation(&err) => {
+                taken(db, new.instance_serial, &new.order_id, &new.h_post_data).await
+            }
+            Err(err) => Err(err),
+        };
+    }
     let txn = db.begin().await?;
     match row.insert(&txn).await {
         Ok(_) => {}
         Err(err) if is_unique_violation(&err) => {
             txn.rollback().await?;
-            return Ok(match find(db, new.instance_serial, &new.order_id).await? {
-                Some(existing) if existing.h_post_data == new.h_post_data => {
-                    CreateOutcome::Repeated(existing)
-                }
-                _ => CreateOutcome::Conflict,
-            });
+            return taken(db, new.instance_serial, &new.order_id, &new.h_post_data).await;
         }
         Err(err) => return Err(err),
     }
@@ -117,6 +123,20 @@ pub async fn create(
     }
     txn.commit().await?;
     Ok(CreateOutcome::Created)
+}
+
+/// The order id is taken: the same order again (its `h_post_data`) is a repeat,
+/// another one a conflict.
+async fn taken(
+    db: &DatabaseConnection,
+    instance_serial: i64,
+    order_id: &str,
+    h_post_data: &str,
+) -> Result<CreateOutcome, DbErr> {
+    Ok(match find(db, instance_serial, order_id).await? {
+        Some(existing) if existing.h_post_data == h_post_data => CreateOutcome::Repeated(existing),
+        _ => CreateOutcome::Conflict,
+    })
 }
 
 /// Adds (`take`) or gives back a lock's units on its product's `total_locked`.

@@ -426,6 +426,11 @@ async fn store_order(
     locks: &[(Lock, u128, Option<Timestamp>)],
 ) -> Result<Created, ApiError> {
     let order_id = new.order_id.clone();
+    // The claim token of a new order derives from its salt: known here, not read back.
+    let token = new
+        .claim_token_salt
+        .as_ref()
+        .map(|salt| claim_token(instance, salt));
     // The `order_created` webhooks' data (`webhooks::events`).
     let event = serde_json::json!({
         "order_id": new.order_id,
@@ -495,23 +500,7 @@ async fn store_order(
         event,
     )
     .await;
-    let token = new_token(instance, &state.db, instance.instance_serial, &order_id).await?;
     Ok(Created::Ok(PostOrderResponse { order_id, token }))
-}
-
-/// The claim token of a just-stored order.
-async fn new_token(
-    instance: &Instance,
-    db: &sea_orm::DatabaseConnection,
-    instance_serial: i64,
-    order_id: &str,
-) -> Result<Option<String>, ApiError> {
-    let stored = store_orders::find(db, instance_serial, order_id)
-        .await
-        .map_err(ApiError::db_fetch)?;
-    Ok(stored
-        .and_then(|o| o.claim_token_salt)
-        .map(|salt| claim_token(instance, &salt)))
 }
 
 /// One inventory product of an order: its contract line and the units to hold.
