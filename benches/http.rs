@@ -5,7 +5,9 @@
 //! sea-orm with the same pool on the same database): a bare handler, a handler with one
 //! sea-orm point read, and one with one sea-orm insert. Then drives each path with wrk
 //! (Debian's `wrk`, which must be installed) and prints one table: req/s, p50, p99 and
-//! the ratio to its ceiling. Last, the long-poll case: N idle long pollers on one
+//! the ratio to its ceiling. The writes beyond one row (an order without inventory, a
+//! bank transfer between two accounts) are printed against the insert ceiling too, for
+//! what their extra statements cost; no goal applies to them. Last, the long-poll case: N idle long pollers on one
 //! account, the server's RSS, and how long one transfer takes to answer all of them.
 //!
 //! Run: `cargo bench --bench http` (SQLite), or
@@ -458,6 +460,26 @@ async fn main() {
         .unwrap();
     let bank_bearer = format!("Bearer {}", bank_token["access_token"].as_str().unwrap());
     let basic = format!("Basic {}", base64_encode(b"shop:shop-password"));
+    let alice_token = client
+        .post(format!("{base}/bank/accounts/alice/token"))
+        .basic_auth("alice", Some("alice-password"))
+        .json(&json!({"scope": "readwrite"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let alice_bearer = format!("Bearer {}", alice_token["access_token"].as_str().unwrap());
+    // Orders are paid into a bank account of the instance.
+    call(
+        &client,
+        Method::POST,
+        private("/accounts"),
+        &shop,
+        Some(json!({"payto_uri": "payto://x-taler-bank/localhost/shop?receiver-name=Shop"})),
+    )
+    .await;
 
     // The ceilings, in this process, on the same database.
     let db = connect(&database).await;
@@ -510,9 +532,37 @@ async fn main() {
     )
     .unwrap();
     let post_script = post_script.display().to_string();
+    // A fixed body each (an order gets an id of its own; a transfer is a new one).
+    let body_script = |name: &str, body: Value| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+                 wrk.body = '{body}'\n"
+            ),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let order_script = body_script(
+        "order.lua",
+        json!({"order": {"amount": "KUDOS:1", "summary": "bench"}}),
+    );
+    let transfer_script = body_script(
+        "transfer.lua",
+        json!({"payto_uri": "payto://x-taler-bank/localhost/shop?message=bench", "amount": "KUDOS:0.01"}),
+    );
     if o.hold {
         println!("server pid {pid}, ceilings at {}", c("/"));
         println!("history: {base}/bank/accounts/shop/taler-revenue/history?limit=-20");
+        println!(
+            "order: {} with Authorization: {shop} and {order_script}",
+            private("/orders")
+        );
+        println!(
+            "transfer: {base}/bank/accounts/alice/transactions with Authorization: {alice_bearer} and {transfer_script}"
+        );
         println!("bearer: Authorization: {bank_bearer}");
         println!("basic: Authorization: {basic}");
         println!(
@@ -530,6 +580,12 @@ async fn main() {
         let read = wrk(&c(&format!("/read/{pot_id}")), 32, s, None, None);
         // The same at the history's 16 connections: what its p99 compares with.
         let read16 = wrk(&c(&format!("/read/{pot_id}")), 16, s, None, None);
+        // The history before any write of the bench: the transfers below add to it.
+        let history = format!("{base}/bank/accounts/shop/taler-revenue/history?limit=-20");
+        // Warm: each pooled connection prepares and plans the page's statement once.
+        wrk(&history, 16, 1, Some(&bank_bearer), None);
+        let bearer = wrk(&history, 16, s, Some(&bank_bearer), None);
+        let basic_m = wrk(&history, 16, s, Some(&basic), None);
         // Writes: see `WRITE_ROUNDS`.
         let (mut inserts, mut posts) = (Vec::new(), Vec::new());
         let round = (3 * s).div_ceil(WRITE_ROUNDS).max(1);
@@ -602,10 +658,28 @@ async fn main() {
                 read.rps,
             ),
             (&post_name, post, "insert", insert.rps),
+            // Writes beyond one row, for their round trips: the order's check of the
+            // instance's bank accounts, notification and webhooks; the transfer's
+            // creditor, two balances and its pollers.
+            (
+                "POST order, no inventory, instance token",
+                wrk(&private("/orders"), 32, s, Some(&shop), Some(&order_script)),
+                "insert",
+                insert.rps,
+            ),
+            (
+                "POST bank transfer, account token",
+                wrk(
+                    &format!("{base}/bank/accounts/alice/transactions"),
+                    32,
+                    s,
+                    Some(&alice_bearer),
+                    Some(&transfer_script),
+                ),
+                "insert",
+                insert.rps,
+            ),
         ];
-        let history = format!("{base}/bank/accounts/shop/taler-revenue/history?limit=-20");
-        let bearer = wrk(&history, 16, s, Some(&bank_bearer), None);
-        let basic_m = wrk(&history, 16, s, Some(&basic), None);
 
         println!();
         println!(
@@ -746,6 +820,11 @@ async fn pollers(base: &str, bearer: &str, pid: u32, n: usize, batch: usize) -> 
         .pool_max_idle_per_host(n + 16)
         .build()
         .unwrap();
+    // wrk leaves requests in flight when it stops: transfers still queued on their
+    // accounts' locks would land after the newest row is read and wake the pollers
+    // before the measured transfer.
+    let idle = Instant::now();
+    while !server_idle(pid).await && idle.elapsed() < Duration::from_secs(60) {}
     let start_rss = rss_mib(pid);
     let url = format!("{base}/bank/accounts/shop/taler-revenue/history?limit=1&timeout_ms=120000");
     // Start after the newest row, so every poller waits.
