@@ -161,6 +161,9 @@ async fn server_idle(pid: u32) -> bool {
     cpu_ticks(pid) - before <= 1
 }
 
+/// Accounts among which the bench's crowd of transfers moves money.
+const CROWD: usize = 32;
+
 /// The ceilings: the same stack with nothing of ours in the handler.
 struct Ceiling(DatabaseConnection);
 
@@ -507,6 +510,45 @@ async fn main() {
             db.execute_unprepared("VACUUM ANALYZE").await.unwrap();
         }
     }
+    // Transfers among many accounts, each with its own token, debtor and creditor
+    // picked at random: what a bank sees, where the one-pair row queues on two
+    // accounts' locks.
+    let mut crowd = String::from("accounts = {\n");
+    if !o.pollers_only {
+        for i in 0..CROWD {
+            let user = format!("crowd{i}");
+            call(
+                &client,
+                Method::POST,
+                format!("{base}/bank/accounts"),
+                &admin,
+                Some(json!({"username": user, "password": "crowd-password", "name": user})),
+            )
+            .await;
+            let token = client
+                .post(format!("{base}/bank/accounts/{user}/token"))
+                .basic_auth(&user, Some("crowd-password"))
+                .json(&json!({"scope": "readwrite"}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap();
+            let token = token["access_token"].as_str().unwrap();
+            crowd.push_str(&format!("  {{\"{user}\", \"Bearer {token}\"}},\n"));
+        }
+    }
+    crowd.push_str(
+        "}\nwrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         request = function()\n  local i = math.random(#accounts)\n  local j = math.random(#accounts - 1)\n  \
+         if j >= i then j = j + 1 end\n  wrk.headers[\"Authorization\"] = accounts[i][2]\n  \
+         return wrk.format(nil, \"/bank/accounts/\" .. accounts[i][1] .. \"/transactions\", nil,\n    \
+         '{\"payto_uri\":\"payto://x-taler-bank/localhost/' .. accounts[j][1] .. '?message=bench\",\"amount\":\"KUDOS:0.01\"}')\nend\n",
+    );
+    let crowd_script = dir.join("crowd.lua");
+    std::fs::write(&crowd_script, crowd).unwrap();
+    let crowd_script = crowd_script.display().to_string();
     let ceiling_port = free_port();
     let ceiling = OpenApiService::new(Ceiling(db.clone()), "ceiling", "1");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", ceiling_port))
@@ -668,7 +710,13 @@ async fn main() {
                 insert.rps,
             ),
             (
-                "POST bank transfer, account token",
+                "POST bank transfer, among 32 accounts",
+                wrk(&base, 32, s, None, Some(&crowd_script)),
+                "insert",
+                insert.rps,
+            ),
+            (
+                "POST bank transfer, one account to another",
                 wrk(
                     &format!("{base}/bank/accounts/alice/transactions"),
                     32,
