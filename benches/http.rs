@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::{Server, connect, free_port, parse_ms};
+use common::{Server, bearer_by_password, connect, free_port, parse_ms};
 use std::{
     process::{Command, Stdio},
     sync::Arc,
@@ -393,17 +393,14 @@ async fn main() {
         "address": {}, "jurisdiction": {}, "use_stefan": true})),
     )
     .await;
-    let login = client
-        .post(m("/instances/shop/private/token"))
-        .basic_auth("shop", Some("shop-password"))
-        .json(&json!({"scope": "all"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    let shop = format!("Bearer {}", login["access_token"].as_str().unwrap());
+    let shop = bearer_by_password(
+        &client,
+        &m("/instances/shop/private/token"),
+        "shop",
+        "shop-password",
+        "all",
+    )
+    .await;
     let private = |p: &str| m(&format!("/instances/shop/private{p}"));
     call(
         &client,
@@ -451,29 +448,23 @@ async fn main() {
         )
         .await;
     }
-    let bank_token = client
-        .post(format!("{base}/bank/accounts/shop/token"))
-        .basic_auth("shop", Some("shop-password"))
-        .json(&json!({"scope": "revenue"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    let bank_bearer = format!("Bearer {}", bank_token["access_token"].as_str().unwrap());
+    let bank_bearer = bearer_by_password(
+        &client,
+        &format!("{base}/bank/accounts/shop/token"),
+        "shop",
+        "shop-password",
+        "revenue",
+    )
+    .await;
     let basic = format!("Basic {}", base64_encode(b"shop:shop-password"));
-    let alice_token = client
-        .post(format!("{base}/bank/accounts/alice/token"))
-        .basic_auth("alice", Some("alice-password"))
-        .json(&json!({"scope": "readwrite"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    let alice_bearer = format!("Bearer {}", alice_token["access_token"].as_str().unwrap());
+    let alice_bearer = bearer_by_password(
+        &client,
+        &format!("{base}/bank/accounts/alice/token"),
+        "alice",
+        "alice-password",
+        "readwrite",
+    )
+    .await;
     // Orders are paid into a bank account of the instance.
     call(
         &client,
@@ -525,18 +516,15 @@ async fn main() {
                 Some(json!({"username": user, "password": "crowd-password", "name": user})),
             )
             .await;
-            let token = client
-                .post(format!("{base}/bank/accounts/{user}/token"))
-                .basic_auth(&user, Some("crowd-password"))
-                .json(&json!({"scope": "readwrite"}))
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap();
-            let token = token["access_token"].as_str().unwrap();
-            crowd.push_str(&format!("  {{\"{user}\", \"Bearer {token}\"}},\n"));
+            let bearer = bearer_by_password(
+                &client,
+                &format!("{base}/bank/accounts/{user}/token"),
+                &user,
+                "crowd-password",
+                "readwrite",
+            )
+            .await;
+            crowd.push_str(&format!("  {{\"{user}\", \"{bearer}\"}},\n"));
         }
     }
     crowd.push_str(

@@ -28,7 +28,7 @@
 
 mod common;
 
-use common::{Server, connect, free_port, parse_ms};
+use common::{Server, bearer_by_password, connect, free_port, parse_ms};
 use std::{
     process::{Command, Stdio},
     time::{Duration, Instant},
@@ -295,17 +295,14 @@ async fn main() {
         "address": {}, "jurisdiction": {}, "use_stefan": true}),
     )
     .await;
-    let login = client
-        .post(format!("{base}/merchant/instances/shop/private/token"))
-        .basic_auth("shop", Some("shop-password"))
-        .json(&json!({"scope": "all"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    let shop = format!("Bearer {}", login["access_token"].as_str().unwrap());
+    let shop = bearer_by_password(
+        &client,
+        &format!("{base}/merchant/instances/shop/private/token"),
+        "shop",
+        "shop-password",
+        "all",
+    )
+    .await;
     let private = |p: &str| format!("{base}/merchant/instances/shop/private{p}");
     call(
         &client,

@@ -47,3 +47,25 @@ pub async fn connect(url: &str) -> DatabaseConnection {
     let config = taler_openapi::Config::from_ini(ini).unwrap();
     taler_openapi::store::connect(&config, None).await.unwrap()
 }
+
+/// `Bearer …` of a token a password logs in to (`POST …/token` with HTTP Basic): the
+/// bank's accounts and the merchant's instances alike.
+pub async fn bearer_by_password(
+    client: &reqwest::Client,
+    token_url: &str,
+    user: &str,
+    password: &str,
+    scope: &str,
+) -> String {
+    let answer = client
+        .post(token_url)
+        .basic_auth(user, Some(password))
+        .json(&serde_json::json!({ "scope": scope }))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    format!("Bearer {}", answer["access_token"].as_str().unwrap())
+}
