@@ -5,8 +5,9 @@ use entities::{
     merchant_products::{self, Column as ProductColumn, Entity as Products},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
+    TransactionTrait, sea_query::Expr,
 };
 
 use super::{access, is_unique_violation};
@@ -67,11 +68,25 @@ pub enum CreateOutcome {
 /// written first, so that on SQLite the transaction holds the write lock before it
 /// reads stock; each product's counter is then changed by compare and swap, so racing
 /// orders on PostgreSQL cannot both take the last unit.
+///
+/// On PostgreSQL, `channel` (the order pollers' channel, if they listen on one) is
+/// notified of the instance in the order's own statement or transaction, so the wake
+/// goes out when the order commits; the caller wakes the pollers itself otherwise.
 pub async fn create(
     db: &DatabaseConnection,
+    channel: Option<&str>,
     new: NewOrder,
     available: Available<'_>,
 ) -> Result<CreateOutcome, DbErr> {
+    let notify = channel
+        .filter(|_| db.get_database_backend() == DatabaseBackend::Postgres)
+        .map(|channel| {
+            Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [channel.into(), new.instance_serial.to_string().into()],
+            )
+        });
     let locks =
         (!new.locks.is_empty()).then(|| serde_json::to_string(&new.locks).expect("serializable"));
     let row = ActiveModel {
@@ -94,8 +109,12 @@ pub async fn create(
     // An order that takes no units is its row alone: one statement, without a
     // transaction to open and commit (two round trips more on PostgreSQL).
     if new.locks.is_empty() && new.lock_uuids.is_empty() {
-        return match row.insert(db).await {
-            Ok(_) => Ok(CreateOutcome::Created),
+        let inserted = match notify {
+            Some(notify) => insert_notifying(db, row, notify).await,
+            None => row.insert(db).await.map(|_| ()),
+        };
+        return match inserted {
+            Ok(()) => Ok(CreateOutcome::Created),
             Err(err) if is_unique_violation(&err) => {
                 taken(db, new.instance_serial, &new.order_id, &new.h_post_data).await
             }
@@ -121,8 +140,32 @@ pub async fn create(
             }
         }
     }
+    if let Some(notify) = notify {
+        txn.execute_raw(notify).await?;
+    }
     txn.commit().await?;
     Ok(CreateOutcome::Created)
+}
+
+/// The order's row and `notify` in one statement (PostgreSQL): the notification runs
+/// only if the row was written, and goes out when it commits.
+async fn insert_notifying(
+    db: &DatabaseConnection,
+    row: ActiveModel,
+    notify: Statement,
+) -> Result<(), DbErr> {
+    let mut insert = Entity::insert(row).build(DatabaseBackend::Postgres);
+    let mut values = insert.values.take().map(|v| v.0).unwrap_or_default();
+    let n = values.len();
+    insert.sql = format!(
+        "WITH o AS ({} RETURNING 1) SELECT pg_notify(${}, ${}) FROM o",
+        insert.sql,
+        n + 1,
+        n + 2
+    );
+    values.extend(notify.values.map(|v| v.0).unwrap_or_default());
+    insert.values = Some(sea_orm::Values(values));
+    db.execute_raw(insert).await.map(|_| ())
 }
 
 /// The order id is taken: the same order again (its `h_post_data`) is a repeat,

@@ -441,7 +441,9 @@ async fn store_order(
         "instance_id": instance.instance_id,
     });
     let available = |p: &store_orders::Product| free_units(p);
-    match store_orders::create(&state.db, new, &available)
+    // On PostgreSQL the order's own statement notifies the pollers of every server.
+    let channel = state.order_changes.channel();
+    match store_orders::create(&state.db, channel, new, &available)
         .await
         .map_err(ApiError::db_store)?
     {
@@ -488,11 +490,13 @@ async fn store_order(
             ));
         }
     }
-    state
-        .order_changes
-        .notify(&state.db, instance.instance_serial)
-        .await
-        .map_err(ApiError::db_store)?;
+    if channel.is_none() {
+        state
+            .order_changes
+            .notify(&state.db, instance.instance_serial)
+            .await
+            .map_err(ApiError::db_store)?;
+    }
     webhooks::events::fire(
         state,
         instance.instance_serial,
