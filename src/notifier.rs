@@ -123,8 +123,8 @@ impl Notifier {
     }
 
     /// The PostgreSQL channel the waiters of every server listen on, for statements
-    /// that notify inside their own transaction (the bank's `bank_transfer`); `None`
-    /// when waiters are woken in this process only.
+    /// that notify inside their own transaction (the bank's `bank_transfer`, an
+    /// order's insert); `None` when waiters are woken in this process only.
     pub fn channel(&self) -> Option<&str> {
         self.channel.as_deref()
     }
