@@ -96,17 +96,29 @@ pub async fn delete_category(
     category_serial: i64,
 ) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
-    // Its products, before the links go with it.
-    let members = category_products(&txn, category_serial).await?;
-    let deleted = Categories::delete_many()
+    // A write first: on SQLite the transaction takes the write lock before it reads.
+    // A transaction that read first fails its first write at once (SQLITE_BUSY, no
+    // wait) when another write committed meanwhile, such as a background step's; that
+    // was a 500 under schemathesis. On PostgreSQL it locks the category's row.
+    let found = Categories::update_many()
+        .col_expr(
+            CategoryColumn::ProductCount,
+            sea_orm::sea_query::Expr::col(CategoryColumn::ProductCount),
+        )
         .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
         .filter(CategoryColumn::CategorySerial.eq(category_serial))
         .exec(&txn)
         .await?
         .rows_affected;
-    if deleted == 0 {
+    if found == 0 {
         return Ok(false);
     }
+    // Its products, before the links go with it.
+    let members = category_products(&txn, category_serial).await?;
+    Categories::delete_many()
+        .filter(CategoryColumn::CategorySerial.eq(category_serial))
+        .exec(&txn)
+        .await?;
     for product in members {
         let Ok(mut details) = serde_json::from_str::<serde_json::Value>(&product.product_details)
         else {
