@@ -2,8 +2,8 @@
 
 use entities::donau_charities::{self, ActiveModel, Column, Entity};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use crate::taler::Amount;
@@ -101,11 +101,12 @@ pub async fn update(
     year: i32,
 ) -> Result<UpdateOutcome, DbErr> {
     let txn = db.begin().await?;
-    let mut query = Entity::find_by_id(charity_id);
-    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        query = query.lock_exclusive();
+    let filter =
+        sea_orm::Condition::all().add(sea_orm::ColumnTrait::eq(&Column::CharityId, charity_id));
+    if super::write_first::<Entity>(&txn, Column::CharityName, filter).await? == 0 {
+        return Ok(UpdateOutcome::Unknown);
     }
-    let Some(charity) = query.one(&txn).await? else {
+    let Some(charity) = Entity::find_by_id(charity_id).one(&txn).await? else {
         return Ok(UpdateOutcome::Unknown);
     };
     let receipts = roll_over(&txn, &charity, year).await?;

@@ -96,20 +96,15 @@ pub async fn delete_category(
     category_serial: i64,
 ) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
-    // A write first: on SQLite the transaction takes the write lock before it reads.
-    // A transaction that read first fails its first write at once (SQLITE_BUSY, no
-    // wait) when another write committed meanwhile, such as a background step's; that
-    // was a 500 under schemathesis. On PostgreSQL it locks the category's row.
-    let found = Categories::update_many()
-        .col_expr(
-            CategoryColumn::ProductCount,
-            sea_orm::sea_query::Expr::col(CategoryColumn::ProductCount),
-        )
-        .filter(CategoryColumn::InstanceSerial.eq(instance_serial))
-        .filter(CategoryColumn::CategorySerial.eq(category_serial))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    // Reading first was a 500 under schemathesis on SQLite (see `write_first`).
+    let found = super::write_first::<Categories>(
+        &txn,
+        CategoryColumn::ProductCount,
+        sea_orm::Condition::all()
+            .add(CategoryColumn::InstanceSerial.eq(instance_serial))
+            .add(CategoryColumn::CategorySerial.eq(category_serial)),
+    )
+    .await?;
     if found == 0 {
         return Ok(false);
     }

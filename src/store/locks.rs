@@ -49,19 +49,15 @@ pub async fn set(
 ) -> Result<LockOutcome, DbErr> {
     loop {
         let txn = db.begin().await?;
-        // A write first: on SQLite the transaction takes the write lock before it reads
-        // (a read lock cannot always be upgraded), on PostgreSQL the product's row lock,
-        // so changes of one product's locks queue up instead of racing.
-        let touched = Products::update_many()
-            .col_expr(
-                ProductColumn::TotalLocked,
-                sea_orm::sea_query::Expr::col(ProductColumn::TotalLocked),
-            )
-            .filter(ProductColumn::InstanceSerial.eq(instance_serial))
-            .filter(ProductColumn::ProductId.eq(product_id))
-            .exec(&txn)
-            .await?
-            .rows_affected;
+        // Changes of one product's locks queue up instead of racing (`write_first`).
+        let touched = super::write_first::<Products>(
+            &txn,
+            ProductColumn::TotalLocked,
+            sea_orm::Condition::all()
+                .add(ProductColumn::InstanceSerial.eq(instance_serial))
+                .add(ProductColumn::ProductId.eq(product_id)),
+        )
+        .await?;
         if touched == 0 {
             txn.rollback().await?;
             return Ok(LockOutcome::UnknownProduct);

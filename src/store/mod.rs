@@ -291,6 +291,26 @@ pub fn pinned(value: i64) -> [i64; 2] {
     [value, value]
 }
 
+/// The first statement of a transaction that reads and then writes: a no-op update of
+/// `column` on the rows `filter` selects. On SQLite it takes the write lock before the
+/// transaction reads, since a transaction that has read fails its first write at once
+/// (`SQLITE_BUSY`, without waiting) when another write committed meanwhile, such as a
+/// background step's. On PostgreSQL it locks the rows, so changes of them queue up.
+/// The number of rows selected (zero: the caller's object is unknown).
+pub async fn write_first<E: sea_orm::EntityTrait>(
+    txn: &impl sea_orm::ConnectionTrait,
+    column: E::Column,
+    filter: sea_orm::Condition,
+) -> Result<u64, DbErr> {
+    use sea_orm::QueryFilter;
+    Ok(E::update_many()
+        .col_expr(column, sea_orm::sea_query::Expr::col(column))
+        .filter(filter)
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
 /// True when the error is a unique-constraint violation (a concurrent or repeated insert).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(

@@ -146,6 +146,12 @@ pub async fn delete(
     // foreign key refuse the delete: detach again.
     for _ in 0..3 {
         let txn = db.begin().await?;
+        let filter = sea_orm::Condition::all()
+            .add(Column::InstanceSerial.eq(instance_serial))
+            .add(Column::OtpId.eq(otp_id));
+        if super::write_first::<Entity>(&txn, Column::OtpDescription, filter).await? == 0 {
+            return Ok(false);
+        }
         let Some(device) = find(&txn, instance_serial, otp_id).await? else {
             return Ok(false);
         };
