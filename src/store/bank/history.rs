@@ -64,8 +64,8 @@ pub struct AccountWithIncoming {
 /// creditor by name itself), and each command is a switch to that thread and back:
 /// the largest cost of a page polled all the time. One statement would carry the
 /// account's columns on every row of the page instead, which costs more than the
-/// switch. PostgreSQL's prepared statements come one at a time: there the page is a
-/// column of the account's row instead ([`account_with_incoming_in_one`]).
+/// switch. PostgreSQL's prepared statements come one at a time: there the page is
+/// more columns of the account's row instead ([`account_with_incoming_in_one`]).
 /// The page is read before the credentials are checked, and shown only after.
 pub async fn find_account_with_incoming(
     db: &impl ConnectionTrait,
@@ -151,16 +151,19 @@ fn page_with_account(username: &str, token_hash: Option<&[u8]>, page: Page) -> (
 }
 
 /// [`find_account_with_incoming`] on PostgreSQL: one statement, one round trip. The
-/// page is one more column of the account's row, a correlated subquery that gives it
-/// as one JSON array of arrays (the text SQLite's [`page_as_one_row`] gives), so the
-/// account's columns come once, not on every transfer's row.
+/// page comes in the account's row as one array per column (a lateral join of seven
+/// `array_agg`s), so the account's columns come once, not on every transfer's row.
+/// Typed arrays rather than one JSON text: `json_build_array` looks up every value's
+/// output function on every row, and the server then parsed the text. With the arrays
+/// (read in binary) a page of twenty under 16 connections cost PostgreSQL 115 µs of
+/// CPU instead of 200-235, and this server 95 instead of 141-161.
 async fn account_with_incoming_in_one(
     db: &impl ConnectionTrait,
     username: &str,
     token_hash: Option<&[u8]>,
     page: Page,
 ) -> Result<Option<AccountWithIncoming>, DbErr> {
-    use sea_orm::sea_query::{Alias, Expr, Query, SubQueryStatement};
+    use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
 
     let backend = db.get_database_backend();
     let site = (
@@ -176,17 +179,23 @@ async fn account_with_incoming_in_one(
             page,
         );
         transfers.limit(page.count);
-        let order = if page.ascending { "ASC" } else { "DESC" };
-        let mut json = Query::select();
-        json.expr(Expr::cust(format!(
-            "COALESCE(json_agg(json_build_array(p.row_id, p.date, p.amount, p.credit_fee, \
-             p.subject, p.payto_key, p.name) ORDER BY p.row_id {order}), '[]')::text"
-        )))
-        .from_subquery(transfers, Alias::new("p"));
+        let mut arrays = Query::select();
+        for column in PAGE_COLUMNS {
+            arrays.expr_as(
+                Expr::cust(format!("array_agg(p.{column})")),
+                Alias::new(format!("page_{column}")),
+            );
+        }
+        arrays.from_subquery(transfers, Alias::new("p"));
         let mut q = account_with_token_query(v[0].clone(), v.get(2).cloned());
-        q.expr_as(
-            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(json))),
-            Alias::new("page"),
+        for column in PAGE_COLUMNS {
+            q.column((Alias::new("p"), Alias::new(format!("page_{column}"))));
+        }
+        q.join_lateral(
+            JoinType::LeftJoin,
+            arrays,
+            Alias::new("p"),
+            Expr::cust("TRUE"),
         );
         crate::store::access::inline_limit(backend.build(&q), page.count)
     });
@@ -194,14 +203,97 @@ async fn account_with_incoming_in_one(
         return Ok(None);
     };
     let (account, token) = account_with_token_at(&row, token_hash.is_some())?;
-    let json: String = row.try_get("", "page")?;
-    let page = serde_json::from_str(&json)
-        .map_err(|e| DbErr::Custom(format!("a page of incoming transfers: {e}")))?;
+    let page = page_from_arrays(&row, page.ascending)?;
     Ok(Some(AccountWithIncoming {
         account,
         token,
         page,
     }))
+}
+
+/// [`incoming_query`]'s columns, in [`IncomingRow`]'s order.
+const PAGE_COLUMNS: [&str; 7] = [
+    "row_id",
+    "date",
+    "amount",
+    "credit_fee",
+    "subject",
+    "payto_key",
+    "name",
+];
+
+/// The page [`account_with_incoming_in_one`] read: its arrays (all `NULL` for an
+/// empty page) as rows in row id order. An aggregate's input order is the subquery's
+/// only by practice, so the rows are sorted here, which costs nothing for a page.
+fn page_from_arrays(
+    row: &sea_orm::QueryResult,
+    ascending: bool,
+) -> Result<Vec<IncomingRow>, DbErr> {
+    use sea_orm::sqlx::Row;
+
+    let row = row
+        .try_as_pg_row()
+        .ok_or_else(|| DbErr::Custom("a PostgreSQL row was expected".to_owned()))?;
+    // The arrays are the row's last columns, after the account's and the token's.
+    let first = row.len() - PAGE_COLUMNS.len();
+    let err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("a page of incoming transfers: {e}"));
+    let at = |i: usize| first + i;
+    let row_ids: Option<Vec<i64>> = row.try_get(at(0)).map_err(err)?;
+    let Some(row_ids) = row_ids else {
+        return Ok(Vec::new());
+    };
+    let dates: Vec<i64> = row.try_get(at(1)).map_err(err)?;
+    let amounts: Vec<String> = row.try_get(at(2)).map_err(err)?;
+    let fees: Vec<Option<String>> = row.try_get(at(3)).map_err(err)?;
+    let subjects: Vec<String> = row.try_get(at(4)).map_err(err)?;
+    let keys: Vec<String> = row.try_get(at(5)).map_err(err)?;
+    let names: Vec<String> = row.try_get(at(6)).map_err(err)?;
+    let n = row_ids.len();
+    if [
+        dates.len(),
+        amounts.len(),
+        fees.len(),
+        subjects.len(),
+        keys.len(),
+        names.len(),
+    ]
+    .iter()
+    .any(|&len| len != n)
+    {
+        return Err(DbErr::Custom(
+            "a page of incoming transfers: arrays of different lengths".to_owned(),
+        ));
+    }
+    let mut rows: Vec<IncomingRow> = row_ids
+        .into_iter()
+        .zip(dates)
+        .zip(amounts)
+        .zip(fees)
+        .zip(subjects)
+        .zip(keys)
+        .zip(names)
+        .map(
+            |(
+                (((((row_id, date), amount), credit_fee), subject), debtor_payto_key),
+                debtor_name,
+            )| {
+                IncomingRow {
+                    row_id,
+                    date,
+                    amount,
+                    credit_fee,
+                    subject,
+                    debtor_payto_key,
+                    debtor_name,
+                }
+            },
+        )
+        .collect();
+    match ascending {
+        true => rows.sort_unstable_by_key(|r| r.row_id),
+        false => rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.row_id)),
+    }
+    Ok(rows)
 }
 
 /// `page` (a statement of [`incoming_query`]'s columns) as one row: the page as one JSON
